@@ -1,0 +1,219 @@
+"""Command line: ``python -m chat_server serve | operators … | locales … | bench``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import Settings, SettingsError, load_settings
+
+log = logging.getLogger("chat_server")
+
+
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+    return load_settings(config_file=getattr(args, "config", None), **{k: v for k, v in overrides.items() if v is not None})
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from .app import StartupError, create_app
+    from .logging_setup import PrivacyAccessLogger, configure
+
+    settings = _settings(args, host=args.host, port=args.port)
+    configure(settings.log_level, settings.log_json)
+    try:
+        app = create_app(settings)
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 2
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    ephemeral_kind = settings.ephemeral_url.split(":", 1)[0]
+    durable_kind = settings.effective_durable_url.split(":", 1)[0]
+
+    async def announce(_app: web.Application) -> None:
+        print(
+            f"\nRC chat is running (ephemeral={ephemeral_kind}, durable={durable_kind}).\n"
+            f"  Sample host page with the widget: {base}/demo/\n"
+            f"  Operator console:                 {base}/console/\n"
+            f"  Widget loader for host sites:     {base}/widget.js\n"
+            f"  Health:                           {base}/healthz\n",
+            flush=True,
+        )
+
+    app.on_startup.append(announce)
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            access_log_class=PrivacyAccessLogger,
+            print=None,
+            shutdown_timeout=5,
+        )
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 2
+    return 0
+
+
+def _read_password(path: str | None, prompt: str = "Password: ") -> str:
+    if path:
+        return Path(path).read_text(encoding="utf-8").rstrip("\n")
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("passwords differ")
+    return first
+
+
+async def _with_staff(args: argparse.Namespace, action: str) -> int:
+    from . import i18n
+    from .app import resolve_secret
+    from .security import totp
+    from .security.crypto import KeyRing
+    from .services.audit import Audit
+    from .services.staff import StaffService
+    from .storage import Conflict, open_durable
+    from .storage.memory import MemoryEphemeral
+
+    settings = _settings(args)
+    durable = open_durable(settings.effective_durable_url)
+    if hasattr(durable, "open"):
+        await durable.open()
+    keyring = KeyRing(resolve_secret(settings))
+    service = StaffService(durable, MemoryEphemeral(), keyring, settings, Audit(durable))
+    try:
+        if action == "add":
+            secret = Path(args.totp_secret_file).read_text().strip() if args.totp_secret_file else None
+            languages = [c.strip() for c in (args.languages or args.locale).split(",") if c.strip()]
+            if not all(i18n.is_supported(c) for c in [args.locale, *languages]):
+                print(f"unsupported locale; choose from {', '.join(i18n.SUPPORTED)}", file=sys.stderr)
+                return 2
+            try:
+                staff, secret = await service.create(
+                    args.username, args.name or args.username, args.role,
+                    _read_password(args.password_file), secret, args.locale, languages,
+                )
+            except Conflict:
+                print(f"username {args.username!r} is taken", file=sys.stderr)
+                return 1
+            except ValueError as exc:
+                print(str(exc), file=sys.stderr)
+                return 2
+            print(f"created {staff['role']} {staff['username']} ({staff['id']})")
+            if not args.totp_secret_file:
+                uri = totp.provisioning_uri(secret, staff["username"], "RC chat")
+                print("Enrol this TOTP secret in an authenticator app now; it is not shown again.")
+                print(f"  secret: {secret}\n  uri:    {uri}")
+                try:
+                    import segno
+
+                    segno.make(uri, error="m").terminal(compact=True)
+                except Exception:  # noqa: BLE001 - the QR is a convenience
+                    pass
+            return 0
+        record = None
+        if action != "list":
+            record = await durable.get_staff_by_username(args.username)
+            if record is None:
+                print(f"no such account: {args.username}", file=sys.stderr)
+                return 1
+        if action == "list":
+            for r in await durable.list_staff():
+                state = "disabled" if r.get("disabled") else "active"
+                print(f"{r['username']:<24} {r['role']:<11} {state:<9} {r['name']}")
+        elif action == "disable":
+            await service.set_disabled(record["id"], True)  # type: ignore[index]
+            print(f"disabled {args.username}")
+        elif action == "enable":
+            await service.set_disabled(record["id"], False)  # type: ignore[index]
+            print(f"enabled {args.username}")
+        elif action == "passwd":
+            try:
+                await service.set_password(record["id"], _read_password(args.password_file, "New password: "))  # type: ignore[index]
+            except ValueError as exc:
+                print(str(exc), file=sys.stderr)
+                return 2
+            print(f"password changed for {args.username}; their sessions were ended")
+        return 0
+    finally:
+        await durable.close()
+
+
+def cmd_operators(args: argparse.Namespace) -> int:
+    return asyncio.run(_with_staff(args, args.action))
+
+
+def cmd_locales(args: argparse.Namespace) -> int:
+    from . import locales_cli
+
+    return locales_cli.run(args.action)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    try:
+        from tests.load import bench  # type: ignore[import-not-found]
+    except ImportError:
+        print("the benchmark lives in tests/load/bench.py; run from the repository root", file=sys.stderr)
+        return 2
+    return int(bench.main(args.rest))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m chat_server", description=__doc__)
+    parser.add_argument("--config", help="TOML settings file (otherwise CHAT_* environment)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the chat server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--config", help="TOML settings file")
+    serve.set_defaults(func=cmd_serve)
+
+    ops = sub.add_parser("operators", help="manage staff accounts")
+    ops_sub = ops.add_subparsers(dest="action", required=True)
+    add = ops_sub.add_parser("add", help="create a staff account")
+    add.add_argument("username")
+    add.add_argument("--name", help="display name shown to visitors (first name or alias)")
+    add.add_argument("--role", choices=("operator", "supervisor", "admin"), default="operator")
+    add.add_argument("--password-file", help="read the password from this file instead of a prompt")
+    add.add_argument("--totp-secret-file", help="use this base32 TOTP secret instead of a new one")
+    add.add_argument("--locale", default="sv", help="console language")
+    add.add_argument("--languages", help="comma-separated languages the person chats in")
+    ops_sub.add_parser("list", help="list accounts")
+    for name, text in (("disable", "disable an account"), ("enable", "enable an account")):
+        p = ops_sub.add_parser(name, help=text)
+        p.add_argument("username")
+    pw = ops_sub.add_parser("passwd", help="set a new password")
+    pw.add_argument("username")
+    pw.add_argument("--password-file")
+    for p in ops_sub.choices.values():
+        p.add_argument("--config", help="TOML settings file")
+    ops.set_defaults(func=cmd_operators)
+
+    loc = sub.add_parser("locales", help="translation catalogs")
+    loc.add_argument("action", choices=("extract", "update", "compile", "check"))
+    loc.set_defaults(func=cmd_locales)
+
+    bench = sub.add_parser("bench", help="run the load benchmark (see docs/performance.md)")
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""``create_app(settings)``: builds the whole server from its settings.
+
+transport (HTTP routes, Socket.IO namespaces) -> services (plain async Python) ->
+storage (ephemeral: memory | Redis; durable: SQLite | Redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import socketio
+from aiohttp import web
+
+from . import i18n
+from .config import Settings
+from .security.crypto import KeyRing, generate_secret
+from .security.ratelimit import DailyKeyedHasher
+from .services.audit import Audit
+from .services.conversations import Conversations
+from .services.hours import Hours
+from .services.staff import StaffService
+from .services.stats import Stats
+from .storage import open_durable, open_ephemeral
+from .transport import keys as K
+from .transport.http import same_origin, security_headers, setup_routes
+from .transport.notifier import SocketEvents
+from .transport.operator import OperatorNamespace
+from .transport.visitor import VisitorNamespace
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The server refuses to start; the message says why and what to do."""
+
+
+def resolve_secret(settings: Settings) -> str:
+    """The deployment secret: from settings, or in embedded mode a generated one kept
+    in the data directory (readable only by this user), so the CLI and the server agree
+    and staff TOTP secrets stay readable across restarts."""
+    if settings.secret_key:
+        return settings.secret_key.reveal()
+    if not settings.ephemeral_url.startswith("memory://"):
+        raise StartupError("CHAT_SECRET_KEY (or CHAT_SECRET_KEY_FILE) is required with a Redis store")
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(generate_secret())
+    log.warning(
+        "no CHAT_SECRET_KEY set: generated one in %s (embedded mode). Conversations live in "
+        "memory only and do not survive a restart. Set CHAT_SECRET_KEY_FILE in production.",
+        path,
+    )
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
+    app[K.SETTINGS] = settings
+    keyring = KeyRing(resolve_secret(settings))
+    app[K.KEYRING] = keyring
+    app[K.CATALOGS] = catalogs = i18n.Catalogs()
+    app[K.HASHER] = hasher = DailyKeyedHasher()
+
+    eph = open_ephemeral(settings.ephemeral_url)
+    durable = open_durable(settings.effective_durable_url)
+    app[K.EPHEMERAL] = eph
+    app[K.DURABLE] = durable
+
+    manager = None
+    if settings.ephemeral_url.startswith(("redis://", "rediss://")):
+        # JSON, never pickle, between processes.
+        manager = socketio.AsyncRedisManager(
+            settings.ephemeral_url, channel="rc-chat", json=socketio.packet.Packet.json
+        )
+
+    # Browsers only open sockets from our own pages (the widget iframe and the console
+    # are served from this origin), so Engine.IO's same-origin check is the right one;
+    # non-browser clients send no Origin. Credentials (cookies) are never sent
+    # cross-origin to the visitor side.
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=[o for o in (settings.public_url.rstrip("/"),) if o] or None,
+        cors_credentials=False,
+        max_http_buffer_size=settings.max_http_buffer_size,
+        ping_interval=settings.ping_interval_s,
+        ping_timeout=settings.ping_timeout_s,
+        always_connect=False,
+        logger=logging.getLogger("socketio.server"),
+        engineio_logger=logging.getLogger("engineio.server"),
+        transports=["polling", "websocket"],
+    )
+    sio.attach(app)
+    app[K.SIO] = sio
+
+    events = SocketEvents(sio)
+    audit = app[K.AUDIT] = Audit(durable)
+    hours = app[K.HOURS] = Hours(durable)
+    stats = app[K.STATS] = Stats(durable)
+    staff = app[K.STAFF] = StaffService(durable, eph, keyring, settings, audit)
+    conversations = app[K.CONVERSATIONS] = Conversations(
+        eph, keyring, events, catalogs, settings, hours, stats, staff.locale_of
+    )
+
+    async def blocked(address_key: str) -> bool:
+        return bool(address_key) and await eph.get("blocked", address_key) is not None
+
+    sio.register_namespace(VisitorNamespace(conversations, catalogs, hasher, settings.trust_proxy, blocked))
+    sio.register_namespace(
+        OperatorNamespace(conversations, staff, audit, catalogs, lambda origin, request: same_origin(origin, request))
+    )
+
+    setup_routes(app)
+    app.cleanup_ctx.append(_stores_lifetime)
+    app.cleanup_ctx.append(_sweeper)
+    return app
+
+
+async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
+    settings = app[K.SETTINGS]
+    eph, durable = app[K.EPHEMERAL], app[K.DURABLE]
+    if hasattr(durable, "open"):
+        await durable.open()
+    check = getattr(eph, "persistence_enabled", None)
+    if check is not None:
+        if await check():
+            if not settings.allow_persistent_ephemeral:
+                raise StartupError(
+                    "the ephemeral Redis persists to disk (save or appendonly is on); conversations "
+                    "would outlive their end. Run it with --save '' --appendonly no, or set "
+                    "CHAT_ALLOW_PERSISTENT_EPHEMERAL=true to override."
+                )
+            log.warning("the ephemeral Redis persists to disk: overridden by CHAT_ALLOW_PERSISTENT_EPHEMERAL")
+    yield
+    await app[K.SIO].shutdown()
+    await eph.close()
+    await durable.close()
+
+
+async def _sweeper(app: web.Application) -> AsyncIterator[None]:
+    """Abandons conversations whose visitor is gone past the grace period."""
+    conversations = app[K.CONVERSATIONS]
+    interval = app[K.SETTINGS].sweep_interval_s
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await conversations.sweep()
+            except Exception:  # noqa: BLE001 - keep sweeping whatever happens
+                log.exception("sweep failed")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,163 @@
+"""Settings: read once at start from ``CHAT_*`` environment variables or a TOML file.
+
+Secrets are wrapped in :class:`Secret` so they never end up in a log line or a repr,
+and can be given as files (``CHAT_SECRET_KEY_FILE``), which is how systemd credentials,
+Docker and Kubernetes secrets hand them over.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of a deployment. Build with :func:`load_settings`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    ephemeral_url: str = "memory://"
+    durable_url: str = ""  # empty: sqlite:///<data_dir>/rc.sqlite3
+    secret_key: Secret = field(default_factory=lambda: Secret(""))
+    allowed_origins: tuple[str, ...] = ()
+    public_url: str = ""  # e.g. https://chat.example.se; empty: derived per request
+    log_level: str = "INFO"
+    log_json: bool = False
+    trust_proxy: bool = False
+    # Conversation lifecycle
+    grace_period_s: int = 600
+    operator_grace_s: int = 60
+    max_conversation_s: int = 6 * 3600
+    sweep_interval_s: float = 2.0
+    avg_handle_time_s: int = 600
+    # Staff sessions
+    session_idle_s: int = 30 * 60
+    session_absolute_s: int = 12 * 3600
+    # Allow an ephemeral Redis that persists to disk (refused by default).
+    allow_persistent_ephemeral: bool = False
+    default_locale: str = "sv"
+    # Socket.IO / Engine.IO
+    max_http_buffer_size: int = 64 * 1024
+    ping_interval_s: int = 20
+    ping_timeout_s: int = 20
+
+    @property
+    def effective_durable_url(self) -> str:
+        return self.durable_url or f"sqlite:///{self.data_dir / 'rc.sqlite3'}"
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(name: str, annotation: str, raw: Any) -> Any:
+    try:
+        if annotation == "int":
+            return int(raw)
+        if annotation == "float":
+            return float(raw)
+        if annotation == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in _BOOL_TRUE:
+                return True
+            if text in _BOOL_FALSE:
+                return False
+            raise ValueError(raw)
+        if annotation == "Path":
+            return Path(str(raw))
+        if annotation == "Secret":
+            return Secret(str(raw).strip())
+        if annotation == "tuple[str, ...]":
+            items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+            return tuple(str(i).strip().rstrip("/") for i in items if str(i).strip())
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name}: cannot read {raw!r} as {annotation}") from exc
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read settings: TOML file first, then ``CHAT_*`` environment, then ``overrides``.
+
+    ``CHAT_X_FILE`` reads the value of ``x`` from a file (for secrets).
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    known = {f.name: str(f.type) for f in fields(Settings)}
+
+    path = config_file or env.get("CHAT_CONFIG")
+    if path:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        for key, raw in data.items():
+            if key.endswith("_file") and key[:-5] in known:
+                values[key[:-5]] = _coerce(key[:-5], known[key[:-5]], _read_secret_file(raw))
+                continue
+            if key not in known:
+                raise SettingsError(f"unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, known[key], raw)
+
+    for name, annotation in known.items():
+        var = "CHAT_" + name.upper()
+        if var + "_FILE" in env:
+            values[name] = _coerce(name, annotation, _read_secret_file(env[var + "_FILE"]))
+        elif var in env:
+            values[name] = _coerce(name, annotation, env[var])
+
+    for name, raw in overrides.items():
+        if name not in known:
+            raise SettingsError(f"unknown setting {name!r}")
+        values[name] = raw if not isinstance(raw, str) else _coerce(name, known[name], raw)
+
+    settings = Settings(**values)
+    if settings.grace_period_s < 0 or settings.max_http_buffer_size > 64 * 1024:
+        raise SettingsError("grace_period_s must be >= 0; max_http_buffer_size <= 65536")
+    return settings
+
+
+def _read_secret_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"cannot read secret file {path}: {exc.strerror}") from exc

@@ -1,0 +1,89 @@
+"""Conversation encryption and crypto-shredding.
+
+Each conversation has its own random AES-256-GCM key. That key is stored only wrapped
+(AES-GCM) under a master key derived with HKDF from ``CHAT_SECRET_KEY``. Ending a
+conversation deletes the wrapped key first, so any ciphertext that survives a crash,
+a Redis replica or a swap file is unreadable from that moment (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_NONCE = 12
+
+
+def derive_key(secret: bytes, purpose: str, length: int = 32) -> bytes:
+    """Derive an independent sub-key for ``purpose`` from the deployment secret."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=b"rc-chat/v1", info=purpose.encode()
+    ).derive(secret)
+
+
+def generate_secret() -> str:
+    """A fresh deployment secret (for embedded mode or `secret generate`)."""
+    return secrets.token_urlsafe(48)
+
+
+class KeyRing:
+    """Master keys derived from the deployment secret, one per purpose."""
+
+    def __init__(self, secret: str) -> None:
+        raw = secret.encode()
+        self._wrap = AESGCM(derive_key(raw, "conversation-key-wrap"))
+        self.hmac_key = derive_key(raw, "lookup-hmac")
+        self._fields = AESGCM(derive_key(raw, "durable-field"))
+
+    def new_conversation_key(self) -> bytes:
+        return AESGCM.generate_key(bit_length=256)
+
+    def wrap(self, key: bytes, conversation_id: str) -> str:
+        nonce = os.urandom(_NONCE)
+        ct = self._wrap.encrypt(nonce, key, b"ckey:" + conversation_id.encode())
+        return base64.b64encode(nonce + ct).decode()
+
+    def unwrap(self, wrapped: str, conversation_id: str) -> bytes:
+        blob = base64.b64decode(wrapped)
+        return self._wrap.decrypt(blob[:_NONCE], blob[_NONCE:], b"ckey:" + conversation_id.encode())
+
+    def seal(self, text: str, context: str) -> str:
+        """Encrypt a durable secret field (e.g. a staff TOTP secret) at rest."""
+        nonce = os.urandom(_NONCE)
+        ct = self._fields.encrypt(nonce, text.encode(), context.encode())
+        return base64.b64encode(nonce + ct).decode()
+
+    def open(self, blob: str, context: str) -> str:
+        raw = base64.b64decode(blob)
+        return self._fields.decrypt(raw[:_NONCE], raw[_NONCE:], context.encode()).decode()
+
+    def lookup_hash(self, value: str) -> str:
+        """A keyed hash used as a storage key for a bearer secret (resume token…).
+
+        Storing the hash, not the token, means a dump of the ephemeral store does not
+        let anyone take over a visitor's conversation.
+        """
+        return hmac.new(self.hmac_key, value.encode(), hashlib.sha256).hexdigest()
+
+
+class ConversationCipher:
+    """Encrypts the text of one conversation under its own key."""
+
+    def __init__(self, key: bytes, conversation_id: str) -> None:
+        self._aead = AESGCM(key)
+        self._aad = b"msg:" + conversation_id.encode()
+
+    def encrypt(self, text: str) -> str:
+        nonce = os.urandom(_NONCE)
+        return base64.b64encode(nonce + self._aead.encrypt(nonce, text.encode(), self._aad)).decode()
+
+    def decrypt(self, blob: str) -> str:
+        raw = base64.b64decode(blob)
+        return self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], self._aad).decode()

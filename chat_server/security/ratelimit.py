@@ -1,0 +1,79 @@
+"""Rate limiting that never stores who someone is.
+
+Addresses are only ever used as input to HMAC under a key that lives in this process's
+memory and is replaced every day, so a bucket key cannot be turned back into an address,
+not even by someone who later reads memory or the store: yesterday's key is gone.
+Buckets live in memory; sticky routing keeps a visitor on one process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+
+class DailyKeyedHasher:
+    """HMAC(value, key that rotates daily and lives only in memory)."""
+
+    def __init__(self, clock: callable = time.time) -> None:  # type: ignore[valid-type]
+        self._clock = clock
+        self._day = -1
+        self._key = b""
+
+    def _current_key(self) -> bytes:
+        day = int(self._clock() // 86400)
+        if day != self._day:
+            self._day = day
+            self._key = secrets.token_bytes(32)
+        return self._key
+
+    def __call__(self, value: str) -> str:
+        return hmac.new(self._current_key(), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    """Token buckets by key: ``rate`` tokens per second, up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float, clock: callable = time.monotonic) -> None:  # type: ignore[valid-type]
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._buckets: dict[str, _Bucket] = {}
+        self._last_prune = clock()
+
+    def take(self, key: str, cost: float = 1.0) -> bool:
+        now = self._clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(self.burst, now)
+        else:
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+        if now - self._last_prune > 60:
+            self._prune(now)
+        if bucket.tokens >= cost:
+            bucket.tokens -= cost
+            return True
+        return False
+
+    def forget(self, key: str) -> None:
+        self._buckets.pop(key, None)
+
+    def _prune(self, now: float) -> None:
+        # A bucket that would be full again carries no information: drop it.
+        full_after = self.burst / self.rate if self.rate else float("inf")
+        self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < full_after}
+        self._last_prune = now
+
+
+def new_token(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)

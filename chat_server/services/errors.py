@@ -1,0 +1,33 @@
+"""The one error type services raise; transport turns it into ``{ok:false, error}``."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """A refused request. ``code`` is stable (see docs/protocol.md); ``message`` is an
+    English msgid translated into the receiver's locale by the transport."""
+
+    def __init__(self, code: str, message: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.params = params
+
+
+def N_(msgid: str) -> str:
+    """Mark a string for extraction; it is translated later, where the locale is known."""
+    return msgid
+
+
+# Standard messages, marked for the catalogs.
+MSG_INVALID = N_("The request was not understood.")
+MSG_TOO_LARGE = N_("The message is too long.")
+MSG_RATE_LIMITED = N_("Too many requests. Please wait a moment and try again.")
+MSG_CLOSED = N_("The chat is closed right now.")
+MSG_NOT_FOUND = N_("That conversation does not exist or has ended.")
+MSG_FORBIDDEN = N_("You are not allowed to do that.")
+MSG_CONFLICT = N_("That is not possible in the conversation's current state.")
+MSG_NO_CONVERSATION = N_("Start a conversation first.")
+MSG_UNAVAILABLE = N_("The service is temporarily unavailable. Please try again.")
+MSG_INTERNAL = N_("Something went wrong. Please try again.")
+MSG_UNAUTHORIZED = N_("Wrong username, password or code.")

@@ -1,0 +1,25 @@
+"""The single way services talk to clients.
+
+Every emit names its recipients explicitly (one visitor's conversation, one staff
+member, or everyone who watches the queue), so who can receive what is decided here and
+can be audited in one place. The transport implements it with Socket.IO rooms.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Events(Protocol):
+    async def to_visitor(self, conversation_id: str, event: str, payload: dict[str, Any]) -> None:
+        """Send to the visitor of a conversation (all of its sockets, on any node)."""
+
+    async def to_staff(self, staff_id: str, event: str, payload: dict[str, Any]) -> None:
+        """Send to one staff member (all of their console tabs, on any node)."""
+
+    async def to_queue_watchers(self, event: str, payload: dict[str, Any]) -> None:
+        """Send to on-duty operators and supervisors (queue snapshots)."""
+
+
+class Translator(Protocol):
+    def __call__(self, locale: str, msgid: str, **params: Any) -> str: ...

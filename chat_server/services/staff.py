@@ -1,0 +1,203 @@
+"""Staff accounts, login and server-side sessions.
+
+Passwords are argon2id hashes; TOTP is mandatory and its secret is sealed at rest under
+a key derived from the deployment secret. A session is a random id in an HttpOnly
+cookie; the server keeps only its hash, the staff id, a CSRF token and two timestamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from typing import Any
+
+from ..config import Settings
+from ..security import passwords, totp
+from ..security.crypto import KeyRing
+from ..storage.base import Durable, Ephemeral
+from .audit import Audit
+from .errors import MSG_RATE_LIMITED, MSG_UNAUTHORIZED, ServiceError
+
+log = logging.getLogger(__name__)
+
+ROLES = ("operator", "supervisor", "admin")
+SESSION_NS = "staff_session"
+LOGIN_WINDOW_S = 15 * 60
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+def _session_key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def public_staff(record: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a staff record that may leave the server."""
+    return {
+        "id": record["id"],
+        "username": record["username"],
+        "name": record["name"],
+        "role": record["role"],
+        "locale": record.get("locale", "sv"),
+        "languages": record.get("languages", []),
+        "disabled": record.get("disabled", False),
+    }
+
+
+class StaffService:
+    def __init__(self, durable: Durable, eph: Ephemeral, keyring: KeyRing, settings: Settings, audit: Audit) -> None:
+        self.durable = durable
+        self.eph = eph
+        self.keyring = keyring
+        self.settings = settings
+        self.audit = audit
+        self._locale_cache: dict[str, tuple[float, str]] = {}
+
+    # accounts -------------------------------------------------------------------------
+    async def create(
+        self,
+        username: str,
+        name: str,
+        role: str,
+        password: str,
+        totp_secret: str | None = None,
+        locale: str = "sv",
+        languages: list[str] | None = None,
+        actor: str | None = None,
+    ) -> tuple[dict[str, Any], str]:
+        """Create an account; returns (public record, TOTP secret to enrol)."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        username = username.strip()
+        if not (2 <= len(username) <= 64) or not all(c.isalnum() or c in "._-" for c in username):
+            raise ValueError("username: 2-64 letters, digits, '.', '_' or '-'")
+        passwords.check_strength(password)
+        secret = totp_secret or totp.new_secret()
+        if not totp.valid_secret(secret):
+            raise ValueError("TOTP secret must be base32, at least 16 characters")
+        staff_id = "s" + secrets.token_hex(8)
+        record = {
+            "id": staff_id,
+            "username": username,
+            "name": name.strip() or username,
+            "role": role,
+            "password_hash": passwords.hash_password(password),
+            "totp": self.keyring.seal(secret, "totp:" + staff_id),
+            "totp_last_step": 0,
+            "disabled": False,
+            "locale": locale,
+            "languages": languages or [locale],
+            "created_at": int(time.time() * 1000),
+        }
+        await self.durable.create_staff(record)
+        await self.audit.record(actor, "staff_create", staff_id, role=role)
+        return public_staff(record), secret
+
+    async def get(self, staff_id: str) -> dict[str, Any] | None:
+        return await self.durable.get_staff(staff_id)
+
+    async def locale_of(self, staff_id: str) -> str:
+        cached = self._locale_cache.get(staff_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        record = await self.durable.get_staff(staff_id)
+        locale = record.get("locale", "sv") if record else self.settings.default_locale
+        self._locale_cache[staff_id] = (time.monotonic() + 60, locale)
+        return locale
+
+    async def set_password(self, staff_id: str, password: str, actor: str | None = None) -> None:
+        passwords.check_strength(password)
+        await self.durable.update_staff(staff_id, {"password_hash": passwords.hash_password(password)})
+        await self.end_sessions(staff_id)
+        await self.audit.record(actor, "password_reset", staff_id)
+
+    async def set_disabled(self, staff_id: str, disabled: bool, actor: str | None = None) -> None:
+        await self.durable.update_staff(staff_id, {"disabled": disabled})
+        if disabled:
+            await self.end_sessions(staff_id)
+        await self.audit.record(actor, "staff_disable" if disabled else "staff_enable", staff_id)
+
+    async def update_profile(self, staff_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        allowed = {k: v for k, v in changes.items() if k in {"name", "locale", "languages"}}
+        record = await self.durable.update_staff(staff_id, allowed)
+        self._locale_cache.pop(staff_id, None)
+        return public_staff(record) if record else None
+
+    # login ----------------------------------------------------------------------------
+    async def login(self, username: str, password: str, code: str, address_key: str) -> tuple[dict[str, Any], str, str]:
+        """Check credentials; returns (staff, session id, csrf token).
+
+        ``address_key`` is HMAC(ip) under a daily in-memory key, never the address.
+        Failures are counted per account and per address key in the ephemeral store.
+        """
+        account_key = "login:acct:" + self.keyring.lookup_hash(username.strip().lower())
+        address_ctr = "login:addr:" + address_key
+        if (await self.eph.incr(account_key, LOGIN_WINDOW_S, 0)) >= MAX_FAILURES_PER_ACCOUNT or (
+            await self.eph.incr(address_ctr, LOGIN_WINDOW_S, 0)
+        ) >= MAX_FAILURES_PER_ADDRESS:
+            raise ServiceError("rate_limited", MSG_RATE_LIMITED)
+
+        record = await self.durable.get_staff_by_username(username.strip())
+        ok, new_hash = passwords.verify_password(
+            record["password_hash"] if record else passwords.DUMMY_HASH, password
+        )
+        step = None
+        if record and ok and not record.get("disabled"):
+            secret = self.keyring.open(record["totp"], "totp:" + record["id"])
+            step = totp.matching_step(secret, code, int(record.get("totp_last_step", 0)))
+        if record is None or not ok or record.get("disabled") or step is None:
+            await self.eph.incr(account_key, LOGIN_WINDOW_S)
+            await self.eph.incr(address_ctr, LOGIN_WINDOW_S)
+            if record is not None:
+                await self.audit.record(record["id"], "login_failed", record["id"])
+            raise ServiceError("unauthorized", MSG_UNAUTHORIZED)
+
+        changes: dict[str, Any] = {"totp_last_step": step}
+        if new_hash:
+            changes["password_hash"] = new_hash  # argon2 parameters were raised
+        await self.durable.update_staff(record["id"], changes)
+        session_id = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(24)
+        now = time.time()
+        await self.durable.put_kv(
+            SESSION_NS,
+            _session_key(session_id),
+            {"staff_id": record["id"], "csrf": csrf, "created_at": now, "last_seen": now},
+            expires_at=now + self.settings.session_absolute_s,
+        )
+        await self.audit.record(record["id"], "login", record["id"])
+        return public_staff(record), session_id, csrf
+
+    async def session(self, session_id: str | None) -> tuple[dict[str, Any], str] | None:
+        """The staff record and CSRF token of a live session, or None."""
+        if not session_id or len(session_id) > 128:
+            return None
+        key = _session_key(session_id)
+        data = await self.durable.get_kv(SESSION_NS, key)
+        if data is None:
+            return None
+        now = time.time()
+        if now - data["last_seen"] > self.settings.session_idle_s:
+            await self.durable.delete_kv(SESSION_NS, key)
+            return None
+        record = await self.durable.get_staff(data["staff_id"])
+        if record is None or record.get("disabled"):
+            await self.durable.delete_kv(SESSION_NS, key)
+            return None
+        if now - data["last_seen"] > 60:  # don't write on every request
+            data["last_seen"] = now
+            await self.durable.put_kv(
+                SESSION_NS, key, data, expires_at=data["created_at"] + self.settings.session_absolute_s
+            )
+        return record, data["csrf"]
+
+    async def logout(self, session_id: str, staff_id: str) -> None:
+        await self.durable.delete_kv(SESSION_NS, _session_key(session_id))
+        await self.audit.record(staff_id, "logout", staff_id)
+
+    async def end_sessions(self, staff_id: str) -> None:
+        for key, data in await self.durable.list_kv(SESSION_NS):
+            if data.get("staff_id") == staff_id:
+                await self.durable.delete_kv(SESSION_NS, key)

@@ -1,0 +1,136 @@
+"""The two storage interfaces every backend implements.
+
+*Ephemeral* holds everything about live conversations: sessions, conversations,
+encrypted messages, the queue, operator presence. Every key has a TTL, and nothing in it
+is meant to survive the conversation. Backends: memory (embedded) and Redis (run
+without persistence).
+
+*Durable* holds what must survive a restart and never identifies a visitor: staff
+accounts and their sessions, the audit log of staff actions, aggregate statistics and
+configuration documents (opening hours, canned responses, referral directory).
+Backends: SQLite (embedded) and Redis (with persistence).
+
+One contract test suite (tests/contract/) runs against every backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+JSON = dict[str, Any]
+
+
+class StoreUnavailable(RuntimeError):
+    """A store did not answer (connection refused, timeout)."""
+
+
+class Conflict(RuntimeError):
+    """A uniqueness rule was broken (e.g. a username already taken)."""
+
+
+class Ephemeral(Protocol):
+    """Short-lived JSON records, message logs, ordered indexes and counters, all with TTLs."""
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+    async def put(self, kind: str, key: str, data: JSON, ttl: int) -> None:
+        """Create or replace a record that expires after ``ttl`` seconds."""
+
+    async def get(self, kind: str, key: str) -> JSON | None: ...
+
+    async def update(
+        self,
+        kind: str,
+        key: str,
+        changes: JSON,
+        *,
+        expect: JSON | None = None,
+        ttl: int | None = None,
+    ) -> JSON | None:
+        """Atomically merge ``changes`` into a record.
+
+        When ``expect`` is given, apply only if every field in it currently has that
+        value (compare-and-set). Returns the new record, or None if the record is missing
+        or the expectation failed. ``ttl`` (if given) restarts the expiry.
+        """
+
+    async def delete(self, kind: str, key: str) -> bool: ...
+
+    async def append_message(
+        self, conversation_id: str, dedupe_key: str, record: JSON, ttl: int
+    ) -> tuple[JSON, bool]:
+        """Append ``record`` to a conversation's log unless ``dedupe_key`` was seen.
+
+        Assigns ``seq`` (1, 2, …). Returns (stored record, created). A duplicate
+        returns the first record and False.
+        """
+
+    async def messages(self, conversation_id: str) -> list[JSON]:
+        """All records of a conversation's log, in order."""
+
+    async def delete_messages(self, conversation_id: str) -> None: ...
+
+    async def index_add(self, name: str, member: str, score: float, ttl: int) -> None:
+        """Add or re-score ``member`` in the ordered index ``name``."""
+
+    async def index_remove(self, name: str, member: str) -> bool: ...
+
+    async def index_members(self, name: str) -> list[tuple[str, float]]:
+        """Members ordered by score (ascending), then member."""
+
+    async def incr(self, key: str, ttl: int, amount: int = 1) -> int:
+        """Increment a counter that expires ``ttl`` seconds after it was created."""
+
+    async def keys_for_inspection(self) -> list[str]:
+        """Every key currently held (tests and the privacy audit use this)."""
+
+
+class Durable(Protocol):
+    """Staff accounts, audit log, statistics and small documents."""
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+    # Staff accounts -----------------------------------------------------------------
+    async def create_staff(self, record: JSON) -> JSON:
+        """Insert a staff record (``id`` and ``username`` unique, else Conflict)."""
+
+    async def get_staff(self, staff_id: str) -> JSON | None: ...
+
+    async def get_staff_by_username(self, username: str) -> JSON | None: ...
+
+    async def list_staff(self) -> list[JSON]: ...
+
+    async def update_staff(self, staff_id: str, changes: JSON) -> JSON | None: ...
+
+    async def count_staff(self, role: str | None = None) -> int: ...
+
+    # Audit log ------------------------------------------------------------------------
+    async def add_audit(self, entry: JSON) -> None:
+        """``entry``: ts, actor (staff id or None), action, target, details (no content)."""
+
+    async def list_audit(self, limit: int = 100, before_ts: int | None = None) -> list[JSON]: ...
+
+    # Aggregate statistics -------------------------------------------------------------
+    async def add_stats(self, day: str, counters: dict[str, int]) -> None:
+        """Add ``counters`` (``"dimension:value" -> n``) to the totals of ``day``."""
+
+    async def get_stats(self, first_day: str, last_day: str) -> list[tuple[str, str, int]]:
+        """(day, "dimension:value", count) for days in [first_day, last_day]."""
+
+    # Small documents and expiring values --------------------------------------------
+    async def put_kv(
+        self, namespace: str, key: str, value: JSON, expires_at: float | None = None
+    ) -> None: ...
+
+    async def get_kv(self, namespace: str, key: str) -> JSON | None: ...
+
+    async def delete_kv(self, namespace: str, key: str) -> bool: ...
+
+    async def list_kv(self, namespace: str) -> list[tuple[str, JSON]]: ...
+
+    async def take_kv(self, namespace: str, key: str) -> JSON | None:
+        """Get and delete atomically (single-use tokens)."""

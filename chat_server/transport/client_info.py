@@ -1,0 +1,34 @@
+"""What the transport may learn from a request, reduced at once to what it needs.
+
+The address is only ever turned into a rate-limit key (HMAC under a daily in-memory
+key); it is never returned, stored or logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+
+def remote_address(request: web.Request | None, trust_proxy: bool) -> str:
+    if request is None:
+        return "unknown"
+    if trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            # The proxy appends the peer it saw; take the address nearest to it.
+            return forwarded.split(",")[-1].strip()
+        real = request.headers.get("X-Real-IP")
+        if real:
+            return real.strip()
+    return request.remote or "unknown"
+
+
+def address_key(environ: dict[str, Any], trust_proxy: bool, hasher: Callable[[str], str]) -> str:
+    return hasher(remote_address(environ.get("aiohttp.request"), trust_proxy))
+
+
+def request_address_key(request: web.Request, trust_proxy: bool, hasher: Callable[[str], str]) -> str:
+    return hasher(remote_address(request, trust_proxy))

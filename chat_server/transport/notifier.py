@@ -1,0 +1,37 @@
+"""Socket.IO implementation of ``services.events.Events``: the one place that turns a
+service's choice of recipients into rooms. With the Redis client manager the rooms span
+every process, so a visitor on one node and an operator on another still meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+
+VISITOR_NS = "/visitor"
+OPERATOR_NS = "/operator"
+
+
+def visitor_room(conversation_id: str) -> str:
+    return "v:" + conversation_id
+
+
+def staff_room(staff_id: str) -> str:
+    return "st:" + staff_id
+
+
+QUEUE_WATCHERS = "queue-watchers"
+
+
+class SocketEvents:
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+
+    async def to_visitor(self, conversation_id: str, event: str, payload: dict[str, Any]) -> None:
+        await self.sio.emit(event, payload, room=visitor_room(conversation_id), namespace=VISITOR_NS)
+
+    async def to_staff(self, staff_id: str, event: str, payload: dict[str, Any]) -> None:
+        await self.sio.emit(event, payload, room=staff_room(staff_id), namespace=OPERATOR_NS)
+
+    async def to_queue_watchers(self, event: str, payload: dict[str, Any]) -> None:
+        await self.sio.emit(event, payload, room=QUEUE_WATCHERS, namespace=OPERATOR_NS)
