@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import socketio
 from aiohttp import web
@@ -120,9 +121,26 @@ def create_app(settings: Settings) -> web.Application:
     )
 
     setup_routes(app)
+    # Feature routes live in their own modules (console administration, referral
+    # directory and statistics, metrics); each adds its routes here.
+    for extra in _feature_route_modules():
+        extra.setup_routes(app)
     app.cleanup_ctx.append(_stores_lifetime)
     app.cleanup_ctx.append(_sweeper)
     return app
+
+
+def _feature_route_modules() -> list[Any]:
+    import importlib
+
+    modules = []
+    for name in ("admin_http", "referral_http", "metrics_http"):
+        try:
+            modules.append(importlib.import_module(f".transport.{name}", __package__))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.transport.{name}":
+                raise
+    return modules
 
 
 async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:

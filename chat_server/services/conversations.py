@@ -384,11 +384,19 @@ class Conversations:
         stored, _ = await self.eph.append_message(conv["id"], "system:" + record["id"], record, self._ttl)
         await self._deliver(conv, stored, cipher)
 
+    @staticmethod
+    def staff_participants(conv: dict[str, Any]) -> list[str]:
+        """Every staff member who receives a conversation's messages: the assigned
+        operator, invited colleagues (interpreter, supervisor) and silent observers."""
+        ids = [conv.get("operator_id"), *conv.get("invited_ids", []), *conv.get("observer_ids", [])]
+        return list(dict.fromkeys(i for i in ids if i))
+
     async def _deliver(self, conv: dict[str, Any], stored: dict[str, Any], cipher: ConversationCipher) -> None:
-        await self.events.to_visitor(conv["id"], "message", self._render(stored, conv, True, conv["locale"], cipher))
-        if conv.get("operator_id"):
-            locale = await self._staff_locale(conv["operator_id"])
-            await self.events.to_staff(conv["operator_id"], "message", self._render(stored, conv, False, locale, cipher))
+        if not stored.get("internal"):
+            await self.events.to_visitor(conv["id"], "message", self._render(stored, conv, True, conv["locale"], cipher))
+        for staff_id in self.staff_participants(conv):
+            locale = await self._staff_locale(staff_id)
+            await self.events.to_staff(staff_id, "message", self._render(stored, conv, False, locale, cipher))
 
     def _render(
         self, record: dict[str, Any], conv: dict[str, Any], for_visitor: bool, locale: str, cipher: ConversationCipher
@@ -402,6 +410,10 @@ class Conversations:
             out["text"] = cipher.decrypt(record["enc"])
         if not for_visitor:
             out["conversation_id"] = conv["id"]
+            if record.get("internal"):
+                out["internal"] = True
+            if record.get("staff_id"):
+                out["staff_id"] = record["staff_id"]
         return out
 
     async def history_for_staff(self, conv: dict[str, Any], locale: str) -> list[dict[str, Any]]:
@@ -410,15 +422,19 @@ class Conversations:
 
     async def history_for_visitor(self, conv: dict[str, Any]) -> list[dict[str, Any]]:
         cipher = await self._cipher(conv["id"])
-        return [self._render(m, conv, True, conv["locale"], cipher) for m in await self.eph.messages(conv["id"])]
+        return [
+            self._render(m, conv, True, conv["locale"], cipher)
+            for m in await self.eph.messages(conv["id"])
+            if not m.get("internal")  # staff-only notes never reach the visitor
+        ]
 
     # typing ---------------------------------------------------------------------------
     async def visitor_typing(self, sess: VisitorSession, active: bool) -> None:
         conv = await self.get_live(sess.conversation_id)
         if conv is None:
             raise ServiceError("no_conversation", MSG_NO_CONVERSATION)
-        if conv.get("operator_id"):
-            await self.events.to_staff(conv["operator_id"], "typing", {"conversation_id": conv["id"], "active": active})
+        for staff_id in self.staff_participants(conv):
+            await self.events.to_staff(staff_id, "typing", {"conversation_id": conv["id"], "active": active})
 
     async def operator_typing(self, staff: Staff, conversation_id: str, active: bool) -> None:
         await self.require_assigned(staff, conversation_id)
@@ -467,8 +483,8 @@ class Conversations:
             log.exception("could not record statistics")
         await self.events.to_visitor(conv["id"], "state", {"state": "ended", "operator": None})
         await self.events.to_visitor(conv["id"], "ended", {"reason": reason})
-        if ended.get("operator_id"):
-            await self.events.to_staff(ended["operator_id"], "ended", {"conversation_id": conv["id"], "reason": reason})
+        for staff_id in self.staff_participants(ended):
+            await self.events.to_staff(staff_id, "ended", {"conversation_id": conv["id"], "reason": reason})
         # The record goes last: until now it told other nodes the chat was ending.
         await self.eph.delete("conv", conv["id"])
         sess = await self.eph.get("vsess", ended["session_key"])
@@ -527,5 +543,5 @@ class Conversations:
         }
 
     async def _notify_staff_summary(self, conv: dict[str, Any]) -> None:
-        if conv.get("operator_id"):
-            await self.events.to_staff(conv["operator_id"], "conversation", {"conversation": self.summary(conv)})
+        for staff_id in self.staff_participants(conv):
+            await self.events.to_staff(staff_id, "conversation", {"conversation": self.summary(conv)})

@@ -16,6 +16,8 @@ from ..services.staff import StaffService, public_staff
 from . import validation as v
 from .guarded import GuardedNamespace, ok
 from .notifier import OPERATOR_NS, QUEUE_WATCHERS, staff_room
+from .operator_console_events import ConsoleEventsMixin
+from .operator_referral_events import ReferralEventsMixin
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ def cookie_value(header: str | None, name: str) -> str | None:
     return morsel.value if morsel else None
 
 
-class OperatorNamespace(GuardedNamespace):
+class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespace):
     limits = {"message": (3.0, 20.0), "typing": (5.0, 15.0), "accept": (2.0, 10.0)}
 
     def __init__(self, conversations: Conversations, staff: StaffService, audit: Audit, translate: Any, origin_ok: Any) -> None:
