@@ -230,3 +230,77 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = N
         input=input,
         timeout=60,
     )
+
+
+@dataclass
+class ServerProcess:
+    """``python -m chat_server serve`` as a real child process."""
+
+    url: str
+    port: int
+    process: subprocess.Popen[str]
+    env: dict[str, str]
+    log_path: Path
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def add_staff(self, tmp: Path, role: str = "operator", name: str = "Sara") -> StaffCredentials:
+        n = secrets.token_hex(3)
+        username, password, secret = f"{role}-{n}", f"correct horse battery {n}", totp.new_secret()
+        (tmp / f"pw-{n}").write_text(password)
+        (tmp / f"totp-{n}").write_text(secret)
+        done = run_cli(
+            "operators", "add", username, "--name", name, "--role", role,
+            "--password-file", str(tmp / f"pw-{n}"), "--totp-secret-file", str(tmp / f"totp-{n}"),
+            env=self.env,
+        )
+        assert done.returncode == 0, done.stderr
+        return StaffCredentials(username, password, secret, name=name, role=role)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def spawn_server(tmp: Path, env: dict[str, str] | None = None, port: int | None = None) -> ServerProcess:
+    port = port or free_port()
+    full_env = {
+        **os.environ,
+        "CHAT_DATA_DIR": str(tmp / "data"),
+        "CHAT_SECRET_KEY": "test-secret-" + secrets.token_hex(16),
+        "CHAT_SWEEP_INTERVAL_S": "0.5",
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    log_path = tmp / f"server-{port}.log"
+    log_file = log_path.open("w", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chat_server", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=full_env, stdout=log_file, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        wait_port(port, 30)
+    except TimeoutError:
+        proc.kill()
+        raise AssertionError("server did not start:\n" + log_path.read_text())
+    return ServerProcess(f"http://127.0.0.1:{port}", port, proc, full_env, log_path)
+
+
+@pytest.fixture
+def server_process(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    started: list[ServerProcess] = []
+
+    def factory(env: dict[str, str] | None = None, port: int | None = None) -> ServerProcess:
+        sp = spawn_server(tmp_path, env, port)
+        started.append(sp)
+        return sp
+
+    yield factory
+    for sp in started:
+        sp.stop()

@@ -109,7 +109,7 @@ class StaffCredentials:
     def next_code(self) -> str:
         """A code for a step after the last one used (codes can't be replayed)."""
         current = int(time.time()) // totp.STEP
-        step = max(current - 1, self.last_step + 1)
+        step = max(current, self.last_step + 1)
         if step > current + 1:
             raise RuntimeError("logged in too often within 90 seconds")
         self.last_step = step

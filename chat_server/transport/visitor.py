@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 class VisitorNamespace(GuardedNamespace):
     limits = {
-        "message": (1.0, 10.0),
+        "message": (2.0, 20.0),
         "typing": (4.0, 10.0),
-        "start": (0.2, 3.0),
+        "start": (0.5, 6.0),
         "end": (1.0, 3.0),
         "exit": (1.0, 5.0),
     }
@@ -61,7 +61,7 @@ class VisitorNamespace(GuardedNamespace):
         except ServiceError as exc:
             raise SioRefused({"code": "invalid", "message": "invalid auth"}) from exc
         key = address_key(environ, self.trust_proxy, self.hasher)
-        if not self.connect_limit.take(key):
+        if self.rate_limits_enabled and not self.connect_limit.take(key):
             raise SioRefused({"code": "rate_limited", "message": "rate limited"})
         locale = auth.get("locale")
         if not i18n.is_supported(locale):
@@ -91,7 +91,7 @@ class VisitorNamespace(GuardedNamespace):
         key = self._addr.get(sid, "")
         if await self.blocked(key):
             raise ServiceError("forbidden", MSG_FORBIDDEN)
-        if not sess.conversation_id and not self.start_limit.take(key):
+        if self.rate_limits_enabled and not sess.conversation_id and not self.start_limit.take(key):
             raise ServiceError("rate_limited", MSG_RATE_LIMITED)
 
         async def attach(conversation_id: str) -> None:

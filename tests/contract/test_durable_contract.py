@@ -1,0 +1,73 @@
+"""The Durable protocol, against every backend."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chat_server.storage.base import Conflict
+
+
+def staff(i: str, username: str, **kw):
+    return {"id": i, "username": username, "name": username.title(), "role": "operator", **kw}
+
+
+async def test_staff_crud(durable):
+    await durable.create_staff(staff("s1", "sara"))
+    await durable.create_staff(staff("s2", "amir", role="admin"))
+    assert (await durable.get_staff("s1"))["username"] == "sara"
+    assert (await durable.get_staff_by_username("SARA"))["id"] == "s1"
+    assert [s["id"] for s in await durable.list_staff()] == ["s2", "s1"]
+    assert await durable.count_staff() == 2
+    assert await durable.count_staff("admin") == 1
+    updated = await durable.update_staff("s1", {"name": "Sara L", "disabled": True})
+    assert updated["name"] == "Sara L" and updated["disabled"] is True
+    assert await durable.update_staff("nope", {"x": 1}) is None
+
+
+async def test_usernames_are_unique(durable):
+    await durable.create_staff(staff("s1", "sara"))
+    with pytest.raises(Conflict):
+        await durable.create_staff(staff("s9", "Sara"))
+    await durable.create_staff(staff("s2", "amir"))
+    with pytest.raises(Conflict):
+        await durable.update_staff("s2", {"username": "sara"})
+    renamed = await durable.update_staff("s2", {"username": "amir2"})
+    assert renamed["username"] == "amir2"
+    assert (await durable.get_staff_by_username("amir2"))["id"] == "s2"
+
+
+async def test_audit_newest_first_with_paging(durable):
+    for i in range(5):
+        await durable.add_audit({"ts": 1000 + i, "actor": "s1", "action": "login", "target": None, "details": {}})
+    entries = await durable.list_audit(limit=3)
+    assert [e["ts"] for e in entries] == [1004, 1003, 1002]
+    older = await durable.list_audit(limit=10, before_ts=1002)
+    assert [e["ts"] for e in older] == [1001, 1000]
+
+
+async def test_stats_accumulate_per_day(durable):
+    await durable.add_stats("2026-11-20", {"audience:self": 1, "conversations:total": 1})
+    await durable.add_stats("2026-11-20", {"audience:self": 2})
+    await durable.add_stats("2026-11-21", {"audience:other": 1})
+    await durable.add_stats("2026-11-25", {"audience:other": 1})
+    rows = await durable.get_stats("2026-11-20", "2026-11-21")
+    assert rows == [
+        ("2026-11-20", "audience:self", 3),
+        ("2026-11-20", "conversations:total", 1),
+        ("2026-11-21", "audience:other", 1),
+    ]
+
+
+async def test_kv_with_expiry_and_take(durable):
+    await durable.put_kv("doc", "hours", {"weekly": {}})
+    assert await durable.get_kv("doc", "hours") == {"weekly": {}}
+    await durable.put_kv("setup", "t1", {"v": 1}, expires_at=time.time() + 60)
+    await durable.put_kv("setup", "t2", {"v": 2}, expires_at=time.time() - 1)
+    assert await durable.get_kv("setup", "t2") is None
+    assert [k for k, _ in await durable.list_kv("setup")] == ["t1"]
+    assert await durable.take_kv("setup", "t1") == {"v": 1}
+    assert await durable.take_kv("setup", "t1") is None
+    assert await durable.delete_kv("doc", "hours") is True
+    assert await durable.get_kv("doc", "hours") is None
