@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from chat_server.security import totp
+from chat_server.security.crypto import ConversationCipher, KeyRing
+
+
+def test_conversation_key_wrapping_is_bound_to_the_conversation():
+    ring = KeyRing("deployment secret")
+    key = ring.new_conversation_key()
+    wrapped = ring.wrap(key, "conv-a")
+    assert ring.unwrap(wrapped, "conv-a") == key
+    with pytest.raises(InvalidTag):
+        ring.unwrap(wrapped, "conv-b")
+    with pytest.raises(InvalidTag):
+        KeyRing("another secret").unwrap(wrapped, "conv-a")
+
+
+def test_messages_are_encrypted_and_bound_to_the_conversation():
+    ring = KeyRing("deployment secret")
+    key = ring.new_conversation_key()
+    blob = ConversationCipher(key, "conv-a").encrypt("Hej hemlis")
+    assert "Hej" not in blob
+    assert ConversationCipher(key, "conv-a").decrypt(blob) == "Hej hemlis"
+    with pytest.raises(InvalidTag):
+        ConversationCipher(key, "conv-b").decrypt(blob)
+    # A fresh nonce each time: equal texts do not give equal ciphertexts.
+    assert ConversationCipher(key, "conv-a").encrypt("x") != ConversationCipher(key, "conv-a").encrypt("x")
+
+
+def test_lookup_hash_is_keyed():
+    assert KeyRing("a").lookup_hash("token") != KeyRing("b").lookup_hash("token")
+    assert KeyRing("a").lookup_hash("token") == KeyRing("a").lookup_hash("token")
+
+
+def test_totp_window_and_replay():
+    secret = totp.new_secret()
+    now = 1_800_000_000.0
+    step = int(now) // 30
+    assert totp.matching_step(secret, totp.code_at(secret, now), 0, now) == step
+    assert totp.matching_step(secret, totp.code_at(secret, now - 30), 0, now) == step - 1
+    assert totp.matching_step(secret, totp.code_at(secret, now + 30), 0, now) == step + 1
+    assert totp.matching_step(secret, totp.code_at(secret, now - 60), 0, now) is None
+    # Replay: a code at or before the last used step is refused.
+    assert totp.matching_step(secret, totp.code_at(secret, now), step, now) is None
+    assert totp.matching_step(secret, "12345", 0, now) is None
+    assert totp.matching_step(secret, "abcdef", 0, now) is None
