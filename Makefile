@@ -42,11 +42,13 @@ frontend:
 locales: install
 	$(BIN)/python -m chat_server locales compile
 
-# Debian packages the tests use for real: a redis-server, Chromium and nginx.
+# Debian packages the tests use for real: a redis-server, Chromium (with a font for
+# Tigrinya's Ethiopic script, so screenshots show text, not boxes) and nginx.
 system-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -d /usr/share/fonts/truetype/abyssinica ] || missing="$$missing fonts-sil-abyssinica"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
