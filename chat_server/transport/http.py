@@ -6,6 +6,7 @@ another origin. Security headers are set by ``security_headers`` for every answe
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -84,7 +85,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     h.setdefault("Content-Security-Policy", csp_for(request))
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("Referrer-Policy", "no-referrer")
-    h.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    # The loader is the one resource other sites must be able to load (<script src>);
+    # everything else stays same-origin.
+    h.setdefault("Cross-Origin-Resource-Policy", "cross-origin" if request.path == "/widget.js" else "same-origin")
     h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
     if not request.path.startswith("/widget/"):
         h.setdefault("X-Frame-Options", "DENY")
@@ -234,7 +237,8 @@ async def current_staff(request: web.Request) -> tuple[dict[str, Any], str, str]
 def check_csrf(request: web.Request, csrf: str) -> None:
     if not same_origin(request.headers.get("Origin"), request):
         raise ServiceError("forbidden", MSG_FORBIDDEN)
-    if request.headers.get("X-CSRF-Token", "") != csrf:
+    # Constant time: the comparison must not tell an attacker how much of a guess was right.
+    if not hmac.compare_digest(request.headers.get("X-CSRF-Token", "").encode(), csrf.encode()):
         raise ServiceError("forbidden", MSG_FORBIDDEN)
 
 

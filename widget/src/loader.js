@@ -1,0 +1,250 @@
+/*
+ * Host-page loader for the RC visitor chat.
+ *
+ * Embed with one tag on the host page (put it at the end of <body>):
+ *
+ *   <script src="https://chat.example.se/widget.js" referrerpolicy="no-referrer"
+ *           data-label="Chatta med oss" data-exit-label="Lämna snabbt"
+ *           data-position="right" data-locale="sv"
+ *           data-exit-url="https://www.google.com/search?q=v%C3%A4der"
+ *           data-color="#1f4e79" data-text-color="#ffffff" async></script>
+ *
+ * The loader only draws a launcher button (and, while the chat is in use, a quick exit
+ * button) and an iframe of /widget/ from the chat server's own origin, derived from this
+ * script's src. The conversation lives inside that iframe, so the host page (and any
+ * analytics on it) cannot read it. The loader keeps no state anywhere but in memory, and
+ * passes its configuration to the iframe in the URL fragment (never the query string).
+ *
+ * Messages between the two frames are plain objects tagged {rc: "w1", t: type}. The
+ * loader sends only to the chat server's exact origin and accepts only messages whose
+ * event.origin is that origin and whose source is its own iframe.
+ */
+(() => {
+  const script = document.currentScript;
+  // Loaded twice, or from a place without a currentScript: do nothing.
+  if (!script || !script.src || document.documentElement.hasAttribute("data-rc-chat")) return;
+  document.documentElement.setAttribute("data-rc-chat", "");
+
+  const cfg = script.dataset;
+  const chatOrigin = new URL(script.src, location.href).origin;
+  const TAG = "w1";
+  const hex = (v) => (/^#([0-9a-f]{3}){1,2}$/i.test(v || "") ? v : "");
+  const bg = hex(cfg.color) || "#1f4e79";
+  // Readable text on the launcher colour unless the host says otherwise.
+  const lum = (h) => {
+    const n = h.length < 5 ? h.replace(/\w/g, "$&$&") : h;
+    return [1, 3, 5].reduce((s, i, k) => {
+      let c = parseInt(n.substr(i, 2), 16) / 255;
+      c = c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      return s + c * [0.2126, 0.7152, 0.0722][k];
+    }, 0);
+  };
+  const fg = hex(cfg.textColor) || (lum(bg) > 0.18 ? "#0b0c0c" : "#ffffff");
+  let exitUrl = "https://www.google.com/search?q=v%C3%A4der";
+  try {
+    const u = new URL(cfg.exitUrl, location.href);
+    if (/^https?:$/.test(u.protocol)) exitUrl = u.href;
+  } catch (e) {
+    /* keep the neutral default */
+  }
+  const left = cfg.position === "left";
+  // Strings the iframe may later replace with the visitor's language.
+  const str = {
+    exit: cfg.exitLabel || "Lämna snabbt",
+    s1: "Shift: tryck 2 gånger till för att lämna snabbt.",
+    s2: "Shift: tryck 1 gång till för att lämna snabbt.",
+  };
+
+  const css = `:host{all:initial}
+.w{position:fixed;z-index:2147483000;bottom:16px;${left ? "left" : "right"}:16px;display:flex;flex-direction:column;align-items:${left ? "flex-start" : "flex-end"};gap:12px;font:16px/1.25 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.p{width:400px;max-width:calc(100vw - 32px);height:min(680px,calc(100vh - 112px));border-radius:12px;overflow:hidden;background:#fff;box-shadow:0 8px 32px rgba(0,0,0,.35)}
+iframe{display:block;width:100%;height:100%;border:0}
+.b{display:flex;gap:8px;flex-wrap:wrap}
+button{font:inherit;font-weight:700;min-height:48px;padding:0 20px;border:2px solid #fff;border-radius:24px;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.3)}
+.l{background:${bg};color:${fg}}
+.x{background:#b3261e;color:#fff}
+button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7px #0b0c0c}
+[hidden]{display:none!important}
+.s{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+@media (max-width:600px),(max-height:520px){.o .p{position:fixed;inset:0;width:100%;max-width:none;height:100%;border-radius:0}.o .b{display:none}}`;
+
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  };
+
+  let root, wrap, panel, frame, launcher, exitBtn, status;
+  let ready = false; // the iframe has loaded /widget/ (before that it is about:blank)
+  let loaded = false; // the iframe answered
+  let live = false; // a conversation is in progress (reported by the iframe)
+  let used = false; // opened at least once: quick exit (button, Shift x3) is armed
+  let leaving = false;
+
+  const post = (msg) => {
+    if (ready && frame && frame.contentWindow) frame.contentWindow.postMessage({ rc: TAG, ...msg }, chatOrigin);
+  };
+
+  const go = () => {
+    if (root) root.remove();
+    root = frame = null;
+    location.replace(exitUrl);
+  };
+
+  // Quick exit started on the host page: the iframe ends the chat on the server and
+  // wipes itself, then asks us to leave; we leave anyway after a short wait.
+  const quickExit = () => {
+    if (leaving) return;
+    leaving = true;
+    wrap.hidden = true;
+    if (!frame || !loaded) return go();
+    post({ t: "exit" });
+    setTimeout(go, 1500);
+  };
+
+  const setOpen = (open) => {
+    panel.hidden = !open;
+    wrap.classList.toggle("o", open);
+    launcher.hidden = open;
+    launcher.setAttribute("aria-expanded", String(open));
+    exitBtn.hidden = !(open || live);
+    if (open) {
+      used = true;
+      frame.focus();
+      post({ t: "open" });
+    } else {
+      launcher.focus();
+    }
+  };
+
+  const makeFrame = () => {
+    frame = el("iframe");
+    frame.title = cfg.label || "Chatta med oss";
+    // The chat is loaded without a Referer, so the chat server never learns which page
+    // of the host site the visitor was on.
+    frame.referrerPolicy = "no-referrer";
+    // No `allow` attribute: the chat needs no camera, microphone, location or any other
+    // permission-policy feature, and none is delegated to it.
+    //
+    // sandbox (defence in depth; the frame is already cross-origin to the host page):
+    //  allow-scripts        the chat is a script application.
+    //  allow-same-origin    keeps the frame's real origin (the chat server's), so its
+    //                       same-origin requests, CSP 'self' and WebSocket work; without
+    //                       it the origin becomes opaque ("null") and every request is
+    //                       cross-origin. It does not give access to the host page.
+    //  allow-forms          the question steps and the message box are <form>s (Enter
+    //                       submits); submission is handled in script, nothing is posted.
+    //  allow-popups         links on referral cards (support organisations' own sites)
+    //                       open in a new tab, with rel="noopener noreferrer";
+    //  allow-popups-to-escape-sandbox  ...and those sites work normally there.
+    //  allow-top-navigation-to-custom-protocols  tel: links (112, BRIS, ...) can open
+    //                       the phone app; it does not allow navigating the host page.
+    // Deliberately absent: allow-top-navigation. The quick exit navigates the host page
+    // from this loader (location.replace, on a message from the frame), never from the
+    // frame itself; also absent: allow-modals, allow-downloads, allow-pointer-lock.
+    frame.setAttribute(
+      "sandbox",
+      "allow-scripts allow-same-origin allow-forms allow-popups " +
+        "allow-popups-to-escape-sandbox allow-top-navigation-to-custom-protocols",
+    );
+    const frag = new URLSearchParams({ o: location.origin, l: cfg.locale || "sv", x: exitUrl });
+    if (hex(cfg.color)) frag.set("c", bg);
+    // Set before insertion: the frame's first navigation adds no history entry.
+    frame.src = `${chatOrigin}/widget/#${frag}`;
+    frame.addEventListener("load", () => {
+      ready = true;
+      post({ t: "hello" });
+    });
+    panel.append(frame);
+  };
+
+  const onMessage = (ev) => {
+    const m = ev.data;
+    if (ev.origin !== chatOrigin || !frame || ev.source !== frame.contentWindow) return;
+    if (!m || m.rc !== TAG) return;
+    loaded = true;
+    if (m.t === "close") setOpen(false);
+    else if (m.t === "exiting") {
+      leaving = true;
+      wrap.hidden = true;
+      setTimeout(go, 1500);
+    } else if (m.t === "exit") go();
+    else if (m.t === "live") {
+      live = !!m.on;
+      exitBtn.hidden = !(live || !panel.hidden);
+    } else if (m.t === "strings") {
+      for (const k of ["exit", "s1", "s2"]) if (typeof m[k] === "string") str[k] = m[k].slice(0, 200);
+      exitBtn.textContent = str.exit;
+      exitBtn.lang = String(m.lang || "").slice(0, 10);
+      exitBtn.dir = m.dir === "rtl" ? "rtl" : "ltr";
+    }
+  };
+
+  // Shift pressed three times within five seconds, as GOV.UK's "Exit this page":
+  // counted on key release, and a Shift used to type a capital letter does not count.
+  let presses = 0;
+  let timer = 0;
+  let modified = false;
+  const onKey = (ev) => {
+    if (!used || leaving) return;
+    if (ev.key === "Shift" && !modified) {
+      presses += 1;
+      clearTimeout(timer);
+      if (presses >= 3) {
+        presses = 0;
+        quickExit();
+      } else {
+        status.textContent = presses === 1 ? str.s1 : str.s2;
+        timer = setTimeout(() => {
+          presses = 0;
+          status.textContent = "";
+        }, 5000);
+      }
+    } else if (ev.key !== "Shift" && presses) {
+      presses = 0;
+      status.textContent = "";
+    }
+    modified = ev.shiftKey;
+  };
+
+  const init = () => {
+    const host = el("div");
+    root = host;
+    const shadow = host.attachShadow({ mode: "open" });
+    // A constructed stylesheet works under a host page CSP that forbids inline styles.
+    if (shadow.adoptedStyleSheets) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      shadow.adoptedStyleSheets = [sheet];
+    } else {
+      shadow.append(el("style", "", css));
+    }
+    wrap = el("div", "w");
+    panel = el("div", "p");
+    panel.hidden = true;
+    const bar = el("div", "b");
+    exitBtn = el("button", "x", str.exit);
+    exitBtn.type = "button";
+    exitBtn.hidden = true;
+    launcher = el("button", "l", cfg.label || "Chatta med oss");
+    launcher.type = "button";
+    launcher.setAttribute("aria-expanded", "false");
+    status = el("span", "s");
+    status.setAttribute("role", "status");
+    exitBtn.addEventListener("click", quickExit);
+    launcher.addEventListener("click", () => {
+      if (!frame) makeFrame();
+      setOpen(true);
+    });
+    bar.append(exitBtn, launcher);
+    wrap.append(panel, bar, status);
+    shadow.append(wrap);
+    document.body.append(host);
+    window.addEventListener("message", onMessage);
+    document.addEventListener("keyup", onKey, true);
+  };
+
+  if (document.body) init();
+  else document.addEventListener("DOMContentLoaded", init);
+})();
