@@ -26,11 +26,13 @@ from .services.conversations import Conversations
 from .services.hours import Hours
 from .services.staff import StaffService
 from .services.stats import Stats
-from .storage import open_durable, open_ephemeral
+from .storage import StoreUnavailable, open_durable, open_ephemeral
 from .transport import keys as K
+from .transport.hardened import HardenedServer, polling_body_limit
 from .transport.http import same_origin, security_headers, setup_routes
 from .transport.notifier import SocketEvents
 from .transport.operator import OperatorNamespace
+from .transport.operator_referral_events import install_rc_features
 from .transport.visitor import VisitorNamespace
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,10 @@ def resolve_secret(settings: Settings) -> str:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
+    app = web.Application(
+        client_max_size=64 * 1024,
+        middlewares=[security_headers, polling_body_limit(settings.max_http_buffer_size)],
+    )
     app[K.SETTINGS] = settings
     keyring = KeyRing(resolve_secret(settings))
     app[K.KEYRING] = keyring
@@ -78,16 +83,23 @@ def create_app(settings: Settings) -> web.Application:
 
     manager = None
     if settings.ephemeral_url.startswith(("redis://", "rediss://")):
-        # JSON, never pickle, between processes.
-        manager = socketio.AsyncRedisManager(
+        from .transport.redis_fanout import BatchingRedisManager
+
+        # JSON, never pickle, between processes (python-socketio >= 5.12 uses the
+        # server's JSON module for the pub/sub channel; tests/integration/
+        # test_redis_mode.py reads the channel to prove it). Publishes are batched.
+        manager = BatchingRedisManager(
             settings.ephemeral_url, channel="rc-chat", json=socketio.packet.Packet.json
         )
 
     # Browsers only open sockets from our own pages (the widget iframe and the console
     # are served from this origin), so Engine.IO's same-origin check is the right one;
     # non-browser clients send no Origin. Credentials (cookies) are never sent
-    # cross-origin to the visitor side.
-    sio = socketio.AsyncServer(
+    # cross-origin to the visitor side. CHAT_ALLOWED_ORIGINS only names the host sites
+    # that may *frame* /widget/ (CSP frame-ancestors); they never open sockets
+    # themselves, so a foreign Origin is refused at the handshake on both namespaces.
+    # HardenedServer drops packet kinds our protocol never uses (see hardened.py).
+    sio = HardenedServer(
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=[o for o in (settings.public_url.rstrip("/"),) if o] or None,
@@ -119,6 +131,15 @@ def create_app(settings: Settings) -> web.Application:
     sio.register_namespace(
         OperatorNamespace(conversations, staff, audit, catalogs, lambda origin, request: same_origin(origin, request))
     )
+    install_rc_features(app)  # routing, referral directory, follow-up codes
+    if not settings.rate_limits:
+        for namespace in sio.namespace_handlers.values():
+            namespace.rate_limits_enabled = False  # type: ignore[attr-defined]
+        log.warning(
+            "CHAT_RATE_LIMITS=false: Socket.IO rate limits are OFF. This is for load "
+            "benchmarks only and is UNSAFE in production (floods and connection storms "
+            "are no longer refused)."
+        )
 
     setup_routes(app)
     # Feature routes live in their own modules (console administration, referral
@@ -158,6 +179,13 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
                     "CHAT_ALLOW_PERSISTENT_EPHEMERAL=true to override."
                 )
             log.warning("the ephemeral Redis persists to disk: overridden by CHAT_ALLOW_PERSISTENT_EPHEMERAL")
+    sio = app[K.SIO]
+    if isinstance(sio.manager, socketio.AsyncRedisManager) and not sio.manager_initialized:
+        # Subscribe to the fan-out channel now rather than on the first connection
+        # (python-socketio's default), so a node that takes over visitors from a failed
+        # one already hears its peers when the first of them resumes here.
+        sio.manager_initialized = True
+        sio.manager.initialize()
     yield
     await app[K.SIO].shutdown()
     await eph.close()
@@ -174,6 +202,9 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(interval)
             try:
                 await conversations.sweep()
+            except StoreUnavailable:
+                # Expected while Redis restarts; the next round catches up.
+                log.warning("sweep skipped: the ephemeral store is unavailable")
             except Exception:  # noqa: BLE001 - keep sweeping whatever happens
                 log.exception("sweep failed")
 

@@ -66,11 +66,27 @@ class Settings:
     max_conversation_s: int = 6 * 3600
     sweep_interval_s: float = 2.0
     avg_handle_time_s: int = 600
+    # Routing (services/routing.py): "auto" offers each chat to one suitable operator,
+    # "pick" lets operators pick from the queue themselves.
+    routing_mode: str = "auto"
+    offer_timeout_s: int = 30  # an offer not taken in time goes to the next operator
+    language_fallback_s: int = 120  # then any operator, flagged "interpreter needed"
+    max_chats_default: int = 3  # per operator unless their account says otherwise
     # Staff sessions
     session_idle_s: int = 30 * 60
     session_absolute_s: int = 12 * 3600
+    # Operator console: supervisors are alerted when an urgent chat waits this long;
+    # a blocked visitor's rate-limit key stays blocked this long; the first-run setup
+    # link expires after this long.
+    urgent_alert_s: int = 120
+    block_s: int = 6 * 3600
+    setup_token_s: int = 3600
     # Allow an ephemeral Redis that persists to disk (refused by default).
     allow_persistent_ephemeral: bool = False
+    # Per-connection and per-address rate limits on the Socket.IO namespaces. Turning
+    # them off is ONLY for load benchmarks from one address (tests/load/bench.py);
+    # never in production: the server logs a loud warning at start when it is off.
+    rate_limits: bool = True
     default_locale: str = "sv"
     # Socket.IO / Engine.IO
     max_http_buffer_size: int = 64 * 1024

@@ -44,6 +44,8 @@ SYSTEM_TEXTS = {
     "operator_joined": N_("{name} has joined the chat."),
     "operator_left": N_("{name} had to leave. You are back in the queue."),
     "transferred": N_("You are being transferred to a colleague."),
+    # Staff-only note when a returning visitor enters a follow-up code.
+    "followup_summary": N_("Summary from an earlier conversation ({date}): {summary}"),
 }
 
 
@@ -77,6 +79,24 @@ class Staff:
 Announce = Callable[[], Awaitable[None]]
 
 
+class Observer:
+    """Aggregate hooks for metrics (the transport installs one; services stay free of
+    any metrics library). Each call is synchronous and cheap, and carries no content and
+    nothing that identifies a conversation."""
+
+    def conversation_started(self) -> None:
+        return None
+
+    def conversation_accepted(self, waited_s: float) -> None:
+        return None
+
+    def conversation_ended(self, reason: str) -> None:
+        return None
+
+    def message_relayed(self, sender: str) -> None:
+        return None
+
+
 class Conversations:
     def __init__(
         self,
@@ -98,6 +118,9 @@ class Conversations:
         self.stats = stats
         self._staff_locale = staff_locale
         self._ttl = settings.max_conversation_s + settings.grace_period_s
+        self.observer = Observer()
+        # services.routing.Router, installed by create_app: offers, skills, drops.
+        self.router: Any = None
 
     # visitor sessions -----------------------------------------------------------------
     async def open_session(self, resume: str | None, locale: str) -> tuple[VisitorSession, dict[str, Any] | None]:
@@ -134,7 +157,7 @@ class Conversations:
         return conv
 
     async def session_payload(self, sess: VisitorSession, conv: dict[str, Any] | None) -> dict[str, Any]:
-        hours = await self.hours.payload(datetime.now(UTC))
+        hours = await self.hours.payload(datetime.now(UTC), sess.locale, self.t)
         return {
             "token": sess.token,
             "pseudonym": sess.pseudonym,
@@ -229,7 +252,8 @@ class Conversations:
         sess.conversation_id = conv_id
         await self._save_session(sess, self._ttl)
         await attach(conv_id)
-        log.info("conversation started (queue=%d)", len(await self.eph.index_members(QUEUE_INDEX)))
+        self.observer.conversation_started()
+        log.info("conversation started")
 
         async def announce() -> None:
             await self.events.to_visitor(conv_id, "state", {"state": "waiting", "operator": None})
@@ -279,6 +303,8 @@ class Conversations:
         for cid in ids:
             await self._send_position({"id": cid}, ids, on_duty)
         await self.events.to_queue_watchers("queue", await self.queue_snapshot())
+        if self.router is not None:
+            await self.router.kick()
 
     # operators ------------------------------------------------------------------------
     async def set_duty(self, staff: Staff, on: bool, languages: list[str]) -> dict[str, Any]:
@@ -297,19 +323,30 @@ class Conversations:
         return await self.eph.get("duty", staff_id)
 
     async def accept(self, staff: Staff, conversation_id: str) -> dict[str, Any]:
-        conv = await self.eph.get("conv", conversation_id)
-        if conv is None or conv["state"] == "ended":
-            raise ServiceError("not_found", MSG_NOT_FOUND)
-        ts = now_ms()
-        updated = await self.eph.update(
-            "conv",
-            conversation_id,
-            {"state": "active", "operator_id": staff.id, "operator_name": staff.name, "accepted_at": conv.get("accepted_at") or ts},
-            expect={"state": "waiting"},
-        )
+        updated = None
+        # A router on any node may (re)offer the chat between our read and our write;
+        # the compare-and-set then fails although the chat is still waiting, so read
+        # again and decide afresh (a few times) before calling it a conflict.
+        for _attempt in range(3):
+            conv = await self.eph.get("conv", conversation_id)
+            if conv is None or conv["state"] == "ended":
+                raise ServiceError("not_found", MSG_NOT_FOUND)
+            if conv["state"] != "waiting":
+                break
+            ts = now_ms()
+            routed = await self.router.accept_changes(staff, conv) if self.router is not None else {}
+            updated = await self.eph.update(
+                "conv",
+                conversation_id,
+                {"state": "active", "operator_id": staff.id, "operator_name": staff.name, "accepted_at": conv.get("accepted_at") or ts, **routed},
+                expect={"state": "waiting", "offer": conv.get("offer")},
+            )
+            if updated is not None:
+                break
         if updated is None:
             raise ServiceError("conflict", MSG_CONFLICT)
         await self.eph.index_remove(QUEUE_INDEX, conversation_id)
+        self.observer.conversation_accepted(max(0.0, (ts - updated["waiting_since"]) / 1000))
         log.info("conversation accepted")
         await self.events.to_visitor(conversation_id, "state", self._state_payload(updated))
         await self.add_system(updated, "operator_joined", name=staff.name)
@@ -350,11 +387,21 @@ class Conversations:
             raise ServiceError("conflict", MSG_CONFLICT)
         return await self._post(conv, "visitor", None, client_id, text)
 
-    async def operator_message(self, staff: Staff, conversation_id: str, client_id: str, text: str) -> dict[str, Any]:
-        conv = await self.require_assigned(staff, conversation_id)
-        return await self._post(conv, "operator", staff.id, client_id, text)
+    async def operator_message(
+        self, staff: Staff, conversation_id: str, client_id: str, text: str, internal: bool = False
+    ) -> dict[str, Any]:
+        """A message from the assigned operator or an invited colleague (interpreter,
+        supervisor who joined). ``internal``: a staff-only note, never sent to the visitor."""
+        conv = await self.get_live(conversation_id)
+        if conv is None:
+            raise ServiceError("not_found", MSG_NOT_FOUND)
+        if conv["state"] != "active" or staff.id not in (conv.get("operator_id"), *conv.get("invited_ids", [])):
+            raise ServiceError("forbidden", MSG_FORBIDDEN)
+        return await self._post(conv, "operator", staff.id, client_id, text, internal)
 
-    async def _post(self, conv: dict[str, Any], sender: str, staff_id: str | None, client_id: str, text: str) -> dict[str, Any]:
+    async def _post(
+        self, conv: dict[str, Any], sender: str, staff_id: str | None, client_id: str, text: str, internal: bool = False
+    ) -> dict[str, Any]:
         cipher = await self._cipher(conv["id"])
         record = {
             "id": "m" + secrets.token_urlsafe(9),
@@ -364,10 +411,14 @@ class Conversations:
             "enc": cipher.encrypt(text),
             "ts": now_ms(),
         }
+        if internal:
+            record["internal"] = True
         dedupe = f"{sender}:{staff_id or ''}:{client_id}"
         stored, created = await self.eph.append_message(conv["id"], dedupe, record, self._ttl)
         if created:
-            await self._deliver(conv, stored, cipher)
+            self.observer.message_relayed(sender)
+            # The text is at hand: rendering need not decrypt what was just encrypted.
+            await self._deliver(conv, stored, cipher, text)
         return {"id": stored["id"], "ts": stored["ts"]}
 
     async def add_system(self, conv: dict[str, Any], code: str, **params: Any) -> None:
@@ -391,15 +442,23 @@ class Conversations:
         ids = [conv.get("operator_id"), *conv.get("invited_ids", []), *conv.get("observer_ids", [])]
         return list(dict.fromkeys(i for i in ids if i))
 
-    async def _deliver(self, conv: dict[str, Any], stored: dict[str, Any], cipher: ConversationCipher) -> None:
+    async def _deliver(
+        self, conv: dict[str, Any], stored: dict[str, Any], cipher: ConversationCipher, text: str | None = None
+    ) -> None:
         if not stored.get("internal"):
-            await self.events.to_visitor(conv["id"], "message", self._render(stored, conv, True, conv["locale"], cipher))
+            await self.events.to_visitor(conv["id"], "message", self._render(stored, conv, True, conv["locale"], cipher, text))
         for staff_id in self.staff_participants(conv):
             locale = await self._staff_locale(staff_id)
-            await self.events.to_staff(staff_id, "message", self._render(stored, conv, False, locale, cipher))
+            await self.events.to_staff(staff_id, "message", self._render(stored, conv, False, locale, cipher, text))
 
     def _render(
-        self, record: dict[str, Any], conv: dict[str, Any], for_visitor: bool, locale: str, cipher: ConversationCipher
+        self,
+        record: dict[str, Any],
+        conv: dict[str, Any],
+        for_visitor: bool,
+        locale: str,
+        cipher: ConversationCipher,
+        text: str | None = None,
     ) -> dict[str, Any]:
         out: dict[str, Any] = {"id": record["id"], "client_id": record["client_id"], "from": record["from"], "ts": record["ts"]}
         if record["from"] == "system":
@@ -407,7 +466,7 @@ class Conversations:
             out["code"] = record["code"]
             out["text"] = self.t(locale, SYSTEM_TEXTS.get(record["code"], record["code"]), **params)
         else:
-            out["text"] = cipher.decrypt(record["enc"])
+            out["text"] = text if text is not None else cipher.decrypt(record["enc"])
         if not for_visitor:
             out["conversation_id"] = conv["id"]
             if record.get("internal"):
@@ -469,6 +528,9 @@ class Conversations:
                 return False
             return await self.finish(current, reason, extra_counters)
         was_waiting = conv["state"] == "waiting"
+        # Counted by the one caller whose compare-and-set won, so a sweep running on every
+        # node still counts each conversation once.
+        self.observer.conversation_ended(reason)
         # Key first: from here on, whatever is left of the messages is unreadable.
         await self.eph.delete("ckey", conv["id"])
         await self.eph.delete_messages(conv["id"])
@@ -493,6 +555,8 @@ class Conversations:
         log.info("conversation ended reason=%s", reason)
         if was_waiting:
             await self._broadcast_queue()
+        elif self.router is not None:
+            await self.router.kick()  # the operator has room for another chat
         return True
 
     # housekeeping ---------------------------------------------------------------------
@@ -516,6 +580,8 @@ class Conversations:
         for cid, _ in await self.eph.index_members(QUEUE_INDEX):
             if await self.eph.get("conv", cid) is None:
                 await self.eph.index_remove(QUEUE_INDEX, cid)
+        if self.router is not None:
+            await self.router.sweep()
         return done
 
     # payloads -------------------------------------------------------------------------
@@ -540,6 +606,9 @@ class Conversations:
             "waiting_since": conv["waiting_since"],
             "operator": operator,
             "visitor_connected": conv["visitor_connected"],
+            "interpreter_needed": bool(conv.get("interpreter_needed")),
+            "offered_to": (conv.get("offer") or {}).get("staff_id"),
+            "followup": bool(conv.get("followup_redeemed")),
         }
 
     async def _notify_staff_summary(self, conv: dict[str, Any]) -> None:

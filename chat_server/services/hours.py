@@ -4,114 +4,337 @@ holidays (from the ``holidays`` package).
 With no schedule configured the service is always open. A deployment stores its
 schedule as the durable document ``hours``::
 
-    {"weekly": {"0": [["09:00", "16:00"]], ...},   # Monday = 0
-     "exceptions": {"2026-12-24": [], "2026-06-05": [["10:00", "14:00"]]},
+    {"weekly": {"0": [["09:00", "16:00"]], ...},   # Monday = 0; "24:00" = midnight
+     "exceptions": {"2026-12-23": [], "2026-06-05": [["10:00", "14:00"]]},
      "closed_on_holidays": true,
+     "closed_on_eves": true,
      "last_call_min": 10}
 
+Holidays: ``closed_on_holidays`` closes on the public holidays of ``holidays``' SE
+calendar (Nyårsdagen, Trettondedag jul, Långfredagen, Påskdagen, Annandag påsk,
+Första maj, Kristi himmelsfärdsdag, Pingstdagen, Nationaldagen, Midsommardagen,
+Alla helgons dag, Juldagen, Annandag jul). That calendar does *not* count Midsummer
+Eve, Christmas Eve and New Year's Eve as public holidays (legally they are not), yet
+nearly every Swedish workplace is closed on them; ``closed_on_eves`` (default true)
+also closes on those three (``holidays``' "de_facto" category). An exception for a
+date always wins, so a centre that is open on Christmas Eve says so there.
+
 ``last_call_min``: no new chats in the last minutes before closing; chats already
-running continue.
+running continue. Times are compared as instants, so the schedule is right on the days
+summer time starts and ends.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import logging
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+from babel.dates import format_skeleton, format_time, get_day_names
+from babel.lists import format_list
 
 from ..storage.base import Durable
+from .errors import N_
 
+log = logging.getLogger(__name__)
 TZ = ZoneInfo("Europe/Stockholm")
 DOC = "hours"
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+_EVES = ("de_facto",)
+
+MSG_ALWAYS_OPEN = N_("Open around the clock.")
+MSG_OPEN_UNTIL = N_("Open now, until {time}.")
+MSG_LAST_CALL = N_("Open until {time}, but it is too late to start a new chat today.")
+MSG_OPENS_TODAY = N_("Closed now. Opens today at {time}.")
+MSG_OPENS_TOMORROW = N_("Closed now. Opens tomorrow at {time}.")
+MSG_OPENS_ON = N_("Closed now. Opens {date} at {time}.")
+MSG_CLOSED = N_("Closed now.")
+MSG_DAYS_HOURS = N_("{days}: {hours}")
+MSG_DAY_SPAN = N_("{first}–{last}")
+MSG_TIME_SPAN = N_("{start}–{end}")
+MSG_HOLIDAYS = N_("Closed on public holidays.")
+
+Range = tuple[time, time | None]  # end None means midnight at the end of the day
 
 
-def _parse(hhmm: str) -> time:
+def _parse(hhmm: Any) -> time | None:
+    if not isinstance(hhmm, str) or not _HHMM.match(hhmm):
+        raise ValueError(f"time must be HH:MM, got {hhmm!r}")
+    if hhmm == "24:00":
+        return None
     hour, minute = hhmm.split(":")
-    if hour == "24" and minute == "00":
-        return time(23, 59, 59)
     return time(int(hour), int(minute))
 
 
+def _ranges(raw: Any) -> list[Range]:
+    if not isinstance(raw, list) or len(raw) > 6:
+        raise ValueError("ranges must be a list of [start, end] pairs")
+    out: list[Range] = []
+    for pair in raw:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise ValueError("a range is [start, end]")
+        start, end = _parse(pair[0]), _parse(pair[1])
+        if start is None or (end is not None and end <= start):
+            raise ValueError("a range must end after it starts")
+        out.append((start, end))
+    return sorted(out)
+
+
+@lru_cache(maxsize=8)
+def _closed_days(year: int, eves: bool) -> frozenset[date]:
+    days = set(holidays.country_holidays("SE", years=year))
+    if eves:
+        days |= set(holidays.country_holidays("SE", years=year, categories=_EVES))
+    return frozenset(days)
+
+
+def _hhmm(value: time | None) -> str:
+    return "24:00" if value is None else value.strftime("%H:%M")
+
+
 class Schedule:
-    """A validated schedule; pure logic, no I/O."""
+    """A validated schedule; pure logic, no I/O. Raises ValueError for a bad document."""
 
     def __init__(self, doc: dict[str, Any] | None) -> None:
         doc = doc or {}
-        self.configured = bool(doc.get("weekly"))
-        self.weekly: dict[int, list[tuple[time, time]]] = {
-            int(day): [(_parse(a), _parse(b)) for a, b in ranges]
-            for day, ranges in (doc.get("weekly") or {}).items()
-        }
-        self.exceptions: dict[str, list[tuple[time, time]]] = {
-            day: [(_parse(a), _parse(b)) for a, b in ranges]
-            for day, ranges in (doc.get("exceptions") or {}).items()
-        }
+        if not isinstance(doc, dict):
+            raise ValueError("hours must be an object")
+        weekly = doc.get("weekly") or {}
+        exceptions = doc.get("exceptions") or {}
+        if not isinstance(weekly, dict) or not isinstance(exceptions, dict):
+            raise ValueError("weekly and exceptions must be objects")
+        self.configured = bool(weekly)
+        self.weekly: dict[int, list[Range]] = {}
+        for day, ranges in weekly.items():
+            if str(day) not in {str(i) for i in range(7)}:
+                raise ValueError("weekday must be 0 (Monday) to 6 (Sunday)")
+            self.weekly[int(day)] = _ranges(ranges)
+        self.exceptions: dict[str, list[Range]] = {}
+        for day, ranges in exceptions.items():
+            date.fromisoformat(str(day))  # raises ValueError
+            self.exceptions[str(day)] = _ranges(ranges)
         self.closed_on_holidays = bool(doc.get("closed_on_holidays", True))
-        self.last_call = timedelta(minutes=int(doc.get("last_call_min", 10)))
+        self.closed_on_eves = bool(doc.get("closed_on_eves", True))
+        last_call = doc.get("last_call_min", 10)
+        if (
+            not isinstance(last_call, int)
+            or isinstance(last_call, bool)
+            or not 0 <= last_call <= 120
+        ):
+            raise ValueError("last_call_min must be 0-120")
+        self.last_call = timedelta(minutes=last_call)
         self.raw = doc
 
-    def ranges_on(self, day: date) -> list[tuple[time, time]]:
+    def is_holiday(self, day: date) -> bool:
+        return self.closed_on_holidays and day in _closed_days(day.year, self.closed_on_eves)
+
+    def ranges_on(self, day: date) -> list[Range]:
         if day.isoformat() in self.exceptions:
             return self.exceptions[day.isoformat()]
-        if self.closed_on_holidays and day in holidays.country_holidays("SE", years=day.year):
+        if self.is_holiday(day):
             return []
         return self.weekly.get(day.weekday(), [])
 
+    def intervals_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The open intervals of a local day as aware datetimes."""
+        out = []
+        for start, end in self.ranges_on(day):
+            opens = datetime.combine(day, start, TZ)
+            closes = (
+                datetime.combine(day + timedelta(days=1), time(0), TZ)
+                if end is None
+                else datetime.combine(day, end, TZ)
+            )
+            out.append((opens, closes))
+        return out
+
     def status(self, now: datetime) -> dict[str, Any]:
         """open_now, accepting (open and not in the last minutes), closes_at, next_open_at."""
-        local = now.astimezone(TZ)
         if not self.configured:
             return {"open_now": True, "accepting": True, "closes_at": None, "next_open_at": None}
-        for start, end in self.ranges_on(local.date()):
-            opens = datetime.combine(local.date(), start, TZ)
-            closes = datetime.combine(local.date(), end, TZ)
-            if opens <= local < closes:
-                return {
-                    "open_now": True,
-                    "accepting": local < closes - self.last_call,
-                    "closes_at": closes,
-                    "next_open_at": None,
-                }
+        instant = now.astimezone(UTC)
+        local = now.astimezone(TZ)
+        # Yesterday too: an interval may run to midnight (24:00).
+        for day in (local.date() - timedelta(days=1), local.date()):
+            for opens, closes in self.intervals_on(day):
+                if opens.astimezone(UTC) <= instant < closes.astimezone(UTC):
+                    closes = self._joined_close(closes)
+                    last_call = closes.astimezone(UTC) - self.last_call
+                    return {
+                        "open_now": True,
+                        "accepting": instant < last_call,
+                        "closes_at": closes,
+                        "next_open_at": None,
+                    }
         return {
             "open_now": False,
             "accepting": False,
             "closes_at": None,
-            "next_open_at": self.next_opening(local),
+            "next_open_at": self.next_opening(now),
         }
 
-    def next_opening(self, local: datetime) -> datetime | None:
+    def _joined_close(self, closes: datetime) -> datetime:
+        """Follow 24:00 into a range opening at 00:00 the next day (no false last call)."""
+        for _ in range(7):
+            nxt = [
+                c
+                for o, c in self.intervals_on(closes.date())
+                if o.time() == time(0) and o.date() == closes.date()
+            ]
+            if closes.time() != time(0) or not nxt:
+                return closes
+            closes = nxt[0]
+        return closes
+
+    def next_opening(self, now: datetime) -> datetime | None:
+        instant = now.astimezone(UTC)
+        local = now.astimezone(TZ)
         for offset in range(0, 60):
-            day = local.date() + timedelta(days=offset)
-            for start, _end in sorted(self.ranges_on(day)):
-                opens = datetime.combine(day, start, TZ)
-                if opens > local:
+            for opens, _closes in self.intervals_on(local.date() + timedelta(days=offset)):
+                if opens.astimezone(UTC) > instant:
                     return opens
         return None
 
+    # text -------------------------------------------------------------------------------
+    def summary(self, now: datetime, locale: str, translate: Any) -> str:
+        """A short localised text: the status now, then the weekly hours."""
+        babel_locale = _babel_locale(locale)
+
+        def t(msgid: str, **params: Any) -> str:
+            return str(translate(locale, msgid, **params)) if translate else msgid.format(**params)
+
+        def hhmm(value: datetime) -> str:
+            return format_time(value.astimezone(TZ).time(), format="short", locale=babel_locale)
+
+        if not self.configured:
+            return t(MSG_ALWAYS_OPEN)
+        status = self.status(now)
+        parts: list[str] = []
+        if status["open_now"]:
+            msg = MSG_OPEN_UNTIL if status["accepting"] else MSG_LAST_CALL
+            parts.append(t(msg, time=hhmm(status["closes_at"])))
+        elif status["next_open_at"] is not None:
+            opens: datetime = status["next_open_at"].astimezone(TZ)
+            days = (opens.date() - now.astimezone(TZ).date()).days
+            if days == 0:
+                parts.append(t(MSG_OPENS_TODAY, time=hhmm(opens)))
+            elif days == 1:
+                parts.append(t(MSG_OPENS_TOMORROW, time=hhmm(opens)))
+            else:
+                when = format_skeleton("MMMMEEEEd", opens, locale=babel_locale)
+                parts.append(t(MSG_OPENS_ON, date=when, time=hhmm(opens)))
+        else:
+            parts.append(t(MSG_CLOSED))
+        parts.extend(self.weekly_lines(locale, translate))
+        if self.closed_on_holidays:
+            parts.append(t(MSG_HOLIDAYS))
+        return " ".join(parts)
+
+    def weekly_lines(self, locale: str, translate: Any) -> list[str]:
+        """E.g. ["mån–tors: 09:00–16:00.", "fre: 09:00–12:00."]: days with the same hours
+        joined into spans."""
+        babel_locale = _babel_locale(locale)
+        names = get_day_names("abbreviated", locale=babel_locale)
+
+        def t(msgid: str, **params: Any) -> str:
+            return str(translate(locale, msgid, **params)) if translate else msgid.format(**params)
+
+        def clock(value: time | None) -> str:
+            if value is None:
+                return "24:00"
+            return format_time(value, format="short", locale=babel_locale)
+
+        groups: list[tuple[int, int, list[Range]]] = []
+        for day in range(7):
+            ranges = self.weekly.get(day, [])
+            if groups and groups[-1][2] == ranges and groups[-1][1] == day - 1:
+                groups[-1] = (groups[-1][0], day, ranges)
+            else:
+                groups.append((day, day, ranges))
+        lines = []
+        for first, last, ranges in groups:
+            if not ranges:
+                continue
+            days = (
+                names[first]
+                if first == last
+                else t(MSG_DAY_SPAN, first=names[first], last=names[last])
+            )
+            spans = [t(MSG_TIME_SPAN, start=clock(a), end=clock(b)) for a, b in ranges]
+            lines.append(
+                t(MSG_DAYS_HOURS, days=days, hours=format_list(spans, locale=babel_locale)) + "."
+            )
+        return lines
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "weekly": {
+                str(d): [[_hhmm(a), _hhmm(b)] for a, b in r] for d, r in sorted(self.weekly.items())
+            },
+            "exceptions": {
+                d: [[_hhmm(a), _hhmm(b)] for a, b in r] for d, r in sorted(self.exceptions.items())
+            },
+            "closed_on_holidays": self.closed_on_holidays,
+            "closed_on_eves": self.closed_on_eves,
+            "last_call_min": int(self.last_call.total_seconds() // 60),
+        }
+
+
+def _monotonic() -> float:
+    import time as _time
+
+    return _time.monotonic()
+
+
+def _babel_locale(locale: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+        return locale
+    except (UnknownLocaleError, ValueError):
+        return "sv"
+
 
 class Hours:
+    #: Other nodes pick up an edited schedule within this many seconds.
+    reload_s = 30.0
+
     def __init__(self, durable: Durable) -> None:
         self._durable = durable
         self._schedule: Schedule | None = None
+        self._loaded = 0.0
 
     async def schedule(self) -> Schedule:
-        if self._schedule is None:
-            self._schedule = Schedule(await self._durable.get_kv("doc", DOC))
+        if self._schedule is None or _monotonic() - self._loaded > self.reload_s:
+            try:
+                self._schedule = Schedule(await self._durable.get_kv("doc", DOC))
+            except ValueError:
+                # A stored document that no longer validates must not close the
+                # service silently: keep the last good one (or always open) and say so.
+                log.error("the stored opening hours are invalid; fix them in the console")
+                self._schedule = self._schedule or Schedule(None)
+            self._loaded = _monotonic()
         return self._schedule
 
     async def set_schedule(self, doc: dict[str, Any]) -> Schedule:
         schedule = Schedule(doc)  # validates before storing
-        await self._durable.put_kv("doc", DOC, doc)
+        await self._durable.put_kv("doc", DOC, schedule.to_doc())
         self._schedule = schedule
         return schedule
 
     def invalidate(self) -> None:
         self._schedule = None
 
-    async def payload(self, now: datetime, summary: str = "") -> dict[str, Any]:
-        """The ``hours`` object of the visitor ``session`` event."""
+    async def payload(
+        self, now: datetime, locale: str | None = None, translate: Any = None
+    ) -> dict[str, Any]:
+        """The ``hours`` object of the visitor ``session`` event; ``summary`` in
+        ``locale`` (empty when no locale is given)."""
         schedule = await self.schedule()
         status = schedule.status(now)
 
@@ -125,12 +348,10 @@ class Hours:
             "accepting": status["accepting"],
             "closes_at": ms(status["closes_at"]),
             "next_open_at": ms(status["next_open_at"]),
+            "last_call_min": int(schedule.last_call.total_seconds() // 60),
             "weekly": [
-                {
-                    "weekday": day,
-                    "ranges": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in ranges],
-                }
+                {"weekday": day, "ranges": [[_hhmm(a), _hhmm(b)] for a, b in ranges]}
                 for day, ranges in sorted(schedule.weekly.items())
             ],
-            "summary": summary,
+            "summary": schedule.summary(now, locale, translate) if locale else "",
         }

@@ -7,6 +7,7 @@ cookie; the server keeps only its hash, the staff id, a CSRF token and two times
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -42,6 +43,9 @@ def public_staff(record: dict[str, Any]) -> dict[str, Any]:
         "role": record["role"],
         "locale": record.get("locale", "sv"),
         "languages": record.get("languages", []),
+        # Routing skills (services/routing.py): who they can take, and how many at once.
+        "audiences": record.get("audiences", ["individual", "professional"]),
+        "max_chats": record.get("max_chats"),  # None: the deployment's max_chats_default
         "disabled": record.get("disabled", False),
     }
 
@@ -54,6 +58,7 @@ class StaffService:
         self.settings = settings
         self.audit = audit
         self._locale_cache: dict[str, tuple[float, str]] = {}
+        self._hash_slots = asyncio.Semaphore(2)
 
     # accounts -------------------------------------------------------------------------
     async def create(
@@ -119,8 +124,34 @@ class StaffService:
             await self.end_sessions(staff_id)
         await self.audit.record(actor, "staff_disable" if disabled else "staff_enable", staff_id)
 
+    async def reset_totp(self, staff_id: str, actor: str | None = None) -> str:
+        """Enrol a new TOTP secret (the old one stops working); returns it to show once."""
+        secret = totp.new_secret()
+        await self.durable.update_staff(
+            staff_id, {"totp": self.keyring.seal(secret, "totp:" + staff_id), "totp_last_step": 0}
+        )
+        await self.end_sessions(staff_id)
+        await self.audit.record(actor, "totp_reset", staff_id)
+        return secret
+
+    async def set_role(self, staff_id: str, role: str, actor: str | None = None) -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        await self.durable.update_staff(staff_id, {"role": role})
+        await self.end_sessions(staff_id)  # the new role applies from the next login
+        await self.audit.record(actor, "staff_update", staff_id, role=role)
+
     async def update_profile(self, staff_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
-        allowed = {k: v for k, v in changes.items() if k in {"name", "locale", "languages"}}
+        allowed = {k: v for k, v in changes.items() if k in {"name", "locale", "languages", "audiences", "max_chats"}}
+        if "audiences" in allowed and (
+            not isinstance(allowed["audiences"], list)
+            or not set(allowed["audiences"]) <= {"individual", "professional"}
+        ):
+            raise ValueError("audiences: a list of 'individual' and/or 'professional'")
+        if "max_chats" in allowed and allowed["max_chats"] is not None and (
+            not isinstance(allowed["max_chats"], int) or isinstance(allowed["max_chats"], bool) or not 1 <= allowed["max_chats"] <= 20
+        ):
+            raise ValueError("max_chats: 1-20, or null for the default")
         record = await self.durable.update_staff(staff_id, allowed)
         self._locale_cache.pop(staff_id, None)
         return public_staff(record) if record else None
@@ -134,25 +165,35 @@ class StaffService:
         """
         account_key = "login:acct:" + self.keyring.lookup_hash(username.strip().lower())
         address_ctr = "login:addr:" + address_key
-        if (await self.eph.incr(account_key, LOGIN_WINDOW_S, 0)) >= MAX_FAILURES_PER_ACCOUNT or (
-            await self.eph.incr(address_ctr, LOGIN_WINDOW_S, 0)
-        ) >= MAX_FAILURES_PER_ADDRESS:
+        # Count the attempt as a failure *before* checking it (and take it back on
+        # success): a burst of concurrent guesses cannot all slip past the limit while
+        # the first ones are still being verified.
+        if (await self.eph.incr(account_key, LOGIN_WINDOW_S)) > MAX_FAILURES_PER_ACCOUNT or (
+            await self.eph.incr(address_ctr, LOGIN_WINDOW_S)
+        ) > MAX_FAILURES_PER_ADDRESS:
             raise ServiceError("rate_limited", MSG_RATE_LIMITED)
 
         record = await self.durable.get_staff_by_username(username.strip())
-        ok, new_hash = passwords.verify_password(
-            record["password_hash"] if record else passwords.DUMMY_HASH, password
-        )
+        # argon2id takes tens of milliseconds and 64 MiB: off the event loop (the chats
+        # go on meanwhile), and only a few at a time (memory stays bounded).
+        async with self._hash_slots:
+            ok, new_hash = await asyncio.to_thread(
+                passwords.verify_password, record["password_hash"] if record else passwords.DUMMY_HASH, password
+            )
         step = None
         if record and ok and not record.get("disabled"):
             secret = self.keyring.open(record["totp"], "totp:" + record["id"])
             step = totp.matching_step(secret, code, int(record.get("totp_last_step", 0)))
+            # Single use even for two concurrent logins with the same code (both read the
+            # old totp_last_step): the ephemeral store's counter is atomic on every node.
+            if step is not None and await self.eph.incr(f"login:totp:{record['id']}:{step}", 4 * totp.STEP) > 1:
+                step = None
         if record is None or not ok or record.get("disabled") or step is None:
-            await self.eph.incr(account_key, LOGIN_WINDOW_S)
-            await self.eph.incr(address_ctr, LOGIN_WINDOW_S)
             if record is not None:
                 await self.audit.record(record["id"], "login_failed", record["id"])
             raise ServiceError("unauthorized", MSG_UNAUTHORIZED)
+        await self.eph.incr(account_key, LOGIN_WINDOW_S, -1)
+        await self.eph.incr(address_ctr, LOGIN_WINDOW_S, -1)
 
         changes: dict[str, Any] = {"totp_last_step": step}
         if new_hash:

@@ -11,15 +11,15 @@ import json
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError, WatchError
 
 from .base import JSON, Conflict, StoreUnavailable
+from .redis_ephemeral import redis_client
 
 
 class RedisDurable:
     def __init__(self, url: str, prefix: str = "rc:d:") -> None:
-        self._redis: Any = aioredis.from_url(url, decode_responses=True, socket_timeout=5)
+        self._redis: Any = redis_client(url)
         self._p = prefix
 
     @property

@@ -9,12 +9,17 @@ Lua script, so both are atomic across processes. Every key is set with an expiry
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .base import JSON, StoreUnavailable
 
@@ -42,12 +47,28 @@ return v
 """
 
 
+def redis_client(url: str) -> Any:
+    """A client that survives a Redis restart: pooled connections the old server
+    closed fail once and are retried on a fresh connection (quickly: a Redis that is
+    really away is reported as StoreUnavailable within a fraction of a second)."""
+    return aioredis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=5,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), 2),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
 class RedisEphemeral:
     def __init__(self, url: str, prefix: str = "rc:e:") -> None:
-        self._redis: Any = aioredis.from_url(url, decode_responses=True, socket_timeout=5)
+        self._redis: Any = redis_client(url)
         self._p = prefix
         self._append = self._redis.register_script(_APPEND)
         self._incr = self._redis.register_script(_INCR)
+        # Reads issued in the same event-loop tick, sent together as one MGET.
+        self._pending_gets: list[tuple[str, asyncio.Future[Any]]] = []
+        self._flushes: set[asyncio.Future[None]] = set()  # keeps flush tasks referenced
 
     @property
     def client(self) -> Any:
@@ -81,8 +102,46 @@ class RedisEphemeral:
         await self._call(self._redis.set(self._k(kind, key), json.dumps(data), ex=max(1, ttl)))
 
     async def get(self, kind: str, key: str) -> JSON | None:
-        raw = await self._call(self._redis.get(self._k(kind, key)))
+        raw = await self._coalesced_get(self._k(kind, key))
         return json.loads(raw) if raw else None
+
+    def _coalesced_get(self, name: str) -> asyncio.Future[Any]:
+        """GET, batched: every read asked for during one turn of the event loop goes to
+        Redis as one MGET. Each round trip costs this process far more CPU than the
+        command itself (docs/performance.md), and under load many conversations read
+        at once. A lone read still costs one round trip."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending_gets.append((name, future))
+        if len(self._pending_gets) == 1:
+            loop.call_soon(self._flush_gets)
+        return future
+
+    def _flush_gets(self) -> None:
+        batch, self._pending_gets = self._pending_gets, []
+        task = asyncio.ensure_future(self._mget(batch))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _mget(self, batch: list[tuple[str, asyncio.Future[Any]]]) -> None:
+        try:
+            if len(batch) == 1:
+                values = [await self._redis.get(batch[0][0])]
+            else:
+                values = await self._redis.mget([name for name, _ in batch])
+        except (RedisError, OSError) as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StoreUnavailable(type(exc).__name__))
+            return
+        except BaseException as exc:  # cancelled at shutdown: nobody waits forever
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StoreUnavailable(type(exc).__name__))
+            raise
+        for (_, future), value in zip(batch, values, strict=True):
+            if not future.done():
+                future.set_result(value)
 
     async def update(
         self,

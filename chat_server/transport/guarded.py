@@ -42,6 +42,10 @@ class GuardedNamespace(socketio.AsyncNamespace):
     #: event -> (rate per second, burst)
     limits: dict[str, tuple[float, float]] = {}
     default_limit: tuple[float, float] = (10.0, 30.0)
+    #: False only for load benchmarks (``CHAT_RATE_LIMITS=false``); see config.Settings.
+    rate_limits_enabled: bool = True
+    #: Called with the error code of every refused event (metrics; see metrics_http).
+    refusal_observer: Callable[[str], None] | None = None
 
     def __init__(self, namespace: str, translate: Callable[..., str]) -> None:
         super().__init__(namespace)
@@ -60,20 +64,35 @@ class GuardedNamespace(socketio.AsyncNamespace):
         return "sv"
 
     def error(self, locale: str, code: str, message: str, **params: Any) -> dict[str, Any]:
+        if self.refusal_observer is not None:
+            self.refusal_observer(code)
         return {"ok": False, "error": {"code": code, "message": self._t(locale, message, **params)}}
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in LIFECYCLE:
-            return await super().trigger_event(event, *args)
+        if isinstance(event, str) and event in LIFECYCLE:
+            try:
+                return await super().trigger_event(event, *args)
+            except StoreUnavailable:
+                # A store outage (e.g. Redis restarting) must not crash the handler:
+                # refuse the connection with a stable code; the client retries.
+                log.warning("store unavailable during %s", event)
+                if event == "connect":
+                    raise socketio.exceptions.ConnectionRefusedError(
+                        {"code": "unavailable", "message": "unavailable"}
+                    ) from None
+                return None
         sid = args[0] if args else ""
         data = args[1:]
         locale = await self.locale_of(sid)
-        handler = getattr(self, "on_" + event, None) if EVENT_NAME.match(event or "") else None
+        # A client may name its event with any JSON value: only short lowercase names
+        # reach a handler (HardenedServer already turns non-strings into "").
+        named = isinstance(event, str) and EVENT_NAME.match(event)
+        handler = getattr(self, "on_" + event, None) if named else None
         if handler is None:
             return await self._refuse(sid, locale, "invalid", MSG_INVALID)
         if len(data) > 1:
             return await self._refuse(sid, locale, "invalid", MSG_INVALID)
-        if not self._bucket(event).take(sid):
+        if self.rate_limits_enabled and not self._bucket(event).take(sid):
             return await self._refuse(sid, locale, "rate_limited", MSG_RATE_LIMITED)
         payload = data[0] if data else None
         try:

@@ -68,6 +68,7 @@ class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespac
         staff = Staff(record["id"], record["name"], record["role"], record.get("locale", "sv"))
         self._staff[sid] = staff
         await self.enter_room(sid, staff_room(staff.id))
+        await self.operator_socket_connected(staff, sid)  # drop detection (routing)
         duty = await self.conversations.duty_of(staff.id)
         if duty or staff.role in WATCHING_ROLES:
             await self.enter_room(sid, QUEUE_WATCHERS)
@@ -83,8 +84,10 @@ class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespac
         )
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        self._staff.pop(sid, None)
+        staff = self._staff.pop(sid, None)
         self.forget(sid)
+        if staff is not None:
+            await self.operator_socket_disconnected(staff, sid)
 
     async def on_duty(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.DUTY)
@@ -124,6 +127,8 @@ class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespac
     async def on_end(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.OPERATOR_END)
         staff = self.staff_of(sid)
-        await self.conversations.operator_end(staff, params["conversation_id"], {})
+        # The triage form only ever becomes aggregate counters (services/triage.py).
+        counters, extra = await self.end_triage(staff, params["conversation_id"], params.get("triage"))
+        await self.conversations.operator_end(staff, params["conversation_id"], counters)
         await self.audit.record(staff.id, "end", params["conversation_id"])
-        return ok()
+        return ok(**extra)

@@ -20,11 +20,12 @@ from . import validation as v
 from .client_info import address_key
 from .guarded import GuardedNamespace, ok
 from .notifier import VISITOR_NS, visitor_room
+from .visitor_followup_events import VisitorFollowupMixin
 
 log = logging.getLogger(__name__)
 
 
-class VisitorNamespace(GuardedNamespace):
+class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
     limits = {
         "message": (2.0, 20.0),
         "typing": (4.0, 10.0),

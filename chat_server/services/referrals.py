@@ -1,0 +1,300 @@
+"""The referral directory (slussfunktion) and the cards a visitor receives.
+
+Receivers (social services, police, healthcare, civil society, national helplines) are
+one durable document, seeded from ``chat_server/data/referrals.json`` on first use and
+edited by coordinators in the console. A receiver marked ``verify: true`` has not been
+checked by this centre yet: the console shows "verify before use".
+
+A card tells the visitor, in their language, what the service does, how to reach it,
+what they can say and what rights they have. The explanations are generic per kind of
+service (gettext msgids below, so every locale translates them); the receiver adds
+only its name and contact data. Only the *type* of a referral reaches statistics.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ..storage.base import Durable
+from .errors import N_
+
+DOC = "referrals"
+SEED = Path(__file__).resolve().parent.parent / "data" / "referrals.json"
+TYPES = ("social_services", "police", "healthcare", "civil_society", "national_helpline")
+CHANNELS = ("phone", "web", "chat", "visit", "email")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+MAX_RECEIVERS = 500
+
+# Text sets: what / say / rights, chosen by a receiver's ``text`` (default: its type).
+TEXTS: dict[str, dict[str, str]] = {
+    "social_services": {
+        "what": N_(
+            "Social services in your municipality give support and protection to children, "
+            "young people and adults who are exposed to violence, threats or control, for "
+            "example counselling or a safe place to live."
+        ),
+        "say": N_(
+            'You can say: "I need to talk to a social worker about violence or control in '
+            'my family." You can ask for an interpreter.'
+        ),
+        "rights": N_(
+            "You have the right to be listened to and to get support. If you are under 18, "
+            "social services must look into your situation. An interpreter is free of charge."
+        ),
+    },
+    "police": {
+        "what": N_(
+            "The police take reports of crimes and can help protect you. For anything that is "
+            "not an emergency, call 114 14."
+        ),
+        "say": N_(
+            'You can say: "I want to report a crime" or "I need advice about protection." '
+            "You can ask for an interpreter."
+        ),
+        "rights": N_(
+            "You have the right to an interpreter. If you report a crime you may get a lawyer "
+            "or a support person free of charge."
+        ),
+    },
+    "healthcare": {
+        "what": N_(
+            "1177 gives healthcare advice by phone around the clock and helps you find the right "
+            "care, for example a youth clinic."
+        ),
+        "say": N_(
+            "You can say what has happened to your body or how you feel, and ask where to get help."
+        ),
+        "rights": N_(
+            "Healthcare staff have a duty of confidentiality. You have the right to an interpreter."
+        ),
+    },
+    "civil_society": {
+        "what": N_(
+            "A voluntary organisation that gives support, often anonymously, alongside public services."
+        ),
+        "say": N_(
+            "You can tell them what you need help with. You decide how much you want to say."
+        ),
+        "rights": N_("Support from voluntary organisations is free and you can stay anonymous."),
+    },
+    "national_helpline": {
+        "what": N_("A national helpline where you can get support and advice."),
+        "say": N_(
+            "You can tell them what you need help with. You decide how much you want to say."
+        ),
+        "rights": N_("The call is free of charge and you can stay anonymous."),
+    },
+    "emergency": {
+        "what": N_("Call 112 if you or someone else is in danger right now."),
+        "say": N_("Say where you are and what is happening. Stay on the line."),
+        "rights": N_(
+            "The call is free, also from a phone without credit. You can get help in your language."
+        ),
+    },
+    "bris": {
+        "what": N_("BRIS supports children and young people up to 18 by phone, chat and e-mail."),
+        "say": N_(
+            "You can tell them what you need help with. You decide how much you want to say."
+        ),
+        "rights": N_("You can stay anonymous, and it does not cost anything."),
+    },
+    "kvinnofridslinjen": {
+        "what": N_(
+            "Kvinnofridslinjen is a national helpline for women who are exposed to threats or "
+            "violence, and for people close to them. It is open around the clock."
+        ),
+        "say": N_(
+            "You can tell them what you need help with. You decide how much you want to say."
+        ),
+        "rights": N_(
+            "The call is free of charge, does not show on the phone bill, and you can stay anonymous."
+        ),
+    },
+}
+TYPE_LABELS = {
+    "social_services": N_("Social services"),
+    "police": N_("Police"),
+    "healthcare": N_("Healthcare"),
+    "civil_society": N_("Civil society organisation"),
+    "national_helpline": N_("National helpline"),
+}
+CHANNEL_LABELS = {
+    "phone": N_("Call"),
+    "web": N_("Website"),
+    "chat": N_("Chat"),
+    "visit": N_("Visit"),
+    "email": N_("E-mail"),
+}
+HOURS_TEXTS = {
+    "always": N_("Open around the clock."),
+    "office": N_("Open on weekdays during office hours."),
+}
+
+
+class InvalidReceiver(ValueError):
+    """A receiver document that does not validate; the message says which field."""
+
+
+def _text(value: Any, name: str, max_len: int, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
+        raise InvalidReceiver(name)
+    return value.strip()
+
+
+def validate_receiver(raw: Any, languages: tuple[str, ...]) -> dict[str, Any]:
+    """A checked, normalised receiver record."""
+    if not isinstance(raw, dict):
+        raise InvalidReceiver("receiver")
+    known = {
+        "id",
+        "type",
+        "text",
+        "name",
+        "area",
+        "channels",
+        "hours",
+        "languages",
+        "notes",
+        "verify",
+    }
+    if set(raw) - known:
+        raise InvalidReceiver("unknown field")
+    rid = raw.get("id")
+    if not isinstance(rid, str) or not _ID.match(rid):
+        raise InvalidReceiver("id")
+    kind = raw.get("type")
+    if kind not in TYPES:
+        raise InvalidReceiver("type")
+    text = raw.get("text") or kind
+    if text not in TEXTS:
+        raise InvalidReceiver("text")
+    area = raw.get("area") or {"kind": "national"}
+    if not isinstance(area, dict) or area.get("kind") not in ("national", "municipality", "region"):
+        raise InvalidReceiver("area")
+    clean_area: dict[str, Any] = {"kind": area["kind"]}
+    if area["kind"] != "national":
+        clean_area["name"] = _text(area.get("name"), "area.name", 80, required=True)
+        for extra in ("code", "county"):
+            if area.get(extra):
+                clean_area[extra] = _text(area.get(extra), "area." + extra, 40)
+    channels = raw.get("channels")
+    if not isinstance(channels, list) or not 1 <= len(channels) <= 8:
+        raise InvalidReceiver("channels")
+    clean_channels = []
+    for ch in channels:
+        if (
+            not isinstance(ch, dict)
+            or ch.get("kind") not in CHANNELS
+            or set(ch) - {"kind", "value", "note"}
+        ):
+            raise InvalidReceiver("channels")
+        value = _text(ch.get("value"), "channel.value", 200, required=True)
+        if ch["kind"] in ("web", "chat") and not value.startswith("https://"):
+            raise InvalidReceiver("channel.value")
+        item = {"kind": ch["kind"], "value": value}
+        if ch.get("note"):
+            item["note"] = _text(ch["note"], "channel.note", 80)
+        clean_channels.append(item)
+    langs = raw.get("languages") or []
+    if not isinstance(langs, list) or not all(isinstance(x, str) and x in languages for x in langs):
+        raise InvalidReceiver("languages")
+    verify = raw.get("verify", True)
+    if not isinstance(verify, bool):
+        raise InvalidReceiver("verify")
+    return {
+        "id": rid,
+        "type": kind,
+        "text": text,
+        "name": _text(raw.get("name"), "name", 120, required=True),
+        "area": clean_area,
+        "channels": clean_channels,
+        "hours": _text(raw.get("hours"), "hours", 200),
+        "languages": sorted(set(langs)),
+        "notes": _text(raw.get("notes"), "notes", 2000),
+        # Unverified unless an editor says otherwise: "verify before use".
+        "verify": verify,
+    }
+
+
+def load_seed(path: Path = SEED) -> list[dict[str, Any]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return list(data["receivers"])
+
+
+class Directory:
+    """The receivers, as one durable document."""
+
+    def __init__(self, durable: Durable, languages: tuple[str, ...], seed: Path = SEED) -> None:
+        self._durable = durable
+        self._languages = languages
+        self._seed = seed
+
+    async def all(self) -> list[dict[str, Any]]:
+        doc = await self._durable.get_kv("doc", DOC)
+        if doc is None:
+            receivers = [validate_receiver(r, self._languages) for r in load_seed(self._seed)]
+            doc = {"receivers": receivers}
+            await self._durable.put_kv("doc", DOC, doc)
+        return copy.deepcopy(doc["receivers"])
+
+    async def get(self, receiver_id: str) -> dict[str, Any] | None:
+        return next((r for r in await self.all() if r["id"] == receiver_id), None)
+
+    async def put(self, raw: Any) -> dict[str, Any]:
+        """Create or replace one receiver (validated)."""
+        receiver = validate_receiver(raw, self._languages)
+        receivers = [r for r in await self.all() if r["id"] != receiver["id"]]
+        if len(receivers) >= MAX_RECEIVERS:
+            raise InvalidReceiver("too many receivers")
+        receivers.append(receiver)
+        receivers.sort(
+            key=lambda r: (
+                r["area"]["kind"] != "national",
+                r["area"].get("name", ""),
+                r["type"],
+                r["name"],
+            )
+        )
+        await self._durable.put_kv("doc", DOC, {"receivers": receivers})
+        return receiver
+
+    async def delete(self, receiver_id: str) -> bool:
+        receivers = await self.all()
+        kept = [r for r in receivers if r["id"] != receiver_id]
+        if len(kept) == len(receivers):
+            return False
+        await self._durable.put_kv("doc", DOC, {"receivers": kept})
+        return True
+
+
+def card(receiver: dict[str, Any], locale: str, translate: Any) -> dict[str, Any]:
+    """One referral card in the visitor's locale (shape: docs/protocol.md)."""
+
+    def t(msgid: str) -> str:
+        return str(translate(locale, msgid))
+
+    texts = TEXTS[receiver.get("text") or receiver["type"]]
+    hours = receiver.get("hours") or ""
+    how = []
+    for ch in receiver["channels"]:
+        item = {"kind": ch["kind"], "value": ch["value"], "label": t(CHANNEL_LABELS[ch["kind"]])}
+        how.append(item)
+    return {
+        "id": receiver["id"],
+        "type": receiver["type"],
+        "type_label": t(TYPE_LABELS[receiver["type"]]),
+        "name": receiver["name"],
+        "what": t(texts["what"]),
+        "how": how,
+        # Free-text hours are the directory's own words (Swedish); known keys translate.
+        "hours": t(HOURS_TEXTS[hours]) if hours in HOURS_TEXTS else hours,
+        "say": t(texts["say"]),
+        "rights": t(texts["rights"]),
+        "national": receiver["area"]["kind"] == "national",
+    }

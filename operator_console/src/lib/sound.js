@@ -1,0 +1,38 @@
+// A short, soft two-tone beep made with WebAudio (no audio file is fetched). Browsers
+// only allow audio after a user gesture, so the context is created on the first click.
+let ctx = null;
+
+export function unlockAudio() {
+  if (ctx) return;
+  const AC = window.AudioContext || window.webkitAudioContext;
+  if (!AC) return;
+  try {
+    ctx = new AC();
+  } catch (e) {
+    ctx = null;
+  }
+}
+
+export function beep(urgent = false) {
+  if (!ctx) return;
+  try {
+    if (ctx.state === "suspended") ctx.resume();
+    const t0 = ctx.currentTime;
+    const tones = urgent ? [880, 660, 880] : [660, 880];
+    tones.forEach((freq, i) => {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.value = freq;
+      const start = t0 + i * 0.14;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.15, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.12);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(start);
+      osc.stop(start + 0.13);
+    });
+  } catch (e) {
+    /* sound is a convenience */
+  }
+}

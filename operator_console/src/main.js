@@ -1,0 +1,247 @@
+// The operator console: login, then one workplace with views (work, supervision,
+// admin, and whatever feature modules add). See ../README.md.
+import { io } from "socket.io-client";
+import features from "./features/index.js";
+import { api, session } from "./lib/api.js";
+import { clear, el, uniqueId } from "./lib/dom.js";
+import { _, current, fmt, loadLocales, savedLocale, setLocale } from "./lib/i18n.js";
+import { roleLabel } from "./lib/labels.js";
+import { beep, unlockAudio } from "./lib/sound.js";
+import { adminView } from "./views/admin.js";
+import { loginView, setupView } from "./views/login.js";
+import { installAlerts, supervisorView } from "./views/supervisor.js";
+import { createWork } from "./views/work.js";
+
+const root = () => document.getElementById("app");
+const state = { staff: null, socket: null, view: "work", views: [], chatTools: [], endDialog: null, handlers: [] };
+
+function notify(text) {
+  const region = document.getElementById("toasts");
+  if (!region) return;
+  const item = el("div", { class: "toast", text });
+  // A calm corner: at most three notices at a time, the oldest goes first.
+  while (region.children.length >= 3) region.firstChild.remove();
+  region.append(item);
+  setTimeout(() => item.remove(), 5000);
+}
+
+// The API offered to feature modules (features/index.js). Keep it stable.
+const consoleApi = {
+  addView(view) {
+    state.views.push({ roles: ["operator", "supervisor", "admin"], ...view });
+    if (state.staff) renderShell();
+  },
+  addChatTool(tool) {
+    state.chatTools.push(tool);
+  },
+  setEndDialog(fn) {
+    state.endDialog = fn;
+  },
+  api,
+  get socket() {
+    return state.socket;
+  },
+  on(event, handler) {
+    state.handlers.push([event, handler]);
+    if (state.socket) state.socket.on(event, handler);
+  },
+  get staff() {
+    return state.staff;
+  },
+  get locale() {
+    return current.locale;
+  },
+  _,
+  fmt,
+  el,
+  notify,
+};
+
+function builtinViews() {
+  return [
+    { id: "work", label: _("Chats"), roles: ["operator", "supervisor", "admin"], builtin: true },
+    { id: "supervision", label: _("Supervision"), roles: ["supervisor", "admin"], builtin: true },
+    { id: "admin", label: _("Administration"), roles: ["admin"], builtin: true },
+  ];
+}
+
+let work = null;
+let unmountView = null;
+
+function languageSelect() {
+  const id = uniqueId("lang");
+  const select = el(
+    "select",
+    { id, class: "lang-select" },
+    current.locales.map((l) => el("option", { value: l.code, lang: l.code, dir: l.dir, selected: l.code === current.locale, text: l.name })),
+  );
+  select.addEventListener("change", async () => {
+    await setLocale(select.value);
+    if (state.staff) {
+      try {
+        const data = await api("PATCH", "/api/me", { locale: select.value });
+        state.staff = data.staff;
+      } catch (e) {
+        /* the choice still applies in this tab */
+      }
+      renderShell();
+    } else {
+      start();
+    }
+  });
+  return el("div", { class: "lang" }, el("label", { for: id, class: "visually-hidden", text: _("Console language") }), select);
+}
+
+function renderShell() {
+  const staff = state.staff;
+  const views = [...builtinViews(), ...state.views].filter((v) => v.roles.includes(staff.role));
+  if (!views.some((v) => v.id === state.view)) state.view = "work";
+  const logout = el("button", { class: "ghost", type: "button", text: _("Log out") });
+  logout.addEventListener("click", async () => {
+    try {
+      await api("POST", "/api/logout");
+    } catch (e) {
+      /* the session may already be gone */
+    }
+    if (state.socket) state.socket.disconnect();
+    if (work) work.destroy();
+    state.socket = null;
+    state.staff = null;
+    work = null;
+    start(_("You are logged out."));
+  });
+  const nav = el(
+    "nav",
+    { class: "views", "aria-label": _("Console sections") },
+    views.map((v) => {
+      const b = el("button", { type: "button", class: "view-tab", "aria-current": v.id === state.view ? "page" : null, "data-view": v.id }, v.label);
+      if (v.id === "work") b.append(el("span", { class: "badge", id: "work-badge", hidden: true }));
+      b.addEventListener("click", () => {
+        state.view = v.id;
+        renderShell();
+      });
+      return b;
+    }),
+  );
+  const header = el(
+    "header",
+    { class: "topbar" },
+    el("a", { class: "skip", href: "#main", text: _("Skip to content") }),
+    el("p", { class: "brand" }, el("span", { class: "brand-mark", "aria-hidden": "true", text: "RC" }), _("Chat console")),
+    nav,
+    el("div", { class: "spacer" }),
+    work ? work.dutyControl() : null,
+    languageSelect(),
+    el("p", { class: "me" }, el("span", { dir: "auto", text: staff.name }), el("span", { class: "role", text: roleLabel(staff.role) })),
+    logout,
+  );
+  const main = el("main", { id: "main", class: "view", tabindex: "-1" });
+  if (unmountView) {
+    unmountView();
+    unmountView = null;
+  }
+  clear(root()).append(header, main, el("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" }), el("div", { id: "alerts", class: "alerts", role: "alert" }));
+  const view = views.find((v) => v.id === state.view);
+  document.title = fmt(_("{section} – RC console"), { section: view.label });
+  if (view.id === "work") work.mount(main);
+  else if (view.id === "supervision") unmountView = supervisorView(main, ctx());
+  else if (view.id === "admin") unmountView = adminView(main, ctx());
+  else {
+    const r = view.mount(main);
+    if (typeof r === "function") unmountView = r;
+  }
+  work.refreshBadges();
+}
+
+function ctx() {
+  return {
+    state,
+    api,
+    notify,
+    openObserved: (payload) => {
+      work.addChat(payload.conversation, payload.messages, "observer");
+      state.view = "work";
+      renderShell();
+      work.select(payload.conversation.id);
+    },
+    rerender: renderShell,
+  };
+}
+
+function connect() {
+  const socket = io("/operator", { transports: ["websocket", "polling"], withCredentials: true });
+  state.socket = socket;
+  for (const [event, handler] of state.handlers) socket.on(event, handler);
+  socket.on("connect_error", (err) => {
+    if (err && err.message === "unauthorized") {
+      socket.disconnect();
+      if (work) work.destroy();
+      work = null;
+      state.socket = null;
+      state.staff = null;
+      start(_("Your session has ended. Please log in again."));
+    }
+  });
+  work = createWork(socket, { state, notify, api, rerender: () => renderShell() });
+  installAlerts(socket, beep);
+  socket.on("session", (data) => {
+    state.staff = data.staff;
+    work.onSession(data);
+    renderShell();
+  });
+}
+
+async function enter(staff) {
+  state.staff = staff;
+  if (staff.locale && staff.locale !== current.locale) await setLocale(staff.locale);
+  connect();
+  clear(root()).append(el("p", { class: "boot", role: "status", text: _("Connecting…") }));
+}
+
+async function start(notice) {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const token = hash.get("setup");
+  if (token) {
+    clear(root()).append(el("header", { class: "topbar slim" }, el("p", { class: "brand", text: _("Chat console") }), el("div", { class: "spacer" }), languageSelect()));
+    document.title = _("First admin account – RC console");
+    root().append(
+      setupView(token, () => {
+        history.replaceState(null, "", location.pathname); // the token leaves the address bar
+        start(_("Your account is ready. Log in with a new code from your app."));
+      }),
+    );
+    return;
+  }
+  try {
+    const me = await api("GET", "/api/me");
+    session.csrf = me.csrf;
+    await enter(me.staff);
+    return;
+  } catch (e) {
+    /* not logged in */
+  }
+  document.title = _("Log in – RC console");
+  clear(root()).append(
+    el("header", { class: "topbar slim" }, el("p", { class: "brand" }, el("span", { class: "brand-mark", "aria-hidden": "true", text: "RC" }), _("Chat console")), el("div", { class: "spacer" }), languageSelect()),
+    loginView((staff) => enter(staff), notice),
+  );
+  const first = root().querySelector("input");
+  if (first) first.focus();
+}
+
+async function boot() {
+  const def = await loadLocales();
+  await setLocale(savedLocale() || def);
+  for (const f of features) {
+    try {
+      f.install(consoleApi);
+    } catch (e) {
+      console.error("console feature failed to install", e);
+    }
+  }
+  document.addEventListener("pointerdown", unlockAudio, { once: true });
+  document.addEventListener("keydown", unlockAudio, { once: true });
+  start();
+}
+
+boot();

@@ -1,0 +1,79 @@
+// Supervision: the queue and every live chat, silent observation, urgent alerts.
+import { clear, el } from "../lib/dom.js";
+import { _, elapsed, fmt, languageName } from "../lib/i18n.js";
+import { ageLabel, audienceLabel, errorText, topicLabel } from "../lib/labels.js";
+
+export function supervisorView(main, ctx) {
+  const socket = ctx.state.socket;
+  const body = el("tbody");
+  const status = el("p", { class: "hint", role: "status" });
+  main.append(
+    el("div", { class: "page" },
+      el("div", { class: "page-head" }, el("h1", { text: _("Supervision") }), status),
+      el("p", { class: "hint", text: fmt(_("You are alerted when an urgent chat waits longer than the configured time."), {}) }),
+      el("div", { class: "table-wrap" },
+        el("table", { class: "grid" },
+          el("caption", { class: "visually-hidden", text: _("Live chats") }),
+          el("thead", {}, el("tr", {}, [_("Visitor"), _("State"), _("Time"), _("Language"), _("About"), _("Operator"), _("Others"), _("Actions")].map((h) => el("th", { scope: "col", text: h })))),
+          body))));
+
+  function row(c) {
+    const observe = el("button", { type: "button", class: "ghost small", text: _("Observe"), "aria-label": fmt(_("Observe the chat with {name}"), { name: c.pseudonym }) });
+    const mine = [c.operator && c.operator.id, ...(c.invited || []).map((p) => p.id), ...(c.observers || []).map((p) => p.id)].includes(ctx.state.staff.id);
+    observe.disabled = c.state !== "active" || mine;
+    observe.addEventListener("click", () => {
+      socket.timeout(10000).emit("observe", { conversation_id: c.id }, (err, ack) => {
+        if (err || !ack.ok) return ctx.notify(errorText(ack && ack.error));
+        ctx.openObserved(ack);
+      });
+    });
+    const others = [...(c.invited || []).map((p) => p.name), ...(c.observers || []).map((p) => fmt(_("{name} (observing)"), { name: p.name }))];
+    return el("tr", { class: c.urgent ? "urgent" : null },
+      el("td", {}, el("strong", { text: c.pseudonym }), c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null),
+      el("td", { text: c.state === "waiting" ? _("Waiting") : _("Active") }),
+      el("td", {}, el("span", { class: "wait", "data-since": String(c.waiting_since), text: elapsed(c.waiting_since) })),
+      el("td", { text: languageName(c.locale) }),
+      el("td", { text: [audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)].join(" · ") }),
+      el("td", { dir: "auto", text: c.operator ? c.operator.name : "–" }),
+      el("td", { dir: "auto", text: others.join(", ") || "–" }),
+      el("td", {}, observe));
+  }
+
+  function refresh() {
+    socket.timeout(10000).emit("overview", {}, (err, ack) => {
+      if (err || !ack || !ack.ok) {
+        status.textContent = _("Could not load the live chats.");
+        return;
+      }
+      clear(body);
+      if (!ack.items.length) body.append(el("tr", {}, el("td", { colspan: "8", class: "empty", text: _("No live chats right now.") })));
+      ack.items.forEach((c) => body.append(row(c)));
+      const waiting = ack.items.filter((c) => c.state === "waiting").length;
+      status.textContent = fmt(_("{waiting} waiting, {active} active"), { waiting, active: ack.items.length - waiting });
+    });
+  }
+  refresh();
+  const onQueue = () => refresh();
+  socket.on("queue", onQueue);
+  const timer = setInterval(refresh, 5000);
+  return () => {
+    clearInterval(timer);
+    socket.off("queue", onQueue);
+  };
+}
+
+// Urgent alerts reach supervisors wherever they are in the console.
+export function installAlerts(socket, beep) {
+  socket.on("alert", (d) => {
+    const region = document.getElementById("alerts");
+    if (!region || !d || !d.conversation) return;
+    const c = d.conversation;
+    const close = el("button", { type: "button", class: "ghost small", text: _("Dismiss") });
+    const item = el("div", { class: "alert-item" },
+      el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageName(c.locale) }) }),
+      close);
+    close.addEventListener("click", () => item.remove());
+    region.append(item);
+    beep(true);
+  });
+}

@@ -1,0 +1,104 @@
+"""The RC feature screens of the operator console in Chromium: the referral tool, the
+follow-up code tool, the triage form with the duty-to-report reminder, the statistics
+dashboard and the referral directory. Screenshots in screenshots/console/rc-*.png,
+each screen checked with axe-core."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat_server.transport import keys as K
+
+from .test_console_operator import (  # noqa: F401 - fixtures
+    Console,
+    assert_clean,
+    console_browser,
+    console_factory,
+    start_visitor,
+)
+
+pytestmark = pytest.mark.browser
+
+
+async def test_referral_followup_and_triage_in_a_chat(server, console_factory, visitor) -> None:
+    creds = await server.create_staff("operator", name="Sara", languages=["sv"])
+    sara: Console = await console_factory("sara")
+    t = sara.t
+    sara.page.on("dialog", lambda d: d.accept())  # "not verified yet" confirmation
+    await sara.login(creds)
+    await sara.go_on_duty()
+    v, cid, pseudonym = await start_visitor(visitor, locale="sv", age_band="16-17", topic="control")
+    await sara.page.locator("#queue-list > li.q-item").first.wait_for()
+    await sara.page.keyboard.press("Alt+a")
+    await sara.tab(pseudonym).wait_for()
+
+    # Referrals: search the directory, pick Falun's social services, send.
+    await sara.page.locator("summary", has_text=t("Referrals")).click()
+    await sara.page.get_by_label(t("Search by name or municipality")).fill("Falun")
+    await sara.page.get_by_label("Socialtjänsten, Falun kommun").check()
+    await sara.check("rc-01-referral-tool")
+    await sara.button("Send to the visitor").click()
+    cards = (await v.wait_for("referral"))["cards"]
+    assert [c["id"] for c in cards] == ["socialtjansten-falun"]
+
+    # Follow-up code: the visitor gets it, the operator never sees it.
+    await sara.page.locator("summary", has_text=t("Follow-up code")).click()
+    await sara.page.get_by_label(t("Summary for a later conversation")).fill("Pratade om kontroll hemma.")
+    await sara.check("rc-02-followup-tool")
+    await sara.button("Give the visitor a code").click()
+    code = (await v.wait_for("followup_code"))["code"]
+    assert code not in await sara.page.content()
+
+    # End: the triage form; a child and signs of harm show the duty to report.
+    await sara.button("End chat").click()
+    dialog = sara.page.locator("dialog[open]")
+    await dialog.get_by_label(t("Honour-related control")).check()
+    await dialog.get_by_label(t("High"), exact=True).check()
+    await dialog.get_by_label(t("Referral"), exact=True).check()
+    reminder = dialog.locator(".report-duty")
+    await reminder.wait_for(state="visible")
+    assert "112" in await reminder.inner_text()
+    await sara.check("rc-03-triage")
+    await dialog.get_by_role("button", name=t("Save and end chat")).click()
+    await v.wait_for("ended")
+    totals = {k: n for _d, k, n in await server.app[K.STATS].totals("2000-01-01", "2999-12-31")}
+    assert totals["category:honour_control"] == 1 and totals["risk:high"] == 1
+    assert totals["referral:social_services"] == 1 and totals["followup:issued"] == 1
+    assert_clean(sara)
+
+
+async def test_statistics_dashboard_and_directory(server, console_factory) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Europe/Stockholm"))
+    await server.app[K.STATS].record(
+        int(today.timestamp() * 1000),
+        {"conversations:total": 12, "category:fgm": 7, "category:threats": 2, "risk:high": 9, "language:ar": 6},
+    )
+    creds = await server.create_staff("supervisor", name="Maria")
+    boss: Console = await console_factory("boss")
+    t = boss.t
+    await boss.login(creds)
+
+    await boss.page.get_by_role("button", name=t("Statistics"), exact=True).click()
+    chart = boss.page.locator("figure.chart").filter(has_text=t("Categories (triage)"))
+    await chart.locator("svg.bar-chart").wait_for()
+    text = await chart.inner_text()
+    assert "7" in text and "<5" in text  # 2 is never shown
+    href = await boss.page.get_by_role("link", name=t("Download CSV")).get_attribute("href")
+    assert href.startswith("/api/stats.csv?from=")
+    await boss.check("rc-04-statistics")
+
+    await boss.page.get_by_role("button", name=t("Referral directory"), exact=True).click()
+    rows = boss.page.locator("table.data tbody tr")
+    await rows.nth(19).wait_for()
+    assert await rows.count() == 20
+    await boss.check("rc-05-directory")
+    await rows.filter(has_text="Socialtjänsten, Mora kommun").get_by_role("button", name=t("Edit")).click()
+    await boss.page.get_by_label(t("Verify before use (not yet checked)")).uncheck()
+    await boss.button("Save").click()
+    await rows.filter(has_text="Socialtjänsten, Mora kommun").get_by_text(t("Verified"), exact=True).wait_for()
+    mora = next(r for r in (await server.durable.get_kv("doc", "referrals"))["receivers"] if r["id"] == "socialtjansten-mora")
+    assert mora["verify"] is False and mora["area"]["name"] == "Mora"
+    assert_clean(boss)

@@ -1,0 +1,426 @@
+"""Load benchmark: ``python -m chat_server bench [options]`` (see docs/performance.md).
+
+Starts real server processes on 127.0.0.1 (and a redis-server for the scale-out runs)
+and drives them with several load-generator processes that speak raw Engine.IO /
+Socket.IO framing (tests/load/eio.py). Reports:
+
+* idle visitors held by one process, RSS per idle connection, connections per second;
+* relayed messages per second (visitor emit -> operator receive) with p50/p95/p99
+  latency at a fixed offered rate, and the saturation throughput (closed loop);
+* the same relay on a bare python-socketio server (tests/load/baseline_server.py);
+* one process against two processes sharing a Redis.
+
+Servers run with ``CHAT_RATE_LIMITS=false``: every client comes from 127.0.0.1, which
+the production limits would (rightly) throttle. Nothing here asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import workers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - 127.0.0.1 only
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuSampler:
+    """Samples the servers' CPU time in a thread, so a phase's CPU cost per message can
+    be computed afterwards from the phase's start and end times. CPU per message is the
+    figure that stays meaningful when other work shares the machine."""
+
+    def __init__(self, pids: list[int], interval: float = 0.1) -> None:
+        import threading
+
+        self.pids = pids
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.samples.append((time.monotonic(), sum(cpu_seconds(p) for p in self.pids)))
+            except (OSError, IndexError):
+                pass
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def between(self, start: float, end: float) -> float:
+        def at(t: float) -> float:
+            return min(self.samples, key=lambda s: abs(s[0] - t))[1]
+
+        return at(end) - at(start)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+@dataclass
+class Deployment:
+    """Server processes of one configuration, plus what the generators need to know."""
+
+    kind: str  # "embedded" | "redis" | "baseline"
+    urls: list[str]
+    procs: list[subprocess.Popen[bytes]]
+    staff: list[dict[str, str]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="rc-bench-"))
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.redis_port = 0
+        self.results: dict[str, Any] = {}
+
+    # infrastructure -------------------------------------------------------------------
+    def start_redis(self) -> None:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.redis_port = free_port()
+        self.redis = subprocess.Popen(
+            [binary, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.tmp)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True).returncode:
+            if time.monotonic() > deadline:
+                raise TimeoutError("redis-server did not start")
+            time.sleep(0.05)
+
+    def env(self, kind: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
+        data = self.tmp / kind
+        env.update(CHAT_DATA_DIR=str(data), CHAT_RATE_LIMITS="false", CHAT_LOG_LEVEL="WARNING",
+                   CHAT_SECRET_KEY="bench-" + kind + "-secret-0123456789abcdef",
+                   # One benchmark operator answers many conversations at once.
+                   CHAT_MAX_CHATS_DEFAULT="100000",
+                   # Each generator's operator accepts its own visitors' chats.
+                   CHAT_ROUTING_MODE="pick")
+        if kind == "redis":
+            env.update(CHAT_EPHEMERAL_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+                       CHAT_DURABLE_URL=f"redis://127.0.0.1:{self.redis_port}/1")
+        return env
+
+    def create_staff(self, kind: str, count: int) -> list[dict[str, str]]:
+        from chat_server.security import totp
+
+        staff = []
+        for i in range(count):
+            username = f"bench-{secrets.token_hex(3)}-{i}"
+            password = "bench password " + secrets.token_hex(8)
+            secret = totp.new_secret()
+            pw, tf = self.tmp / f"pw-{username}", self.tmp / f"totp-{username}"
+            pw.write_text(password)
+            tf.write_text(secret)
+            done = subprocess.run(
+                [sys.executable, "-m", "chat_server", "operators", "add", username, "--name", f"Op {i}",
+                 "--password-file", str(pw), "--totp-secret-file", str(tf)],
+                cwd=ROOT, env=self.env(kind), capture_output=True, text=True, timeout=120,
+            )
+            if done.returncode:
+                raise RuntimeError(done.stderr)
+            staff.append({"username": username, "password": password, "totp": secret})
+        return staff
+
+    def deploy(self, kind: str, processes: int = 1, staff: int = 0) -> Deployment:
+        if kind == "redis":
+            subprocess.run(["redis-cli", "-p", str(self.redis_port), "FLUSHALL"], capture_output=True, check=True)
+        accounts = self.create_staff(kind, staff) if staff and kind != "baseline" else []
+        urls, procs = [], []
+        for _ in range(processes):
+            port = free_port()
+            if kind == "baseline":
+                cmd = [sys.executable, "-m", "tests.load.baseline_server", "--port", str(port)]
+            else:
+                cmd = [sys.executable, "-m", "chat_server", "serve", "--port", str(port)]
+            log = open(self.tmp / f"{kind}-{port}.log", "wb")  # noqa: SIM115 - lives with the process
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env(kind), stdout=log, stderr=subprocess.STDOUT))
+            urls.append(f"http://127.0.0.1:{port}")
+        for url in urls:
+            wait_http(url + "/healthz")
+        return Deployment(kind, urls, procs, accounts or [{} for _ in range(staff)])
+
+    def run_workers(self, target: Any, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ctx = mp.get_context("spawn")
+        barrier = ctx.Barrier(len(tasks))  # the generators start each run together
+        queue = ctx.Queue()
+        procs = [ctx.Process(target=target, args=(t, barrier, queue), daemon=True) for t in tasks]
+        for p in procs:
+            p.start()
+        return self._collect(procs, queue, len(tasks))
+
+    def _collect(self, procs: list[Any], queue: Any, n: int) -> list[dict[str, Any]]:
+        results = [queue.get(timeout=600) for _ in range(n)]
+        for p in procs:
+            p.join(30)
+        errors = [r["error"] for r in results if r.get("error")]
+        if errors:
+            raise RuntimeError("load generator failed: " + errors[0])
+        return results
+
+    # phases ---------------------------------------------------------------------------
+    def idle(self) -> None:
+        a = self.args
+        dep = self.deploy("embedded")
+        try:
+            pid = dep.procs[0].pid
+            per = a.idle // a.gen_procs
+            tasks = [{"url": dep.urls[0], "count": per + (1 if i < a.idle % a.gen_procs else 0),
+                      "concurrency": a.connect_concurrency, "warmup": 50 if i == 0 else 0} for i in range(a.gen_procs)]
+            ctx = mp.get_context("spawn")
+            barrier = ctx.Barrier(len(tasks) + 1)
+            queue = ctx.Queue()
+            procs = [ctx.Process(target=workers.idle_worker, args=(t, barrier, queue), daemon=True) for t in tasks]
+            for p in procs:
+                p.start()
+            barrier.wait(timeout=120)  # warm-up connections made and closed
+            time.sleep(1.0)
+            before = rss_kib(pid)
+            barrier.wait(timeout=120)  # go
+            barrier.wait(timeout=900)  # everyone connected (or failed)
+            time.sleep(2.0)  # let the server settle (buffers, the last session records)
+            after = rss_kib(pid)
+            barrier.wait(timeout=60)  # release: close the connections
+            results = self._collect(procs, queue, len(tasks))
+        finally:
+            dep.stop()
+        held = sum(r["connected"] for r in results)
+        failed = sum(r["failed"] for r in results)
+        span = max(r["t_end"] for r in results) - min(r["t_start"] for r in results)
+        self.results["idle"] = {
+            "visitors_requested": a.idle, "visitors_held": held, "failed": failed,
+            "rss_before_kib": before, "rss_after_kib": after,
+            "rss_per_connection_kib": round((after - before) / max(1, held), 1),
+            "connections_per_s": round(held / span, 1) if span > 0 else None,
+        }
+
+    def relay(self, name: str, kind: str, processes: int) -> None:
+        a = self.args
+        dep = self.deploy(kind, processes, staff=a.gen_procs)
+        try:
+            n = len(dep.urls)
+            tasks = []
+            for i in range(a.gen_procs):
+                tasks.append({
+                    "kind": kind,
+                    # Visitors on one process, their operator on the next one: with two
+                    # processes every message crosses Redis (the harder case).
+                    "visitor_url": dep.urls[i % n], "operator_url": dep.urls[(i + 1) % n],
+                    "staff": dep.staff[i], "conversations": a.conversations // a.gen_procs,
+                    "rate": a.rate / a.gen_procs, "duration": a.duration, "window": a.window,
+                    "saturate": a.saturate_duration,
+                })
+            spies = self.profile(name, dep)
+            sampler = CpuSampler([p.pid for p in dep.procs])
+            try:
+                results = self.run_workers(workers.relay_worker, tasks)
+            finally:
+                sampler.stop()
+                for spy in spies:
+                    spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
+                    spy.wait(60)
+        finally:
+            dep.stop()
+        if os.environ.get("RC_BENCH_DEBUG"):
+            for r in results:
+                raw = r["latencies_ms"]
+                print("p99 per 500 msgs:", [round(sorted(raw[i:i + 500])[int(0.99 * len(raw[i:i + 500]))]) for i in range(0, len(raw), 500)], file=sys.stderr)
+        lat = sorted(x for r in results for x in r["latencies_ms"])
+        sent = sum(r["sent"] for r in results)
+        received = sum(r["received"] for r in results)
+        out: dict[str, Any] = {
+            "processes": processes, "store": kind, "offered_rate": a.rate, "sent": sent, "received": received,
+            "lost": sent - received, "ack_errors": sum(r["ack_errors"] for r in results),
+            "relayed_per_s": round(received / a.duration, 1),
+        }
+        fixed = [min(r["times"]["fixed"][0] for r in results), max(r["times"]["fixed"][1] for r in results)]
+        if received:
+            out["server_cpu_ms_per_msg"] = round(1000 * sampler.between(*fixed) / received, 3)
+            out["server_cpu_utilisation"] = round(sampler.between(*fixed) / (fixed[1] - fixed[0]), 2)
+        if lat:
+            q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
+            out.update(p50_ms=round(q[49], 2), p95_ms=round(q[94], 2), p99_ms=round(q[98], 2), max_ms=round(lat[-1], 2))
+        if a.saturate_duration:
+            sat_received = sum(r["saturation_received"] for r in results)
+            out["saturation_per_s"] = round(sat_received / a.saturate_duration, 1)
+            window = [min(r["times"]["saturate"][0] for r in results), max(r["times"]["saturate"][1] for r in results)]
+            if sat_received:
+                cpu = sampler.between(*window)
+                out["saturation_cpu_ms_per_msg"] = round(1000 * cpu / sat_received, 3)
+                out["saturation_cpu_utilisation"] = round(cpu / (window[1] - window[0]), 2)
+        self.results[name] = out
+
+    def profile(self, name: str, dep: Deployment) -> list[subprocess.Popen[bytes]]:
+        """With ``--profile DIR``: sample every server process with py-spy (from PyPI)."""
+        if not self.args.profile:
+            return []
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        out = Path(self.args.profile)
+        out.mkdir(parents=True, exist_ok=True)
+        return [
+            subprocess.Popen([spy, "record", "--nonblocking", "-r", "200", "-f", self.args.profile_format,
+                              "-o", str(out / f"{name}-{i}.{self.args.profile_format}"), "-p", str(p.pid)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for i, p in enumerate(dep.procs)
+        ]
+
+    # report ---------------------------------------------------------------------------
+    def report(self) -> str:
+        r = self.results
+        lines = ["", "RC chat benchmark (all on 127.0.0.1; load generator on the same machine)", ""]
+        if "idle" in r:
+            i = r["idle"]
+            lines.append(
+                f"idle visitors, 1 process: {i['visitors_held']} held ({i['failed']} failed), "
+                f"{i['rss_per_connection_kib']} KiB RSS each ({i['rss_before_kib']} -> {i['rss_after_kib']} KiB), "
+                f"{i['connections_per_s']} connections/s"
+            )
+        for name, label in (("relay_embedded_1", "1 process, memory store"), ("baseline", "bare python-socketio"),
+                            ("relay_redis_1", "1 process, Redis"), ("relay_redis_2", "2 processes, Redis")):
+            if name not in r:
+                continue
+            x = r[name]
+            lines.append(
+                f"relay {label:<24}: {x['relayed_per_s']:>8}/s at offered {x['offered_rate']}/s "
+                f"p50 {x.get('p50_ms')} p95 {x.get('p95_ms')} p99 {x.get('p99_ms')} ms, lost {x['lost']}, "
+                f"ack errors {x['ack_errors']}; saturation {x.get('saturation_per_s')}/s"
+            )
+            lines.append(
+                f"    server CPU per message: {x.get('server_cpu_ms_per_msg')} ms at the fixed rate "
+                f"({x.get('server_cpu_utilisation')} cores), {x.get('saturation_cpu_ms_per_msg')} ms saturated "
+                f"({x.get('saturation_cpu_utilisation')} cores)"
+            )
+        ratios = {}
+        if "relay_embedded_1" in r and "baseline" in r and r["baseline"].get("saturation_per_s"):
+            ratios["server_vs_baseline"] = round(r["relay_embedded_1"]["saturation_per_s"] / r["baseline"]["saturation_per_s"], 2)
+        if "relay_redis_1" in r and "relay_redis_2" in r and r["relay_redis_1"].get("saturation_per_s"):
+            ratios["two_vs_one_process"] = round(r["relay_redis_2"]["saturation_per_s"] / r["relay_redis_1"]["saturation_per_s"], 2)
+        if ratios:
+            r["ratios"] = ratios
+            lines.append("ratios (saturation throughput): " + ", ".join(f"{k} {v}" for k, v in ratios.items()))
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        if self.redis is not None:
+            self.redis.terminate()
+            self.redis.wait(10)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m chat_server bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
+    p.add_argument("--idle", type=int, default=10_000, help="idle visitors to hold in one process")
+    p.add_argument("--connect-concurrency", type=int, default=64, help="connection attempts in flight per generator")
+    p.add_argument("--conversations", type=int, default=200, help="concurrent conversations for the relay")
+    p.add_argument("--rate", type=float, default=2000, help="offered messages per second (fixed-rate run)")
+    p.add_argument("--duration", type=float, default=10, help="seconds of the fixed-rate run")
+    p.add_argument("--saturate-duration", type=float, default=8, help="seconds of the closed-loop run (0: skip)")
+    p.add_argument("--window", type=int, default=2, help="messages in flight per conversation when saturating")
+    p.add_argument("--gen-procs", type=int, default=2, help="load-generator processes")
+    p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--profile", help="record py-spy profiles of the servers into this directory")
+    p.add_argument("--profile-format", default="speedscope", choices=("speedscope", "flamegraph", "raw"))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    phases = [x.strip() for x in args.phases.split(",") if x.strip()]
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        print(f"unknown phases: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    raise_nofile()
+    bench = Bench(args)
+    try:
+        if {"redis1", "redis2"} & set(phases):
+            bench.start_redis()
+        for phase in phases:
+            print(f"running {phase} …", file=sys.stderr, flush=True)
+            if phase == "idle":
+                bench.idle()
+            elif phase == "embedded":
+                bench.relay("relay_embedded_1", "embedded", 1)
+            elif phase == "baseline":
+                bench.relay("baseline", "baseline", 1)
+            elif phase == "redis1":
+                bench.relay("relay_redis_1", "redis", 1)
+            elif phase == "redis2":
+                bench.relay("relay_redis_2", "redis", 2)
+        print(bench.report())
+        if args.json:
+            Path(args.json).write_text(json.dumps(bench.results, indent=2))
+    finally:
+        bench.close()
+    return 0

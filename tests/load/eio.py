@@ -1,0 +1,136 @@
+"""A deliberately small Engine.IO v4 / Socket.IO v5 client over aiohttp WebSockets.
+
+python-socketio's AsyncClient costs far more CPU and memory per connection than the
+server work we want to measure, so the load generator speaks the framing itself:
+
+* Engine.IO: ``0{...}`` open, ``2`` ping -> answer ``3`` pong, ``4…`` message.
+* Socket.IO inside an Engine.IO message: ``0/ns,{auth}`` connect, ``2/ns,[event, data]``
+  event, ``2/ns,ID[event, data]`` event wanting an ack, ``3/ns,ID[data]`` ack,
+  ``4/ns,{error}`` connect refused.
+
+Only what the benchmark needs: one namespace per socket, text frames, no long-polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+EventHandler = Callable[[str, Any, str], None]
+
+
+class ConnectRefused(Exception):
+    """The namespace refused the connection (``4/ns,{...}``)."""
+
+
+class RawSocket:
+    """One WebSocket, one namespace. ``on_event(event, data, raw)`` gets server events;
+    for cheap counting ``raw`` is the frame text (``data`` is None when ``parse`` is
+    False)."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        base_url: str,
+        namespace: str,
+        headers: dict[str, str] | None = None,
+        on_event: EventHandler | None = None,
+        parse: bool = True,
+    ) -> None:
+        self.http = http
+        self.url = base_url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
+        self.ns = namespace
+        self.headers = headers or {}
+        self.on_event = on_event
+        self.parse = parse
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._event_prefix = f"42{namespace},"
+        self._ack_prefix = f"43{namespace},"
+        self._acks: dict[int, asyncio.Future[Any]] = {}
+        self._next_id = 0
+        self._reader: asyncio.Task[None] | None = None
+        self._connected: asyncio.Future[Any] | None = None
+        self.first_event: asyncio.Future[tuple[str, Any]] | None = None
+
+    async def connect(self, auth: dict[str, Any] | None = None, timeout: float = 30) -> tuple[str, Any]:
+        """Open the socket and the namespace; returns the first event (``session``)."""
+        loop = asyncio.get_running_loop()
+        self._connected = loop.create_future()
+        self.first_event = loop.create_future()
+        self.ws = await self.http.ws_connect(self.url, headers=self.headers, autoping=False, max_msg_size=0)
+        opening = await asyncio.wait_for(self.ws.receive_str(), timeout)
+        if not opening.startswith("0"):
+            raise ConnectionError("no Engine.IO open packet")
+        await self.ws.send_str(f"40{self.ns}," + (json.dumps(auth) if auth else ""))
+        self._reader = asyncio.create_task(self._read())
+        await asyncio.wait_for(self._connected, timeout)
+        return await asyncio.wait_for(self.first_event, timeout)
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        ws = self.ws
+        try:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                text: str = msg.data
+                if text == "2":
+                    await ws.send_str("3")
+                elif text.startswith(self._event_prefix):
+                    body = text[len(self._event_prefix):]
+                    if self.first_event is not None and not self.first_event.done():
+                        event, data = json.loads(body)
+                        self.first_event.set_result((event, data))
+                    elif self.on_event is not None:
+                        if self.parse:
+                            event, data = json.loads(body)
+                            self.on_event(event, data, text)
+                        else:
+                            self.on_event("", None, body)
+                elif text.startswith(self._ack_prefix):
+                    body = text[len(self._ack_prefix):]
+                    split = body.index("[")
+                    fut = self._acks.pop(int(body[:split]), None)
+                    if fut is not None and not fut.done():
+                        fut.set_result(json.loads(body[split:])[0])
+                elif text.startswith(f"40{self.ns},"):
+                    if self._connected is not None and not self._connected.done():
+                        self._connected.set_result(True)
+                elif text.startswith(f"44{self.ns},"):
+                    if self._connected is not None and not self._connected.done():
+                        self._connected.set_exception(ConnectRefused(text[len(self.ns) + 3:]))
+        except (aiohttp.ClientError, asyncio.CancelledError, ConnectionError):
+            pass
+        finally:
+            for fut in self._acks.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionError("socket closed"))
+            if self._connected is not None and not self._connected.done():
+                self._connected.set_exception(ConnectionError("socket closed"))
+
+    def emit_nowait(self, event: str, data: Any) -> asyncio.Future[Any]:
+        """Send an event that wants an ack; returns a future for the ack payload."""
+        assert self.ws is not None
+        self._next_id += 1
+        ack_id = self._next_id
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._acks[ack_id] = fut
+        frame = f"42{self.ns},{ack_id}" + json.dumps([event, data], separators=(",", ":"))
+        asyncio.ensure_future(self.ws.send_str(frame))
+        return fut
+
+    async def call(self, event: str, data: Any, timeout: float = 30) -> Any:
+        return await asyncio.wait_for(self.emit_nowait(event, data), timeout)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        if self.ws is not None and not self.ws.closed:
+            try:
+                await self.ws.close()
+            except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError):
+                pass

@@ -1,0 +1,33 @@
+"""The benchmark must keep working: run every phase with tiny numbers. Nothing here
+looks at timings (performance is measured by running the benchmark, see
+docs/performance.md); it checks that each phase ran and counted what it sent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.load import bench
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+
+def test_bench_runs_every_phase_with_small_numbers(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    code = bench.main([
+        "--idle", "20", "--conversations", "4", "--rate", "50", "--duration", "2",
+        "--saturate-duration", "1", "--window", "1", "--gen-procs", "2", "--json", str(out),
+    ])
+    assert code == 0
+    results = json.loads(out.read_text())
+    assert results["idle"]["visitors_held"] == 20 and results["idle"]["failed"] == 0
+    assert results["idle"]["rss_after_kib"] > 0
+    for phase in ("relay_embedded_1", "baseline", "relay_redis_1", "relay_redis_2"):
+        relay = results[phase]
+        assert relay["sent"] == 100, phase
+        assert relay["received"] == relay["sent"] and relay["ack_errors"] == 0, (phase, relay)
+        assert relay["saturation_per_s"] > 0, phase
+        assert "p99_ms" in relay
+    assert set(results["ratios"]) == {"server_vs_baseline", "two_vs_one_process"}

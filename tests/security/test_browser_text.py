@@ -1,0 +1,81 @@
+"""In real Chromium: hostile message text is shown as text in the widget, no script
+runs, no dialog opens, and a bidi override stays inside its own bubble.
+
+Uses the widget's browser fixtures (tests/browser/conftest.py): a host website on
+another origin embedding the widget, a real operator on /operator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ..browser.conftest import browser, chat, host_site, operator_factory, visitor_factory  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+STATIC = Path(__file__).resolve().parents[2] / "chat_server" / "static"
+PAYLOADS = [
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(2)</script>",
+    '"><svg onload=alert(3)>',
+    "\u202eexe.txt ok",
+    "می\u200cخواهم صحبت کنم",
+]
+
+
+@pytest.fixture(autouse=True)
+def _needs_widget() -> None:
+    if not (STATIC / "widget" / "index.html").exists():
+        pytest.skip("the widget is not built")
+
+
+async def test_hostile_text_renders_as_text_in_the_widget(visitor_factory, operator_factory):  # noqa: F811
+    v = await visitor_factory("sv")
+    op = await operator_factory()
+    dialogs: list[str] = []
+    v.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    await v.open_host()
+    await v.open_widget()
+    await v.start_chat("Svenska")
+    await op.accept_next()
+
+    for text in PAYLOADS:
+        await op.say(text)
+        await v.send(text + " (från besökaren)")
+        await op.wait_visitor_text(text + " (från besökaren)")
+
+    frame = v.content_frame()
+    await frame.wait_for_function(
+        "n => document.querySelectorAll('.bubble').length >= n", arg=2 * len(PAYLOADS)
+    )
+    bubbles = await frame.eval_on_selector_all(
+        ".bubble",
+        "els => els.map(e => ({text: e.textContent, dir: e.getAttribute('dir'),"
+        " kids: e.children.length}))",
+    )
+    texts = [b["text"] for b in bubbles]
+    for text in PAYLOADS:
+        assert text in texts, (text, texts)
+        assert text + " (från besökaren)" in texts
+    # Text only: no element was created from a message, every bubble isolates its direction.
+    assert all(b["kids"] == 0 for b in bubbles), bubbles
+    assert all(b["dir"] == "auto" for b in bubbles), bubbles
+    assert (
+        await frame.evaluate(
+            "document.querySelectorAll('img[src=x], svg[onload], .bubble script').length"
+        )
+        == 0
+    )
+    # Whatever a bubble contains, the text after it is laid out in the page's direction.
+    assert await frame.evaluate(
+        "getComputedStyle(document.querySelector('.bubble')).unicodeBidi"
+    ) in ("isolate", "plaintext", "isolate-override")
+    await v.page.wait_for_timeout(300)
+    assert dialogs == []
+    # The host page learned nothing: the iframe is another origin.
+    assert await v.page.evaluate(
+        "() => { try { return document.querySelector('iframe').contentDocument === null }"
+        " catch (e) { return true } }"
+    )
