@@ -179,6 +179,7 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
                     "CHAT_ALLOW_PERSISTENT_EPHEMERAL=true to override."
                 )
             log.warning("the ephemeral Redis persists to disk: overridden by CHAT_ALLOW_PERSISTENT_EPHEMERAL")
+    await app[K.HASHER].sync(eph)
     sio = app[K.SIO]
     if isinstance(sio.manager, socketio.AsyncRedisManager) and not sio.manager_initialized:
         # Subscribe to the fan-out channel now rather than on the first connection
@@ -202,6 +203,7 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(interval)
             try:
                 await conversations.sweep()
+                await app[K.HASHER].sync(app[K.EPHEMERAL])
             except StoreUnavailable:
                 # Expected while Redis restarts; the next round catches up.
                 log.warning("sweep skipped: the ephemeral store is unavailable")

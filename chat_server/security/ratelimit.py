@@ -1,9 +1,12 @@
 """Rate limiting that never stores who someone is.
 
-Addresses are only ever used as input to HMAC under a key that lives in this process's
-memory and is replaced every day, so a bucket key cannot be turned back into an address,
-not even by someone who later reads memory or the store: yesterday's key is gone.
-Buckets live in memory; sticky routing keeps a visitor on one process.
+Addresses are only ever used as input to HMAC under a key that lives only in memory and
+is replaced every day, so a bucket key cannot be turned back into an address, not even by
+someone who later reads memory or the store: yesterday's key is gone. In scale-out mode
+the day's key is shared through the ephemeral store (a Redis without persistence, so
+still memory only) so that every node computes the same key for the same address: a
+block or a login throttle then holds on every node. Buckets live in memory; sticky
+routing keeps a visitor on one process.
 """
 
 from __future__ import annotations
@@ -12,23 +15,39 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 class DailyKeyedHasher:
     """HMAC(value, key that rotates daily and lives only in memory)."""
 
-    def __init__(self, clock: callable = time.time) -> None:  # type: ignore[valid-type]
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._day = -1
         self._key = b""
+        self._shared = False
 
     def _current_key(self) -> bytes:
         day = int(self._clock() // 86400)
         if day != self._day:
-            self._day = day
-            self._key = secrets.token_bytes(32)
+            # Until the next sync, a fresh local key (the sweeper syncs every few seconds).
+            self._day, self._key, self._shared = day, secrets.token_bytes(32), False
         return self._key
+
+    async def sync(self, eph: Any) -> None:
+        """Adopt the day's key shared in the ephemeral store (create it if first).
+
+        Called at start and by the sweeper; the key record expires after two days."""
+        day = int(self._clock() // 86400)
+        if day == self._day and self._shared:
+            return
+        # The first node to propose a key wins; the others adopt it.
+        await eph.add("ratekey", str(day), {"k": secrets.token_hex(32)}, 2 * 86400)
+        record = await eph.get("ratekey", str(day))
+        if record is not None:
+            self._day, self._key, self._shared = day, bytes.fromhex(record["k"]), True
 
     def __call__(self, value: str) -> str:
         return hmac.new(self._current_key(), value.encode(), hashlib.sha256).hexdigest()[:32]

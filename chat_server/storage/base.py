@@ -38,6 +38,9 @@ class Ephemeral(Protocol):
     async def put(self, kind: str, key: str, data: JSON, ttl: int) -> None:
         """Create or replace a record that expires after ``ttl`` seconds."""
 
+    async def add(self, kind: str, key: str, data: JSON, ttl: int) -> bool:
+        """Create a record only if none exists; True if this call created it."""
+
     async def get(self, kind: str, key: str) -> JSON | None: ...
 
     async def update(

@@ -67,6 +67,12 @@ class MemoryEphemeral:
     async def put(self, kind: str, key: str, data: JSON, ttl: int) -> None:
         self._records[(kind, key)] = (self._now() + ttl, _copy(data))
 
+    async def add(self, kind: str, key: str, data: JSON, ttl: int) -> bool:
+        if self._live(kind, key) is not None:
+            return False
+        await self.put(kind, key, data, ttl)
+        return True
+
     def _live(self, kind: str, key: str) -> tuple[float, JSON] | None:
         item = self._records.get((kind, key))
         if item is None:

@@ -101,6 +101,10 @@ class RedisEphemeral:
     async def put(self, kind: str, key: str, data: JSON, ttl: int) -> None:
         await self._call(self._redis.set(self._k(kind, key), json.dumps(data), ex=max(1, ttl)))
 
+    async def add(self, kind: str, key: str, data: JSON, ttl: int) -> bool:
+        created = await self._call(self._redis.set(self._k(kind, key), json.dumps(data), ex=max(1, ttl), nx=True))
+        return bool(created)
+
     async def get(self, kind: str, key: str) -> JSON | None:
         raw = await self._coalesced_get(self._k(kind, key))
         return json.loads(raw) if raw else None

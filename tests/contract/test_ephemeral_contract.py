@@ -16,6 +16,12 @@ async def test_put_get_delete(ephemeral):
     assert await ephemeral.delete("conv", "a") is False
 
 
+async def test_add_only_creates(ephemeral):
+    assert await ephemeral.add("ratekey", "d", {"k": "first"}, 60) is True
+    assert await ephemeral.add("ratekey", "d", {"k": "second"}, 60) is False
+    assert await ephemeral.get("ratekey", "d") == {"k": "first"}
+
+
 async def test_records_expire(ephemeral):
     await ephemeral.put("vsess", "x", {"a": 1}, 1)
     await asyncio.sleep(1.3)

@@ -47,3 +47,20 @@ def test_totp_window_and_replay():
     assert totp.matching_step(secret, totp.code_at(secret, now), step, now) is None
     assert totp.matching_step(secret, "12345", 0, now) is None
     assert totp.matching_step(secret, "abcdef", 0, now) is None
+
+
+async def test_daily_rate_limit_key_is_shared_through_the_ephemeral_store():
+    from chat_server.security.ratelimit import DailyKeyedHasher
+    from chat_server.storage.memory import MemoryEphemeral
+
+    store = MemoryEphemeral()
+    a, b = DailyKeyedHasher(), DailyKeyedHasher()
+    assert a("192.0.2.1") != b("192.0.2.1")  # separate processes, separate keys
+    await a.sync(store)
+    await b.sync(store)
+    assert a("192.0.2.1") == b("192.0.2.1")
+    assert "192.0.2.1" not in a("192.0.2.1")
+    # Another day, another key.
+    later = DailyKeyedHasher(clock=lambda: 10**9 + 86400 * 3)
+    await later.sync(store)
+    assert later("192.0.2.1") != a("192.0.2.1")
