@@ -133,3 +133,33 @@ async def test_totp_secret_is_sealed_at_rest(server):
     record = await server.durable.get_staff(creds.id)
     assert creds.totp_secret not in repr(record)
     assert record["password_hash"].startswith("$argon2id$")
+
+
+def test_secret_rotation_keeps_staff_able_to_log_in(tmp_path):
+    import asyncio
+
+    from chat_server.security.crypto import KeyRing
+    from chat_server.storage.sqlite import SqliteDurable
+
+    env = cli_env(tmp_path)
+    secret = totp.new_secret()
+    (tmp_path / "pw").write_text("a long enough password 1")
+    (tmp_path / "totp").write_text(secret)
+    assert run_cli("operators", "add", "sara", "--password-file", str(tmp_path / "pw"),
+                   "--totp-secret-file", str(tmp_path / "totp"), env=env).returncode == 0
+    (tmp_path / "new").write_text("a-brand-new-deployment-secret-of-enough-length-0123")
+    wrong = run_cli("secret", "rotate", "--new-key-file", str(tmp_path / "new"),
+                    env={**env, "CHAT_SECRET_KEY": "not-the-old-key-at-all-000000000"})
+    assert wrong.returncode == 1
+    done = run_cli("secret", "rotate", "--new-key-file", str(tmp_path / "new"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "re-sealed 1 staff TOTP secrets" in done.stdout
+
+    async def opened() -> str:
+        store = SqliteDurable(tmp_path / "cli-data" / "rc.sqlite3")
+        await store.open()
+        record = await store.get_staff_by_username("sara")
+        await store.close()
+        return KeyRing((tmp_path / "new").read_text()).open(record["totp"], "totp:" + record["id"])
+
+    assert asyncio.run(opened()) == secret
