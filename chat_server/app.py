@@ -74,7 +74,7 @@ def create_app(settings: Settings) -> web.Application:
     keyring = KeyRing(resolve_secret(settings))
     app[K.KEYRING] = keyring
     app[K.CATALOGS] = catalogs = i18n.Catalogs()
-    app[K.HASHER] = hasher = DailyKeyedHasher()
+    app[K.HASHER] = hasher = DailyKeyedHasher(pepper=keyring.hmac_key)
 
     eph = open_ephemeral(settings.ephemeral_url)
     durable = open_durable(settings.effective_durable_url)
@@ -85,8 +85,8 @@ def create_app(settings: Settings) -> web.Application:
     if settings.ephemeral_url.startswith(("redis://", "rediss://")):
         from .transport.redis_fanout import BatchingRedisManager
 
-        # JSON, never pickle, between processes (python-socketio >= 5.12 uses the
-        # server's JSON module for the pub/sub channel; tests/integration/
+        # JSON, never pickle, between processes: the pub/sub managers encode with the
+        # server's JSON module (checked in python-socketio 5.18; tests/integration/
         # test_redis_mode.py reads the channel to prove it). Publishes are batched.
         manager = BatchingRedisManager(
             settings.ephemeral_url, channel="rc-chat", json=socketio.packet.Packet.json

@@ -285,6 +285,21 @@ def _strings(value: object) -> tuple[str, ...]:
     return (str(value or ""),)
 
 
+# Scripts other than Latin: an English phrase in the catalog cannot be a translation.
+NON_LATIN = frozenset({"ar", "fa", "ckb", "ti"})
+WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _english_copy(locale: str, msgid: str) -> bool:
+    """Whether a msgstr equal to its msgid is an English placeholder, not a translation.
+    Short labels may rightly stay the same ("Status" in Swedish, "Alt+{n}", "CSV");
+    a phrase of three words or more, or any English phrase in a non-Latin script, may not."""
+    words = WORD.findall(PLACEHOLDER.sub("", msgid))
+    if locale in NON_LATIN:
+        return len(words) >= 2 or any(len(w) >= 4 and not w.isupper() for w in words)
+    return len(words) >= 3
+
+
 def _message_problems(locale: str, message: Message, nplurals: int) -> Iterator[str]:
     label = f"{locale}: {str(message.id if isinstance(message.id, str) else message.id[0])[:60]!r}"
     if message.fuzzy:
@@ -296,6 +311,8 @@ def _message_problems(locale: str, message: Message, nplurals: int) -> Iterator[
         yield f"{label} is untranslated"
         return
     ids = _strings(message.id)
+    if locale not in ("en", PSEUDO_LOCALE) and strings == ids and _english_copy(locale, ids[0]):
+        yield f"{label} is untranslated (a copy of the English msgid)"
     expected = sorted(set().union(*(set(placeholders(i)) for i in ids)))
     for text in strings:
         got = sorted(set(placeholders(text)))

@@ -23,11 +23,16 @@ from typing import Any
 class DailyKeyedHasher:
     """HMAC(value, key that rotates daily and lives only in memory)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, pepper: bytes = b"") -> None:
         self._clock = clock
         self._day = -1
         self._key = b""
         self._shared = False
+        # From the deployment secret (app.py): the shared record is only a seed, and the
+        # day's key is HMAC(pepper, seed). A dump of the ephemeral store alone then does
+        # not let anyone test guessed addresses (IPv4 is small) against the address keys
+        # kept there (blocks, login throttles).
+        self._pepper = pepper
 
     def _current_key(self) -> bytes:
         day = int(self._clock() // 86400)
@@ -39,15 +44,19 @@ class DailyKeyedHasher:
     async def sync(self, eph: Any) -> None:
         """Adopt the day's key shared in the ephemeral store (create it if first).
 
-        Called at start and by the sweeper; the key record expires after two days."""
+        Called at start and by the sweeper; the record expires ten minutes after its day."""
         day = int(self._clock() // 86400)
         if day == self._day and self._shared:
             return
         # The first node to propose a key wins; the others adopt it.
-        await eph.add("ratekey", str(day), {"k": secrets.token_hex(32)}, 2 * 86400)
+        # Kept only until shortly after the day ends: yesterday's seed must be gone.
+        ttl = int((day + 1) * 86400 - self._clock()) + 600
+        await eph.add("ratekey", str(day), {"k": secrets.token_hex(32)}, ttl)
         record = await eph.get("ratekey", str(day))
         if record is not None:
-            self._day, self._key, self._shared = day, bytes.fromhex(record["k"]), True
+            seed = bytes.fromhex(record["k"])
+            key = hmac.new(self._pepper, b"rate-limit-key:" + seed, hashlib.sha256).digest() if self._pepper else seed
+            self._day, self._key, self._shared = day, key, True
 
     def __call__(self, value: str) -> str:
         return hmac.new(self._current_key(), value.encode(), hashlib.sha256).hexdigest()[:32]

@@ -268,6 +268,10 @@ class Router:
             self._running = False
 
     async def _offer_all(self) -> None:
+        eph = self.conversations.eph
+        # Cheap checks first: most passes have nobody on duty or nobody waiting.
+        if not await eph.index_members("duty") or not await eph.index_members(QUEUE_INDEX):
+            return
         for assignment in plan(await self.queue(), await self.operators(), now_ms(), self.policy()):
             await self._offer(assignment)
 
@@ -336,18 +340,23 @@ class Router:
         Anyone may take a waiting chat (pick mode, or a coordinator stepping in), as
         long as it keeps them within their maximum; a pending offer to someone else is
         withdrawn from them."""
-        offer = conv.get("offer")
-        mine = bool(offer) and offer["staff_id"] == staff.id
+        offer: dict[str, Any] | None = conv.get("offer")
+        mine = offer is not None and offer["staff_id"] == staff.id
         langs, _aud, max_chats = await self.skills(staff.id)
         duty = await self.conversations.eph.get("duty", staff.id)
         if duty and duty.get("languages"):
             langs = frozenset(duty["languages"])
-        load = await self.load_of(staff.id) - (1 if mine else 0)
+        # Counting needs a read of every live chat; skip it when there are fewer live
+        # chats than the maximum (one index read).
+        few = len(await self.conversations.eph.index_members("live")) <= max_chats
+        load = 0 if few else await self.load_of(staff.id) - (1 if mine else 0)
         if load >= max_chats:
             raise ServiceError("conflict", MSG_AT_MAXIMUM)
         if offer and not mine:
             await self.conversations.events.to_staff(
-                offer["staff_id"], "offer_withdrawn", {"conversation_id": conv["id"], "reason": "taken"}
+                offer["staff_id"],
+                "offer_withdrawn",
+                {"conversation_id": conv["id"], "reason": "taken"},
             )
         return {"offer": None, "passed": [], "interpreter_needed": conv["locale"] not in langs}
 

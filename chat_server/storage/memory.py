@@ -10,22 +10,24 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .base import JSON
 
 _ATOMS = (str, int, float, bool, type(None))
+_T = TypeVar("_T")
 
 
-def _copy(value: Any) -> Any:
+def _copy(value: _T) -> _T:
     """A deep copy of JSON-shaped data (the records here), several times faster than
     ``copy.deepcopy``, which sat on the message hot path (docs/performance.md); anything
     that is not a dict, list or scalar still goes through ``copy.deepcopy``."""
     kind = type(value)
     if kind is dict:
-        return {k: v if type(v) in _ATOMS else _copy(v) for k, v in value.items()}
+        items = cast(dict[Any, Any], value).items()
+        return cast(_T, {k: v if type(v) in _ATOMS else _copy(v) for k, v in items})
     if kind is list:
-        return [v if type(v) in _ATOMS else _copy(v) for v in value]
+        return cast(_T, [v if type(v) in _ATOMS else _copy(v) for v in cast(list[Any], value)])
     if kind in _ATOMS:
         return value
     return copy.deepcopy(value)

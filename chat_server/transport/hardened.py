@@ -52,9 +52,11 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
         self, eio_sid: str, namespace: str | None, id: int | None, data: Any
     ) -> None:
         ns = namespace or "/"
-        if not self.manager.is_connected(self.manager.sid_from_eio_sid(eio_sid, ns), ns):
-            # An event before connect, or for a namespace it never joined (the library
-            # would log a warning naming the client-chosen namespace, once per packet).
+        if self.manager.sid_from_eio_sid(eio_sid, ns) is None:
+            # An event before connecting, or for a namespace it never joined or was
+            # refused from (the library would log a warning naming the client-chosen
+            # namespace, once per packet). Events racing a connect or disconnect that
+            # is under way still go to the library, which ignores them.
             await self._drop(eio_sid, "event outside a connected namespace")
             return
         if (

@@ -16,7 +16,14 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from ..services.conversations import DUTY_INDEX, LIVE_INDEX, Observer
 from ..services.queue import QUEUE_INDEX
@@ -33,8 +40,19 @@ END_REASONS = frozenset(
 )
 SENDERS = frozenset({"visitor", "operator", "system"})
 ERROR_CODES = frozenset(
-    {"invalid", "too_large", "rate_limited", "closed", "not_found", "forbidden", "conflict",
-     "no_conversation", "unauthorized", "unavailable", "internal"}
+    {
+        "invalid",
+        "too_large",
+        "rate_limited",
+        "closed",
+        "not_found",
+        "forbidden",
+        "conflict",
+        "no_conversation",
+        "unauthorized",
+        "unavailable",
+        "internal",
+    }
 )
 # Queue waits: from seconds to an hour.
 WAIT_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
@@ -50,19 +68,29 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.live = Gauge("rc_chat_live_conversations", "Conversations waiting or active.", registry=r)
-        self.waiting = Gauge("rc_chat_waiting_conversations", "Conversations waiting in the queue.", registry=r)
+        self.live = Gauge(
+            "rc_chat_live_conversations", "Conversations waiting or active.", registry=r
+        )
+        self.waiting = Gauge(
+            "rc_chat_waiting_conversations", "Conversations waiting in the queue.", registry=r
+        )
         self.on_duty = Gauge("rc_chat_on_duty_operators", "Staff members on duty.", registry=r)
         self.visitor_sockets = Gauge(
             "rc_chat_visitor_sockets", "Visitor Socket.IO connections on this process.", registry=r
         )
         self.operator_sockets = Gauge(
-            "rc_chat_operator_sockets", "Operator Socket.IO connections on this process.", registry=r
+            "rc_chat_operator_sockets",
+            "Operator Socket.IO connections on this process.",
+            registry=r,
         )
         self.store_up = Gauge(
-            "rc_chat_ephemeral_store_up", "1 when the ephemeral store answered this scrape.", registry=r
+            "rc_chat_ephemeral_store_up",
+            "1 when the ephemeral store answered this scrape.",
+            registry=r,
         )
-        self.started = Counter("rc_chat_conversations_started", "Conversations started.", registry=r)
+        self.started = Counter(
+            "rc_chat_conversations_started", "Conversations started.", registry=r
+        )
         self.ended = Counter(
             "rc_chat_conversations_ended", "Conversations ended, by reason.", ["reason"], registry=r
         )
@@ -106,7 +134,11 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 
 def _socket_count(app: web.Application, namespace: str) -> int:
     handler = app[K.SIO].namespace_handlers.get(namespace)
-    sessions = getattr(handler, "_sessions", None) if namespace == VISITOR_NS else getattr(handler, "_staff", None)
+    sessions = (
+        getattr(handler, "_sessions", None)
+        if namespace == VISITOR_NS
+        else getattr(handler, "_staff", None)
+    )
     return len(sessions) if sessions is not None else 0
 
 

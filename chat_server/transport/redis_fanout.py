@@ -46,7 +46,7 @@ class BatchingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     async def _send(self, batch: list[tuple[str, asyncio.Future[None]]]) -> None:
         for retries_left in (1, 0):  # like the stock manager: reconnect once, then give up
             try:
-                if not self.connected:
+                if not self.connected:  # type: ignore[has-type]
                     self._redis_connect()
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for message, _ in batch:
@@ -57,6 +57,7 @@ class BatchingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 self.connected = False
                 if not retries_left:
                     self._get_logger().error(
-                        "Cannot publish to redis... giving up (%d messages)", len(batch),
+                        "Cannot publish to redis... giving up (%d messages)",
+                        len(batch),
                         extra={"redis_exception": type(exc).__name__},
                     )

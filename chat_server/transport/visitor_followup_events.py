@@ -50,6 +50,9 @@ class VisitorFollowupMixin:
         conv = await self.conversations.get_live(self.session_of(sid).conversation_id)
         if conv is None:
             raise ServiceError("no_conversation", MSG_NO_CONVERSATION)
+        # Repeated taps tell the operator once per half minute, not once per tap.
+        if await self.conversations.eph.incr("followup_req:" + conv["id"], 30) > 1:
+            return {"ok": True}
         for staff_id in self.conversations.staff_participants(conv):
             await self.conversations.events.to_staff(
                 staff_id, "followup_requested", {"conversation_id": conv["id"]}
@@ -85,8 +88,9 @@ class VisitorFollowupMixin:
         c = self.conversations
         cipher = await c._cipher(conv["id"])
         day = datetime.fromtimestamp(found["created_at"] / 1000, UTC).date().isoformat()
-        record = {
-            "id": "m" + secrets.token_urlsafe(9),
+        message_id = "m" + secrets.token_urlsafe(9)
+        record: dict[str, Any] = {
+            "id": message_id,
             "client_id": None,
             "from": "system",
             "staff_id": None,
@@ -95,7 +99,7 @@ class VisitorFollowupMixin:
             "enc": cipher.encrypt(json.dumps({"summary": found["summary"], "date": day})),
             "ts": now_ms(),
         }
-        stored, _ = await c.eph.append_message(conv["id"], "system:" + record["id"], record, c._ttl)
+        stored, _ = await c.eph.append_message(conv["id"], "system:" + message_id, record, c._ttl)
         updated = await c.eph.update("conv", conv["id"], {"followup_redeemed": True}) or conv
         await c._deliver(updated, stored, cipher)
         await c._notify_staff_summary(updated)

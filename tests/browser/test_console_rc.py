@@ -20,7 +20,7 @@ from .test_console_operator import (  # noqa: F401 - fixtures
 pytestmark = pytest.mark.browser
 
 
-async def test_referral_followup_and_triage_in_a_chat(server, console_factory, visitor) -> None:
+async def test_referral_followup_and_triage_in_a_chat(server, console_factory, visitor) -> None:  # noqa: F811
     creds = await server.create_staff("operator", name="Sara", languages=["sv"])
     sara: Console = await console_factory("sara")
     t = sara.t
@@ -43,7 +43,9 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
 
     # Follow-up code: the visitor gets it, the operator never sees it.
     await sara.page.locator("summary", has_text=t("Follow-up code")).click()
-    await sara.page.get_by_label(t("Summary for a later conversation")).fill("Pratade om kontroll hemma.")
+    await sara.page.get_by_label(t("Summary for a later conversation")).fill(
+        "Pratade om kontroll hemma."
+    )
     await sara.check("rc-02-followup-tool")
     await sara.button("Give the visitor a code").click()
     code = (await v.wait_for("followup_code"))["code"]
@@ -59,7 +61,7 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
     await reminder.wait_for(state="visible")
     assert "112" in await reminder.inner_text()
     await sara.check("rc-03-triage")
-    await dialog.get_by_role("button", name=t("Save and end chat")).click()
+    await dialog.get_by_role("button", name=t("Save and end")).click()
     await v.wait_for("ended")
     totals = {k: n for _d, k, n in await server.app[K.STATS].totals("2000-01-01", "2999-12-31")}
     assert totals["category:honour_control"] == 1 and totals["risk:high"] == 1
@@ -67,14 +69,20 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
     assert_clean(sara)
 
 
-async def test_statistics_dashboard_and_directory(server, console_factory) -> None:
+async def test_statistics_dashboard_and_directory(server, console_factory) -> None:  # noqa: F811
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     today = datetime.now(ZoneInfo("Europe/Stockholm"))
     await server.app[K.STATS].record(
         int(today.timestamp() * 1000),
-        {"conversations:total": 12, "category:fgm": 7, "category:threats": 2, "risk:high": 9, "language:ar": 6},
+        {
+            "conversations:total": 12,
+            "category:fgm": 7,
+            "category:threats": 2,
+            "risk:high": 9,
+            "language:ar": 6,
+        },
     )
     creds = await server.create_staff("supervisor", name="Maria")
     boss: Console = await console_factory("boss")
@@ -95,10 +103,22 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     await rows.nth(19).wait_for()
     assert await rows.count() == 20
     await boss.check("rc-05-directory")
-    await rows.filter(has_text="Socialtjänsten, Mora kommun").get_by_role("button", name=t("Edit")).click()
+    await (
+        rows.filter(has_text="Socialtjänsten, Mora kommun")
+        .get_by_role("button", name=t("Edit"))
+        .click()
+    )
     await boss.page.get_by_label(t("Verify before use (not yet checked)")).uncheck()
     await boss.button("Save").click()
-    await rows.filter(has_text="Socialtjänsten, Mora kommun").get_by_text(t("Verified"), exact=True).wait_for()
-    mora = next(r for r in (await server.durable.get_kv("doc", "referrals"))["receivers"] if r["id"] == "socialtjansten-mora")
+    await (
+        rows.filter(has_text="Socialtjänsten, Mora kommun")
+        .get_by_text(t("Verified"), exact=True)
+        .wait_for()
+    )
+    mora = next(
+        r
+        for r in (await server.durable.get_kv("doc", "referrals"))["receivers"]
+        if r["id"] == "socialtjansten-mora"
+    )
     assert mora["verify"] is False and mora["area"]["name"] == "Mora"
     assert_clean(boss)

@@ -23,12 +23,16 @@ TRIAGE = {
 
 
 @pytest.mark.parametrize("locale", ["sv", "ar"])
-async def test_danger_now_to_referral_cards(visitor_factory, operator_factory, chat, locale: str) -> None:
+async def test_danger_now_to_referral_cards(
+    visitor_factory, operator_factory, chat, locale: str
+) -> None:
     v: Visitor = await visitor_factory(locale, prefix="rc-")
     t = v.t
     frame = v.frame
     # Two on duty: routing offers the chat to the one who speaks the visitor's language.
-    other: Operator = await operator_factory(name="Nora", languages=["fa"] if locale == "ar" else ["ar"])
+    other: Operator = await operator_factory(
+        name="Nora", languages=["fa"] if locale == "ar" else ["ar"]
+    )
     op: Operator = await operator_factory(name="Sara", languages=[locale])
 
     await v.open_host()
@@ -58,7 +62,8 @@ async def test_danger_now_to_referral_cards(visitor_factory, operator_factory, c
 
     # Real referral: chosen from the directory, cards rendered in the visitor's language.
     sent = await op.rec.call(
-        "referral", {"conversation_id": conv["id"], "targets": ["socialtjansten-falun", "emergency-112"]}
+        "referral",
+        {"conversation_id": conv["id"], "targets": ["socialtjansten-falun", "emergency-112"]},
     )
     assert sent["ok"], sent
     falun = sent["cards"][0]
@@ -79,7 +84,13 @@ async def test_danger_now_to_referral_cards(visitor_factory, operator_factory, c
 
     # What outlives the chat: counters only.
     keys = {k for _d, k, _n in await chat.app[K.STATS].totals("2000-01-01", "2999-12-31")}
-    assert {"urgent:yes", "category:honour_control", "risk:acute", "referral:social_services",
-            "referral:national_helpline", "action:report_of_concern"} <= keys
+    assert {
+        "urgent:yes",
+        "category:honour_control",
+        "risk:acute",
+        "referral:social_services",
+        "referral:national_helpline",
+        "action:report_of_concern",
+    } <= keys
     assert await chat.ephemeral.get("conv", conv["id"]) is None
     assert_no_violations(v)

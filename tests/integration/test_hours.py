@@ -23,13 +23,17 @@ async def set_hours(server, doc) -> None:
 
 async def test_closed_now_refuses_start(server, visitor):
     # Closed today by an exception; the weekly schedule still says when it opens next.
-    await set_hours(server, {"weekly": ALL_WEEK, "exceptions": {_today(): []}, "closed_on_holidays": False})
+    await set_hours(
+        server, {"weekly": ALL_WEEK, "exceptions": {_today(): []}, "closed_on_holidays": False}
+    )
     v = await visitor(auth={"locale": "en"})
     session = v.received("session")[0]
     assert session["open"] is False
     hours = session["hours"]
     assert hours["open_now"] is False and hours["always_open"] is False
-    assert hours["closes_at"] is None and hours["next_open_at"] > datetime.now(TZ).timestamp() * 1000
+    assert (
+        hours["closes_at"] is None and hours["next_open_at"] > datetime.now(TZ).timestamp() * 1000
+    )
     assert hours["timezone"] == "Europe/Stockholm"
     assert hours["weekly"][0] == {"weekday": 0, "ranges": [["09:00", "16:00"]]}
     assert "Mon–Sun" in hours["summary"] and "9:00" in hours["summary"]
@@ -60,7 +64,11 @@ async def test_last_call_refuses_new_chats_but_running_chats_continue(server, vi
     end_text = "24:00" if end.date() != now.date() else end.strftime("%H:%M")
     await set_hours(
         server,
-        {"weekly": ALL_WEEK, "exceptions": {_today(): [[start.strftime("%H:%M"), end_text]]}, "last_call_min": 10},
+        {
+            "weekly": ALL_WEEK,
+            "exceptions": {_today(): [[start.strftime("%H:%M"), end_text]]},
+            "last_call_min": 10,
+        },
     )
     late = await visitor()
     session = late.received("session")[0]
@@ -76,7 +84,10 @@ async def test_last_call_refuses_new_chats_but_running_chats_continue(server, vi
 
 async def test_open_hours_accept_chats(server, visitor):
     now = datetime.now(TZ)
-    await set_hours(server, {"weekly": ALL_WEEK, "exceptions": {_today(): [["00:00", "24:00"]]}, "last_call_min": 0})
+    await set_hours(
+        server,
+        {"weekly": ALL_WEEK, "exceptions": {_today(): [["00:00", "24:00"]]}, "last_call_min": 0},
+    )
     v = await visitor()
     assert v.received("session")[0]["open"] is True or now.hour == 23 and now.minute == 59
     assert (await v.call("start", {"audience": "self"}))["ok"]

@@ -13,7 +13,7 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from chat_server.app import StartupError, create_app
 from chat_server.config import Secret
 from chat_server.logging_setup import configure
-from tests.conftest import ROOT, LiveServer, RedisServer, free_port, make_settings, start_redis, wait_port
+from tests.conftest import (
+    ROOT,
+    LiveServer,
+    RedisServer,
+    free_port,
+    make_settings,
+    start_redis,
+    wait_port,
+)
 from tests.helpers import Recorder, login
 
 pytestmark = pytest.mark.redis
@@ -50,7 +58,9 @@ def redis_overrides(r: RedisServer, **extra: Any) -> dict[str, Any]:
     return {"ephemeral_url": r.url_db(0), "durable_url": r.url_db(1), "secret_key": secret, **extra}
 
 
-async def visitor_on(base: str, clients: list[Recorder], auth: dict[str, Any] | None = None) -> Recorder:
+async def visitor_on(
+    base: str, clients: list[Recorder], auth: dict[str, Any] | None = None
+) -> Recorder:
     rec = Recorder(base, "/visitor")
     clients.append(rec)
     await rec.connect(auth=auth)
@@ -113,7 +123,9 @@ def test_refuses_an_ephemeral_redis_that_persists(tmp_path: Path) -> None:
     assert "CHAT_ALLOW_PERSISTENT_EPHEMERAL" in proc.stderr
 
 
-async def test_persistent_ephemeral_only_with_explicit_override(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_persistent_ephemeral_only_with_explicit_override(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     persistent = start_redis(tmp_path, persistent=True)
     try:
         app = create_app(make_settings(tmp_path, **redis_overrides(persistent)))
@@ -124,7 +136,9 @@ async def test_persistent_ephemeral_only_with_explicit_override(tmp_path: Path, 
             await runner.setup()
         await runner.cleanup()
 
-        app = create_app(make_settings(tmp_path, allow_persistent_ephemeral=True, **redis_overrides(persistent)))
+        app = create_app(
+            make_settings(tmp_path, allow_persistent_ephemeral=True, **redis_overrides(persistent))
+        )
         runner = web.AppRunner(app)
         with caplog.at_level(logging.WARNING):
             await runner.setup()
@@ -135,7 +149,9 @@ async def test_persistent_ephemeral_only_with_explicit_override(tmp_path: Path, 
 
 
 # --- fan-out between processes uses JSON ----------------------------------------------------
-async def test_fanout_between_two_servers_is_json(own_redis: RedisServer, server_factory: Any, clients: list[Recorder]) -> None:
+async def test_fanout_between_two_servers_is_json(
+    own_redis: RedisServer, server_factory: Any, clients: list[Recorder]
+) -> None:
     a = await server_factory(**redis_overrides(own_redis))
     b = await server_factory(**redis_overrides(own_redis))
     raw = aioredis.from_url(own_redis.url)
@@ -160,8 +176,12 @@ async def test_fanout_between_two_servers_is_json(own_redis: RedisServer, server
         await v.call("message", {"client_id": "v1", "text": "hej från A"})
         got = await op.wait_for("message", lambda m: m["from"] == "visitor")
         assert got["text"] == "hej från A"
-        await op.call("message", {"conversation_id": conv_id, "client_id": "o1", "text": "svar från B"})
-        assert (await v.wait_for("message", lambda m: m["from"] == "operator"))["text"] == "svar från B"
+        await op.call(
+            "message", {"conversation_id": conv_id, "client_id": "o1", "text": "svar från B"}
+        )
+        assert (await v.wait_for("message", lambda m: m["from"] == "operator"))[
+            "text"
+        ] == "svar från B"
         await asyncio.sleep(0.2)
     finally:
         collector.cancel()
@@ -172,7 +192,14 @@ async def test_fanout_between_two_servers_is_json(own_redis: RedisServer, server
     for data in published:
         assert not data.startswith(b"\x80"), "pickle on the pub/sub channel"
         decoded = json.loads(data)
-        assert decoded["method"] in {"emit", "enter_room", "leave_room", "disconnect", "close_room", "callback"}
+        assert decoded["method"] in {
+            "emit",
+            "enter_room",
+            "leave_room",
+            "disconnect",
+            "close_room",
+            "callback",
+        }
     assert any(json.loads(d).get("event") == "message" for d in published)
 
 
@@ -219,7 +246,9 @@ async def test_redis_down_answers_unavailable_and_readyz_recovers(
 
 
 # --- metrics -------------------------------------------------------------------------------
-async def test_metrics_are_aggregate(own_redis: RedisServer, server_factory: Any, clients: list[Recorder]) -> None:
+async def test_metrics_are_aggregate(
+    own_redis: RedisServer, server_factory: Any, clients: list[Recorder]
+) -> None:
     live = await server_factory(**redis_overrides(own_redis))
     op = await operator_on(live, live.url, clients)
     v = await visitor_on(live.url, clients)
@@ -263,7 +292,11 @@ def test_json_logs_option(tmp_path: Path) -> None:
     env.pop("CHAT_DURABLE_URL")
     proc = subprocess.Popen(
         [sys.executable, "-m", "chat_server", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         wait_port(port)
@@ -291,7 +324,9 @@ def test_json_formatter_in_process() -> None:
 
 
 # --- benchmark-only switch -------------------------------------------------------------------
-async def test_rate_limits_switch(server_factory: Any, clients: list[Recorder], caplog: pytest.LogCaptureFixture) -> None:
+async def test_rate_limits_switch(
+    server_factory: Any, clients: list[Recorder], caplog: pytest.LogCaptureFixture
+) -> None:
     limited = await server_factory()
     refused = 0
     for _ in range(35):

@@ -7,10 +7,34 @@ import aiohttp
 from chat_server.transport import keys as K
 
 DALARNA = [
-    "Avesta", "Borlänge", "Falun", "Gagnef", "Hedemora", "Leksand", "Ludvika", "Malung-Sälen",
-    "Mora", "Orsa", "Rättvik", "Smedjebacken", "Säter", "Vansbro", "Älvdalen",
+    "Avesta",
+    "Borlänge",
+    "Falun",
+    "Gagnef",
+    "Hedemora",
+    "Leksand",
+    "Ludvika",
+    "Malung-Sälen",
+    "Mora",
+    "Orsa",
+    "Rättvik",
+    "Smedjebacken",
+    "Säter",
+    "Vansbro",
+    "Älvdalen",
 ]
-CARD_FIELDS = {"id", "type", "type_label", "name", "what", "how", "hours", "say", "rights", "national"}
+CARD_FIELDS = {
+    "id",
+    "type",
+    "type_label",
+    "name",
+    "what",
+    "how",
+    "hours",
+    "say",
+    "rights",
+    "national",
+}
 
 
 async def api(server, session, method, path, body=None, csrf=True):
@@ -33,10 +57,18 @@ async def test_directory_is_seeded_with_dalarna_and_national_services(server, op
     assert sorted(r["area"]["name"] for r in municipal) == sorted(DALARNA)
     assert all(r["type"] == "social_services" and r["verify"] is True for r in municipal)
     national = {r["id"]: r for r in receivers if r["area"]["kind"] == "national"}
-    numbers = {ch["value"] for r in national.values() for ch in r["channels"] if ch["kind"] == "phone"}
+    numbers = {
+        ch["value"] for r in national.values() for ch in r["channels"] if ch["kind"] == "phone"
+    }
     assert {"112", "114 14", "1177", "116 111", "020-50 50 50"} <= numbers
     assert all(r["verify"] is False for r in national.values())
-    assert {t["id"] for t in body["types"]} == {"social_services", "police", "healthcare", "civil_society", "national_helpline"}
+    assert {t["id"] for t in body["types"]} == {
+        "social_services",
+        "police",
+        "healthcare",
+        "civil_society",
+        "national_helpline",
+    }
 
 
 async def test_operator_sends_cards_in_the_visitors_language(server, visitor, operator):
@@ -45,7 +77,10 @@ async def test_operator_sends_cards_in_the_visitors_language(server, visitor, op
     ack = await v.call("start", {"audience": "self"})
     cid = ack["conversation"]["id"]
     assert (await op.call("accept", {"conversation_id": cid}))["ok"]
-    sent = await op.call("referral", {"conversation_id": cid, "targets": ["socialtjansten-falun", "kvinnofridslinjen"]})
+    sent = await op.call(
+        "referral",
+        {"conversation_id": cid, "targets": ["socialtjansten-falun", "kvinnofridslinjen"]},
+    )
     assert sent["ok"], sent
     got = await v.wait_for("referral")
     cards = got["cards"]
@@ -59,7 +94,9 @@ async def test_operator_sends_cards_in_the_visitors_language(server, visitor, op
     assert falun["hours"] == "Open on weekdays during office hours."
     assert {"kind": "phone", "value": "023-830 00", "label": "Call"} in falun["how"]
     assert kfl["national"] is True and "around the clock" in kfl["hours"]
-    assert all(h["value"].startswith("https://") for c in cards for h in c["how"] if h["kind"] == "web")
+    assert all(
+        h["value"].startswith("https://") for c in cards for h in c["how"] if h["kind"] == "web"
+    )
     # Only the types of referral are counted when the chat ends.
     assert (await op.call("end", {"conversation_id": cid}))["ok"]
     keys = {k for _d, k, _n in await server.app[K.STATS].totals("2000-01-01", "2999-12-31")}
@@ -75,8 +112,13 @@ async def test_referral_refusals(server, visitor, operator):
     assert (await op.call("accept", {"conversation_id": cid}))["ok"]
     unknown = await op.call("referral", {"conversation_id": cid, "targets": ["no-such-receiver"]})
     assert unknown["error"]["code"] == "not_found"
-    for bad in ({"conversation_id": cid, "targets": []}, {"conversation_id": cid}, {"conversation_id": cid, "targets": "x"},
-                {"conversation_id": cid, "targets": ["a"] * 11}, {"conversation_id": cid, "targets": ["police-11414"], "x": 1}):
+    for bad in (
+        {"conversation_id": cid, "targets": []},
+        {"conversation_id": cid},
+        {"conversation_id": cid, "targets": "x"},
+        {"conversation_id": cid, "targets": ["a"] * 11},
+        {"conversation_id": cid, "targets": ["police-11414"], "x": 1},
+    ):
         assert (await op.call("referral", bad))["error"]["code"] == "invalid"
     forbidden = await other.call("referral", {"conversation_id": cid, "targets": ["police-11414"]})
     assert forbidden["error"]["code"] == "forbidden"
@@ -102,12 +144,22 @@ async def test_coordinators_edit_the_directory(server, operator):
     assert status == 403
     status, body = await api(server, sup, "PUT", "/api/admin/referrals/exempel", receiver)
     assert status == 200 and body["receiver"]["id"] == "exempel"
-    status, body = await api(server, sup, "PUT", "/api/admin/referrals/exempel", {**receiver, "channels": [{"kind": "web", "value": "http://x"}]})
+    status, body = await api(
+        server,
+        sup,
+        "PUT",
+        "/api/admin/referrals/exempel",
+        {**receiver, "channels": [{"kind": "web", "value": "http://x"}]},
+    )
     assert status == 400 and body["error"]["code"] == "invalid"
-    status, body = await api(server, sup, "PUT", "/api/admin/referrals/exempel", {**receiver, "type": "church"})
+    status, body = await api(
+        server, sup, "PUT", "/api/admin/referrals/exempel", {**receiver, "type": "church"}
+    )
     assert status == 400
     _, listing = await api(server, sup, "GET", "/api/referrals", csrf=False)
-    assert any(r["id"] == "exempel" and r["hours"] == "Tisdagar 17–20" for r in listing["receivers"])
+    assert any(
+        r["id"] == "exempel" and r["hours"] == "Tisdagar 17–20" for r in listing["receivers"]
+    )
     status, _ = await api(server, sup, "DELETE", "/api/admin/referrals/exempel")
     assert status == 200
     status, _ = await api(server, sup, "DELETE", "/api/admin/referrals/exempel")

@@ -7,11 +7,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
+from chat_server.config import Secret
 from chat_server.transport import keys as K
+from tests.conftest import start_redis
 from tests.helpers import Recorder, login
 
 
-async def staff_socket(live: Any, clients: list[Recorder], languages: list[str], duty: bool = True, **skills: Any) -> tuple[Recorder, Any]:
+async def staff_socket(
+    live: Any, clients: list[Recorder], languages: list[str], duty: bool = True, **skills: Any
+) -> tuple[Recorder, Any]:
     creds = await live.create_staff("operator", languages=languages)
     if skills:
         await live.app[K.STAFF].update_profile(creds.id, skills)
@@ -26,7 +32,9 @@ async def staff_socket(live: Any, clients: list[Recorder], languages: list[str],
     return rec, creds
 
 
-async def visitor_socket(live: Any, clients: list[Recorder], locale: str = "sv", **start: Any) -> tuple[Recorder, dict[str, Any]]:
+async def visitor_socket(
+    live: Any, clients: list[Recorder], locale: str = "sv", **start: Any
+) -> tuple[Recorder, dict[str, Any]]:
     rec = Recorder(live.url, "/visitor")
     clients.append(rec)
     await rec.connect(auth={"locale": locale})
@@ -61,12 +69,14 @@ async def test_offer_not_taken_in_time_goes_to_the_next_operator(server_factory,
         try:
             first = await rec.wait_for("offer", timeout=3)
             break
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
     assert first is not None
     first_rec, other = (a, b) if a.received("offer") else (b, a)
     await first_rec.wait_for("offer_withdrawn", lambda d: d["reason"] == "timeout", timeout=6)
-    second = await other.wait_for("offer", lambda d: d["conversation"]["id"] == conv["id"], timeout=6)
+    second = await other.wait_for(
+        "offer", lambda d: d["conversation"]["id"] == conv["id"], timeout=6
+    )
     assert second["conversation"]["id"] == conv["id"]
     assert (await other.call("accept", {"conversation_id": conv["id"]}))["ok"]
 
@@ -83,14 +93,18 @@ async def test_decline_passes_the_chat_on(server_factory, clients):
     assert ack["ok"], ack
     await other.wait_for("offer", lambda d: d["conversation"]["id"] == conv["id"])
     # Declining an offer you don't hold is refused.
-    assert (await holder.call("decline", {"conversation_id": conv["id"]}))["error"]["code"] == "conflict"
+    assert (await holder.call("decline", {"conversation_id": conv["id"]}))["error"][
+        "code"
+    ] == "conflict"
 
 
 async def test_language_fallback_flags_interpreter_needed(server_factory, clients):
     live = await server_factory(language_fallback_s=1)
     sv_op, _ = await staff_socket(live, clients, ["sv"])
     v, conv = await visitor_socket(live, clients, "so")
-    offer = await sv_op.wait_for("offer", lambda d: d["conversation"]["id"] == conv["id"], timeout=6)
+    offer = await sv_op.wait_for(
+        "offer", lambda d: d["conversation"]["id"] == conv["id"], timeout=6
+    )
     assert offer["interpreter_needed"] is True
     ack = await sv_op.call("accept", {"conversation_id": conv["id"]})
     assert ack["conversation"]["interpreter_needed"] is True
@@ -152,7 +166,9 @@ async def test_operator_drop_requeues_at_head_and_tells_the_visitor(server_facto
     await v.wait_for("state", lambda d: d["state"] == "active")
     mark = v.mark()
     await op.drop()
-    left = await v.wait_for("message", lambda m: m.get("code") == "operator_left", timeout=8, after=mark)
+    left = await v.wait_for(
+        "message", lambda m: m.get("code") == "operator_left", timeout=8, after=mark
+    )
     assert creds.name in left["text"]
     await v.wait_for("state", lambda d: d["state"] == "waiting", after=mark)
     await v.wait_for("queue", lambda d: d["position"] == 1, after=mark)
@@ -191,3 +207,35 @@ async def test_operator_reconnecting_within_grace_keeps_the_chat(server_factory,
     await asyncio.sleep(3.5)
     assert not [m for m in v.received("message") if m.get("code") == "operator_left"]
     assert (await live.conversations.get_live(conv["id"]))["state"] == "active"
+
+
+@pytest.mark.redis
+async def test_routing_across_two_nodes_with_redis(server_factory, clients, tmp_path):
+    """Offers, accept, the drop of an operator and the requeue work when the visitor and
+    the operator are on different nodes sharing one Redis."""
+    redis = start_redis(tmp_path)
+    try:
+        shared = {
+            "ephemeral_url": redis.url_db(0),
+            "durable_url": redis.url_db(1),
+            "secret_key": Secret("test-secret-routing"),
+            "operator_grace_s": 1,
+            "offer_timeout_s": 60,
+        }
+        a = await server_factory(**shared)
+        b = await server_factory(**shared)
+        op, creds = await staff_socket(a, clients, ["ar"])
+        v, conv = await visitor_socket(b, clients, "ar")
+        offer = await op.wait_for("offer", lambda d: d["conversation"]["id"] == conv["id"])
+        assert offer["interpreter_needed"] is False
+        assert (await op.call("accept", {"conversation_id": conv["id"]}))["ok"]
+        await v.wait_for("state", lambda d: d["state"] == "active")
+        mark = v.mark()
+        await op.drop()
+        await v.wait_for(
+            "message", lambda m: m.get("code") == "operator_left", timeout=8, after=mark
+        )
+        await v.wait_for("state", lambda d: d["state"] == "waiting", after=mark)
+        assert await b.conversations.queue_ids() == [conv["id"]]
+    finally:
+        redis.stop()

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,8 +108,20 @@ class Node:
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "chat_server", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "chat_server",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         wait_port(self.port, timeout=30)
 
@@ -171,9 +183,25 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     secret = totp.new_secret()
     totp_file.write_text(secret)
     made = subprocess.run(
-        [sys.executable, "-m", "chat_server", "operators", "add", "sara", "--name", "Sara",
-         "--password-file", str(password_file), "--totp-secret-file", str(totp_file)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "chat_server",
+            "operators",
+            "add",
+            "sara",
+            "--name",
+            "Sara",
+            "--password-file",
+            str(password_file),
+            "--totp-secret-file",
+            str(totp_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert made.returncode == 0, made.stderr
     creds = StaffCredentials("sara", "correct horse battery staple 42", secret, name="Sara")
@@ -185,7 +213,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         conf = render_nginx(prefix, f"127.0.0.1:{state.proxy_port}", [n.upstream for n in nodes])
         state.nginx = subprocess.Popen(
             [NGINX, "-p", str(prefix), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=open(prefix / "stderr.log", "wb"),  # noqa: SIM115
+            stdout=subprocess.DEVNULL,
+            stderr=open(prefix / "stderr.log", "wb"),  # noqa: SIM115
         )
         wait_port(state.proxy_port)
         yield state
@@ -205,7 +234,9 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 def session_from(source: str) -> aiohttp.ClientSession:
     """An HTTP session whose connections come from ``source`` (a 127.x loopback address),
     so nginx's address hash can place it on a chosen process."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source, 0), force_close=True))
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(local_addr=(source, 0), force_close=True)
+    )
 
 
 async def upstream_for(proxy: str, source: str) -> str:
@@ -214,7 +245,9 @@ async def upstream_for(proxy: str, source: str) -> str:
         return resp.headers["X-RC-Upstream"]
 
 
-async def connect(url: str, namespace: str, source: str | None, clients: list[Recorder], **kw: Any) -> Recorder:
+async def connect(
+    url: str, namespace: str, source: str | None, clients: list[Recorder], **kw: Any
+) -> Recorder:
     headers = kw.pop("headers", None)
     rec = Recorder(url, namespace, **({"headers": headers} if headers else {}))
     if source:
@@ -227,7 +260,10 @@ async def connect(url: str, namespace: str, source: str | None, clients: list[Re
 
 async def status(url: str) -> int:
     try:
-        async with aiohttp.ClientSession() as http, http.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp,
+        ):
             return resp.status
     except aiohttp.ClientError:
         return 0
@@ -243,8 +279,12 @@ async def wait_until(check: Any, timeout: float = 20.0, interval: float = 0.1) -
 
 
 async def subscribers(redis: RedisServer) -> int:
-    out = subprocess.run(
-        ["redis-cli", "-p", str(redis.port), "PUBSUB", "NUMSUB", "rc-chat"], capture_output=True, text=True
+    """How many processes listen on the fan-out channel."""
+    out = await asyncio.to_thread(
+        subprocess.run,
+        ["redis-cli", "-p", str(redis.port), "PUBSUB", "NUMSUB", "rc-chat"],
+        capture_output=True,
+        text=True,
     )
     lines = out.stdout.split()
     return int(lines[1]) if len(lines) == 2 else 0
@@ -297,12 +337,20 @@ async def test_failover_and_redis_restart(cluster: Cluster) -> None:
         for n in (1, 2):
             assert (await v.call("message", {"client_id": f"v{n}", "text": f"visitor {n}"}))["ok"]
             await op.wait_for("message", lambda m, n=n: m.get("client_id") == f"v{n}")
-        assert (await op.call("message", {"conversation_id": conv_id, "client_id": "o1", "text": "op 1"}))["ok"]
+        assert (
+            await op.call(
+                "message", {"conversation_id": conv_id, "client_id": "o1", "text": "op 1"}
+            )
+        )["ok"]
         await v.wait_for("message", lambda m: m.get("client_id") == "o1")
 
         # The visitor's node dies mid-conversation; the operator keeps writing.
         home.kill()
-        assert (await op.call("message", {"conversation_id": conv_id, "client_id": "o2", "text": "op 2"}))["ok"]
+        assert (
+            await op.call(
+                "message", {"conversation_id": conv_id, "client_id": "o2", "text": "op 2"}
+            )
+        )["ok"]
         await v.disconnect()
 
         # Through nginx again: the dead node is skipped and the visitor resumes.
@@ -310,7 +358,13 @@ async def test_failover_and_redis_restart(cluster: Cluster) -> None:
         session = v2.received("session")[0]
         assert session["conversation"] == {"id": conv_id, "state": "active", "position": None}
         history = (await v2.wait_for("history"))["messages"]
-        assert texts(history) == [("system", None), ("visitor", "v1"), ("visitor", "v2"), ("operator", "o1"), ("operator", "o2")]
+        assert texts(history) == [
+            ("system", None),
+            ("visitor", "v1"),
+            ("visitor", "v2"),
+            ("operator", "o1"),
+            ("operator", "o2"),
+        ]
         assert len({m["id"] for m in history}) == len(history)
         assert (await upstream_for(cluster.proxy, visitor_src)).endswith(other.upstream)
 
@@ -320,9 +374,17 @@ async def test_failover_and_redis_restart(cluster: Cluster) -> None:
         assert again == {"ok": True, "id": first_v2["id"], "ts": first_v2["ts"]}
         assert (await v2.call("message", {"client_id": "v3", "text": "visitor 3"}))["ok"]
         await op.wait_for("message", lambda m: m.get("client_id") == "v3")
-        assert (await op.call("message", {"conversation_id": conv_id, "client_id": "o3", "text": "op 3"}))["ok"]
+        assert (
+            await op.call(
+                "message", {"conversation_id": conv_id, "client_id": "o3", "text": "op 3"}
+            )
+        )["ok"]
         await v2.wait_for("message", lambda m: m.get("client_id") == "o3")
-        assert [m["client_id"] for m in op.received("message") if m["from"] == "visitor"] == ["v1", "v2", "v3"]
+        assert [m["client_id"] for m in op.received("message") if m["from"] == "visitor"] == [
+            "v1",
+            "v2",
+            "v3",
+        ]
 
         # The node comes back; with both sweepers running, an abandoned chat ends once.
         home.start()
@@ -368,7 +430,11 @@ async def test_failover_and_redis_restart(cluster: Cluster) -> None:
         assert (await op.call("accept", {"conversation_id": new_id}))["ok"]
         assert (await v4.call("message", {"client_id": "n1", "text": "igen"}))["ok"]
         await op.wait_for("message", lambda m: m.get("client_id") == "n1")
-        assert (await op.call("message", {"conversation_id": new_id, "client_id": "p1", "text": "hej igen"}))["ok"]
+        assert (
+            await op.call(
+                "message", {"conversation_id": new_id, "client_id": "p1", "text": "hej igen"}
+            )
+        )["ok"]
         await v4.wait_for("message", lambda m: m.get("client_id") == "p1")
     finally:
         for c in clients:

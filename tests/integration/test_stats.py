@@ -15,7 +15,14 @@ from tests.helpers import Recorder, login
 
 TZ = ZoneInfo("Europe/Stockholm")
 TRIAGE = {"categories": ["honour_control"], "risk": "medium", "actions": ["advice"]}
-RARE = {"categories": ["fgm", "child_marriage"], "risk": "acute", "gender": "non_binary", "age_band": "13-15", "language": "ti", "actions": ["police_contacted"]}
+RARE = {
+    "categories": ["fgm", "child_marriage"],
+    "risk": "acute",
+    "gender": "non_binary",
+    "age_band": "13-15",
+    "language": "ti",
+    "actions": ["police_contacted"],
+}
 
 
 async def get(live, cookie, path):
@@ -57,7 +64,9 @@ async def test_export_suppresses_small_counts_and_cannot_single_out(server_facto
 
     today = datetime.now(TZ).date()
     for group in ("day", "week", "month"):
-        status, ctype, text = await get(live, sup.cookie, f"/api/stats.csv?from={today}&to={today}&group={group}")
+        status, ctype, text = await get(
+            live, sup.cookie, f"/api/stats.csv?from={today}&to={today}&group={group}"
+        )
         assert status == 200 and ctype.startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(text)))
         assert rows and set(rows[0]) == {"period", "period_start", "dimension", "value", "count"}
@@ -66,14 +75,26 @@ async def test_export_suppresses_small_counts_and_cannot_single_out(server_facto
         assert counts[("category", "honour_control")] == "6"
         # Every trace of the one rare conversation is "<5", and no row anywhere shows a
         # count from 1 to 4: nothing can be combined into a profile of it.
-        for key in [("language", "ti"), ("urgent", "yes"), ("age_band", "13-15"), ("category", "fgm"),
-                    ("category", "child_marriage"), ("gender", "non_binary"), ("risk", "acute"),
-                    ("assessed_language", "ti"), ("action", "police_contacted")]:
+        for key in [
+            ("language", "ti"),
+            ("urgent", "yes"),
+            ("age_band", "13-15"),
+            ("category", "fgm"),
+            ("category", "child_marriage"),
+            ("gender", "non_binary"),
+            ("risk", "acute"),
+            ("assessed_language", "ti"),
+            ("action", "police_contacted"),
+        ]:
             assert counts[key] == "<5", key
         assert all(r["count"] == "<5" or int(r["count"]) >= 5 for r in rows)
     # Differencing overlapping ranges gains nothing: ranges are widened to whole periods.
     _, _, week_a = await get(live, sup.cookie, f"/api/stats.csv?from={today}&to={today}&group=week")
-    _, _, week_b = await get(live, sup.cookie, f"/api/stats.csv?from={today - timedelta(days=today.weekday())}&to={today}&group=week")
+    _, _, week_b = await get(
+        live,
+        sup.cookie,
+        f"/api/stats.csv?from={today - timedelta(days=today.weekday())}&to={today}&group=week",
+    )
     assert week_a == week_b
 
 
@@ -92,7 +113,9 @@ async def test_stats_json_for_the_dashboard(server_factory, clients):
     assert body["ok"] and body["group"] == "month" and body["small_count"] == 5
     (period,) = body["periods"]
     assert period["counts"]["conversations"]["total"] == 5
-    assert period["counts"]["wait"] and all(v is None or v >= 5 for d in period["counts"].values() for v in d.values())
+    assert period["counts"]["wait"] and all(
+        v is None or v >= 5 for d in period["counts"].values() for v in d.values()
+    )
     assert body["dimensions"][0] == "conversations"
 
 
@@ -105,6 +128,11 @@ async def test_only_coordinators_read_statistics(server_factory, clients):
         status, _, _ = await get(live, "", path)
         assert status == 401
     _, sup = await staff(live, clients, "supervisor")
-    for query in ("?from=2026-13-01", "?group=year", "?from=2026-02-01&to=2026-01-01", "?from=2000-01-01&to=2026-01-01"):
+    for query in (
+        "?from=2026-13-01",
+        "?group=year",
+        "?from=2026-02-01&to=2026-01-01",
+        "?from=2000-01-01&to=2026-01-01",
+    ):
         status, _, _ = await get(live, sup.cookie, "/api/stats.csv" + query)
         assert status == 400, query

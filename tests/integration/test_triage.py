@@ -41,9 +41,18 @@ async def test_end_with_triage_counts_it(server, visitor, operator):
     assert ack == {"ok": True, "report_duty": True}
     await v.wait_for("ended")
     counters = await all_counters(server)
-    for key in ("category:fgm", "category:threats", "risk:acute", "action:report_of_concern",
-                "action:safety_planning", "gender:girl_woman", "assessed_age_band:13-15",
-                "assessed_language:so", "triage:recorded", "conversations:total"):
+    for key in (
+        "category:fgm",
+        "category:threats",
+        "risk:acute",
+        "action:report_of_concern",
+        "action:safety_planning",
+        "gender:girl_woman",
+        "assessed_age_band:13-15",
+        "assessed_language:so",
+        "triage:recorded",
+        "conversations:total",
+    ):
         assert counters.get(key) == 1, key
     # Nothing of the form is kept anywhere else.
     assert await server.ephemeral.get("conv", cid) is None
@@ -52,24 +61,41 @@ async def test_end_with_triage_counts_it(server, visitor, operator):
 
 async def test_report_duty_only_for_children_with_harm(server, visitor, operator):
     op, _, v, cid = await active_chat(visitor, operator, age_band="22-26")
-    check = await op.call("triage_check", {"conversation_id": cid, "triage": {"categories": ["violence"], "risk": "medium"}})
+    check = await op.call(
+        "triage_check",
+        {"conversation_id": cid, "triage": {"categories": ["violence"], "risk": "medium"}},
+    )
     assert check == {"ok": True, "report_duty": False}
     # The operator's own assessment of the age wins over the visitor's answer.
     check = await op.call(
-        "triage_check", {"conversation_id": cid, "triage": {"categories": ["violence"], "risk": "medium", "age_band": "16-17"}}
+        "triage_check",
+        {
+            "conversation_id": cid,
+            "triage": {"categories": ["violence"], "risk": "medium", "age_band": "16-17"},
+        },
     )
     assert check["report_duty"] is True
     check = await op.call(
-        "triage_check", {"conversation_id": cid, "triage": {"categories": ["other"], "risk": "low", "age_band": "16-17"}}
+        "triage_check",
+        {
+            "conversation_id": cid,
+            "triage": {"categories": ["other"], "risk": "low", "age_band": "16-17"},
+        },
     )
     assert check["report_duty"] is False
-    ack = await op.call("end", {"conversation_id": cid, "triage": {"categories": ["other"], "risk": "low"}})
+    ack = await op.call(
+        "end", {"conversation_id": cid, "triage": {"categories": ["other"], "risk": "low"}}
+    )
     assert ack == {"ok": True, "report_duty": False}
 
 
 async def test_invalid_triage_is_refused_and_the_chat_goes_on(server, visitor, operator):
     op, _, v, cid = await active_chat(visitor, operator)
-    for bad in ({"categories": ["fgm"]}, {"categories": ["fgm"], "risk": "low", "note": "her name is …"}, {"categories": ["x"], "risk": "low"}):
+    for bad in (
+        {"categories": ["fgm"]},
+        {"categories": ["fgm"], "risk": "low", "note": "her name is …"},
+        {"categories": ["x"], "risk": "low"},
+    ):
         ack = await op.call("end", {"conversation_id": cid, "triage": bad})
         assert ack["ok"] is False and ack["error"]["code"] == "invalid"
     assert (await server.conversations.get_live(cid))["state"] == "active"
@@ -86,7 +112,15 @@ async def test_triage_schema_for_the_console(server, operator):
         async with http.get(server.url + "/api/triage") as resp:
             assert resp.status == 401
     schema = body["triage"]
-    assert schema["categories"] == ["honour_control", "forced_marriage", "child_marriage", "fgm", "violence", "threats", "other"]
+    assert schema["categories"] == [
+        "honour_control",
+        "forced_marriage",
+        "child_marriage",
+        "fgm",
+        "violence",
+        "threats",
+        "other",
+    ]
     assert schema["risks"] == ["low", "medium", "high", "acute"]
     assert "non_binary" in schema["genders"]
     assert schema["labels"]["categories"]["fgm"] == "Female genital mutilation"

@@ -49,19 +49,31 @@ def create_app() -> web.Application:
 
         async def on_message(self, sid: str, data: Any) -> dict[str, Any]:
             conv_id = visitor_conv[sid]
-            msg = {"id": f"m{next(_ids)}", "client_id": data["client_id"], "from": "visitor",
-                   "text": data["text"], "ts": int(time.time() * 1000)}
+            msg = {
+                "id": f"m{next(_ids)}",
+                "client_id": data["client_id"],
+                "from": "visitor",
+                "text": data["text"],
+                "ts": int(time.time() * 1000),
+            }
             await self.emit("message", msg, room="v:" + conv_id)
             operator = conversations[conv_id]["operator"]
             if operator:
-                await sio.emit("message", dict(msg, conversation_id=conv_id), room="st:" + operator, namespace="/operator")
+                await sio.emit(
+                    "message",
+                    dict(msg, conversation_id=conv_id),
+                    room="st:" + operator,
+                    namespace="/operator",
+                )
             return {"ok": True, "id": msg["id"], "ts": msg["ts"]}
 
     class Operator(socketio.AsyncNamespace):
         async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
             staff_of[sid] = sid
             await self.enter_room(sid, "st:" + sid)
-            await self.emit("session", {"staff": {"id": sid}, "chats": [], "queue": {"items": []}}, to=sid)
+            await self.emit(
+                "session", {"staff": {"id": sid}, "chats": [], "queue": {"items": []}}, to=sid
+            )
 
         async def on_duty(self, sid: str, data: Any) -> dict[str, Any]:
             return {"ok": True, "duty": data}

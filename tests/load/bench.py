@@ -143,12 +143,26 @@ class Bench:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.redis_port = free_port()
         self.redis = subprocess.Popen(
-            [binary, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.tmp)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while subprocess.run(["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True).returncode:
+        while subprocess.run(
+            ["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True
+        ).returncode:
             if time.monotonic() > deadline:
                 raise TimeoutError("redis-server did not start")
             time.sleep(0.05)
@@ -156,21 +170,27 @@ class Bench:
     def env(self, kind: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
         data = self.tmp / kind
-        env.update(CHAT_DATA_DIR=str(data), CHAT_RATE_LIMITS="false", CHAT_LOG_LEVEL="WARNING",
-                   CHAT_SECRET_KEY="bench-" + kind + "-secret-0123456789abcdef",
-                   # One benchmark operator answers many conversations at once.
-                   CHAT_MAX_CHATS_DEFAULT="100000",
-                   # Each generator's operator accepts its own visitors' chats.
-                   CHAT_ROUTING_MODE="pick")
+        env.update(
+            CHAT_DATA_DIR=str(data),
+            CHAT_RATE_LIMITS="false",
+            CHAT_LOG_LEVEL="WARNING",
+            CHAT_SECRET_KEY="bench-" + kind + "-secret-0123456789abcdef",
+            # One benchmark operator answers many conversations at once.
+            CHAT_MAX_CHATS_DEFAULT="100000",
+            # Each generator's operator accepts its own visitors' chats.
+            CHAT_ROUTING_MODE="pick",
+        )
         if kind == "redis":
-            env.update(CHAT_EPHEMERAL_URL=f"redis://127.0.0.1:{self.redis_port}/0",
-                       CHAT_DURABLE_URL=f"redis://127.0.0.1:{self.redis_port}/1")
+            env.update(
+                CHAT_EPHEMERAL_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+                CHAT_DURABLE_URL=f"redis://127.0.0.1:{self.redis_port}/1",
+            )
         return env
 
     def create_staff(self, kind: str, count: int) -> list[dict[str, str]]:
         from chat_server.security import totp
 
-        staff = []
+        staff, adding = [], []
         for i in range(count):
             username = f"bench-{secrets.token_hex(3)}-{i}"
             password = "bench password " + secrets.token_hex(8)
@@ -178,19 +198,43 @@ class Bench:
             pw, tf = self.tmp / f"pw-{username}", self.tmp / f"totp-{username}"
             pw.write_text(password)
             tf.write_text(secret)
-            done = subprocess.run(
-                [sys.executable, "-m", "chat_server", "operators", "add", username, "--name", f"Op {i}",
-                 "--password-file", str(pw), "--totp-secret-file", str(tf)],
-                cwd=ROOT, env=self.env(kind), capture_output=True, text=True, timeout=120,
+            adding.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "chat_server",
+                        "operators",
+                        "add",
+                        username,
+                        "--name",
+                        f"Op {i}",
+                        "--password-file",
+                        str(pw),
+                        "--totp-secret-file",
+                        str(tf),
+                    ],
+                    cwd=ROOT,
+                    env=self.env(kind),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
             )
-            if done.returncode:
-                raise RuntimeError(done.stderr)
             staff.append({"username": username, "password": password, "totp": secret})
+        for proc in adding:
+            _, err = proc.communicate(timeout=120)
+            if proc.returncode:
+                raise RuntimeError(err)
         return staff
 
     def deploy(self, kind: str, processes: int = 1, staff: int = 0) -> Deployment:
         if kind == "redis":
-            subprocess.run(["redis-cli", "-p", str(self.redis_port), "FLUSHALL"], capture_output=True, check=True)
+            subprocess.run(
+                ["redis-cli", "-p", str(self.redis_port), "FLUSHALL"],
+                capture_output=True,
+                check=True,
+            )
         accounts = self.create_staff(kind, staff) if staff and kind != "baseline" else []
         urls, procs = [], []
         for _ in range(processes):
@@ -200,7 +244,11 @@ class Bench:
             else:
                 cmd = [sys.executable, "-m", "chat_server", "serve", "--port", str(port)]
             log = open(self.tmp / f"{kind}-{port}.log", "wb")  # noqa: SIM115 - lives with the process
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env(kind), stdout=log, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    cmd, cwd=ROOT, env=self.env(kind), stdout=log, stderr=subprocess.STDOUT
+                )
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             wait_http(url + "/healthz")
@@ -231,12 +279,22 @@ class Bench:
         try:
             pid = dep.procs[0].pid
             per = a.idle // a.gen_procs
-            tasks = [{"url": dep.urls[0], "count": per + (1 if i < a.idle % a.gen_procs else 0),
-                      "concurrency": a.connect_concurrency, "warmup": 50 if i == 0 else 0} for i in range(a.gen_procs)]
+            tasks = [
+                {
+                    "url": dep.urls[0],
+                    "count": per + (1 if i < a.idle % a.gen_procs else 0),
+                    "concurrency": a.connect_concurrency,
+                    "warmup": 50 if i == 0 else 0,
+                }
+                for i in range(a.gen_procs)
+            ]
             ctx = mp.get_context("spawn")
             barrier = ctx.Barrier(len(tasks) + 1)
             queue = ctx.Queue()
-            procs = [ctx.Process(target=workers.idle_worker, args=(t, barrier, queue), daemon=True) for t in tasks]
+            procs = [
+                ctx.Process(target=workers.idle_worker, args=(t, barrier, queue), daemon=True)
+                for t in tasks
+            ]
             for p in procs:
                 p.start()
             barrier.wait(timeout=120)  # warm-up connections made and closed
@@ -254,8 +312,11 @@ class Bench:
         failed = sum(r["failed"] for r in results)
         span = max(r["t_end"] for r in results) - min(r["t_start"] for r in results)
         self.results["idle"] = {
-            "visitors_requested": a.idle, "visitors_held": held, "failed": failed,
-            "rss_before_kib": before, "rss_after_kib": after,
+            "visitors_requested": a.idle,
+            "visitors_held": held,
+            "failed": failed,
+            "rss_before_kib": before,
+            "rss_after_kib": after,
             "rss_per_connection_kib": round((after - before) / max(1, held), 1),
             "connections_per_s": round(held / span, 1) if span > 0 else None,
         }
@@ -267,15 +328,23 @@ class Bench:
             n = len(dep.urls)
             tasks = []
             for i in range(a.gen_procs):
-                tasks.append({
-                    "kind": kind,
-                    # Visitors on one process, their operator on the next one: with two
-                    # processes every message crosses Redis (the harder case).
-                    "visitor_url": dep.urls[i % n], "operator_url": dep.urls[(i + 1) % n],
-                    "staff": dep.staff[i], "conversations": a.conversations // a.gen_procs,
-                    "rate": a.rate / a.gen_procs, "duration": a.duration, "window": a.window,
-                    "saturate": a.saturate_duration,
-                })
+                tasks.append(
+                    {
+                        "kind": kind,
+                        # "cross" (default): visitors on one process, their operator on the
+                        # next, so with two processes every message crosses Redis (the
+                        # harder case); "same": both on one process, as when an operator
+                        # happens to be on the visitor's node.
+                        "visitor_url": dep.urls[i % n],
+                        "operator_url": dep.urls[(i + (1 if a.placement == "cross" else 0)) % n],
+                        "staff": dep.staff[i],
+                        "conversations": a.conversations // a.gen_procs,
+                        "rate": a.rate / a.gen_procs,
+                        "duration": a.duration,
+                        "window": a.window,
+                        "saturate": a.saturate_duration,
+                    }
+                )
             spies = self.profile(name, dep)
             sampler = CpuSampler([p.pid for p in dep.procs])
             try:
@@ -290,26 +359,55 @@ class Bench:
         if os.environ.get("RC_BENCH_DEBUG"):
             for r in results:
                 raw = r["latencies_ms"]
-                print("p99 per 500 msgs:", [round(sorted(raw[i:i + 500])[int(0.99 * len(raw[i:i + 500]))]) for i in range(0, len(raw), 500)], file=sys.stderr)
+                print(
+                    "p99 per 500 msgs:",
+                    [
+                        round(sorted(raw[i : i + 500])[int(0.99 * len(raw[i : i + 500]))])
+                        for i in range(0, len(raw), 500)
+                    ],
+                    file=sys.stderr,
+                )
         lat = sorted(x for r in results for x in r["latencies_ms"])
         sent = sum(r["sent"] for r in results)
         received = sum(r["received"] for r in results)
         out: dict[str, Any] = {
-            "processes": processes, "store": kind, "offered_rate": a.rate, "sent": sent, "received": received,
-            "lost": sent - received, "ack_errors": sum(r["ack_errors"] for r in results),
+            "processes": processes,
+            "store": kind,
+            "offered_rate": a.rate,
+            "sent": sent,
+            "received": received,
+            "not_received": sent - received,
+            "ack_errors": sum(r["ack_errors"] for r in results),
             "relayed_per_s": round(received / a.duration, 1),
         }
-        fixed = [min(r["times"]["fixed"][0] for r in results), max(r["times"]["fixed"][1] for r in results)]
+        fixed = [
+            min(r["times"]["fixed"][0] for r in results),
+            max(r["times"]["fixed"][1] for r in results),
+        ]
         if received:
             out["server_cpu_ms_per_msg"] = round(1000 * sampler.between(*fixed) / received, 3)
-            out["server_cpu_utilisation"] = round(sampler.between(*fixed) / (fixed[1] - fixed[0]), 2)
+            out["server_cpu_utilisation"] = round(
+                sampler.between(*fixed) / (fixed[1] - fixed[0]), 2
+            )
         if lat:
-            q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
-            out.update(p50_ms=round(q[49], 2), p95_ms=round(q[94], 2), p99_ms=round(q[98], 2), max_ms=round(lat[-1], 2))
+            q = (
+                statistics.quantiles(lat, n=100, method="inclusive")
+                if len(lat) > 1
+                else [lat[0]] * 99
+            )
+            out.update(
+                p50_ms=round(q[49], 2),
+                p95_ms=round(q[94], 2),
+                p99_ms=round(q[98], 2),
+                max_ms=round(lat[-1], 2),
+            )
         if a.saturate_duration:
             sat_received = sum(r["saturation_received"] for r in results)
             out["saturation_per_s"] = round(sat_received / a.saturate_duration, 1)
-            window = [min(r["times"]["saturate"][0] for r in results), max(r["times"]["saturate"][1] for r in results)]
+            window = [
+                min(r["times"]["saturate"][0] for r in results),
+                max(r["times"]["saturate"][1] for r in results),
+            ]
             if sat_received:
                 cpu = sampler.between(*window)
                 out["saturation_cpu_ms_per_msg"] = round(1000 * cpu / sat_received, 3)
@@ -324,9 +422,23 @@ class Bench:
         out = Path(self.args.profile)
         out.mkdir(parents=True, exist_ok=True)
         return [
-            subprocess.Popen([spy, "record", "--nonblocking", "-r", "200", "-f", self.args.profile_format,
-                              "-o", str(out / f"{name}-{i}.{self.args.profile_format}"), "-p", str(p.pid)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--nonblocking",
+                    "-r",
+                    "200",
+                    "-f",
+                    self.args.profile_format,
+                    "-o",
+                    str(out / f"{name}-{i}.{self.args.profile_format}"),
+                    "-p",
+                    str(p.pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             for i, p in enumerate(dep.procs)
         ]
 
@@ -338,32 +450,50 @@ class Bench:
             i = r["idle"]
             lines.append(
                 f"idle visitors, 1 process: {i['visitors_held']} held ({i['failed']} failed), "
-                f"{i['rss_per_connection_kib']} KiB RSS each ({i['rss_before_kib']} -> {i['rss_after_kib']} KiB), "
+                f"{i['rss_per_connection_kib']} KiB RSS each "
+                f"({i['rss_before_kib']} -> {i['rss_after_kib']} KiB), "
                 f"{i['connections_per_s']} connections/s"
             )
-        for name, label in (("relay_embedded_1", "1 process, memory store"), ("baseline", "bare python-socketio"),
-                            ("relay_redis_1", "1 process, Redis"), ("relay_redis_2", "2 processes, Redis")):
+        for name, label in (
+            ("relay_embedded_1", "1 process, memory store"),
+            ("baseline", "bare python-socketio"),
+            ("relay_redis_1", "1 process, Redis"),
+            ("relay_redis_2", "2 processes, Redis"),
+        ):
             if name not in r:
                 continue
             x = r[name]
             lines.append(
                 f"relay {label:<24}: {x['relayed_per_s']:>8}/s at offered {x['offered_rate']}/s "
-                f"p50 {x.get('p50_ms')} p95 {x.get('p95_ms')} p99 {x.get('p99_ms')} ms, lost {x['lost']}, "
-                f"ack errors {x['ack_errors']}; saturation {x.get('saturation_per_s')}/s"
+                f"p50 {x.get('p50_ms')} p95 {x.get('p95_ms')} p99 {x.get('p99_ms')} ms, "
+                f"not received in time {x['not_received']}, ack errors {x['ack_errors']}; "
+                f"saturation {x.get('saturation_per_s')}/s"
             )
             lines.append(
                 f"    server CPU per message: {x.get('server_cpu_ms_per_msg')} ms at the fixed rate "
-                f"({x.get('server_cpu_utilisation')} cores), {x.get('saturation_cpu_ms_per_msg')} ms saturated "
+                f"({x.get('server_cpu_utilisation')} cores), "
+                f"{x.get('saturation_cpu_ms_per_msg')} ms saturated "
                 f"({x.get('saturation_cpu_utilisation')} cores)"
             )
         ratios = {}
         if "relay_embedded_1" in r and "baseline" in r and r["baseline"].get("saturation_per_s"):
-            ratios["server_vs_baseline"] = round(r["relay_embedded_1"]["saturation_per_s"] / r["baseline"]["saturation_per_s"], 2)
-        if "relay_redis_1" in r and "relay_redis_2" in r and r["relay_redis_1"].get("saturation_per_s"):
-            ratios["two_vs_one_process"] = round(r["relay_redis_2"]["saturation_per_s"] / r["relay_redis_1"]["saturation_per_s"], 2)
+            ratios["server_vs_baseline"] = round(
+                r["relay_embedded_1"]["saturation_per_s"] / r["baseline"]["saturation_per_s"], 2
+            )
+        if (
+            "relay_redis_1" in r
+            and "relay_redis_2" in r
+            and r["relay_redis_1"].get("saturation_per_s")
+        ):
+            ratios["two_vs_one_process"] = round(
+                r["relay_redis_2"]["saturation_per_s"] / r["relay_redis_1"]["saturation_per_s"], 2
+            )
         if ratios:
             r["ratios"] = ratios
-            lines.append("ratios (saturation throughput): " + ", ".join(f"{k} {v}" for k, v in ratios.items()))
+            lines.append(
+                "ratios (saturation throughput): "
+                + ", ".join(f"{k} {v}" for k, v in ratios.items())
+            )
         return "\n".join(lines)
 
     def close(self) -> None:
@@ -377,20 +507,49 @@ PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m chat_server bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
+    p = argparse.ArgumentParser(
+        prog="python -m chat_server bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}"
+    )
     p.add_argument("--idle", type=int, default=10_000, help="idle visitors to hold in one process")
-    p.add_argument("--connect-concurrency", type=int, default=64, help="connection attempts in flight per generator")
-    p.add_argument("--conversations", type=int, default=200, help="concurrent conversations for the relay")
-    p.add_argument("--rate", type=float, default=2000, help="offered messages per second (fixed-rate run)")
+    p.add_argument(
+        "--connect-concurrency",
+        type=int,
+        default=64,
+        help="connection attempts in flight per generator",
+    )
+    p.add_argument(
+        "--conversations", type=int, default=200, help="concurrent conversations for the relay"
+    )
+    p.add_argument(
+        "--rate", type=float, default=2000, help="offered messages per second (fixed-rate run)"
+    )
     p.add_argument("--duration", type=float, default=10, help="seconds of the fixed-rate run")
-    p.add_argument("--saturate-duration", type=float, default=8, help="seconds of the closed-loop run (0: skip)")
-    p.add_argument("--window", type=int, default=2, help="messages in flight per conversation when saturating")
+    p.add_argument(
+        "--saturate-duration",
+        type=float,
+        default=8,
+        help="seconds of the closed-loop run (0: skip)",
+    )
+    p.add_argument(
+        "--window", type=int, default=2, help="messages in flight per conversation when saturating"
+    )
     p.add_argument("--gen-procs", type=int, default=2, help="load-generator processes")
+    p.add_argument(
+        "--placement",
+        choices=("cross", "same"),
+        default="cross",
+        help="with several processes: operator on another process than its visitors, or the same",
+    )
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--profile", help="record py-spy profiles of the servers into this directory")
-    p.add_argument("--profile-format", default="speedscope", choices=("speedscope", "flamegraph", "raw"))
+    p.add_argument(
+        "--profile-format", default="speedscope", choices=("speedscope", "flamegraph", "raw")
+    )
     return p
 
 

@@ -56,12 +56,16 @@ class RawSocket:
         self._connected: asyncio.Future[Any] | None = None
         self.first_event: asyncio.Future[tuple[str, Any]] | None = None
 
-    async def connect(self, auth: dict[str, Any] | None = None, timeout: float = 30) -> tuple[str, Any]:
+    async def connect(
+        self, auth: dict[str, Any] | None = None, timeout: float = 30
+    ) -> tuple[str, Any]:
         """Open the socket and the namespace; returns the first event (``session``)."""
         loop = asyncio.get_running_loop()
         self._connected = loop.create_future()
         self.first_event = loop.create_future()
-        self.ws = await self.http.ws_connect(self.url, headers=self.headers, autoping=False, max_msg_size=0)
+        self.ws = await self.http.ws_connect(
+            self.url, headers=self.headers, autoping=False, max_msg_size=0
+        )
         opening = await asyncio.wait_for(self.ws.receive_str(), timeout)
         if not opening.startswith("0"):
             raise ConnectionError("no Engine.IO open packet")
@@ -81,7 +85,7 @@ class RawSocket:
                 if text == "2":
                     await ws.send_str("3")
                 elif text.startswith(self._event_prefix):
-                    body = text[len(self._event_prefix):]
+                    body = text[len(self._event_prefix) :]
                     if self.first_event is not None and not self.first_event.done():
                         event, data = json.loads(body)
                         self.first_event.set_result((event, data))
@@ -92,7 +96,7 @@ class RawSocket:
                         else:
                             self.on_event("", None, body)
                 elif text.startswith(self._ack_prefix):
-                    body = text[len(self._ack_prefix):]
+                    body = text[len(self._ack_prefix) :]
                     split = body.index("[")
                     fut = self._acks.pop(int(body[:split]), None)
                     if fut is not None and not fut.done():
@@ -102,7 +106,7 @@ class RawSocket:
                         self._connected.set_result(True)
                 elif text.startswith(f"44{self.ns},"):
                     if self._connected is not None and not self._connected.done():
-                        self._connected.set_exception(ConnectRefused(text[len(self.ns) + 3:]))
+                        self._connected.set_exception(ConnectRefused(text[len(self.ns) + 3 :]))
         except (aiohttp.ClientError, asyncio.CancelledError, ConnectionError):
             pass
         finally:
@@ -132,5 +136,5 @@ class RawSocket:
         if self.ws is not None and not self.ws.closed:
             try:
                 await self.ws.close()
-            except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError, ConnectionError):
                 pass

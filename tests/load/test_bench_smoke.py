@@ -16,10 +16,26 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 def test_bench_runs_every_phase_with_small_numbers(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    code = bench.main([
-        "--idle", "20", "--conversations", "4", "--rate", "50", "--duration", "2",
-        "--saturate-duration", "1", "--window", "1", "--gen-procs", "2", "--json", str(out),
-    ])
+    code = bench.main(
+        [
+            "--idle",
+            "20",
+            "--conversations",
+            "4",
+            "--rate",
+            "50",
+            "--duration",
+            "2",
+            "--saturate-duration",
+            "1",
+            "--window",
+            "1",
+            "--gen-procs",
+            "1",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     results = json.loads(out.read_text())
     assert results["idle"]["visitors_held"] == 20 and results["idle"]["failed"] == 0

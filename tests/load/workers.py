@@ -38,6 +38,12 @@ async def _wait(barrier: Any, timeout: float) -> None:
     await asyncio.to_thread(barrier.wait, timeout)
 
 
+async def _settle(done: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
 def _http() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
@@ -87,7 +93,11 @@ def relay_worker(task: dict[str, Any], barrier: Any, queue: Any) -> None:
 async def _login(http: aiohttp.ClientSession, url: str, staff: dict[str, str]) -> str:
     from chat_server.security import totp
 
-    body = {"username": staff["username"], "password": staff["password"], "totp": totp.code_at(staff["totp"])}
+    body = {
+        "username": staff["username"],
+        "password": staff["password"],
+        "totp": totp.code_at(staff["totp"]),
+    }
     async with http.post(url + "/api/login", json=body) as resp:
         if resp.status != 200:
             raise RuntimeError(f"login failed: {resp.status} {await resp.text()}")
@@ -129,12 +139,16 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         headers = {}
         if task["kind"] != "baseline":
             headers["Cookie"] = await _login(http, task["operator_url"], task["staff"])
-        op = RawSocket(http, task["operator_url"], "/operator", headers=headers, on_event=on_operator)
+        op = RawSocket(
+            http, task["operator_url"], "/operator", headers=headers, on_event=on_operator
+        )
         await op.connect()
         assert (await op.call("duty", {"on": True}))["ok"]
 
         async def visitor() -> None:
-            v = RawSocket(http, task["visitor_url"], "/visitor", on_event=lambda *a: None, parse=False)
+            v = RawSocket(
+                http, task["visitor_url"], "/visitor", on_event=lambda *a: None, parse=False
+            )
             await v.connect()
             ack = await v.call("start", {"audience": "self"})
             conv_id = ack["conversation"]["id"]
@@ -144,7 +158,9 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             by_conv[conv_id] = v
 
         for _ in range(0, task["conversations"], 20):
-            await asyncio.gather(*(visitor() for _ in range(min(20, task["conversations"] - len(by_conv)))))
+            await asyncio.gather(
+                *(visitor() for _ in range(min(20, task["conversations"] - len(by_conv))))
+            )
         visitors = list(by_conv.values())
 
         # Fixed offered rate: send on schedule, whatever the answers do (open loop).
@@ -159,7 +175,9 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
                 send(visitors[counts["sent"] % len(visitors)])
                 counts["sent"] += 1
             await asyncio.sleep(0.002)
-        await asyncio.sleep(3.0)  # stragglers
+        await _settle(
+            lambda: counts["received"] + counts["ack_errors"] >= counts["sent"], 3.0
+        )  # stragglers
         phase = "between"
 
         # Saturation: each conversation keeps `window` messages in flight (closed loop).
@@ -172,12 +190,17 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             for v in visitors:
                 for _ in range(task["window"]):
                     send(v)
-            await asyncio.sleep(sat_window[1] - time.monotonic() + 2.0)
+            await asyncio.sleep(max(0.0, sat_window[1] - time.monotonic()))
+            await asyncio.sleep(0.5)  # the last answers
             phase = "done"
 
         await asyncio.gather(*(v.close() for v in visitors))
         await op.close()
     return {
-        "sent": counts["sent"], "received": counts["received"], "ack_errors": counts["ack_errors"],
-        "latencies_ms": latencies, "saturation_received": counts["sat"], "times": times,
+        "sent": counts["sent"],
+        "received": counts["received"],
+        "ack_errors": counts["ack_errors"],
+        "latencies_ms": latencies,
+        "saturation_received": counts["sat"],
+        "times": times,
     }

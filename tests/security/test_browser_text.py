@@ -79,3 +79,61 @@ async def test_hostile_text_renders_as_text_in_the_widget(visitor_factory, opera
         "() => { try { return document.querySelector('iframe').contentDocument === null }"
         " catch (e) { return true } }"
     )
+
+
+# --- the operator console -----------------------------------------------------------------
+async def test_hostile_text_renders_as_text_in_the_console(server, visitor) -> None:
+    if not (STATIC / "console" / "app.js").exists():
+        pytest.skip("the console is not built")
+    from ..browser.test_console_operator import CHROMIUM, CHROMIUM_ARGS, DESKTOP, catalog
+    from playwright.async_api import async_playwright
+
+    creds = await server.create_staff("operator", name="Sara", languages=["sv"])
+    v = await visitor()
+    pseudonym = v.received("session")[0]["pseudonym"]
+    assert (await v.call("start", {"audience": "self", "locale": "sv"}))["ok"]
+    t = await catalog(server.url, "sv")
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = await b.new_context(viewport=DESKTOP, locale="sv-SE")
+            context.set_default_timeout(10_000)
+            page = await context.new_page()
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            await page.goto(server.url + "/console/")
+            await page.get_by_label(t("Username")).fill(creds.username)
+            await page.get_by_label(t("Password"), exact=True).fill(creds.password)
+            await page.get_by_label(t("Code from your authenticator app")).fill(creds.next_code())
+            await page.get_by_role("button", name=t("Log in"), exact=True).click()
+            await page.locator("#duty-toggle").click()
+            await page.locator("#duty-toggle[aria-pressed='true']").wait_for()
+            accept = t("Accept the chat with {name}").replace("{name}", pseudonym)
+            await page.get_by_role("button", name=accept).click()
+            await page.get_by_role("tab", name=pseudonym).wait_for()
+            for i, text in enumerate(PAYLOADS):
+                assert (await v.call("message", {"client_id": f"h{i}", "text": text}))["ok"]
+            await page.wait_for_function(
+                "n => document.querySelectorAll('.msg-text').length >= n", arg=len(PAYLOADS)
+            )
+            shown = await page.eval_on_selector_all(
+                ".msg-text",
+                "els => els.map(e => ({text: e.textContent, dir: e.getAttribute('dir'),"
+                " kids: e.children.length}))",
+            )
+            texts = [s["text"] for s in shown]
+            for text in PAYLOADS:
+                assert text in texts, (text, texts)
+            assert all(s["kids"] == 0 and s["dir"] == "auto" for s in shown), shown
+            found = "document.querySelectorAll('img[src=x], svg[onload], .msg-text script').length"
+            assert await page.evaluate(found) == 0
+            # The operator sends one back through the composer; the visitor gets it verbatim.
+            await page.locator(".composer textarea").fill(PAYLOADS[0])
+            await page.locator(".composer textarea").press("Enter")
+            await v.wait_for(
+                "message", lambda m: m.get("from") == "operator" and m["text"] == PAYLOADS[0]
+            )
+            await page.wait_for_timeout(300)
+            assert dialogs == []
+        finally:
+            await b.close()

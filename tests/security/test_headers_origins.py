@@ -200,3 +200,23 @@ async def test_operator_socket_with_a_valid_cookie_but_foreign_origin_is_refused
             await http.ws_connect(
                 server.url.replace("http", "ws", 1) + EIO + "&transport=websocket", headers=headers
             )
+
+
+async def test_every_registered_route_carries_the_headers(hosted):
+    """Whatever routes the features add, each answer (even a refusal) has the headers."""
+    seen = 0
+    async with aiohttp.ClientSession() as http:
+        for route in hosted.app.router.routes():
+            info = route.resource.get_info() if route.resource is not None else {}
+            path = info.get("path") or info.get("formatter")
+            if not path or route.method == "HEAD":
+                continue
+            path = re.sub(r"\{[^}]+\}", "x", path)
+            method = "GET" if route.method == "*" else route.method
+            async with http.request(method, hosted.url + path, allow_redirects=False) as resp:
+                csp = csp_directives(resp.headers.get("Content-Security-Policy", ""))
+                assert csp.get("object-src") == "'none'", (method, path, resp.status)
+                assert resp.headers.get("X-Content-Type-Options") == "nosniff", (method, path)
+                assert resp.headers.get("Referrer-Policy") == "no-referrer", (method, path)
+                seen += 1
+    assert seen >= 20

@@ -181,6 +181,23 @@ def test_check_fails_on_too_few_plural_forms(project: cli.Layout) -> None:
     _fails_with(project, r"ar: '\{n\} person is waiting\.' is untranslated")
 
 
+def test_check_fails_on_an_english_copy(project: cli.Layout) -> None:
+    # A placeholder copy of the msgid is not a translation.
+    _edit(project, "ar", "You are chatting with {name}.", string="You are chatting with {name}.")
+    _fails_with(project, r"ar: .* is untranslated \(a copy of the English msgid\)")
+    _edit(project, "tr", "The chat is closed right now.", string="The chat is closed right now.")
+    _fails_with(project, r"tr: .* is untranslated \(a copy of the English msgid\)")
+
+
+def test_short_labels_may_equal_the_msgid(project: cli.Layout) -> None:
+    # "Back" could be the same word in another language: no complaint.
+    _edit(project, "sv", "Back", string="Back")
+    assert cli.problems(project) == []
+    # In Arabic script an English word cannot be the translation.
+    _edit(project, "ar", "Send", string="Send")
+    _fails_with(project, r"ar: 'Send' is untranslated \(a copy")
+
+
 def test_check_fails_on_fuzzy_entry(project: cli.Layout) -> None:
     _edit(project, "fa", "Send", fuzzy=True)
     _fails_with(project, r"fa: 'Send' is fuzzy")

@@ -63,8 +63,10 @@ export function install(api) {
         return form;
       };
 
-      const submit = el("button", { type: "submit", class: "primary danger", text: _("Save and end chat") });
-      const skip = el("button", { type: "button", class: "ghost", text: _("End without triage") });
+      // "End chat" (no triage) keeps the console's usual wording for ending; the primary
+      // action saves the triage first.
+      const submit = el("button", { type: "submit", class: "primary danger", text: _("Save and end") });
+      const skip = el("button", { type: "button", class: "ghost", text: _("End chat") });
       const cancel = el("button", { type: "button", class: "ghost", text: _("Cancel") });
       skip.addEventListener("click", () => close({}));
       cancel.addEventListener("click", () => close(null));

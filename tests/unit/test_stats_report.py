@@ -1,0 +1,73 @@
+"""Statistics reports (services/stats.py): fixed periods, suppression of small counts,
+CSV shape, and the counters an ended conversation adds."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from chat_server.services.stats import Stats, conversation_counters, period_of
+
+
+class FakeDurable:
+    """Only the two statistics calls (the real stores are covered by tests/contract)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], int] = {}
+
+    async def add_stats(self, day: str, counters: dict[str, int]) -> None:
+        for k, n in counters.items():
+            self.rows[(day, k)] = self.rows.get((day, k), 0) + n
+
+    async def get_stats(self, first: str, last: str) -> list[tuple[str, str, int]]:
+        return sorted((d, k, n) for (d, k), n in self.rows.items() if first <= d <= last)
+
+
+def test_periods_are_fixed() -> None:
+    assert period_of(date(2026, 11, 25), "week") == (date(2026, 11, 23), date(2026, 11, 29))
+    assert period_of(date(2026, 2, 10), "month") == (date(2026, 2, 1), date(2026, 2, 28))
+    assert period_of(date(2026, 12, 31), "month") == (date(2026, 12, 1), date(2026, 12, 31))
+
+
+async def test_report_suppresses_and_widens() -> None:
+    durable: Any = FakeDurable()
+    stats = Stats(durable)
+    await durable.add_stats("2026-11-02", {"conversations:total": 4, "category:fgm": 1})
+    await durable.add_stats("2026-11-20", {"conversations:total": 3, "category:fgm": 1})
+    await durable.add_stats("2026-12-01", {"conversations:total": 9})
+    report = await stats.report(date(2026, 11, 10), date(2026, 11, 10), "month")
+    assert (report.first, report.last) == (date(2026, 11, 1), date(2026, 11, 30))
+    ((label, _first, counts),) = report.periods
+    assert label == "2026-11" and counts["conversations"]["total"] == 7
+    assert counts["category"]["fgm"] is None  # 2 < 5
+    csv = report.as_csv().splitlines()
+    assert csv[0] == "period,period_start,dimension,value,count"
+    assert "2026-11,2026-11-01,category,fgm,<5" in csv
+    day = await stats.report(date(2026, 11, 1), date(2026, 11, 30), "day")
+    assert all(v is None for _l, _f, c in day.periods for d in c.values() for v in d.values())
+    with pytest.raises(ValueError):
+        await stats.report(date(2026, 11, 2), date(2026, 11, 1), "day")
+    with pytest.raises(ValueError):
+        await stats.report(date(2020, 1, 1), date(2026, 1, 1), "year")
+
+
+def test_conversation_counters_add_referral_types_only() -> None:
+    conv = {
+        "audience": "self",
+        "topic": None,
+        "locale": "so",
+        "age_band": "13-15",
+        "urgent": True,
+        "created_at": 0,
+        "accepted_at": 90_000,
+        "referral_types": ["police", "social_services", "police"],
+        "interpreter_needed": True,
+        "followup_issued": True,
+    }
+    counters = conversation_counters(conv, "operator_ended", 90_000 + 20 * 60_000)
+    assert counters["referral:police"] == 1 and counters["referral:social_services"] == 1
+    assert counters["wait:1-5m"] == 1 and counters["duration:15-30m"] == 1
+    assert counters["interpreter:needed"] == 1 and counters["followup:issued"] == 1
+    assert all(v == 1 for v in counters.values())
