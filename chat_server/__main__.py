@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import Settings, SettingsError, load_settings
 
@@ -16,7 +17,8 @@ log = logging.getLogger("chat_server")
 
 
 def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
-    return load_settings(config_file=getattr(args, "config", None), **{k: v for k, v in overrides.items() if v is not None})
+    given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    return load_settings(None, getattr(args, "config", None), **given)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -217,7 +219,7 @@ def cmd_locales(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     try:
-        from tests.load import bench  # type: ignore[import-not-found]
+        from tests.load import bench
     except ImportError:
         print("the benchmark lives in tests/load/bench.py; run from the repository root", file=sys.stderr)
         return 2

@@ -134,7 +134,7 @@ def create_app(settings: Settings) -> web.Application:
     install_rc_features(app)  # routing, referral directory, follow-up codes
     if not settings.rate_limits:
         for namespace in sio.namespace_handlers.values():
-            namespace.rate_limits_enabled = False  # type: ignore[attr-defined]
+            namespace.rate_limits_enabled = False
         log.warning(
             "CHAT_RATE_LIMITS=false: Socket.IO rate limits are OFF. This is for load "
             "benchmarks only and is UNSAFE in production (floods and connection storms "

@@ -71,7 +71,7 @@ class _Bucket:
 class TokenBuckets:
     """Token buckets by key: ``rate`` tokens per second, up to ``burst``."""
 
-    def __init__(self, rate: float, burst: float, clock: callable = time.monotonic) -> None:  # type: ignore[valid-type]
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.burst = burst
         self._clock = clock

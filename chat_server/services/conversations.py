@@ -432,7 +432,7 @@ class Conversations:
             "enc": cipher.encrypt(json.dumps(params)),
             "ts": now_ms(),
         }
-        stored, _ = await self.eph.append_message(conv["id"], "system:" + record["id"], record, self._ttl)
+        stored, _ = await self.eph.append_message(conv["id"], f"system:{record['id']}", record, self._ttl)
         await self._deliver(conv, stored, cipher)
 
     @staticmethod

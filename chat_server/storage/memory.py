@@ -51,10 +51,11 @@ class MemoryEphemeral:
 
     def _purge(self, now: float) -> None:
         self._last_purge = now
-        for store in (self._records, self._logs, self._indexes, self._counters):
-            expired = [k for k, v in store.items() if v[0] <= now]  # type: ignore[attr-defined]
+        stores: tuple[dict[Any, Any], ...] = (self._records, self._logs, self._indexes, self._counters)
+        for store in stores:
+            expired = [k for k, v in store.items() if v[0] <= now]
             for k in expired:
-                del store[k]  # type: ignore[attr-defined]
+                del store[k]
 
     async def ping(self) -> bool:
         return True

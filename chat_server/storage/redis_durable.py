@@ -84,7 +84,7 @@ class RedisDurable:
                         raw = await pipe.get(key)
                         if raw is None:
                             return None
-                        data = json.loads(raw)
+                        data: JSON = json.loads(raw)
                         old_name = data["username"].lower()
                         data.update(changes)
                         new_name = data["username"].lower()

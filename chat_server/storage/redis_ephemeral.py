@@ -167,7 +167,7 @@ class RedisEphemeral:
                         raw = await pipe.get(name)
                         if raw is None:
                             return None
-                        data = json.loads(raw)
+                        data: JSON = json.loads(raw)
                         if expect and any(data.get(k) != v for k, v in expect.items()):
                             return None
                         data.update(changes)

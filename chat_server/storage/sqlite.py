@@ -127,7 +127,7 @@ class SqliteDurable:
                 if not row:
                     c.execute("ROLLBACK")
                     return None
-                data = json.loads(row[0])
+                data: JSON = json.loads(row[0])
                 data.update(changes)
                 c.execute(
                     "UPDATE staff SET data = ?, username = ? WHERE id = ?",

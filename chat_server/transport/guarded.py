@@ -38,7 +38,7 @@ def ok(**fields: Any) -> dict[str, Any]:
     return {"ok": True, **fields}
 
 
-class GuardedNamespace(socketio.AsyncNamespace):
+class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untyped library
     #: event -> (rate per second, burst)
     limits: dict[str, tuple[float, float]] = {}
     default_limit: tuple[float, float] = (10.0, 30.0)
