@@ -140,7 +140,11 @@ function renderShell() {
     unmountView();
     unmountView = null;
   }
-  clear(root()).append(header, main, el("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" }), el("div", { id: "alerts", class: "alerts", role: "alert" }));
+  // The notice and alert regions survive a re-render (e.g. the `session` after a
+  // reconnect), so an urgent alert or a notice shown just before is not wiped.
+  const toasts = document.getElementById("toasts") || el("div", { id: "toasts", class: "toasts", role: "status", "aria-live": "polite" });
+  const alerts = document.getElementById("alerts") || el("div", { id: "alerts", class: "alerts", role: "alert" });
+  clear(root()).append(header, main, toasts, alerts);
   const view = views.find((v) => v.id === state.view);
   document.title = fmt(_("{section} – RC console"), { section: view.label });
   if (view.id === "work") work.mount(main);
@@ -182,6 +186,14 @@ function connect() {
       start(_("Your session has ended. Please log in again."));
     }
   });
+  socket.on("disconnect", (reason) => {
+    if (state.socket !== socket || reason === "io client disconnect") return;
+    notify(_("The connection to the server was lost. Reconnecting…"));
+    // A disconnect by the server is not retried by socket.io itself; a restarting server
+    // may do that. If the staff session is gone, the retry ends at the login page.
+    if (reason === "io server disconnect") setTimeout(() => state.socket === socket && socket.connect(), 1000);
+  });
+  socket.io.on("reconnect", () => notify(_("Connected to the server again.")));
   work = createWork(socket, { state, notify, api, rerender: () => renderShell() });
   installAlerts(socket, beep);
   socket.on("session", (data) => {

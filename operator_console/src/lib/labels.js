@@ -39,6 +39,7 @@ export function endReasonLabel(v) {
   if (v === "operator_ended") return _("The chat was ended.");
   if (v === "abandoned") return _("The visitor did not come back.");
   if (v === "blocked") return _("The visitor was blocked.");
+  if (v === "lost") return _("The chat is no longer on the server (for example after a restart). It has ended.");
   return _("The chat has ended.");
 }
 

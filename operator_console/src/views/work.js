@@ -18,6 +18,7 @@ export function createWork(socket, app) {
     root: null,
     typingTimer: null,
     typingSent: false,
+    sessions: 0, // `session` events seen on this socket (more than one: reconnected)
   };
 
   const call = (event, payload) =>
@@ -133,14 +134,50 @@ export function createWork(socket, app) {
     removeChat(d.conversation_id);
   });
 
+  // `session` comes after every (re)connect. After a server or Redis restart the server
+  // may have forgotten the duty and the chats: duty is put back as it was, and chats the
+  // server no longer knows are shown as ended instead of waiting for messages forever.
   function onSession(data) {
+    const reconnect = s.sessions > 0;
+    s.sessions += 1;
+    const before = s.duty;
     s.duty = data.duty || { on: false, languages: data.staff.languages || [] };
     s.queue = (data.queue && data.queue.items) || [];
     s.queue.forEach((q) => s.seenQueue.add(q.id));
-    for (const c of data.chats || []) addChat(c.conversation, c.messages, "operator");
+    const live = new Set();
+    for (const c of data.chats || []) {
+      live.add(c.conversation.id);
+      addChat(c.conversation, c.messages, "operator");
+    }
+    if (reconnect && before.on && !s.duty.on) restoreDuty(before.languages);
     call("sync", {}).then((ack) => {
-      if (ack && ack.ok) for (const c of ack.chats) addChat(c.conversation, c.messages, c.observing ? "observer" : "invited");
+      if (!ack || !ack.ok) return;
+      for (const c of ack.chats) {
+        live.add(c.conversation.id);
+        addChat(c.conversation, c.messages, c.observing ? "observer" : "invited");
+      }
+      if (reconnect) markGone(live);
     });
+  }
+
+  async function restoreDuty(languages) {
+    const ack = await call("duty", { on: true, languages: languages && languages.length ? languages : undefined });
+    if (ack && ack.ok) s.duty = ack.duty;
+    // Re-rendering rebuilds the toast region, so the notice comes after it.
+    app.rerender();
+    if (ack && ack.ok) app.notify(_("The connection was restored. You are on duty again."));
+    else app.notify(_("The connection was restored, but you are off duty. Go on duty again to receive chats."));
+  }
+
+  function markGone(live) {
+    let changed = false;
+    for (const [id, chat] of s.chats) {
+      if (live.has(id) || chat.ended) continue;
+      chat.ended = "lost";
+      chat.typing = false;
+      changed = true;
+    }
+    if (changed) render();
   }
 
   // --- duty ------------------------------------------------------------------------------

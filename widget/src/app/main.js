@@ -5,6 +5,7 @@
 // reload starts afresh and a quick exit leaves nothing behind in this origin.
 import { io } from "socket.io-client";
 import { h, id, safeUrl, telUrl } from "./dom.js";
+import { codeBox, codeEntry, codeInput } from "./followup.js";
 import { helpLines } from "./help.js";
 import * as host from "./host.js";
 import { _, current, fmt, hasTranslation, loadLocales, setLocale } from "./i18n.js";
@@ -40,6 +41,11 @@ function fresh() {
     confirmEnd: false,
     lost: false, // connection dropped while a conversation was live
     reconnected: false,
+    // Follow-up code: the one typed in the start flow (sent once after `start`, then
+    // forgotten), and the one the server shows once (memory only, wiped on quick exit).
+    codeIn: "",
+    followup: null, // null | "asked" | {code, expires_at, hidden}
+    codeNote: null, // {ok, text}: the answer to the entered code
   };
 }
 
@@ -236,7 +242,8 @@ function render() {
     offline: viewOffline,
     error: viewError,
   };
-  ui.main.replaceChildren(...[].concat(views[S.view]()));
+  // Views leave out optional parts as null; replaceChildren() would print them as "null".
+  ui.main.replaceChildren(...[].concat(views[S.view]()).filter((n) => n !== null && n !== undefined && n !== false));
   ui.main.scrollTop = 0;
   ui.main.className = `main main--${S.view}`;
   focusView();
@@ -291,6 +298,7 @@ function viewAbout() {
     heading(_("Talk to us anonymously")),
     h("p", { class: "lead", text: _("Here you can chat with a counsellor at the regional resource centre about honour-related violence and oppression, forced or child marriage, and female genital mutilation.") }),
     h("p", { text: _("You do not need to give your name. The conversation is deleted when the chat ends.") }),
+    codeEntry(S),
     h("h2", { id: qid, class: "question", text: _("Who is this about?") }),
     h(
       "div",
@@ -498,6 +506,9 @@ function viewChat() {
   const sendBtn = h("button", { type: "submit", class: "send" }, h("span", { text: _("Send") }));
   const form = h("form", { class: "composer", novalidate: true }, label, textarea, sendBtn);
   const endArea = h("div", { class: "end-area" });
+  // Polite live region: the follow-up code (and the answer to an entered code) is read
+  // out when it arrives, without interrupting.
+  const followup = h("div", { class: "followup", "aria-live": "polite" });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = textarea.value.trim();
@@ -515,15 +526,16 @@ function viewChat() {
     }
   });
   textarea.addEventListener("input", onComposerInput);
-  ui.chat = { status, log, typing, textarea, form, endArea };
+  ui.chat = { status, log, typing, textarea, form, endArea, followup };
   for (const item of S.items) log.append(itemElement(item));
   updateChatStatus();
   updateTyping();
   updateEndArea();
+  updateFollowup();
   setTimeout(scrollToEnd, 0);
   return [
     h("h1", { class: "sr", tabindex: "-1", text: _("Chat with a counsellor") }),
-    h("div", { class: "chat-top" }, status, endArea),
+    h("div", { class: "chat-top" }, status, endArea, followup),
     logRegion,
     typing,
     form,
@@ -535,8 +547,14 @@ function updateEndArea() {
   if (!c) return;
   c.endArea.replaceChildren();
   if (S.confirmEnd) {
-    c.endArea.append(
+    // The last chance for a code (it can only be made while the chat is live): point to
+    // the button below the confirmation.
+    const offerCode = S.conv && S.conv.state === "active" && !S.followup;
+    c.endArea.append(h(
+      "div",
+      null,
       h("p", { class: "confirm", text: _("Do you want to end the chat?") }),
+      offerCode ? h("p", { class: "hint", text: _("If you want to continue later, get a code before you end the chat.") }) : null,
       h(
         "div",
         { class: "actions-row" },
@@ -555,7 +573,7 @@ function updateEndArea() {
           _("No, continue"),
         ),
       ),
-    );
+    ));
     c.endArea.querySelector("[data-confirm]").focus();
   } else {
     c.endArea.append(
@@ -772,6 +790,14 @@ function emitItem(item) {
       item.status = "delivered";
     } else {
       const code = res && res.error && res.error.code;
+      if (code === "conflict" || code === "no_conversation") {
+        // The server has no conversation for us any more: say so instead of leaving
+        // the visitor writing into nothing.
+        item.status = "failed";
+        updateMeta(item);
+        if (live()) ended("gone");
+        return;
+      }
       item.status = "failed";
       item.retryable = code === "rate_limited" || code === "unavailable" || code === "internal";
       ui.announcer.textContent = _("Your message could not be delivered.");
@@ -822,6 +848,110 @@ async function endChat() {
   ended("visitor_ended");
 }
 
+// ------------------------------------------------------------ follow-up code
+
+function updateFollowup() {
+  const c = ui.chat;
+  if (!c || !S.conv) return;
+  const parts = [];
+  const note = S.codeNote;
+  if (note) {
+    parts.push(
+      h(
+        "div",
+        { class: `notice ${note.ok ? "notice--ok" : "notice--warn"}` },
+        h("p", { text: note.text }),
+        note.ok ? null : h("p", { text: _("The chat continues as usual. You can tell the counsellor about your earlier chat yourself.") }),
+        note.retry ? codeRetry() : null,
+      ),
+    );
+  }
+  const f = S.followup;
+  if (f && f.code) {
+    if (!f.hidden) {
+      parts.push(
+        codeBox(f.code, () => {
+          f.hidden = true;
+          updateFollowup();
+          c.textarea.focus();
+        }),
+      );
+    } else {
+      parts.push(
+        h("button", { type: "button", class: "link-btn", onclick: () => {
+          f.hidden = false;
+          updateFollowup();
+        } }, _("Show my code again")),
+      );
+    }
+  } else if (f === "asked") {
+    parts.push(h("p", { class: "hint", text: _("The counsellor has been asked for a code. It will be shown here.") }));
+  } else if (S.conv.state === "active") {
+    parts.push(h("button", { type: "button", class: "link-btn", onclick: requestCode }, _("Get a code to continue later")));
+  }
+  c.followup.replaceChildren(...parts);
+}
+
+function requestCode() {
+  if (!socket || !socket.connected || !live()) return;
+  socket.timeout(ACK_TIMEOUT_MS).emit("followup_request", {}, (err, res) => {
+    if (exiting || !live()) return;
+    if (!err && res && res.ok) {
+      if (!S.followup) S.followup = "asked";
+    } else {
+      const code = res && res.error && res.error.code;
+      if (code === "no_conversation" || code === "conflict") return ended("gone");
+      ui.announcer.textContent = res && res.error && res.error.message ? res.error.message : _("Something went wrong. Please try again.");
+    }
+    updateFollowup();
+  });
+}
+
+function onFollowupCode(p) {
+  if (!p || typeof p.code !== "string" || !p.code) return;
+  S.followup = { code: p.code, expires_at: p.expires_at, hidden: false };
+  if (S.view === "ended") render();
+  else updateFollowup();
+}
+
+// After a wrong code: one more try from inside the chat (the server limits the tries).
+function codeRetry() {
+  const field = codeInput(S);
+  const form = h(
+    "form",
+    { class: "code-retry", novalidate: true },
+    field.label,
+    field.input,
+    h("button", { type: "submit", class: "secondary" }, _("Check the code")),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    S.codeNote = null;
+    updateFollowup();
+    sendFollowupCode();
+  });
+  return form;
+}
+
+// A code typed in the start flow goes to the server once, right after `start`, and is
+// then forgotten. A wrong code does not stop the chat.
+function sendFollowupCode() {
+  const code = (S.codeIn || "").trim();
+  S.codeIn = "";
+  if (!code || !socket) return;
+  socket.timeout(ACK_TIMEOUT_MS).emit("followup", { code }, (err, res) => {
+    if (exiting || !live()) return;
+    if (!err && res && res.ok) {
+      S.codeNote = { ok: true, text: _("Your code was accepted. The counsellor can read the summary of your earlier chat.") };
+    } else {
+      const msg = res && res.error && typeof res.error.message === "string" && res.error.message;
+      const code = res && res.error && res.error.code;
+      S.codeNote = { ok: false, text: msg || _("Your code could not be checked right now."), retry: code === "not_found" };
+    }
+    updateFollowup();
+  });
+}
+
 // ------------------------------------------------------------ ended
 
 function ended(reason) {
@@ -855,6 +985,9 @@ function endedText(reason) {
       return _("The chat was closed because the connection was lost for too long.");
     case "blocked":
       return _("The chat has been closed.");
+    case "gone":
+      // The server no longer knows the conversation (e.g. it restarted).
+      return _("Your conversation has ended. You can start a new one.");
     default:
       return _("The chat has ended.");
   }
@@ -909,6 +1042,8 @@ function viewEnded() {
     heading(_("The chat has ended")),
     (ui.endedLead = h("p", { class: "lead", text: endedText(S.endedReason) })),
     h("p", { text: _("The conversation has been deleted. Nothing from it is saved in your browser.") }),
+    S.followup && S.followup.code ? codeBox(S.followup.code) : null,
+    S.followup === "asked" ? h("p", { text: _("You asked for a code, but the chat ended before the counsellor could give you one.") }) : null,
     referralCards(),
     helpList(_("Where to get help")),
     h(
@@ -1012,6 +1147,7 @@ function connect() {
     }),
   );
   s.on("ended", mine((p) => ended(p && p.reason)));
+  s.on("followup_code", mine(onFollowupCode));
 }
 
 function disconnect() {
@@ -1037,9 +1173,9 @@ function onSession(p) {
       if (p.conversation.position !== undefined) S.conv.position = p.conversation.position;
       return;
     }
-    // The conversation could not be re-attached (expired or ended meanwhile).
+    // The conversation could not be re-attached (expired, ended or lost on the server).
     S.lost = false;
-    ended("lost");
+    ended("gone");
     return;
   }
   if (!S.open && ["about", "topic", "danger", "urgent", "age", "loading"].includes(S.view)) go("offline");
@@ -1075,6 +1211,7 @@ function onState(p) {
     flushOutbox();
   }
   updateChatStatus();
+  updateFollowup();
   if (was !== S.conv.state && S.conv.state === "active") ui.announcer.textContent = "";
 }
 
@@ -1120,6 +1257,7 @@ async function startChat() {
       S.conv = { id: res.conversation.id, state: res.conversation.state || "waiting", position: res.conversation.position ?? null };
       host.post({ t: "live", on: true });
       go("chat");
+      sendFollowupCode();
       return;
     }
     const code = res && res.error && res.error.code;

@@ -1,0 +1,77 @@
+// Anonymous follow-up codes, visitor side: the box that shows a code once, and the
+// optional field in the start flow for a code from an earlier chat.
+//
+// A code lives only in the widget's memory (main.js state); it is never written to any
+// browser storage and is wiped with everything else on quick exit.
+import { h, id } from "./dom.js";
+import { _ } from "./i18n.js";
+
+// "7kq2 m9xd-4rta hv3c" -> ["7KQ2", "M9XD", "4RTA", "HV3C"]
+export function codeGroups(code) {
+  const clean = String(code || "").toUpperCase().replace(/[^0-9A-Z]/g, "");
+  return clean.match(/.{1,4}/g) || [];
+}
+
+// The code, large and left to right (also inside a right-to-left language), in groups of
+// four so it is easy to read aloud or copy by hand. Screen readers get it one character
+// at a time, with a pause between the groups.
+export function codeBox(code, onHide) {
+  const groups = codeGroups(code);
+  const hid = id("code");
+  return h(
+    "section",
+    { class: "code-box", "aria-labelledby": hid },
+    h("h2", { id: hid, text: _("Your code to continue later") }),
+    h(
+      "p",
+      { class: "code", dir: "ltr", translate: "no" },
+      h("span", { "aria-hidden": "true" }, groups.map((g) => h("span", { class: "code-group", text: g }))),
+      h("span", { class: "sr", text: groups.map((g) => g.split("").join(" ")).join(", ") }),
+    ),
+    h("p", { class: "code-warn", text: _("This code is shown only once. Write it down somewhere safe, or remember it. It is not saved in your browser.") }),
+    h("p", { text: _("The code works for 30 days. If you chat with us again, enter it when you start. The next counsellor can then read a short summary of this conversation.") }),
+    onHide ? h("button", { type: "button", class: "link-btn", onclick: onHide }, _("Hide the code")) : null,
+  );
+}
+
+// A labelled text box for a code; what is typed goes to `state.codeIn` (memory only).
+export function codeInput(state, describedBy) {
+  const fid = id("code-in");
+  const input = h("input", {
+    id: fid,
+    type: "text",
+    inputmode: "text",
+    autocomplete: "off",
+    autocorrect: "off",
+    spellcheck: "false",
+    autocapitalize: "characters",
+    dir: "ltr",
+    maxlength: "40",
+    class: "code-input",
+    "aria-describedby": describedBy || null,
+    value: state.codeIn || null,
+  });
+  input.addEventListener("input", () => {
+    state.codeIn = input.value;
+  });
+  return { input, label: h("label", { for: fid, text: _("Code from an earlier chat (optional)") }) };
+}
+
+// The optional field for a code from an earlier chat in the start flow; main.js sends it
+// right after `start`.
+export function codeEntry(state) {
+  const hintId = id("code-hint");
+  const field = codeInput(state, hintId);
+  return h(
+    "details",
+    { class: "code-entry", open: state.codeIn ? true : null },
+    h("summary", { text: _("I have a code from an earlier chat") }),
+    h(
+      "div",
+      { class: "field" },
+      field.label,
+      h("p", { id: hintId, class: "hint", text: _("Enter it here, then answer the questions below. The counsellor can then read a short summary of your earlier chat.") }),
+      field.input,
+    ),
+  );
+}
