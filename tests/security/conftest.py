@@ -55,9 +55,7 @@ class Reference:
             for m in self.operator.received("message")
             if m.get("conversation_id") == self.conversation_id and m.get("from") == "visitor"
         ]
-        at_visitor = [
-            m["text"] for m in self.visitor.received("message") if m.get("from") == "operator"
-        ]
+        at_visitor = [m["text"] for m in self.visitor.received("message") if m.get("from") == "operator"]
         assert at_operator == self.sent_by_visitor
         assert at_visitor == self.sent_by_operator
 

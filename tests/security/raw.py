@@ -67,9 +67,7 @@ class RawSocket:
         await self.send(f"40{namespace}," + json.dumps(auth or {}))
         return await self.recv()
 
-    async def call(
-        self, namespace: str, ack_id: int, event: str, *args: Any, timeout: float = 5.0
-    ) -> Any:
+    async def call(self, namespace: str, ack_id: int, event: str, *args: Any, timeout: float = 5.0) -> Any:
         await self.send(f"42{namespace},{ack_id}" + json.dumps([event, *args]))
         return await self.wait_ack(namespace, ack_id, timeout)
 
@@ -104,9 +102,7 @@ class RawPolling:
         self.sid = sid
 
     @classmethod
-    async def open(
-        cls, http: aiohttp.ClientSession, base: str, namespace: str | None = "/visitor"
-    ) -> RawPolling:
+    async def open(cls, http: aiohttp.ClientSession, base: str, namespace: str | None = "/visitor") -> RawPolling:
         async with http.get(base + EIO + "&transport=polling") as resp:
             assert resp.status == 200
             sid = json.loads((await resp.text())[1:])["sid"]

@@ -47,13 +47,10 @@ async def test_hostile_text_renders_as_text_in_the_widget(visitor_factory, opera
         await op.wait_visitor_text(text + " (från besökaren)")
 
     frame = v.content_frame()
-    await frame.wait_for_function(
-        "n => document.querySelectorAll('.bubble').length >= n", arg=2 * len(PAYLOADS)
-    )
+    await frame.wait_for_function("n => document.querySelectorAll('.bubble').length >= n", arg=2 * len(PAYLOADS))
     bubbles = await frame.eval_on_selector_all(
         ".bubble",
-        "els => els.map(e => ({text: e.textContent, dir: e.getAttribute('dir'),"
-        " kids: e.children.length}))",
+        "els => els.map(e => ({text: e.textContent, dir: e.getAttribute('dir'), kids: e.children.length}))",
     )
     texts = [b["text"] for b in bubbles]
     for text in PAYLOADS:
@@ -62,22 +59,18 @@ async def test_hostile_text_renders_as_text_in_the_widget(visitor_factory, opera
     # Text only: no element was created from a message, every bubble isolates its direction.
     assert all(b["kids"] == 0 for b in bubbles), bubbles
     assert all(b["dir"] == "auto" for b in bubbles), bubbles
-    assert (
-        await frame.evaluate(
-            "document.querySelectorAll('img[src=x], svg[onload], .bubble script').length"
-        )
-        == 0
-    )
+    assert await frame.evaluate("document.querySelectorAll('img[src=x], svg[onload], .bubble script').length") == 0
     # Whatever a bubble contains, the text after it is laid out in the page's direction.
-    assert await frame.evaluate(
-        "getComputedStyle(document.querySelector('.bubble')).unicodeBidi"
-    ) in ("isolate", "plaintext", "isolate-override")
+    assert await frame.evaluate("getComputedStyle(document.querySelector('.bubble')).unicodeBidi") in (
+        "isolate",
+        "plaintext",
+        "isolate-override",
+    )
     await v.page.wait_for_timeout(300)
     assert dialogs == []
     # The host page learned nothing: the iframe is another origin.
     assert await v.page.evaluate(
-        "() => { try { return document.querySelector('iframe').contentDocument === null }"
-        " catch (e) { return true } }"
+        "() => { try { return document.querySelector('iframe').contentDocument === null } catch (e) { return true } }"
     )
 
 
@@ -85,8 +78,9 @@ async def test_hostile_text_renders_as_text_in_the_widget(visitor_factory, opera
 async def test_hostile_text_renders_as_text_in_the_console(server, visitor) -> None:
     if not (STATIC / "console" / "app.js").exists():
         pytest.skip("the console is not built")
-    from ..browser.test_console_operator import CHROMIUM, CHROMIUM_ARGS, DESKTOP, catalog
     from playwright.async_api import async_playwright
+
+    from ..browser.test_console_operator import CHROMIUM, CHROMIUM_ARGS, DESKTOP, catalog
 
     creds = await server.create_staff("operator", name="Sara", languages=["sv"])
     v = await visitor()
@@ -113,13 +107,10 @@ async def test_hostile_text_renders_as_text_in_the_console(server, visitor) -> N
             await page.get_by_role("tab", name=pseudonym).wait_for()
             for i, text in enumerate(PAYLOADS):
                 assert (await v.call("message", {"client_id": f"h{i}", "text": text}))["ok"]
-            await page.wait_for_function(
-                "n => document.querySelectorAll('.msg-text').length >= n", arg=len(PAYLOADS)
-            )
+            await page.wait_for_function("n => document.querySelectorAll('.msg-text').length >= n", arg=len(PAYLOADS))
             shown = await page.eval_on_selector_all(
                 ".msg-text",
-                "els => els.map(e => ({text: e.textContent, dir: e.getAttribute('dir'),"
-                " kids: e.children.length}))",
+                "els => els.map(e => ({text: e.textContent, dir: e.getAttribute('dir'), kids: e.children.length}))",
             )
             texts = [s["text"] for s in shown]
             for text in PAYLOADS:
@@ -130,9 +121,7 @@ async def test_hostile_text_renders_as_text_in_the_console(server, visitor) -> N
             # The operator sends one back through the composer; the visitor gets it verbatim.
             await page.locator(".composer textarea").fill(PAYLOADS[0])
             await page.locator(".composer textarea").press("Enter")
-            await v.wait_for(
-                "message", lambda m: m.get("from") == "operator" and m["text"] == PAYLOADS[0]
-            )
+            await v.wait_for("message", lambda m: m.get("from") == "operator" and m["text"] == PAYLOADS[0])
             await page.wait_for_timeout(300)
             assert dialogs == []
         finally:

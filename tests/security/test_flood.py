@@ -45,9 +45,7 @@ async def test_message_flood_is_rate_limited_then_disconnected(server, visitor, 
                 return
             acks = await asyncio.gather(
                 *(
-                    flooder.call(
-                        "message", {"client_id": new_client_id(), "text": "spam " * 50}, timeout=5
-                    )
+                    flooder.call("message", {"client_id": new_client_id(), "text": "spam " * 50}, timeout=5)
                     for _ in range(25)
                 ),
                 return_exceptions=True,
@@ -175,9 +173,7 @@ async def test_followup_code_guessing_is_limited(server, visitor, healthy: Refer
         assert (await v.call("start", {"audience": "self"}))["ok"]
 
     async def guess(v: Recorder) -> list[str]:
-        acks = await asyncio.gather(
-            *(v.call("followup", {"code": f"{i:04d}-0000-0000-0000"}) for i in range(8))
-        )
+        acks = await asyncio.gather(*(v.call("followup", {"code": f"{i:04d}-0000-0000-0000"}) for i in range(8)))
         return ["ok" if a["ok"] else a["error"]["code"] for a in acks]
 
     task = asyncio.ensure_future(asyncio.gather(*(guess(v) for v in guessers)))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chat_server.security.ratelimit import TokenBuckets
@@ -68,9 +68,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(Heal
 
 
 def client_events(cls: type) -> list[str]:
-    return sorted(
-        n[3:] for n in dir(cls) if n.startswith("on_") and n not in ("on_connect", "on_disconnect")
-    )
+    return sorted(n[3:] for n in dir(cls) if n.startswith("on_") and n not in ("on_connect", "on_disconnect"))
 
 
 VISITOR_EVENTS = client_events(VisitorNamespace)
@@ -109,19 +107,10 @@ nasty_text = st.sampled_from(
         "../../etc/passwd",
     ]
 )
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=30)
-    | nasty_text
-)
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30) | nasty_text
 any_json = st.recursive(
     scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=12,
 )
 
@@ -182,12 +171,8 @@ payloads = st.one_of(st.just(_ABSENT), any_json, shaped(st.text(max_size=20)))
 @FUZZ
 @given(data=st.data())
 async def test_fuzz_visitor_events(target: FuzzTarget, data: st.DataObject) -> None:
-    event = data.draw(
-        st.sampled_from(VISITOR_EVENTS) | st.text(max_size=12) | any_json, label="event"
-    )
-    payload = data.draw(
-        st.one_of(payloads, shaped(st.just(target.ref.conversation_id))), label="payload"
-    )
+    event = data.draw(st.sampled_from(VISITOR_EVENTS) | st.text(max_size=12) | any_json, label="event")
+    payload = data.draw(st.one_of(payloads, shaped(st.just(target.ref.conversation_id))), label="payload")
     assert_well_formed(await target.call(target.visitor, "/visitor", event, payload))
 
 
@@ -196,9 +181,7 @@ async def test_fuzz_visitor_events(target: FuzzTarget, data: st.DataObject) -> N
 async def test_fuzz_operator_events(target: FuzzTarget, data: st.DataObject) -> None:
     ref = target.ref
     hostile_ids = st.sampled_from([ref.conversation_id, ref.session.staff["id"], "queue"])
-    event = data.draw(
-        st.sampled_from(OPERATOR_EVENTS) | st.text(max_size=12) | any_json, label="event"
-    )
+    event = data.draw(st.sampled_from(OPERATOR_EVENTS) | st.text(max_size=12) | any_json, label="event")
     payload = data.draw(st.one_of(payloads, shaped(hostile_ids)), label="payload")
     ack = await target.call(target.operator, "/operator", event, payload)
     assert_well_formed(ack)
@@ -206,15 +189,23 @@ async def test_fuzz_operator_events(target: FuzzTarget, data: st.DataObject) -> 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(auth=any_json | st.fixed_dictionaries({}, optional={"resume": any_json, "locale": any_json}))
+@example(auth=0.0)
+@example(auth=7)
+@example(auth={"resume": "\ud800"})
 async def test_fuzz_visitor_connect_auth(server, healthy: Reference, auth: Any) -> None:
     for ns in server.app[K.SIO].namespace_handlers.values():
         ns.rate_limits_enabled = False
     sock = await RawSocket.open(server.url)
+    encoded = json.dumps(auth, ensure_ascii=True)
     try:
-        await sock.send("40/visitor," + json.dumps(auth, ensure_ascii=True))
+        await sock.send("40/visitor," + encoded)
         while True:
             frame = await sock.recv()
             if frame.startswith(("40/visitor,", "44/visitor,")):
                 break
+    except ConnectionError:
+        # A bare number is read as an ack id by the Socket.IO decoder ("0.0" -> id 0,
+        # then ".0" is not JSON): an undecodable packet, which closes that connection.
+        assert isinstance(auth, int | float) and not isinstance(auth, bool), encoded
     finally:
         await sock.close()

@@ -29,14 +29,10 @@ async def test_visitor_events_carry_no_conversation_id(server, visitor, healthy:
             "error": {"code": "invalid", "message": ack["error"]["message"]},
         }, (event, ack)
     # Nothing of the reference conversation reached this visitor.
-    assert not any(
-        m.get("text", "").startswith(("referens", "svar")) for m in v.received("message")
-    )
+    assert not any(m.get("text", "").startswith(("referens", "svar")) for m in v.received("message"))
 
 
-async def test_resume_with_a_foreign_or_forged_token_gets_a_fresh_session(
-    server, visitor, healthy: Reference
-):
+async def test_resume_with_a_foreign_or_forged_token_gets_a_fresh_session(server, visitor, healthy: Reference):
     for token in (
         "",
         "x" * 128,
@@ -49,9 +45,7 @@ async def test_resume_with_a_foreign_or_forged_token_gets_a_fresh_session(
         assert session["token"] != healthy.visitor.received("session")[0]["token"]
 
 
-async def test_operator_cannot_act_on_a_conversation_assigned_to_someone_else(
-    server, operator, healthy: Reference
-):
+async def test_operator_cannot_act_on_a_conversation_assigned_to_someone_else(server, operator, healthy: Reference):
     other, _ = await operator()
     cid = healthy.conversation_id
     calls = [
@@ -88,9 +82,7 @@ async def test_operator_cannot_act_on_a_conversation_assigned_to_someone_else(
     assert not [a for a in other.received("assigned") if a["conversation"]["id"] == cid]
 
 
-async def test_operator_cannot_see_message_history_of_others_on_connect(
-    server, operator, healthy: Reference
-):
+async def test_operator_cannot_see_message_history_of_others_on_connect(server, operator, healthy: Reference):
     other, _ = await operator()
     session = other.received("session")[0]
     assert all(c["conversation"]["id"] != healthy.conversation_id for c in session["chats"])
@@ -99,9 +91,7 @@ async def test_operator_cannot_see_message_history_of_others_on_connect(
         assert "messages" not in item and "text" not in item
 
 
-async def test_a_visitor_socket_cannot_reach_the_operator_namespace(
-    server, healthy: Reference, clients
-):
+async def test_a_visitor_socket_cannot_reach_the_operator_namespace(server, healthy: Reference, clients):
     rec = Recorder(server.url, "/operator")
     clients.append(rec)
     try:

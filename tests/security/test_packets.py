@@ -224,10 +224,6 @@ async def test_connecting_twice_to_the_same_namespace(server, healthy):
     sock = await visitor_socket(server.url)
     await sock.send("40/visitor,{}")
     # Either refused or ignored; never a crash.
-    ack = (
-        await sock.call("/visitor", 1, "typing", {"active": True})
-        if not await sock.closed(1)
-        else None
-    )
+    ack = await sock.call("/visitor", 1, "typing", {"active": True}) if not await sock.closed(1) else None
     assert ack is None or ack["ok"] is False
     await sock.close()

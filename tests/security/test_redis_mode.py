@@ -28,9 +28,7 @@ pytestmark = pytest.mark.redis
 def redis_dump(port: int, db: int) -> str:
     """Every key with its value, as text (what an attacker with read access sees)."""
     cli = ["redis-cli", "-p", str(port), "-n", str(db)]
-    keys = subprocess.run(
-        [*cli, "--scan"], capture_output=True, text=True, check=True
-    ).stdout.split()
+    keys = subprocess.run([*cli, "--scan"], capture_output=True, text=True, check=True).stdout.split()
     out = []
     for key in keys:
         kind = subprocess.run([*cli, "TYPE", key], capture_output=True, text=True).stdout.strip()
@@ -46,17 +44,13 @@ def redis_dump(port: int, db: int) -> str:
     return "\n".join(out)
 
 
+def flushdb(port: int, db: int) -> None:
+    subprocess.run(["redis-cli", "-p", str(port), "-n", str(db), "FLUSHDB"], check=True, capture_output=True)
+
+
 async def test_two_nodes_under_attack_and_a_redis_dump(server_factory, redis_server, clients):
-    subprocess.run(
-        ["redis-cli", "-p", str(redis_server.port), "-n", "5", "FLUSHDB"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        ["redis-cli", "-p", str(redis_server.port), "-n", "6", "FLUSHDB"],
-        check=True,
-        capture_output=True,
-    )
+    flushdb(redis_server.port, 5)
+    flushdb(redis_server.port, 6)
     shared = {
         "ephemeral_url": redis_server.url_db(5),
         "durable_url": redis_server.url_db(6),
@@ -93,9 +87,7 @@ async def test_two_nodes_under_attack_and_a_redis_dump(server_factory, redis_ser
         assert (await v.call("message", {"client_id": new_client_id(), "text": secret_text}))["ok"]
         await op.wait_for("message", lambda m, t=secret_text: m.get("text") == t)
         reply = f"svar från {node.url[-5:]}"
-        ack = await op.call(
-            "message", {"conversation_id": cid, "client_id": new_client_id(), "text": reply}
-        )
+        ack = await op.call("message", {"conversation_id": cid, "client_id": new_client_id(), "text": reply})
         assert ack["ok"]
         await v.wait_for("message", lambda m, t=reply: m.get("text") == t)
 

@@ -50,9 +50,7 @@ async def test_totp_code_is_single_use_under_concurrency(server, healthy):
     creds = await server.create_staff()
     code = creds.next_code()
     async with aiohttp.ClientSession() as http:
-        results = await asyncio.gather(
-            *(post_login(http, server.url, creds, code) for _ in range(4))
-        )
+        results = await asyncio.gather(*(post_login(http, server.url, creds, code) for _ in range(4)))
     assert sorted(r.status for r in results) == [200, 401, 401, 401]
 
 
@@ -60,10 +58,7 @@ async def test_login_guesses_are_throttled_even_when_sent_at_once(server, health
     creds = await server.create_staff()
     async with aiohttp.ClientSession() as http:
         results = await asyncio.gather(
-            *(
-                post_login(http, server.url, creds, "000000", password="wrong password guess")
-                for _ in range(20)
-            )
+            *(post_login(http, server.url, creds, "000000", password="wrong password guess") for _ in range(20))
         )
     statuses = [r.status for r in results]
     assert statuses.count(401) <= 5 and statuses.count(429) >= 15, statuses
@@ -75,11 +70,7 @@ async def test_login_is_throttled_per_address_across_accounts(server, healthy):
     async with aiohttp.ClientSession() as http:
         for i in range(24):
             creds = accounts[i % 5]
-            statuses.append(
-                (
-                    await post_login(http, server.url, creds, "000000", password="wrong guess 123")
-                ).status
-            )
+            statuses.append((await post_login(http, server.url, creds, "000000", password="wrong guess 123")).status)
     assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}, statuses
 
 
@@ -109,9 +100,7 @@ async def test_session_fixation_a_planted_cookie_is_never_adopted(server, health
         issued = resp.cookies["rc_staff"].value
         assert issued != planted and len(issued) >= 40
     async with aiohttp.ClientSession() as http:
-        async with http.get(
-            server.url + "/api/me", headers={"Cookie": f"rc_staff={planted}"}
-        ) as me:
+        async with http.get(server.url + "/api/me", headers={"Cookie": f"rc_staff={planted}"}) as me:
             assert me.status == 401
         async with http.get(server.url + "/api/me", headers={"Cookie": f"rc_staff={issued}"}) as me:
             assert me.status == 200
@@ -136,9 +125,7 @@ async def test_logout_needs_csrf_and_same_origin(server, healthy):
                 assert resp.status == 403, headers
         async with http.get(server.url + "/api/me", headers=cookie) as resp:
             assert resp.status == 200  # still logged in
-        async with http.post(
-            server.url + "/api/logout", headers={**cookie, "X-CSRF-Token": session.csrf}
-        ) as resp:
+        async with http.post(server.url + "/api/logout", headers={**cookie, "X-CSRF-Token": session.csrf}) as resp:
             assert resp.status == 200
         async with http.get(server.url + "/api/me", headers=cookie) as resp:
             assert resp.status == 401
@@ -158,9 +145,7 @@ async def test_logout_needs_csrf_and_same_origin(server, healthy):
 async def test_login_from_a_foreign_origin_is_refused(server):
     creds = await server.create_staff()
     async with aiohttp.ClientSession() as http:
-        resp = await post_login(
-            http, server.url, creds, creds.next_code(), headers={"Origin": FOREIGN}
-        )
+        resp = await post_login(http, server.url, creds, creds.next_code(), headers={"Origin": FOREIGN})
         assert resp.status == 403
 
 
@@ -177,11 +162,7 @@ ADMIN_CHANGES = [
 
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_CHANGES)
 async def test_admin_endpoints_need_csrf_same_origin_and_the_role(server, method, path, body):
-    routes = {
-        (r.method, r.resource.canonical)
-        for r in server.app.router.routes()
-        if r.resource is not None
-    }
+    routes = {(r.method, r.resource.canonical) for r in server.app.router.routes() if r.resource is not None}
     if (method, path) not in routes:
         pytest.skip(f"{method} {path} does not exist (yet)")
     admin = await login(server.url, await server.create_staff("admin"))

@@ -41,27 +41,21 @@ HOSTILE = [
 async def test_hostile_text_is_relayed_verbatim_both_ways(server, healthy: Reference, text):
     ack = await healthy.visitor.call("message", {"client_id": new_client_id(), "text": text})
     assert ack["ok"], ack
-    got = await healthy.operator.wait_for(
-        "message", lambda m: m.get("client_id") and m.get("text") == text.strip()
-    )
+    got = await healthy.operator.wait_for("message", lambda m: m.get("client_id") and m.get("text") == text.strip())
     assert got["text"] == text.strip()
     ack = await healthy.operator.call(
         "message",
         {"conversation_id": healthy.conversation_id, "client_id": new_client_id(), "text": text},
     )
     assert ack["ok"], ack
-    await healthy.visitor.wait_for(
-        "message", lambda m: m.get("from") == "operator" and m.get("text") == text.strip()
-    )
+    await healthy.visitor.wait_for("message", lambda m: m.get("from") == "operator" and m.get("text") == text.strip())
     healthy.sent_by_visitor.append(text.strip())
     healthy.sent_by_operator.append(text.strip())
 
 
 async def test_history_on_resume_returns_the_same_text(server, visitor, healthy: Reference):
     text = HOSTILE[0] + " " + HOSTILE[7] + " " + HOSTILE[11]
-    assert (await healthy.visitor.call("message", {"client_id": new_client_id(), "text": text}))[
-        "ok"
-    ]
+    assert (await healthy.visitor.call("message", {"client_id": new_client_id(), "text": text}))["ok"]
     healthy.sent_by_visitor.append(text)
     await healthy.operator.wait_for("message", lambda m: m.get("text") == text)
     token = healthy.visitor.received("session")[0]["token"]
@@ -72,9 +66,7 @@ async def test_history_on_resume_returns_the_same_text(server, visitor, healthy:
 
 async def test_nothing_of_the_text_is_held_in_plaintext(server, healthy: Reference):
     marker = "<script>hemlig-markör-9431</script>"
-    assert (await healthy.visitor.call("message", {"client_id": new_client_id(), "text": marker}))[
-        "ok"
-    ]
+    assert (await healthy.visitor.call("message", {"client_id": new_client_id(), "text": marker}))["ok"]
     healthy.sent_by_visitor.append(marker)
     await healthy.operator.wait_for("message", lambda m: m.get("text") == marker)
     dump = getattr(server.ephemeral, "raw_dump", None)
