@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from .. import i18n
-from ..services.errors import MSG_FORBIDDEN, MSG_INVALID, ServiceError
+from ..services.errors import MSG_FORBIDDEN, MSG_INVALID, N_, ServiceError
 from ..services.staff import public_staff
 from . import keys as K
 from .client_info import request_address_key
@@ -229,7 +229,7 @@ async def current_staff(request: web.Request) -> tuple[dict[str, Any], str, str]
     session_id = cookie_value(request.headers.get("Cookie"), SESSION_COOKIE)
     found = await request.app[K.STAFF].session(session_id)
     if found is None or session_id is None:
-        raise ServiceError("unauthorized", "Please log in.")
+        raise ServiceError("unauthorized", N_("Please log in."))
     record, csrf = found
     return record, csrf, session_id
 

@@ -1326,12 +1326,28 @@ host.on("hello", () => setTimeout(focusView, 0));
 host.on("open", () => setTimeout(focusView, 0));
 host.on("exit", quickExit);
 
+// The host's data-locale wins; otherwise the browser's languages, best first, matched
+// by exact tag, then by language subtag (ar-SE -> ar), with a few common aliases.
+const ALIASES = { prs: "fa", pes: "fa", kmr: "ku", sdh: "ckb", nb: "sv", nn: "sv" };
+function fromBrowser(locales) {
+  const codes = new Set(locales.map((l) => l.code));
+  for (const tag of navigator.languages || [navigator.language || ""]) {
+    const lower = String(tag).toLowerCase();
+    const base = lower.split("-")[0];
+    for (const candidate of [lower, ALIASES[lower], base, ALIASES[base]]) {
+      if (candidate && codes.has(candidate)) return candidate;
+    }
+  }
+  return null;
+}
+
 async function boot() {
   document.addEventListener("keyup", (ev) => !exiting && onShift(ev), true);
   applyAccent(host.config.accent);
   known = await loadLocales();
-  const want = host.config.locale || known.def;
-  const start = known.locales.some((l) => l.code === want) ? want : known.def;
+  const start = host.config.locale && known.locales.some((l) => l.code === host.config.locale)
+    ? host.config.locale
+    : fromBrowser(known.locales) || known.def;
   await setLocale(start, known.locales);
   if (exiting) return;
   shell();
