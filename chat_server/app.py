@@ -7,7 +7,6 @@ storage (ephemeral: memory | Redis; durable: SQLite | Redis).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from aiohttp import web
 
 from . import i18n
 from .config import Settings
+from .periodic import periodic
 from .security.crypto import KeyRing, generate_secret
 from .security.ratelimit import DailyKeyedHasher
 from .services.audit import Audit
@@ -188,9 +188,13 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
         sio.manager_initialized = True
         sio.manager.initialize()
     yield
-    await app[K.SIO].shutdown()
-    await eph.close()
-    await durable.close()
+    # Bounded: a stuck transport must not keep a stopping process (or a rolling upgrade)
+    # waiting forever; the stores are closed either way.
+    for step, timeout in ((app[K.SIO].shutdown, 10.0), (eph.close, 5.0), (durable.close, 5.0)):
+        try:
+            await asyncio.wait_for(step(), timeout)
+        except TimeoutError:
+            log.warning("shutdown step %s did not finish within %.0f s", step.__qualname__, timeout)
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
@@ -198,20 +202,15 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
     conversations = app[K.CONVERSATIONS]
     interval = app[K.SETTINGS].sweep_interval_s
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await conversations.sweep()
-                await app[K.HASHER].sync(app[K.EPHEMERAL])
-            except StoreUnavailable:
-                # Expected while Redis restarts; the next round catches up.
-                log.warning("sweep skipped: the ephemeral store is unavailable")
-            except Exception:  # noqa: BLE001 - keep sweeping whatever happens
-                log.exception("sweep failed")
+    async def step() -> None:
+        try:
+            await conversations.sweep()
+            await app[K.HASHER].sync(app[K.EPHEMERAL])
+        except StoreUnavailable:
+            # Expected while Redis restarts; the next round catches up.
+            log.warning("sweep skipped: the ephemeral store is unavailable")
+        except Exception:  # noqa: BLE001 - keep sweeping whatever happens
+            log.exception("sweep failed")
 
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with periodic("sweeper", interval, step):
+        yield

@@ -132,7 +132,14 @@ class LiveServer:
         return StaffCredentials(username, password, secret, staff["id"], staff["name"], role=role)
 
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        # Bounded so that a stuck shutdown fails loudly in the log instead of hanging
+        # the suite.
+        try:
+            await asyncio.wait_for(self.runner.cleanup(), 30)
+        except TimeoutError:
+            import logging
+
+            logging.getLogger(__name__).warning("test server at %s did not stop within 30 s", self.url)
 
 
 async def start_server(settings: Settings) -> LiveServer:

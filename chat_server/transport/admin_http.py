@@ -8,8 +8,6 @@ need the admin role. Nothing here ever sees conversation content.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -19,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import i18n
+from ..periodic import periodic
 from ..security.passwords import WeakPassword
 from ..services.canned import Canned
 from ..services.errors import MSG_FORBIDDEN, MSG_INVALID, MSG_RATE_LIMITED, N_, ServiceError
@@ -427,19 +426,14 @@ async def _alerts(app: web.Application) -> AsyncIterator[None]:
     supervision = app[SUPERVISION]
     interval = max(0.2, min(5.0, app[K.SETTINGS].sweep_interval_s))
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await supervision.alert_sweep()
-            except Exception:  # noqa: BLE001 - keep watching whatever happens
-                log.exception("urgent alert sweep failed")
+    async def step() -> None:
+        try:
+            await supervision.alert_sweep()
+        except Exception:  # noqa: BLE001 - keep watching whatever happens
+            log.exception("urgent alert sweep failed")
 
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with periodic("urgent-alerts", interval, step):
+        yield
 
 
 def setup_routes(app: web.Application) -> None:
