@@ -6,10 +6,8 @@ supervisor observing silently, ending a chat. Every screen is screenshotted
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,18 +21,8 @@ try:
 except ImportError:  # pragma: no cover - the test lock installs playwright
     async_playwright = None
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
+
 AXE = ROOT / "operator_console" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "screenshots" / "console"
 DESKTOP = {"width": 1366, "height": 820}

@@ -1,8 +1,8 @@
 // The visitor chat, running in an iframe of /widget/ on the chat server's own origin.
 //
 // Everything lives in memory: the resume token, the conversation, the messages. Nothing
-// is written to cookies, localStorage, sessionStorage, IndexedDB or the Cache API, so a
-// reload starts afresh and a quick exit leaves nothing behind in this origin.
+// is written to cookies or to any kind of browser storage or cache, so a reload starts
+// afresh and a quick exit leaves nothing behind in this origin.
 import { io } from "socket.io-client";
 import { h, id, safeUrl, telUrl } from "./dom.js";
 import { codeBox, codeEntry, codeInput } from "./followup.js";
