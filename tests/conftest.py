@@ -209,20 +209,26 @@ def visitor(server: LiveServer, clients: list[Recorder]) -> Callable[..., Awaita
     return factory
 
 
+async def connect_operator(
+    base: str, creds: StaffCredentials, clients: list[Recorder], duty: bool = True
+) -> tuple[Recorder, StaffLogin]:
+    """Log in over HTTP, open /operator with the session cookie, optionally go on duty."""
+    session = await login(base, creds)
+    rec = Recorder(base, "/operator", headers={"Cookie": session.cookie})
+    clients.append(rec)
+    await rec.connect()
+    await rec.wait_for("session")
+    if duty:
+        ack = await rec.call("duty", {"on": True})
+        assert ack["ok"], ack
+    return rec, session
+
+
 @pytest.fixture
 def operator(server: LiveServer, clients: list[Recorder]) -> Callable[..., Awaitable[tuple[Recorder, StaffLogin]]]:
     async def factory(creds: StaffCredentials | None = None, duty: bool = True, url: str | None = None, **kw: Any) -> tuple[Recorder, StaffLogin]:
         creds = creds or await server.create_staff(**kw)
-        base = url or server.url
-        session = await login(base, creds)
-        rec = Recorder(base, "/operator", headers={"Cookie": session.cookie})
-        clients.append(rec)
-        await rec.connect()
-        await rec.wait_for("session")
-        if duty:
-            ack = await rec.call("duty", {"on": True})
-            assert ack["ok"], ack
-        return rec, session
+        return await connect_operator(url or server.url, creds, clients, duty)
 
     return factory
 

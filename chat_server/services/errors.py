@@ -14,6 +14,24 @@ class ServiceError(Exception):
         self.params = params
 
 
+# The stable refusal codes of the wire contract (docs/protocol.md).
+ERROR_CODES = frozenset(
+    {
+        "invalid",
+        "too_large",
+        "rate_limited",
+        "closed",
+        "not_found",
+        "forbidden",
+        "conflict",
+        "no_conversation",
+        "unauthorized",
+        "unavailable",
+        "internal",
+    }
+)
+
+
 def N_(msgid: str) -> str:
     """Mark a string for extraction; it is translated later, where the locale is known."""
     return msgid

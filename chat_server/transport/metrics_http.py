@@ -26,6 +26,7 @@ from prometheus_client import (
 )
 
 from ..services.conversations import DUTY_INDEX, LIVE_INDEX, Observer
+from ..services.errors import ERROR_CODES
 from ..services.queue import QUEUE_INDEX
 from ..storage.base import StoreUnavailable
 from . import keys as K
@@ -39,21 +40,6 @@ END_REASONS = frozenset(
     {"visitor_ended", "visitor_exit", "operator_ended", "abandoned", "blocked", "transferred"}
 )
 SENDERS = frozenset({"visitor", "operator", "system"})
-ERROR_CODES = frozenset(
-    {
-        "invalid",
-        "too_large",
-        "rate_limited",
-        "closed",
-        "not_found",
-        "forbidden",
-        "conflict",
-        "no_conversation",
-        "unauthorized",
-        "unavailable",
-        "internal",
-    }
-)
 # Queue waits: from seconds to an hour.
 WAIT_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
 

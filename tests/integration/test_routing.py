@@ -11,7 +11,7 @@ import pytest
 
 from chat_server.config import Secret
 from chat_server.transport import keys as K
-from tests.conftest import start_redis
+from tests.conftest import connect_operator, start_redis
 from tests.helpers import Recorder, login
 
 
@@ -21,14 +21,7 @@ async def staff_socket(
     creds = await live.create_staff("operator", languages=languages)
     if skills:
         await live.app[K.STAFF].update_profile(creds.id, skills)
-    session = await login(live.url, creds)
-    rec = Recorder(live.url, "/operator", headers={"Cookie": session.cookie})
-    clients.append(rec)
-    await rec.connect()
-    await rec.wait_for("session")
-    if duty:
-        ack = await rec.call("duty", {"on": True})
-        assert ack["ok"], ack
+    rec, _session = await connect_operator(live.url, creds, clients, duty)
     return rec, creds
 
 
