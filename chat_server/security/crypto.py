@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
+from collections import OrderedDict
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -87,3 +89,51 @@ class ConversationCipher:
     def decrypt(self, blob: str) -> str:
         raw = base64.b64decode(blob)
         return self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], self._aad).decode()
+
+
+class CipherCache:
+    """Unwrapped ciphers of this node's busy conversations, so a message does not pay
+    for unwrapping its conversation key (and setting up AES) every time.
+
+    An entry is used only while the store still holds the same wrapped key: the caller
+    reads the wrapped key with the conversation on every message anyway, so a
+    conversation ended (and its key deleted) on another node is never encrypted to
+    again from here. Entries are dropped when a conversation ends on this node, when
+    they have not been used for ``max_idle_s`` (``drop_idle``, from the sweeper), and
+    beyond ``size`` (least recently used first), so a key outlives its conversation in
+    this process's memory for at most a sweep interval plus ``max_idle_s``.
+    """
+
+    def __init__(self, keyring: KeyRing, size: int = 4096, max_idle_s: float = 60.0) -> None:
+        self._keyring = keyring
+        self._size = size
+        self._max_idle_s = max_idle_s
+        # conversation id -> (wrapped key, cipher, last use on time.monotonic())
+        self._entries: OrderedDict[str, tuple[str, ConversationCipher, float]] = OrderedDict()
+
+    def get(self, conversation_id: str, wrapped: str) -> ConversationCipher:
+        now = time.monotonic()
+        entry = self._entries.get(conversation_id)
+        if entry is not None and hmac.compare_digest(entry[0], wrapped):
+            cipher = entry[1]
+            self._entries.move_to_end(conversation_id)
+        else:
+            cipher = ConversationCipher(self._keyring.unwrap(wrapped, conversation_id), conversation_id)
+        self._entries[conversation_id] = (wrapped, cipher, now)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return cipher
+
+    def forget(self, conversation_id: str) -> None:
+        self._entries.pop(conversation_id, None)
+
+    def drop_idle(self) -> None:
+        horizon = time.monotonic() - self._max_idle_s
+        while self._entries:
+            conversation_id, (_, _, used) = next(iter(self._entries.items()))
+            if used >= horizon:
+                break  # ordered by last use: the rest are newer
+            del self._entries[conversation_id]
+
+    def __len__(self) -> int:
+        return len(self._entries)

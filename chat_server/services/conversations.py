@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..config import Settings
-from ..security.crypto import ConversationCipher, KeyRing
-from ..storage.base import Ephemeral
+from ..security.crypto import CipherCache, ConversationCipher, KeyRing
+from ..storage.base import Ephemeral, StoreUnavailable
 from .errors import (
     MSG_CLOSED,
     MSG_CONFLICT,
@@ -119,6 +119,7 @@ class Conversations:
         self._staff_locale = staff_locale
         self._ttl = settings.max_conversation_s + settings.grace_period_s
         self.observer = Observer()
+        self._ciphers = CipherCache(keyring)
         # services.routing.Router, installed by create_app: offers, skills, drops.
         self.router: Any = None
 
@@ -256,8 +257,13 @@ class Conversations:
         log.info("conversation started")
 
         async def announce() -> None:
-            await self.events.to_visitor(conv_id, "state", {"state": "waiting", "operator": None})
-            await self._broadcast_queue()
+            try:
+                await self.events.to_visitor(conv_id, "state", {"state": "waiting", "operator": None})
+                await self._broadcast_queue()
+            except StoreUnavailable:
+                # Runs in the background after the ack: nobody else would see the error.
+                # Operators get the next queue snapshot when the store is back.
+                log.warning("queue announcement skipped: the ephemeral store is unavailable")
 
         return await self.brief(conv), announce
 
@@ -377,32 +383,48 @@ class Conversations:
         rec = await self.eph.get("ckey", conversation_id)
         if rec is None:
             raise ServiceError("not_found", MSG_NOT_FOUND)
-        return ConversationCipher(self.keyring.unwrap(rec["k"], conversation_id), conversation_id)
+        return self._ciphers.get(conversation_id, rec["k"])
+
+    async def _live_with_cipher(self, conversation_id: str) -> tuple[dict[str, Any] | None, ConversationCipher | None]:
+        """A live conversation and its cipher, read together (one store round trip: the
+        message path's only read)."""
+        conv, rec = await self.eph.get_many([("conv", conversation_id), ("ckey", conversation_id)])
+        if conv is None or conv["state"] == "ended" or rec is None:
+            return None, None
+        return conv, self._ciphers.get(conversation_id, rec["k"])
 
     async def visitor_message(self, sess: VisitorSession, client_id: str, text: str) -> dict[str, Any]:
         if not sess.conversation_id:
             raise ServiceError("no_conversation", MSG_NO_CONVERSATION)
-        conv = await self.get_live(sess.conversation_id)
-        if conv is None:
+        conv, cipher = await self._live_with_cipher(sess.conversation_id)
+        if conv is None or cipher is None:
             raise ServiceError("conflict", MSG_CONFLICT)
-        return await self._post(conv, "visitor", None, client_id, text)
+        return await self._post(conv, "visitor", None, client_id, text, cipher=cipher)
 
     async def operator_message(
         self, staff: Staff, conversation_id: str, client_id: str, text: str, internal: bool = False
     ) -> dict[str, Any]:
         """A message from the assigned operator or an invited colleague (interpreter,
         supervisor who joined). ``internal``: a staff-only note, never sent to the visitor."""
-        conv = await self.get_live(conversation_id)
-        if conv is None:
+        conv, cipher = await self._live_with_cipher(conversation_id)
+        if conv is None or cipher is None:
             raise ServiceError("not_found", MSG_NOT_FOUND)
         if conv["state"] != "active" or staff.id not in (conv.get("operator_id"), *conv.get("invited_ids", [])):
             raise ServiceError("forbidden", MSG_FORBIDDEN)
-        return await self._post(conv, "operator", staff.id, client_id, text, internal)
+        return await self._post(conv, "operator", staff.id, client_id, text, internal, cipher=cipher)
 
     async def _post(
-        self, conv: dict[str, Any], sender: str, staff_id: str | None, client_id: str, text: str, internal: bool = False
+        self,
+        conv: dict[str, Any],
+        sender: str,
+        staff_id: str | None,
+        client_id: str,
+        text: str,
+        internal: bool = False,
+        cipher: ConversationCipher | None = None,
     ) -> dict[str, Any]:
-        cipher = await self._cipher(conv["id"])
+        if cipher is None:
+            cipher = await self._cipher(conv["id"])
         record = {
             "id": "m" + secrets.token_urlsafe(9),
             "client_id": client_id,
@@ -532,6 +554,7 @@ class Conversations:
         # node still counts each conversation once.
         self.observer.conversation_ended(reason)
         # Key first: from here on, whatever is left of the messages is unreadable.
+        self._ciphers.forget(conv["id"])
         await self.eph.delete("ckey", conv["id"])
         await self.eph.delete_messages(conv["id"])
         await self.eph.index_remove(QUEUE_INDEX, conv["id"])
@@ -563,6 +586,7 @@ class Conversations:
     async def sweep(self) -> int:
         """Abandon conversations whose visitor has been away longer than the grace
         period, and any that outlived the maximum length. Safe to run on every node."""
+        self._ciphers.drop_idle()
         ts = now_ms()
         done = 0
         grace_ms = self.settings.grace_period_s * 1000

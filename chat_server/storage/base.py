@@ -43,6 +43,9 @@ class Ephemeral(Protocol):
 
     async def get(self, kind: str, key: str) -> JSON | None: ...
 
+    async def get_many(self, items: list[tuple[str, str]]) -> list[JSON | None]:
+        """Several records (``(kind, key)`` pairs) in one request, in the order asked."""
+
     async def update(
         self,
         kind: str,

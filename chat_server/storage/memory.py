@@ -89,6 +89,10 @@ class MemoryEphemeral:
         item = self._live(kind, key)
         return _copy(item[1]) if item else None
 
+    async def get_many(self, items: list[tuple[str, str]]) -> list[JSON | None]:
+        found = [self._live(kind, key) for kind, key in items]
+        return [_copy(item[1]) if item else None for item in found]
+
     async def update(
         self,
         kind: str,

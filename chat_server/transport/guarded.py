@@ -72,10 +72,11 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         if isinstance(event, str) and event in LIFECYCLE:
             try:
                 return await super().trigger_event(event, *args)
-            except StoreUnavailable:
+            except StoreUnavailable as exc:
                 # A store outage (e.g. Redis restarting) must not crash the handler:
                 # refuse the connection with a stable code; the client retries.
-                log.warning("store unavailable during %s", event)
+                # (The exception carries only the client library's error class name.)
+                log.warning("store unavailable during %s (%s)", event, exc)
                 if event == "connect":
                     raise socketio.exceptions.ConnectionRefusedError(
                         {"code": "unavailable", "message": "unavailable"}
@@ -99,8 +100,8 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
             return await handler(sid, payload)
         except ServiceError as exc:
             return await self._refuse(sid, locale, exc.code, exc.message, counted=exc.code in {"invalid", "too_large"}, **exc.params)
-        except StoreUnavailable:
-            log.warning("store unavailable during %s", event)
+        except StoreUnavailable as exc:
+            log.warning("store unavailable during %s (%s)", event, exc)
             return self.error(locale, "unavailable", MSG_UNAVAILABLE)
         except Exception:
             # The traceback names code, not content: handlers never put text in exceptions.

@@ -16,6 +16,29 @@ async def test_put_get_delete(ephemeral):
     assert await ephemeral.delete("conv", "a") is False
 
 
+async def test_get_many_in_order(ephemeral):
+    await ephemeral.put("conv", "a", {"n": 1}, 60)
+    await ephemeral.put("ckey", "a", {"k": "x"}, 60)
+    got = await ephemeral.get_many([("ckey", "a"), ("conv", "missing"), ("conv", "a")])
+    assert got == [{"k": "x"}, None, {"n": 1}]
+
+
+async def test_concurrent_requests_each_get_their_own_answer(ephemeral):
+    # The Redis store sends concurrent commands in shared pipelines: every caller must
+    # still get exactly its own reply, in any mix of commands.
+    await asyncio.gather(*(ephemeral.put("conv", f"c{i}", {"i": i}, 60) for i in range(50)))
+    results = await asyncio.gather(
+        *(ephemeral.get("conv", f"c{i}") for i in range(50)),
+        *(ephemeral.append_message(f"c{i % 5}", f"d{i}", {"i": i}, 60) for i in range(50)),
+        *(ephemeral.incr("shared", 60) for _ in range(10)),
+    )
+    assert results[:50] == [{"i": i} for i in range(50)]
+    appended = results[50:100]
+    assert all(created for _, created in appended)
+    assert [record["i"] for record, _ in appended] == list(range(50))
+    assert sorted(results[100:]) == list(range(1, 11))
+
+
 async def test_add_only_creates(ephemeral):
     assert await ephemeral.add("ratekey", "d", {"k": "first"}, 60) is True
     assert await ephemeral.add("ratekey", "d", {"k": "second"}, 60) is False
@@ -115,5 +138,21 @@ async def test_every_redis_key_has_a_ttl(redis_server):
         assert len(keys) == 5
         for key in keys:
             assert await store.client.ttl(key) > 0, key
+    finally:
+        await store.close()
+
+
+@pytest.mark.redis
+async def test_scripts_survive_a_redis_that_forgot_them(redis_server):
+    # After a Redis restart its script cache is empty; appends must load it again.
+    from chat_server.storage.redis_ephemeral import RedisEphemeral
+
+    store = RedisEphemeral(redis_server.url, prefix="noscript:")
+    try:
+        await store.append_message("a", "k1", {"id": "m1"}, 60)
+        await store.client.script_flush()
+        record, created = await store.append_message("a", "k2", {"id": "m2"}, 60)
+        assert created and record["seq"] == 2
+        assert await store.incr("n", 60) == 1
     finally:
         await store.close()

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from cryptography.exceptions import InvalidTag
 
 from chat_server.security import totp
-from chat_server.security.crypto import ConversationCipher, KeyRing
+from chat_server.security.crypto import CipherCache, ConversationCipher, KeyRing
 
 
 def test_conversation_key_wrapping_is_bound_to_the_conversation():
@@ -64,3 +66,29 @@ async def test_daily_rate_limit_key_is_shared_through_the_ephemeral_store():
     later = DailyKeyedHasher(clock=lambda: 10**9 + 86400 * 3)
     await later.sync(store)
     assert later("192.0.2.1") != a("192.0.2.1")
+
+
+def test_cipher_cache_reuses_only_while_the_wrapped_key_is_unchanged():
+    ring = KeyRing("deployment secret")
+    cache = CipherCache(ring, size=2)
+    key_a = secrets.token_bytes(32)
+    wrapped_a = ring.wrap(key_a, "conv-a")
+    first = cache.get("conv-a", wrapped_a)
+    assert cache.get("conv-a", wrapped_a) is first
+    # A new wrapping (key rotation, or a new key under the same id) is unwrapped afresh.
+    rewrapped = ring.wrap(key_a, "conv-a")
+    assert cache.get("conv-a", rewrapped) is not first
+    ciphertext = first.encrypt("hej")
+    assert cache.get("conv-a", rewrapped).decrypt(ciphertext) == "hej"
+    cache.forget("conv-a")
+    assert len(cache) == 0
+
+
+def test_cipher_cache_is_bounded_and_drops_idle_entries():
+    ring = KeyRing("deployment secret")
+    cache = CipherCache(ring, size=2, max_idle_s=0.0)
+    for cid in ("a", "b", "c"):
+        cache.get(cid, ring.wrap(secrets.token_bytes(32), cid))
+    assert len(cache) == 2  # the least recently used went first
+    cache.drop_idle()
+    assert len(cache) == 0
