@@ -28,6 +28,7 @@ from .services.staff import StaffService
 from .services.stats import Stats
 from .storage import StoreUnavailable, open_durable, open_ephemeral
 from .transport import keys as K
+from .transport.direct_emit import DirectEmitManager
 from .transport.hardened import HardenedServer, polling_body_limit
 from .transport.http import same_origin, security_headers, setup_routes
 from .transport.notifier import SocketEvents
@@ -81,15 +82,21 @@ def create_app(settings: Settings) -> web.Application:
     app[K.EPHEMERAL] = eph
     app[K.DURABLE] = durable
 
-    manager = None
+    # Emits to local clients without a task per recipient (transport/direct_emit.py).
+    manager: socketio.AsyncManager = DirectEmitManager()
     if settings.ephemeral_url.startswith(("redis://", "rediss://")):
-        from .transport.redis_fanout import BatchingRedisManager
+        from .transport.notifier import CHANNEL_ROOM_PREFIXES
+        from .transport.redis_fanout import RoomChannelRedisManager
 
         # JSON, never pickle, between processes: the pub/sub managers encode with the
         # server's JSON module (checked in python-socketio 5.18; tests/integration/
-        # test_redis_mode.py reads the channel to prove it). Publishes are batched.
-        manager = BatchingRedisManager(
-            settings.ephemeral_url, channel="rc-chat", json=socketio.packet.Packet.json
+        # test_redis_mode.py reads the channels to prove it). A channel per
+        # conversation and staff room, batched publishes (see redis_fanout).
+        manager = RoomChannelRedisManager(
+            settings.ephemeral_url,
+            channel="rc-chat",
+            room_prefixes=CHANNEL_ROOM_PREFIXES,
+            json=socketio.packet.Packet.json,
         )
 
     # Browsers only open sockets from our own pages (the widget iframe and the console

@@ -22,6 +22,11 @@ def staff_room(staff_id: str) -> str:
 
 QUEUE_WATCHERS = "queue-watchers"
 
+#: Rooms with a Redis channel of their own in scale-out mode (transport/redis_fanout.py):
+#: one conversation's visitor, one staff member. Few processes have members in any one
+#: of them, so a process hears only the rooms its own clients are in.
+CHANNEL_ROOM_PREFIXES = ("v:", "st:")
+
 
 class SocketEvents:
     def __init__(self, sio: socketio.AsyncServer) -> None:

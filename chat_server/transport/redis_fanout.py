@@ -1,63 +1,285 @@
-"""Cross-process fan-out on Redis: python-socketio's ``AsyncRedisManager``, publishing
-in batches.
+"""Cross-process fan-out on Redis: python-socketio's ``AsyncRedisManager``, with a
+channel per conversation room and batched publishing.
 
-The stock manager sends one PUBLISH per emit and waits for it; every relayed message
-makes two emits (to the visitor and to the staff room), and on this kind of machine a
-Redis round trip costs the process far more CPU than the command itself
-(docs/performance.md). Here every emit asked for while a batch is on its way waits for
-the next one, and each batch is one pipeline. One batch is in flight at a time, so
-publishes leave in exactly the order they were asked for; each caller still waits until
-its own message has been handed to Redis, as before.
+The stock manager publishes every emit on one channel that every process subscribes
+to, so each process receives and decodes every message of every conversation (its own
+included) only to find, mostly, that none of the recipients are its clients. With N
+processes that is N decodes per emit, and it is what kept two processes from doing
+more than one (docs/performance.md). Here:
 
-Messages are JSON (``self.json`` is the server's JSON module), never pickle.
+* **Room channels.** Emits to a visitor's conversation room or a staff member's room
+  (``notifier.CHANNEL_ROOM_PREFIXES``) are published on a channel of their own,
+  ``<channel>:<namespace>:<room>``, and a process subscribes to it only while one of its
+  clients is in that room. Joining a room waits until Redis has confirmed the
+  subscription, so nothing published after the join (an ``accept`` on another node, a
+  message) can miss this process. Channels of rooms that emptied are unsubscribed
+  lazily (``CLEANUP_INTERVAL_S``), so a reconnecting client finds its room still
+  subscribed. Everything else (queue watchers, disconnects of remote clients,
+  callbacks) uses the shared channel as before.
+* **Emits to one local client stay local.** A Socket.IO sid lives on exactly one
+  process; an emit to a sid connected here is not published at all.
+* **Own messages are dropped before decoding.** A process that published on a room
+  channel it is subscribed to receives its message back; the JSON starts with its
+  ``host_id``, so it is recognised without parsing.
+* **Batched, ordered publishing.** Emits do not wait for Redis: publishes queue up and
+  leave in one pipeline per round trip (at most one per ``LINGER_S`` under load), in
+  the order they were asked for. A backlog
+  beyond ``MAX_BACKLOG`` makes emitters wait (back-pressure). When Redis is away the
+  batch is logged and dropped, as the stock manager does; messages are in the store,
+  and a client that reconnects gets them in its history.
+
+Messages stay JSON (``self.json`` is the server's JSON module), never pickle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from typing import Any
 
 import socketio
 
+from ..storage.redis_client import LINGER_S, redis_client
+from .direct_emit import DirectEmitManager
 
-class BatchingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._queue: list[tuple[str, asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+log = logging.getLogger(__name__)
 
-    async def _publish(self, data: Any) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((self.json.dumps(data), future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.ensure_future(self._flush())
-        await future
+#: Publishes waiting beyond this make emitters wait for the next batch to leave.
+MAX_BACKLOG = 10_000
+#: How often channels of rooms without local members are unsubscribed.
+CLEANUP_INTERVAL_S = 30.0
+#: How long joining a room waits for Redis to confirm the subscription.
+SUBSCRIBE_TIMEOUT_S = 5.0
+#: Longest pause between attempts to reconnect the subscription after Redis failed.
+MAX_RETRY_S = 5.0
 
-    async def _flush(self) -> None:
+
+# DirectEmitManager after the Redis manager: python-socketio's pub/sub manager hands
+# every emit for this process's clients (sent here or received from Redis) to it.
+class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  # type: ignore[misc]  # untyped library
+    def __init__(self, url: str, channel: str, room_prefixes: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(url, channel=channel, **kwargs)
+        self.room_prefixes = room_prefixes
+        # A message this process published starts with exactly this (see _message).
+        self._own_prefix = json.dumps({"host_id": self.host_id})[:-1]
+        self._queue: list[tuple[str, str]] = []  # (channel, payload) waiting to be published
+        self._sender: asyncio.Task[None] | None = None
+        self._sent: asyncio.Future[None] | None = None  # resolved when a batch has left
+        self._last_batch = 0.0  # loop time the last batch left (see redis_client.LINGER_S)
+        # Subscriptions: the last command sent per channel ("sub"/"unsub"), commands
+        # not yet confirmed by Redis, and joins waiting for a confirmation.
+        self._sub_state: dict[str, str] = {}
+        self._sub_pending: dict[str, int] = {}
+        self._sub_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self._cleanup: asyncio.Task[None] | None = None
+
+    # connection -------------------------------------------------------------------------
+    def _redis_connect(self) -> None:
+        # Our client (bounded pool, retries, hiredis when installed); subscription
+        # confirmations are needed to know when a room's channel is live.
+        self.redis = redis_client(self.redis_url)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
+        self.connected = True
+
+    def initialize(self) -> None:
+        super().initialize()
+        if not self.write_only:
+            self._cleanup = self.server.start_background_task(self._cleanup_loop)
+
+    # emitting ---------------------------------------------------------------------------
+    def room_channel(self, namespace: str, room: Any) -> str | None:
+        if isinstance(room, str) and room.startswith(self.room_prefixes):
+            return f"{self.channel}:{namespace}:{room}"
+        return None
+
+    def _message(self, event: str, data: Any, namespace: str, room: str, skip_sid: Any) -> dict[str, Any]:
+        # host_id first: the receiver recognises its own messages by this prefix.
+        return {
+            "host_id": self.host_id,
+            "method": "emit",
+            "event": event,
+            "data": list(data) if isinstance(data, tuple) else [data],
+            "binary": False,
+            "namespace": namespace,
+            "room": room,
+            "skip_sid": skip_sid,
+            "callback": None,
+        }
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        room = to or room
+        namespace = namespace or "/"
+        if kwargs.get("ignore_queue") or callback is not None:
+            await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
+            return
+        if isinstance(room, str) and self.is_connected(room, namespace):
+            # A single client of this process: nobody elsewhere can have it.
+            await DirectEmitManager.emit(self, event, data, namespace, room=room, skip_sid=skip_sid)
+            return
+        channel = self.room_channel(namespace, room)
+        if channel is None or socketio.packet.Packet.data_is_binary(data):
+            await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid)
+            return
+        message = self._message(event, data, namespace, room, skip_sid)
+        await self._handle_emit(message)  # clients of this process
+        await self._publish(message, channel)  # everyone else's
+
+    async def _publish(self, data: Any, channel: str | None = None) -> None:
+        self._queue.append((channel or self.channel, self.json.dumps(data)))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.ensure_future(self._send_all())
+        if len(self._queue) > MAX_BACKLOG and self._sent is not None:
+            await asyncio.shield(self._sent)
+
+    async def _send_all(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._queue:
+            pause = self._last_batch + LINGER_S - loop.time()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            self._last_batch = loop.time()
             batch, self._queue = self._queue, []
+            self._sent = loop.create_future()
             try:
                 await self._send(batch)
             finally:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
+                self._sent.set_result(None)
 
-    async def _send(self, batch: list[tuple[str, asyncio.Future[None]]]) -> None:
+    async def _send(self, batch: list[tuple[str, str]]) -> None:
         for retries_left in (1, 0):  # like the stock manager: reconnect once, then give up
             try:
                 if not self.connected:  # type: ignore[has-type]
                     self._redis_connect()
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for message, _ in batch:
-                        pipe.publish(self.channel, message)
+                    for channel, payload in batch:
+                        pipe.publish(channel, payload)
                     await pipe.execute()
                 return
             except Exception as exc:  # noqa: BLE001 - Redis away: log, never crash an emit
-                self.connected = False
                 if not retries_left:
-                    self._get_logger().error(
-                        "Cannot publish to redis... giving up (%d messages)",
-                        len(batch),
-                        extra={"redis_exception": type(exc).__name__},
+                    log.error("cannot publish to Redis, %d messages dropped (%s)", len(batch), type(exc).__name__)
+
+    # rooms and subscriptions ----------------------------------------------------------------
+    async def enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> None:
+        await super().enter_room(sid, namespace, room, eio_sid=eio_sid)
+        channel = self.room_channel(namespace or "/", room)
+        if channel is not None and (self.is_connected(sid, namespace) or self.is_pre_connected(sid, namespace)):
+            await self._subscribed(channel)
+
+    def _wanted_channels(self) -> set[str]:
+        return {
+            channel
+            for namespace, rooms in self.rooms.items()
+            for room in list(rooms)
+            if (channel := self.room_channel(namespace, room)) is not None
+        }
+
+    async def _subscribed(self, channel: str) -> None:
+        """Return once Redis has confirmed that this process hears ``channel``."""
+        if self._sub_state.get(channel) == "sub" and not self._sub_pending.get(channel):
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._sub_waiters.setdefault(channel, []).append(waiter)
+        if self._sub_state.get(channel) != "sub":
+            await self._command("sub", [channel])
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), SUBSCRIBE_TIMEOUT_S)
+        except TimeoutError:
+            # Redis is away: the join itself stands, and the subscription is made again
+            # when the listener reconnects.
+            log.warning("room subscription not confirmed within %.0f s", SUBSCRIBE_TIMEOUT_S)
+
+    async def _command(self, kind: str, channels: list[str], *, raise_errors: bool = False) -> None:
+        for channel in channels:
+            self._sub_state[channel] = kind
+            self._sub_pending[channel] = self._sub_pending.get(channel, 0) + 1
+        try:
+            if self.pubsub is None:
+                raise ConnectionError("not connected")
+            if kind == "sub":
+                await self.pubsub.subscribe(*channels)
+            else:
+                await self.pubsub.unsubscribe(*channels)
+        except Exception as exc:
+            if raise_errors:
+                raise
+            # The listener notices the broken connection, reconnects and subscribes
+            # to every wanted channel again.
+            log.warning("cannot change room subscriptions (%s)", type(exc).__name__)
+
+    def _confirmed(self, channel: Any) -> None:
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        pending = self._sub_pending.get(channel, 0) - 1
+        if pending > 0:
+            self._sub_pending[channel] = pending
+            return
+        self._sub_pending.pop(channel, None)
+        if self._sub_state.get(channel) == "sub":
+            for waiter in self._sub_waiters.pop(channel, []):
+                if not waiter.done():
+                    waiter.set_result(None)
+        elif self._sub_state.get(channel) == "unsub":
+            self._sub_state.pop(channel, None)
+
+    async def _cleanup_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CLEANUP_INTERVAL_S)
+            wanted = self._wanted_channels()
+            idle = [
+                ch
+                for ch, state in self._sub_state.items()
+                if state == "sub" and ch != self.channel and ch not in wanted and ch not in self._sub_waiters
+            ]
+            if idle:
+                await self._command("unsub", idle)
+
+    # listening ----------------------------------------------------------------------------
+    async def _listen(self) -> Any:
+        own = self._own_prefix
+        async for message in self._listen_with_retries():
+            kind = message["type"]
+            if kind == "message":
+                data = message["data"]
+                if not data.startswith(own):
+                    yield data
+            elif kind in ("subscribe", "unsubscribe"):
+                self._confirmed(message["channel"])
+
+    async def _listen_with_retries(self) -> Any:
+        retry_s = 0.2
+        connect = True
+        while True:
+            try:
+                if connect:
+                    self._redis_connect()
+                    # A new connection hears nothing yet: the shared channel and every
+                    # room that has a client here, again.
+                    self._sub_state.clear()
+                    self._sub_pending.clear()
+                    await self._command(
+                        "sub", [self.channel, *sorted(self._wanted_channels())], raise_errors=True
                     )
+                    connect = False
+                async for message in self.pubsub.listen():
+                    retry_s = 0.2
+                    yield message
+                raise ConnectionError("subscription ended")  # listen() stops when unsubscribed
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis restarting: try again
+                log.error("cannot receive from Redis, retrying in %.1f s (%s)", retry_s, type(exc).__name__)
+                connect = True
+                await asyncio.sleep(retry_s)
+                retry_s = min(retry_s * 2, MAX_RETRY_S)

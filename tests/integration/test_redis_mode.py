@@ -156,13 +156,16 @@ async def test_fanout_between_two_servers_is_json(
     b = await server_factory(**redis_overrides(own_redis))
     raw = aioredis.from_url(own_redis.url)
     pubsub = raw.pubsub()
-    await pubsub.subscribe("rc-chat")
+    # The shared channel and every room's own channel (rc-chat:<namespace>:<room>).
+    await pubsub.psubscribe("rc-chat*")
     published: list[bytes] = []
+    channels: set[bytes] = set()
 
     async def collect() -> None:
         async for msg in pubsub.listen():
-            if msg["type"] == "message":
+            if msg["type"] == "pmessage":
                 published.append(msg["data"])
+                channels.add(msg["channel"])
 
     collector = asyncio.create_task(collect())
     try:
