@@ -71,15 +71,16 @@ def cpu_seconds(pid: int) -> float:
 
 
 class CpuSampler:
-    """Samples the servers' CPU time in a thread, so a phase's CPU cost per message can
-    be computed afterwards from the phase's start and end times. CPU per message is the
-    figure that stays meaningful when other work shares the machine."""
+    """Samples the CPU time of groups of processes (servers, load generators, Redis) in
+    a thread, so a phase's CPU cost per message can be computed afterwards from the
+    phase's start and end times. CPU per message is the figure that stays meaningful
+    when other work shares the machine."""
 
-    def __init__(self, pids: list[int], interval: float = 0.1) -> None:
+    def __init__(self, groups: dict[str, list[int]], interval: float = 0.1) -> None:
         import threading
 
-        self.pids = pids
-        self.samples: list[tuple[float, float]] = []
+        self.groups = groups
+        self.samples: list[tuple[float, dict[str, float]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
         self._thread.start()
@@ -87,7 +88,12 @@ class CpuSampler:
     def _run(self, interval: float) -> None:
         while not self._stop.is_set():
             try:
-                self.samples.append((time.monotonic(), sum(cpu_seconds(p) for p in self.pids)))
+                self.samples.append(
+                    (
+                        time.monotonic(),
+                        {g: sum(cpu_seconds(p) for p in pids) for g, pids in self.groups.items()},
+                    )
+                )
             except (OSError, IndexError):
                 pass
             self._stop.wait(interval)
@@ -96,9 +102,9 @@ class CpuSampler:
         self._stop.set()
         self._thread.join()
 
-    def between(self, start: float, end: float) -> float:
+    def between(self, start: float, end: float, group: str = "servers") -> float:
         def at(t: float) -> float:
-            return min(self.samples, key=lambda s: abs(s[0] - t))[1]
+            return min(self.samples, key=lambda s: abs(s[0] - t))[1][group]
 
         return at(end) - at(start)
 
@@ -254,13 +260,17 @@ class Bench:
             wait_http(url + "/healthz")
         return Deployment(kind, urls, procs, accounts or [{} for _ in range(staff)])
 
-    def run_workers(self, target: Any, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def run_workers(
+        self, target: Any, tasks: list[dict[str, Any]], on_started: Any = None
+    ) -> list[dict[str, Any]]:
         ctx = mp.get_context("spawn")
         barrier = ctx.Barrier(len(tasks))  # the generators start each run together
         queue = ctx.Queue()
         procs = [ctx.Process(target=target, args=(t, barrier, queue), daemon=True) for t in tasks]
         for p in procs:
             p.start()
+        if on_started is not None:
+            on_started([p.pid for p in procs])
         return self._collect(procs, queue, len(tasks))
 
     def _collect(self, procs: list[Any], queue: Any, n: int) -> list[dict[str, Any]]:
@@ -346,11 +356,19 @@ class Bench:
                     }
                 )
             spies = self.profile(name, dep)
-            sampler = CpuSampler([p.pid for p in dep.procs])
+            samplers: list[CpuSampler] = []
+
+            def sample(generator_pids: list[int]) -> None:
+                groups = {"servers": [p.pid for p in dep.procs], "generators": generator_pids}
+                if kind == "redis" and self.redis is not None:
+                    groups["redis"] = [self.redis.pid]
+                samplers.append(CpuSampler(groups))
+
             try:
-                results = self.run_workers(workers.relay_worker, tasks)
+                results = self.run_workers(workers.relay_worker, tasks, on_started=sample)
             finally:
-                sampler.stop()
+                for s in samplers:
+                    s.stop()
                 for spy in spies:
                     spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
                     spy.wait(60)
@@ -378,12 +396,18 @@ class Bench:
             "received": received,
             "not_received": sent - received,
             "ack_errors": sum(r["ack_errors"] for r in results),
+            "ack_error_codes": {
+                code: sum(r["ack_error_codes"].get(code, 0) for r in results)
+                for code in sorted({c for r in results for c in r["ack_error_codes"]})
+            },
             "relayed_per_s": round(received / a.duration, 1),
         }
         fixed = [
             min(r["times"]["fixed"][0] for r in results),
             max(r["times"]["fixed"][1] for r in results),
         ]
+        sampler = samplers[0]
+        groups = list(sampler.groups)
         if received:
             out["server_cpu_ms_per_msg"] = round(1000 * sampler.between(*fixed) / received, 3)
             out["server_cpu_utilisation"] = round(
@@ -412,6 +436,12 @@ class Bench:
                 cpu = sampler.between(*window)
                 out["saturation_cpu_ms_per_msg"] = round(1000 * cpu / sat_received, 3)
                 out["saturation_cpu_utilisation"] = round(cpu / (window[1] - window[0]), 2)
+                # Where the rest of the machine went: the load generators and Redis
+                # share the two cores with the servers.
+                out["saturation_cpu_ms_per_msg_by_group"] = {
+                    g: round(1000 * sampler.between(*window, group=g) / sat_received, 3)
+                    for g in groups
+                }
         self.results[name] = out
 
     def profile(self, name: str, dep: Deployment) -> list[subprocess.Popen[bytes]]:
@@ -475,6 +505,15 @@ class Bench:
                 f"{x.get('saturation_cpu_ms_per_msg')} ms saturated "
                 f"({x.get('saturation_cpu_utilisation')} cores)"
             )
+            if x.get("saturation_cpu_ms_per_msg_by_group"):
+                lines.append(
+                    "    CPU per message saturated, by process group: "
+                    + ", ".join(
+                        f"{g} {v} ms" for g, v in x["saturation_cpu_ms_per_msg_by_group"].items()
+                    )
+                )
+            if x.get("ack_error_codes"):
+                lines.append(f"    refused messages by code: {x['ack_error_codes']}")
         ratios = {}
         if "relay_embedded_1" in r and "baseline" in r and r["baseline"].get("saturation_per_s"):
             ratios["server_vs_baseline"] = round(
@@ -500,7 +539,10 @@ class Bench:
         if self.redis is not None:
             self.redis.terminate()
             self.redis.wait(10)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.environ.get("RC_BENCH_KEEP"):  # server logs, for debugging a run
+            print(f"kept {self.tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")

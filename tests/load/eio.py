@@ -20,7 +20,9 @@ from typing import Any
 
 import aiohttp
 
-EventHandler = Callable[[str, Any, str], None]
+# May return an awaitable (e.g. the next send), which the socket's reader awaits.
+EventHandler = Callable[[str, Any, str], Any]
+AckHandler = Callable[[Any], None]
 
 
 class ConnectRefused(Exception):
@@ -50,7 +52,8 @@ class RawSocket:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._event_prefix = f"42{namespace},"
         self._ack_prefix = f"43{namespace},"
-        self._acks: dict[int, asyncio.Future[Any]] = {}
+        # A future (call/emit_nowait) or a plain callback (send: no future, no task).
+        self._acks: dict[int, asyncio.Future[Any] | AckHandler] = {}
         self._next_id = 0
         self._reader: asyncio.Task[None] | None = None
         self._connected: asyncio.Future[Any] | None = None
@@ -92,15 +95,20 @@ class RawSocket:
                     elif self.on_event is not None:
                         if self.parse:
                             event, data = json.loads(body)
-                            self.on_event(event, data, text)
+                            then = self.on_event(event, data, text)
                         else:
-                            self.on_event("", None, body)
+                            then = self.on_event("", None, body)
+                        if then is not None:
+                            await then
                 elif text.startswith(self._ack_prefix):
                     body = text[len(self._ack_prefix) :]
                     split = body.index("[")
-                    fut = self._acks.pop(int(body[:split]), None)
-                    if fut is not None and not fut.done():
-                        fut.set_result(json.loads(body[split:])[0])
+                    waiter = self._acks.pop(int(body[:split]), None)
+                    if isinstance(waiter, asyncio.Future):
+                        if not waiter.done():
+                            waiter.set_result(json.loads(body[split:])[0])
+                    elif waiter is not None:
+                        waiter(json.loads(body[split:])[0])
                 elif text.startswith(f"40{self.ns},"):
                     if self._connected is not None and not self._connected.done():
                         self._connected.set_result(True)
@@ -110,9 +118,13 @@ class RawSocket:
         except (aiohttp.ClientError, asyncio.CancelledError, ConnectionError):
             pass
         finally:
-            for fut in self._acks.values():
-                if not fut.done():
-                    fut.set_exception(ConnectionError("socket closed"))
+            for waiter in self._acks.values():
+                if isinstance(waiter, asyncio.Future):
+                    if not waiter.done():
+                        waiter.set_exception(ConnectionError("socket closed"))
+                else:
+                    waiter(None)  # never acknowledged
+            self._acks.clear()
             if self._connected is not None and not self._connected.done():
                 self._connected.set_exception(ConnectionError("socket closed"))
 
@@ -126,6 +138,16 @@ class RawSocket:
         frame = f"42{self.ns},{ack_id}" + json.dumps([event, data], separators=(",", ":"))
         asyncio.ensure_future(self.ws.send_str(frame))
         return fut
+
+    async def send(self, event: str, data: Any, on_ack: AckHandler) -> None:
+        """Send an event wanting an ack, for load: ``on_ack(payload)`` is called with the
+        ack's payload (None if the socket closes first). No future and no task per
+        message, so the generator spends its CPU on the wire, not on bookkeeping."""
+        assert self.ws is not None
+        self._next_id += 1
+        self._acks[self._next_id] = on_ack
+        frame = f"42{self.ns},{self._next_id}" + json.dumps([event, data], separators=(",", ":"))
+        await self.ws.send_str(frame)
 
     async def call(self, event: str, data: Any, timeout: float = 30) -> Any:
         return await asyncio.wait_for(self.emit_nowait(event, data), timeout)

@@ -108,23 +108,29 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
     phase = "setup"
     latencies: list[float] = []
     counts = {"sent": 0, "received": 0, "ack_errors": 0, "sat": 0}
+    error_codes: dict[str, int] = {}
     by_conv: dict[str, RawSocket] = {}
     sat_window = [0.0, 0.0]
     seq = 0
 
-    def send(v: RawSocket) -> None:
+    def send(v: RawSocket) -> Any:
         nonlocal seq
         seq += 1
-        fut = v.emit_nowait("message", {"client_id": f"m{seq}", "text": str(time.monotonic_ns())})
-        fut.add_done_callback(check_ack)
+        return v.send("message", {"client_id": f"m{seq}", "text": str(time.monotonic_ns())}, check_ack)
 
-    def check_ack(fut: asyncio.Future[Any]) -> None:
-        if fut.cancelled() or fut.exception() is not None or not fut.result().get("ok"):
-            counts["ack_errors"] += 1
-
-    def on_operator(event: str, data: Any, raw: str) -> None:
-        if event != "message" or data.get("from") != "visitor":
+    def check_ack(payload: Any) -> None:
+        if payload is None:
+            code = "no_ack"
+        elif not payload.get("ok"):
+            code = str(payload.get("error", {}).get("code"))
+        else:
             return
+        counts["ack_errors"] += 1
+        error_codes[code] = error_codes.get(code, 0) + 1
+
+    def on_operator(event: str, data: Any, raw: str) -> Any:
+        if event != "message" or data.get("from") != "visitor":
+            return None
         now = time.monotonic_ns()
         if phase == "fixed":
             latencies.append((now - int(data["text"])) / 1e6)
@@ -133,7 +139,8 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             if sat_window[0] <= now / 1e9 < sat_window[1]:
                 counts["sat"] += 1
             if now / 1e9 < sat_window[1]:
-                send(by_conv[data["conversation_id"]])
+                return send(by_conv[data["conversation_id"]])  # the reader awaits it
+        return None
 
     async with _http() as http:
         headers = {}
@@ -172,7 +179,7 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         while (now := time.monotonic()) < t0 + duration:
             due = int((now - t0) * rate) + 1
             while counts["sent"] < due:
-                send(visitors[counts["sent"] % len(visitors)])
+                await send(visitors[counts["sent"] % len(visitors)])
                 counts["sent"] += 1
             await asyncio.sleep(0.002)
         await _settle(
@@ -189,7 +196,7 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             phase = "saturate"
             for v in visitors:
                 for _ in range(task["window"]):
-                    send(v)
+                    await send(v)
             await asyncio.sleep(max(0.0, sat_window[1] - time.monotonic()))
             await asyncio.sleep(0.5)  # the last answers
             phase = "done"
@@ -200,6 +207,7 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         "sent": counts["sent"],
         "received": counts["received"],
         "ack_errors": counts["ack_errors"],
+        "ack_error_codes": error_codes,
         "latencies_ms": latencies,
         "saturation_received": counts["sat"],
         "times": times,
