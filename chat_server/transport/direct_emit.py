@@ -37,19 +37,29 @@ class DirectEmitManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped
         room = to or room
         if namespace not in self.rooms:
             return
-        # The same shapes as the library: a tuple is several arguments, None is none.
+        recipients = self.local_recipients(namespace, room, skip_sid)
+        if recipients:
+            await self.send_encoded(recipients, self.encode_event(event, data, namespace))
+
+    def encode_event(self, event: str, data: Any, namespace: str) -> list[Any]:
+        """The Socket.IO packet(s) of an event, encoded once for every recipient. The
+        same shapes as the library: a tuple is several arguments, None is none."""
         if isinstance(data, tuple):
             args = list(data)
         elif data is not None:
             args = [data]
         else:
             args = []
-        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-        recipients = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
-        if not recipients:
-            return
         encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
-        frames = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in (encoded if isinstance(encoded, list) else [encoded])]
+        return encoded if isinstance(encoded, list) else [encoded]
+
+    def local_recipients(self, namespace: str, room: Any, skip_sid: Any) -> list[str]:
+        """Engine.IO ids of this process's clients in ``room``."""
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        return [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
+
+    async def send_encoded(self, recipients: list[str], encoded: list[Any]) -> None:
+        frames = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in encoded]
         send = self.server.eio.send_packet
         for eio_sid in recipients:
             for frame in frames:

@@ -18,6 +18,10 @@ more than one (docs/performance.md). Here:
   callbacks) uses the shared channel as before.
 * **Emits to one local client stay local.** A Socket.IO sid lives on exactly one
   process; an emit to a sid connected here is not published at all.
+* **Encoded once.** A room-channel message carries the Socket.IO packet already
+  encoded: the publishing process encodes an event once for its own clients and for
+  Redis, and a receiving process hands the packet to its clients without decoding or
+  re-encoding the payload.
 * **Own messages are dropped before decoding.** A process that published on a room
   channel it is subscribed to receives its message back; the JSON starts with its
   ``host_id``, so it is recognised without parsing.
@@ -93,19 +97,31 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
             return f"{self.channel}:{namespace}:{room}"
         return None
 
-    def _message(self, event: str, data: Any, namespace: str, room: str, skip_sid: Any) -> dict[str, Any]:
-        # host_id first: the receiver recognises its own messages by this prefix.
+    def _message(self, event: str, encoded: str, namespace: str, room: str, skip_sid: Any) -> dict[str, Any]:
+        # host_id first: the receiver recognises its own messages by this prefix. The
+        # Socket.IO packet travels encoded, so a receiving process neither decodes the
+        # payload nor encodes it again (see _handle_emit).
         return {
             "host_id": self.host_id,
             "method": "emit",
             "event": event,
-            "data": list(data) if isinstance(data, tuple) else [data],
-            "binary": False,
+            "packet": encoded,
             "namespace": namespace,
             "room": room,
             "skip_sid": skip_sid,
             "callback": None,
         }
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        encoded = message.get("packet")
+        if not isinstance(encoded, str):
+            await super()._handle_emit(message)  # the library's own shape
+            return
+        namespace = message.get("namespace") or "/"
+        if namespace in self.rooms:
+            recipients = self.local_recipients(namespace, message.get("room"), message.get("skip_sid"))
+            if recipients:
+                await self.send_encoded(recipients, [encoded])
 
     async def emit(
         self,
@@ -128,12 +144,14 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
             await DirectEmitManager.emit(self, event, data, namespace, room=room, skip_sid=skip_sid)
             return
         channel = self.room_channel(namespace, room)
-        if channel is None or socketio.packet.Packet.data_is_binary(data):
+        encoded = self.encode_event(event, data, namespace) if channel is not None else []
+        if len(encoded) != 1 or not isinstance(encoded[0], str):  # binary: the library's way
             await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid)
             return
-        message = self._message(event, data, namespace, room, skip_sid)
-        await self._handle_emit(message)  # clients of this process
-        await self._publish(message, channel)  # everyone else's
+        recipients = self.local_recipients(namespace, room, skip_sid) if namespace in self.rooms else []
+        if recipients:  # clients of this process
+            await self.send_encoded(recipients, encoded)
+        await self._publish(self._message(event, encoded[0], namespace, room, skip_sid), channel)
 
     async def _publish(self, data: Any, channel: str | None = None) -> None:
         self._queue.append((channel or self.channel, self.json.dumps(data)))
