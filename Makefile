@@ -59,7 +59,8 @@ lint: install-test
 	$(BIN)/ruff check chat_server tests
 	$(BIN)/mypy
 
-bench: install frontend
+## make bench: the load benchmark (docs/performance.md); needs redis-server
+bench: system-deps install-test frontend locales
 	$(BIN)/python -m chat_server bench
 
 clean:

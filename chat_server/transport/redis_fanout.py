@@ -195,6 +195,14 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
         if channel is not None and (self.is_connected(sid, namespace) or self.is_pre_connected(sid, namespace)):
             await self._subscribed(channel)
 
+    async def _handle_enter_room(self, message: dict[str, Any]) -> None:
+        # Another process asked to put one of this process's clients in a room.
+        await super()._handle_enter_room(message)
+        sid, namespace = message.get("sid"), message.get("namespace") or "/"
+        channel = self.room_channel(namespace, message.get("room"))
+        if channel is not None and self.is_connected(sid, namespace):
+            await self._subscribed(channel)
+
     def _wanted_channels(self) -> set[str]:
         return {
             channel

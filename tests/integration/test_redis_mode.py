@@ -186,6 +186,11 @@ async def test_fanout_between_two_servers_is_json(
             "text"
         ] == "svar från B"
         await asyncio.sleep(0.2)
+        # Each room has its own channel, heard only by the process its client is on.
+        staff_id = op.received("session")[0]["staff"]["id"]
+        for channel in (f"rc-chat:/visitor:v:{conv_id}", f"rc-chat:/operator:st:{staff_id}"):
+            assert channel.encode() in channels
+            assert (await raw.pubsub_numsub(channel))[0][1] == 1, channel
     finally:
         collector.cancel()
         await asyncio.gather(collector, return_exceptions=True)

@@ -3,8 +3,10 @@
 It does what the chat server does per message *minus the product*: no validation, no
 encryption, no store, no deduplication, no rate limits. A visitor's ``message`` is
 acknowledged and emitted to the visitor's room and to the operator's room, exactly the
-emits the chat server makes, so the difference in throughput is the cost of the
-product's own work. Run: ``python -m tests.load.baseline_server --port 8099``.
+emits the chat server makes. By default it is stock python-socketio, the baseline the
+performance targets name. With ``--direct-emit`` it emits the way the chat server does
+(chat_server/transport/direct_emit.py), so the difference in throughput is the cost of
+the product's own work alone. Run: ``python -m tests.load.baseline_server --port 8099``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,16 @@ from aiohttp import web
 _ids = itertools.count(1)
 
 
-def create_app() -> web.Application:
+def create_app(direct_emit: bool = False) -> web.Application:
+    manager = None
+    if direct_emit:
+        # The chat server's emit path (no task per recipient), to tell the product's own
+        # cost per message from the saving of that path (docs/performance.md).
+        from chat_server.transport.direct_emit import DirectEmitManager
+
+        manager = DirectEmitManager()
     sio = socketio.AsyncServer(
+        client_manager=manager,
         async_mode="aiohttp",
         max_http_buffer_size=64 * 1024,
         ping_interval=20,
@@ -98,8 +108,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--direct-emit", action="store_true", help="use the chat server's emit path")
     args = parser.parse_args()
-    web.run_app(create_app(), host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(create_app(args.direct_emit), host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def rss_kib(pid: int) -> int:
 class Deployment:
     """Server processes of one configuration, plus what the generators need to know."""
 
-    kind: str  # "embedded" | "redis" | "baseline"
+    kind: str  # "embedded" | "redis" | "baseline" | "baseline-direct"
     urls: list[str]
     procs: list[subprocess.Popen[bytes]]
     staff: list[dict[str, str]] = field(default_factory=list)
@@ -242,12 +242,15 @@ class Bench:
                 capture_output=True,
                 check=True,
             )
-        accounts = self.create_staff(kind, staff) if staff and kind != "baseline" else []
+        bare = kind.startswith("baseline")
+        accounts = self.create_staff(kind, staff) if staff and not bare else []
         urls, procs = [], []
         for _ in range(processes):
             port = free_port()
-            if kind == "baseline":
+            if bare:
                 cmd = [sys.executable, "-m", "tests.load.baseline_server", "--port", str(port)]
+                if kind == "baseline-direct":
+                    cmd.append("--direct-emit")
             else:
                 cmd = [sys.executable, "-m", "chat_server", "serve", "--port", str(port)]
             log = open(self.tmp / f"{kind}-{port}.log", "wb")  # noqa: SIM115 - lives with the process
@@ -501,6 +504,7 @@ class Bench:
         for name, label in (
             ("relay_embedded_1", "1 process, memory store"),
             ("baseline", "bare python-socketio"),
+            ("baseline_direct", "bare, our emit path"),
             ("relay_redis_1", "1 process, Redis"),
             ("relay_redis_2", "2 processes, Redis"),
         ):
@@ -537,6 +541,7 @@ class Bench:
         ratios: dict[str, Any] = {}
         for key, top, bottom in (
             ("server_vs_baseline", "relay_embedded_1", "baseline"),
+            ("server_vs_baseline_direct", "relay_embedded_1", "baseline_direct"),
             ("two_vs_one_process", "relay_redis_2", "relay_redis_1"),
         ):
             if top in r and bottom in r and r[bottom].get("saturation_per_s"):
@@ -571,6 +576,9 @@ class Bench:
 
 
 PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")
+# Not run by default: the baseline with the chat server's emit path
+# (chat_server/transport/direct_emit.py), to see the product's own cost per message.
+EXTRA_PHASES = ("baseline_direct",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -580,7 +588,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}"
+        "--phases",
+        default=",".join(PHASES),
+        help=f"comma-separated subset of {','.join(PHASES + EXTRA_PHASES)}",
     )
     p.add_argument("--idle", type=int, default=10_000, help="idle visitors to hold in one process")
     p.add_argument(
@@ -629,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     phases = [x.strip() for x in args.phases.split(",") if x.strip()]
-    unknown = set(phases) - set(PHASES)
+    unknown = set(phases) - set(PHASES) - set(EXTRA_PHASES)
     if unknown:
         print(f"unknown phases: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
@@ -641,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         relays = {
             "embedded": ("relay_embedded_1", "embedded", 1),
             "baseline": ("baseline", "baseline", 1),
+            "baseline_direct": ("baseline_direct", "baseline-direct", 1),
             "redis1": ("relay_redis_1", "redis", 1),
             "redis2": ("relay_redis_2", "redis", 2),
         }

@@ -155,7 +155,7 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
 
     async with _http() as http:
         headers = {}
-        if task["kind"] != "baseline":
+        if not task["kind"].startswith("baseline"):
             headers["Cookie"] = await _login(http, task["operator_url"], task["staff"])
         op = RawSocket(
             http, task["operator_url"], "/operator", headers=headers, on_event=on_operator
