@@ -27,6 +27,7 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from socketio import packet
 
 log = logging.getLogger(__name__)
@@ -83,9 +84,7 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
         self.eio.sockets.pop(eio_sid, None)
 
 
-def polling_body_limit(
-    max_bytes: int,
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def polling_body_limit(max_bytes: int) -> Middleware:
     """Refuse an oversized long-polling POST before Engine.IO reads it.
 
     python-engineio answers an oversized body by closing the session and then waits

@@ -137,7 +137,9 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
         room = to or room
         namespace = namespace or "/"
         if kwargs.get("ignore_queue") or callback is not None:
-            await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
+            await super().emit(
+                event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
+            )
             return
         if isinstance(room, str) and self.is_connected(room, namespace):
             # A single client of this process: nobody elsewhere can have it.
@@ -177,7 +179,7 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
     async def _send(self, batch: list[tuple[str, str]]) -> None:
         for retries_left in (1, 0):  # like the stock manager: reconnect once, then give up
             try:
-                if not self.connected:  # type: ignore[has-type]
+                if not self.connected:
                     self._redis_connect()
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for channel, payload in batch:

@@ -443,7 +443,7 @@ class Bench:
                 # Where the rest of the machine went: the load generators and Redis
                 # share the two cores with the servers.
                 out["saturation_cpu_ms_per_msg_by_group"] = {
-                    g: round(1000 * sampler.between(*window, group=g) / sat_received, 3)
+                    g: round(1000 * sampler.between(window[0], window[1], group=g) / sat_received, 3)
                     for g in groups
                 }
         self.runs.setdefault(name, []).append(out)
