@@ -156,3 +156,26 @@ async def test_scripts_survive_a_redis_that_forgot_them(redis_server):
         assert await store.incr("n", 60) == 1
     finally:
         await store.close()
+
+
+@pytest.mark.redis
+async def test_a_failing_command_does_not_fail_the_others_in_its_pipeline(redis_server):
+    # Concurrent commands share one pipeline (storage/redis_client.AutoPipeline); an
+    # error is that command's alone.
+    from chat_server.storage.base import StoreUnavailable
+    from chat_server.storage.redis_ephemeral import RedisEphemeral
+
+    store = RedisEphemeral(redis_server.url, prefix="batch:")
+    try:
+        await store.client.rpush("batch:conv:wrong", "x")  # a list where a record belongs
+        results = await asyncio.gather(
+            store.put("conv", "a", {"n": 1}, 60),
+            store.get("conv", "wrong"),
+            store.get("conv", "a"),
+            return_exceptions=True,
+        )
+        assert results[0] is None
+        assert isinstance(results[1], StoreUnavailable)
+        assert results[2] == {"n": 1}
+    finally:
+        await store.close()

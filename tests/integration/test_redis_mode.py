@@ -351,3 +351,32 @@ async def test_rate_limits_switch(
     assert any("UNSAFE in production" in r.getMessage() for r in caplog.records)
     for _ in range(35):
         await visitor_on(unlimited.url, clients)
+
+
+# --- room channels come and go with the room's clients ---------------------------------------
+async def test_a_room_channel_lives_while_a_client_is_in_the_room(
+    own_redis: RedisServer,
+    server_factory: Any,
+    clients: list[Recorder],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chat_server.transport import redis_fanout
+
+    monkeypatch.setattr(redis_fanout, "CLEANUP_INTERVAL_S", 0.2)
+    live = await server_factory(**redis_overrides(own_redis))
+    raw = aioredis.from_url(own_redis.url)
+    try:
+        v = await visitor_on(live.url, clients)
+        conv_id = (await v.call("start", START))["conversation"]["id"]
+        channel = f"rc-chat:/visitor:v:{conv_id}"
+        # Subscribed before `start` was acknowledged: nothing published after can be missed.
+        assert (await raw.pubsub_numsub(channel))[0][1] == 1
+        assert (await v.call("exit", {}))["ok"]
+        for _ in range(50):
+            if (await raw.pubsub_numsub(channel))[0][1] == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert (await raw.pubsub_numsub(channel))[0][1] == 0
+        assert (await raw.pubsub_numsub("rc-chat"))[0][1] == 1  # the shared channel stays
+    finally:
+        await raw.aclose()
