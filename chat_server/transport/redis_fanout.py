@@ -118,6 +118,11 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
             await super()._handle_emit(message)  # the library's own shape
             return
         namespace = message.get("namespace") or "/"
+        if not encoded.startswith("2" if namespace == "/" else f"2{namespace},"):
+            # Only an EVENT for the message's own namespace is ever published: anything
+            # else on the channel was not written by a chat process (threat model, A5).
+            log.warning("dropped a fan-out message that is not an event of its namespace")
+            return
         if namespace in self.rooms:
             recipients = self.local_recipients(namespace, message.get("room"), message.get("skip_sid"))
             if recipients:

@@ -380,3 +380,35 @@ async def test_a_room_channel_lives_while_a_client_is_in_the_room(
         assert (await raw.pubsub_numsub("rc-chat"))[0][1] == 1  # the shared channel stays
     finally:
         await raw.aclose()
+
+
+async def test_a_forged_fanout_packet_that_is_not_an_event_is_dropped(
+    own_redis: RedisServer, server_factory: Any, clients: list[Recorder]
+) -> None:
+    # Write access to the ephemeral Redis is full compromise of live chats (threat
+    # model), but a forged message on a room channel still cannot make a process send
+    # its clients anything other than an event of that namespace (e.g. a disconnect).
+    live = await server_factory(**redis_overrides(own_redis))
+    raw = aioredis.from_url(own_redis.url)
+    try:
+        v = await visitor_on(live.url, clients)
+        conv_id = (await v.call("start", START))["conversation"]["id"]
+        channel = f"rc-chat:/visitor:v:{conv_id}"
+        for packet in ("1/visitor,", '2/operator,["message",{"text":"x"}]'):
+            forged = {
+                "host_id": "someone",
+                "method": "emit",
+                "event": "x",
+                "packet": packet,
+                "namespace": "/visitor",
+                "room": f"v:{conv_id}",
+                "skip_sid": None,
+                "callback": None,
+            }
+            assert await raw.publish(channel, json.dumps(forged)) == 1
+        await asyncio.sleep(0.3)
+        assert v.client.connected
+        assert not [m for m in v.received("message") if m.get("text") == "x"]
+        assert (await v.call("message", {"client_id": "still-here", "text": "hej"}))["ok"]
+    finally:
+        await raw.aclose()
