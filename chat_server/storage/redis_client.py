@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -25,6 +26,8 @@ from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .base import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 #: Connections one process may hold to one Redis. When all are busy a command waits
 #: (up to ``POOL_WAIT_S``) instead of failing: the stock pool refuses at once
@@ -72,18 +75,38 @@ class AutoPipeline:
         self._client = client
         self._linger_s = linger_s
         self._last_batch = 0.0  # loop time the last batch left
-        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        # (command, future for its reply; None when nobody waits for it)
+        self._queue: list[tuple[tuple[Any, ...], asyncio.Future[Any] | None]] = []
         self._sender: asyncio.Task[None] | None = None
+        self._batch_sent: asyncio.Future[None] | None = None  # resolved when a batch is done
         self._scripts: dict[str, Script] = {}
 
     def call(self, *args: Any) -> asyncio.Future[Any]:
         """Queue one command; the future gets its (decoded) reply or StoreUnavailable."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._enqueue(args, future)
+        return future
+
+    def send(self, *args: Any) -> None:
+        """Queue one command whose reply nobody waits for (fan-out publishes); if Redis
+        refuses or is away, the batch's failures are logged once."""
+        self._enqueue(args, None)
+
+    @property
+    def backlog(self) -> int:
+        """Commands waiting for the next batch."""
+        return len(self._queue)
+
+    async def batch_sent(self) -> None:
+        """Wait until the batch now on its way is done (back-pressure for ``send``)."""
+        if self._batch_sent is not None:
+            await asyncio.shield(self._batch_sent)
+
+    def _enqueue(self, args: tuple[Any, ...], future: asyncio.Future[Any] | None) -> None:
         self._queue.append((args, future))
         if self._sender is None:
             # Starts on the next loop iteration: everything asked for until then joins.
             self._sender = asyncio.ensure_future(self._send_all())
-        return future
 
     def script(self, script: Script, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
         self._scripts[script.sha] = script
@@ -98,24 +121,28 @@ class AutoPipeline:
                     await asyncio.sleep(pause)
                 self._last_batch = loop.time()
                 batch, self._queue = self._queue, []
+                self._batch_sent = loop.create_future()
                 try:
                     await self._send(batch)
                 except BaseException as exc:  # nobody may wait forever, even at shutdown
                     failure = StoreUnavailable(type(exc).__name__)
                     for _, future in batch:
-                        if not future.done():
+                        if future is not None and not future.done():
                             future.set_exception(failure)
+                    _log_unheard(sum(1 for _, f in batch if f is None), type(exc).__name__)
                     if not isinstance(exc, (RedisError, OSError)):
                         raise
+                finally:
+                    self._batch_sent.set_result(None)
         finally:
             self._sender = None
             if self._queue:  # cancelled with commands still waiting
                 for _, future in self._queue:
-                    if not future.done():
+                    if future is not None and not future.done():
                         future.set_exception(StoreUnavailable("cancelled"))
                 self._queue = []
 
-    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any] | None]]) -> None:
         replies = await self._execute([args for args, _ in batch])
         if any(isinstance(r, NoScriptError) for r in replies):
             # Redis restarted and lost its scripts: load them, run those commands again.
@@ -124,16 +151,25 @@ class AutoPipeline:
             again = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
             for i, reply in zip(again, await self._execute([batch[i][0] for i in again]), strict=True):
                 replies[i] = reply
+        unheard_failures = 0
         for (_, future), reply in zip(batch, replies, strict=True):
-            if future.done():
+            if future is None:
+                unheard_failures += isinstance(reply, Exception)
+            elif future.done():
                 continue
-            if isinstance(reply, Exception):
+            elif isinstance(reply, Exception):
                 future.set_exception(StoreUnavailable(type(reply).__name__))
             else:
                 future.set_result(reply)
+        _log_unheard(unheard_failures, "refused")
 
     async def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         async with self._client.pipeline(transaction=False) as pipe:
             for args in commands:
                 pipe.execute_command(*args)
             return list(await pipe.execute(raise_on_error=False))
+
+
+def _log_unheard(count: int, why: str) -> None:
+    if count:
+        log.error("%d Redis commands nobody waited for failed (%s)", count, why)

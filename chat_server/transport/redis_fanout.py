@@ -26,8 +26,8 @@ more than one (docs/performance.md). Here:
   channel it is subscribed to receives its message back; the JSON starts with its
   ``host_id``, so it is recognised without parsing.
 * **Batched, ordered publishing.** Emits do not wait for Redis: publishes queue up and
-  leave in one pipeline per round trip (at most one per ``LINGER_S`` under load), in
-  the order they were asked for. A backlog
+  leave in one pipeline per round trip (``storage.redis_client.AutoPipeline``, the
+  store's batching), in the order they were asked for. A backlog
   beyond ``MAX_BACKLOG`` makes emitters wait (back-pressure). When Redis is away the
   batch is logged and dropped, as the stock manager does; messages are in the store,
   and a client that reconnects gets them in its history.
@@ -44,7 +44,7 @@ from typing import Any
 
 import socketio
 
-from ..storage.redis_client import LINGER_S, redis_client
+from ..storage.redis_client import AutoPipeline, redis_client
 from .direct_emit import DirectEmitManager
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,8 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
         self.room_prefixes = room_prefixes
         # A message this process published starts with exactly this (see _message).
         self._own_prefix = json.dumps({"host_id": self.host_id})[:-1]
-        self._queue: list[tuple[str, str]] = []  # (channel, payload) waiting to be published
-        self._sender: asyncio.Task[None] | None = None
-        self._sent: asyncio.Future[None] | None = None  # resolved when a batch has left
-        self._last_batch = 0.0  # loop time the last batch left (see redis_client.LINGER_S)
+        # Publishes: batched, in order, nobody waits for them (storage/redis_client.py).
+        self._publisher = AutoPipeline(redis_client(url))
         # Subscriptions: the last command sent per channel ("sub"/"unsub"), commands
         # not yet confirmed by Redis, and joins waiting for a confirmation.
         self._sub_state: dict[str, str] = {}
@@ -161,39 +159,9 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
         await self._publish(self._message(event, encoded[0], namespace, room, skip_sid), channel)
 
     async def _publish(self, data: Any, channel: str | None = None) -> None:
-        self._queue.append((channel or self.channel, self.json.dumps(data)))
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.ensure_future(self._send_all())
-        if len(self._queue) > MAX_BACKLOG and self._sent is not None:
-            await asyncio.shield(self._sent)
-
-    async def _send_all(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._queue:
-            pause = self._last_batch + LINGER_S - loop.time()
-            if pause > 0:
-                await asyncio.sleep(pause)
-            self._last_batch = loop.time()
-            batch, self._queue = self._queue, []
-            self._sent = loop.create_future()
-            try:
-                await self._send(batch)
-            finally:
-                self._sent.set_result(None)
-
-    async def _send(self, batch: list[tuple[str, str]]) -> None:
-        for retries_left in (1, 0):  # like the stock manager: reconnect once, then give up
-            try:
-                if not self.connected:
-                    self._redis_connect()
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for channel, payload in batch:
-                        pipe.publish(channel, payload)
-                    await pipe.execute()
-                return
-            except Exception as exc:  # noqa: BLE001 - Redis away: log, never crash an emit
-                if not retries_left:
-                    log.error("cannot publish to Redis, %d messages dropped (%s)", len(batch), type(exc).__name__)
+        self._publisher.send("PUBLISH", channel or self.channel, self.json.dumps(data))
+        if self._publisher.backlog > MAX_BACKLOG:
+            await self._publisher.batch_sent()
 
     # rooms and subscriptions ----------------------------------------------------------------
     async def enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> None:
