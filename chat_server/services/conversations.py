@@ -120,6 +120,7 @@ class Conversations:
         self._ttl = settings.max_conversation_s + settings.grace_period_s
         self.observer = Observer()
         self._ciphers = CipherCache(keyring)
+        self._last_start_ms = 0  # see start()
         # services.routing.Router, installed by create_app: offers, skills, drops.
         self.router: Any = None
 
@@ -223,7 +224,9 @@ class Conversations:
             raise ServiceError("closed", MSG_CLOSED)
 
         conv_id = secrets.token_urlsafe(12)
-        ts = now_ms()
+        # Strictly increasing on this node: the queue orders by this time, and two chats
+        # started in the same millisecond would otherwise be ordered by their random ids.
+        ts = self._last_start_ms = max(now_ms(), self._last_start_ms + 1)
         locale = params.get("locale") or sess.locale
         conv = {
             "id": conv_id,
