@@ -7,16 +7,23 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA ?= ./data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Stamps: a step runs again only when what it depends on changed (so a second
+# `make run` serves within seconds). They live in .venv and node_modules, so
+# `make clean` or deleting either starts afresh.
+STAMP_PY := $(VENV)/.stamp-install
+STAMP_PY_TEST := $(VENV)/.stamp-install-test
+FRONTENDS := widget operator_console
 
-.PHONY: run test install install-test frontend locales system-deps lint typecheck clean bench
+.PHONY: run test install install-test frontend locales system-deps lint js-test clean bench
 
 ## make run: install everything and serve on the embedded default (memory + SQLite)
 run: install frontend locales
-	CHAT_DATA_DIR=$(DATA) $(BIN)/python -m chat_server serve --host $(HOST) --port $(PORT)
+	CHAT_DATA_DIR=$(DATA) $(BIN)/rc-chat serve --host $(HOST) --port $(PORT)
 
-## make test: install what the tests need (redis-server, chromium) and run the whole suite
-test: system-deps install-test frontend locales
-	$(BIN)/python -m chat_server locales check
+## make test: install what the tests need, then the gates (lint, format, types), the
+## JavaScript unit tests and the whole pytest suite; any finding fails the build.
+test: system-deps install-test frontend locales lint js-test
+	$(BIN)/rc-chat locales check
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 $(BIN)/python:
@@ -24,23 +31,38 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # The lock file pins every package with its hash; pip refuses anything else. The
-# project itself runs from the checkout (`python -m chat_server`), so it needs no build.
-install: $(BIN)/python
+# project itself is then installed *editable* into the venv (no dependencies, no
+# download: the venv's own setuptools builds it), so `rc-chat` works from any folder
+# and serves the front ends built into chat_server/static of this checkout.
+$(STAMP_PY): requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation --editable .
+	@touch $@
 
-install-test: install
+$(STAMP_PY_TEST): requirements-test.lock $(STAMP_PY)
 	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	@touch $@
 
+install: $(STAMP_PY)
+install-test: $(STAMP_PY_TEST)
+
+# npm ci only when a lock file changed (stamp in node_modules); the build always runs
+# (esbuild takes well under a second).
 frontend:
-	@for d in widget operator_console; do \
+	@for d in $(FRONTENDS); do \
 	  if [ -f $$d/package.json ]; then \
+	    if [ ! -f $$d/node_modules/.stamp-ci ] || [ $$d/package-lock.json -nt $$d/node_modules/.stamp-ci ]; then \
+	      echo "installing $$d's npm packages"; \
+	      (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	      touch $$d/node_modules/.stamp-ci; \
+	    fi; \
 	    echo "building $$d"; \
-	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) || exit 1; \
+	    (cd $$d && npm run --silent build) || exit 1; \
 	  fi; \
 	done
 
 locales: install
-	$(BIN)/python -m chat_server locales compile
+	$(BIN)/rc-chat locales compile
 
 # Debian packages the tests use for real: a redis-server, Chromium (with a font for
 # Tigrinya's Ethiopic script, so screenshots show text, not boxes) and nginx.
@@ -55,13 +77,21 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+## make lint: the gates of `make test` (also the pre-commit hook): ruff lint, ruff's
+## formatter and mypy --strict (configuration in pyproject.toml).
 lint: install-test
 	$(BIN)/ruff check chat_server tests
+	$(BIN)/ruff format --check chat_server tests
 	$(BIN)/mypy
+
+## make js-test: the front ends' unit tests (Node's built-in test runner).
+js-test:
+	@found=$$(find $(FRONTENDS) -path '*/node_modules' -prune -o -name '*.test.js' -print 2>/dev/null); \
+	if [ -n "$$found" ]; then node --test $$found; else echo "no JavaScript unit tests yet"; fi
 
 ## make bench: the load benchmark (docs/performance.md); needs redis-server
 bench: system-deps install-test frontend locales
-	$(BIN)/python -m chat_server bench
+	$(BIN)/rc-chat bench
 
 clean:
-	rm -rf $(VENV) widget/node_modules operator_console/node_modules chat_server/static/widget* chat_server/static/console* chat_server/static/demo
+	rm -rf $(VENV) $(addsuffix /node_modules,$(FRONTENDS)) chat_server/static/widget* chat_server/static/console* chat_server/static/demo

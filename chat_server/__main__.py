@@ -84,7 +84,9 @@ def _raise_open_files_limit() -> None:
 
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if hard == resource.RLIM_INFINITY or soft < hard:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else max(soft, 65536), hard))
+            resource.setrlimit(
+                resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else max(soft, 65536), hard)
+            )
     except (ImportError, ValueError, OSError):  # not on this platform, or not allowed
         log.warning("could not raise the open-files limit")
 
@@ -116,15 +118,22 @@ async def _with_staff(args: argparse.Namespace, action: str) -> int:
     service = StaffService(durable, MemoryEphemeral(), keyring, settings, Audit(durable))
     try:
         if action == "add":
-            secret = Path(args.totp_secret_file).read_text().strip() if args.totp_secret_file else None
+            secret = None
+            if args.totp_secret_file:
+                secret = (await asyncio.to_thread(Path(args.totp_secret_file).read_text)).strip()
             languages = [c.strip() for c in (args.languages or args.locale).split(",") if c.strip()]
             if not all(i18n.is_supported(c) for c in [args.locale, *languages]):
                 print(f"unsupported locale; choose from {', '.join(i18n.SUPPORTED)}", file=sys.stderr)
                 return 2
             try:
                 staff, secret = await service.create(
-                    args.username, args.name or args.username, args.role,
-                    _read_password(args.password_file), secret, args.locale, languages,
+                    args.username,
+                    args.name or args.username,
+                    args.role,
+                    _read_password(args.password_file),
+                    secret,
+                    args.locale,
+                    languages,
                 )
             except Conflict:
                 print(f"username {args.username!r} is taken", file=sys.stderr)
@@ -141,8 +150,8 @@ async def _with_staff(args: argparse.Namespace, action: str) -> int:
                     import segno
 
                     segno.make(uri, error="m").terminal(compact=True)
-                except Exception:  # noqa: BLE001 - the QR is a convenience
-                    pass
+                except Exception as exc:  # noqa: BLE001 - the QR is a convenience
+                    log.debug("no QR code in this terminal (%s)", type(exc).__name__)
             return 0
         record = None
         if action != "list":

@@ -170,9 +170,7 @@ def format_number(value: float, locale: str) -> str:
     return _with_fallback(babel_numbers.format_decimal, value, locale)
 
 
-def weekday_names(
-    locale: str, width: Literal["abbreviated", "narrow", "short", "wide"] = "wide"
-) -> list[str]:
+def weekday_names(locale: str, width: Literal["abbreviated", "narrow", "short", "wide"] = "wide") -> list[str]:
     """Monday first, as the product counts weekdays (0 = Monday)."""
     try:
         names = babel_dates.get_day_names(width, locale=babel_locale(locale))
@@ -212,11 +210,7 @@ class Catalogs:
                 self._translations[code] = Translations.load(str(locales_dir), [code])
             elif code != PSEUDO_LOCALE:
                 self._translations[code] = gettext.NullTranslations()
-        missing = [
-            c
-            for c in SUPPORTED
-            if type(self._translations[c]) is gettext.NullTranslations and c != "en"
-        ]
+        missing = [c for c in SUPPORTED if type(self._translations[c]) is gettext.NullTranslations and c != "en"]
         if missing:
             log.warning("no compiled catalog for %s; run `locales compile`", ",".join(missing))
         self._json: dict[str, dict[str, Any]] = {}

@@ -214,9 +214,7 @@ def update(layout: Layout = DEFAULT) -> int:
             catalog.obsolete.clear()
             for message in catalog:
                 if message.id:
-                    message.string = pseudo(
-                        message.id if isinstance(message.id, str) else tuple(message.id)
-                    )
+                    message.string = pseudo(message.id if isinstance(message.id, str) else tuple(message.id))
         elif locale == "en":
             _english(catalog)
         _write(catalog, path)
@@ -322,9 +320,7 @@ def _message_problems(locale: str, message: Message, nplurals: int) -> Iterator[
             yield f"{label} has placeholders {got}, expected {expected}"
 
 
-def problems(
-    layout: Layout = DEFAULT, locales: Iterable[str] = (*SUPPORTED, PSEUDO_LOCALE)
-) -> list[str]:
+def problems(layout: Layout = DEFAULT, locales: Iterable[str] = (*SUPPORTED, PSEUDO_LOCALE)) -> list[str]:
     """Everything that makes the catalogs unfit to ship; empty when all is well."""
     found: list[str] = []
     fresh = extract_catalog(layout)

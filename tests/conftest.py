@@ -121,7 +121,9 @@ class LiveServer:
     def durable(self) -> Any:
         return self.app[K.DURABLE]
 
-    async def create_staff(self, role: str = "operator", name: str | None = None, locale: str = "sv", languages: list[str] | None = None) -> StaffCredentials:
+    async def create_staff(
+        self, role: str = "operator", name: str | None = None, locale: str = "sv", languages: list[str] | None = None
+    ) -> StaffCredentials:
         n = secrets.token_hex(3)
         username = f"{role}-{n}"
         password = "correct horse battery " + n
@@ -199,7 +201,9 @@ async def clients() -> AsyncIterator[list[Recorder]]:
 
 @pytest.fixture
 def visitor(server: LiveServer, clients: list[Recorder]) -> Callable[..., Awaitable[Recorder]]:
-    async def factory(auth: dict[str, Any] | None = None, transports: list[str] | None = None, url: str | None = None, **kw: Any) -> Recorder:
+    async def factory(
+        auth: dict[str, Any] | None = None, transports: list[str] | None = None, url: str | None = None, **kw: Any
+    ) -> Recorder:
         rec = Recorder(url or server.url, "/visitor", **kw)
         clients.append(rec)
         await rec.connect(auth=auth, transports=transports)
@@ -226,14 +230,18 @@ async def connect_operator(
 
 @pytest.fixture
 def operator(server: LiveServer, clients: list[Recorder]) -> Callable[..., Awaitable[tuple[Recorder, StaffLogin]]]:
-    async def factory(creds: StaffCredentials | None = None, duty: bool = True, url: str | None = None, **kw: Any) -> tuple[Recorder, StaffLogin]:
+    async def factory(
+        creds: StaffCredentials | None = None, duty: bool = True, url: str | None = None, **kw: Any
+    ) -> tuple[Recorder, StaffLogin]:
         creds = creds or await server.create_staff(**kw)
         return await connect_operator(url or server.url, creds, clients, duty)
 
     return factory
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "chat_server", *args],
         cwd=ROOT,
@@ -264,8 +272,17 @@ class ServerProcess:
         (tmp / f"pw-{n}").write_text(password)
         (tmp / f"totp-{n}").write_text(secret)
         done = run_cli(
-            "operators", "add", username, "--name", name, "--role", role,
-            "--password-file", str(tmp / f"pw-{n}"), "--totp-secret-file", str(tmp / f"totp-{n}"),
+            "operators",
+            "add",
+            username,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password-file",
+            str(tmp / f"pw-{n}"),
+            "--totp-secret-file",
+            str(tmp / f"totp-{n}"),
             env=self.env,
         )
         assert done.returncode == 0, done.stderr
@@ -295,7 +312,11 @@ def spawn_server(tmp: Path, env: dict[str, str] | None = None, port: int | None 
     log_file = log_path.open("w", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "chat_server", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=full_env, stdout=log_file, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=full_env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_port(port, 30)

@@ -25,9 +25,7 @@ _NONCE = 12
 
 def derive_key(secret: bytes, purpose: str, length: int = 32) -> bytes:
     """Derive an independent sub-key for ``purpose`` from the deployment secret."""
-    return HKDF(
-        algorithm=hashes.SHA256(), length=length, salt=b"rc-chat/v1", info=purpose.encode()
-    ).derive(secret)
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"rc-chat/v1", info=purpose.encode()).derive(secret)
 
 
 def generate_secret() -> str:

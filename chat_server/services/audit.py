@@ -10,10 +10,29 @@ from ..storage.base import Durable
 
 ACTIONS = frozenset(
     {
-        "login", "login_failed", "logout", "duty_on", "duty_off", "accept", "transfer",
-        "end", "block", "observe", "invite", "referral", "staff_create", "staff_update",
-        "staff_disable", "staff_enable", "password_reset", "totp_reset", "hours_update",
-        "canned_update", "referral_directory_update", "setup_admin", "followup_create",
+        "login",
+        "login_failed",
+        "logout",
+        "duty_on",
+        "duty_off",
+        "accept",
+        "transfer",
+        "end",
+        "block",
+        "observe",
+        "invite",
+        "referral",
+        "staff_create",
+        "staff_update",
+        "staff_disable",
+        "staff_enable",
+        "password_reset",
+        "totp_reset",
+        "hours_update",
+        "canned_update",
+        "referral_directory_update",
+        "setup_admin",
+        "followup_create",
     }
 )
 

@@ -51,10 +51,7 @@ class Canned:
         self.t = translate
 
     def defaults(self, locale: str) -> list[dict[str, str]]:
-        return [
-            {"id": i, "title": self.t(locale, title), "text": self.t(locale, text)}
-            for i, title, text in DEFAULTS
-        ]
+        return [{"id": i, "title": self.t(locale, title), "text": self.t(locale, text)} for i, title, text in DEFAULTS]
 
     async def _doc(self) -> dict[str, Any]:
         return await self.durable.get_kv("doc", DOC) or {}
@@ -67,8 +64,7 @@ class Canned:
         """Every locale: its items and whether they are the translated defaults."""
         doc = await self._doc()
         return {
-            code: {"custom": bool(doc.get(code)), "items": doc.get(code) or self.defaults(code)}
-            for code in SUPPORTED
+            code: {"custom": bool(doc.get(code)), "items": doc.get(code) or self.defaults(code)} for code in SUPPORTED
         }
 
     async def set_locale(self, locale: str, items: Any) -> list[dict[str, str]]:

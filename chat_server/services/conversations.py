@@ -293,7 +293,9 @@ class Conversations:
                 items.append(self.summary(conv))
         return {"items": items}
 
-    async def _send_position(self, conv: dict[str, Any], ids: list[str] | None = None, on_duty: int | None = None) -> None:
+    async def _send_position(
+        self, conv: dict[str, Any], ids: list[str] | None = None, on_duty: int | None = None
+    ) -> None:
         ids = await self.queue_ids() if ids is None else ids
         if conv["id"] not in ids:
             return
@@ -302,7 +304,10 @@ class Conversations:
         await self.events.to_visitor(
             conv["id"],
             "queue",
-            {"position": position, "wait_estimate_s": wait_estimate(position, on_duty, self.settings.avg_handle_time_s)},
+            {
+                "position": position,
+                "wait_estimate_s": wait_estimate(position, on_duty, self.settings.avg_handle_time_s),
+            },
         )
 
     async def _broadcast_queue(self) -> None:
@@ -318,9 +323,7 @@ class Conversations:
     # operators ------------------------------------------------------------------------
     async def set_duty(self, staff: Staff, on: bool, languages: list[str]) -> dict[str, Any]:
         if on:
-            await self.eph.put(
-                "duty", staff.id, {"on": True, "languages": languages, "name": staff.name}, self._ttl
-            )
+            await self.eph.put("duty", staff.id, {"on": True, "languages": languages, "name": staff.name}, self._ttl)
             await self.eph.index_add(DUTY_INDEX, staff.id, now_ms(), self._ttl)
         else:
             await self.eph.delete("duty", staff.id)
@@ -347,7 +350,13 @@ class Conversations:
             updated = await self.eph.update(
                 "conv",
                 conversation_id,
-                {"state": "active", "operator_id": staff.id, "operator_name": staff.name, "accepted_at": conv.get("accepted_at") or ts, **routed},
+                {
+                    "state": "active",
+                    "operator_id": staff.id,
+                    "operator_name": staff.name,
+                    "accepted_at": conv.get("accepted_at") or ts,
+                    **routed,
+                },
                 expect={"state": "waiting", "offer": conv.get("offer")},
             )
             if updated is not None:
@@ -360,7 +369,9 @@ class Conversations:
         await self.events.to_visitor(conversation_id, "state", self._state_payload(updated))
         await self.add_system(updated, "operator_joined", name=staff.name)
         await self.events.to_staff(
-            staff.id, "assigned", {"conversation": self.summary(updated), "messages": await self.history_for_staff(updated, staff.locale)}
+            staff.id,
+            "assigned",
+            {"conversation": self.summary(updated), "messages": await self.history_for_staff(updated, staff.locale)},
         )
         await self._broadcast_queue()
         return self.summary(updated)
@@ -370,7 +381,9 @@ class Conversations:
         for cid, _ in await self.eph.index_members(LIVE_INDEX):
             conv = await self.eph.get("conv", cid)
             if conv and conv["state"] == "active" and conv.get("operator_id") == staff.id:
-                chats.append({"conversation": self.summary(conv), "messages": await self.history_for_staff(conv, staff.locale)})
+                chats.append(
+                    {"conversation": self.summary(conv), "messages": await self.history_for_staff(conv, staff.locale)}
+                )
         return chats
 
     async def require_assigned(self, staff: Staff, conversation_id: str) -> dict[str, Any]:
@@ -471,7 +484,9 @@ class Conversations:
         self, conv: dict[str, Any], stored: dict[str, Any], cipher: ConversationCipher, text: str | None = None
     ) -> None:
         if not stored.get("internal"):
-            await self.events.to_visitor(conv["id"], "message", self._render(stored, conv, True, conv["locale"], cipher, text))
+            await self.events.to_visitor(
+                conv["id"], "message", self._render(stored, conv, True, conv["locale"], cipher, text)
+            )
         for staff_id in self.staff_participants(conv):
             locale = await self._staff_locale(staff_id)
             await self.events.to_staff(staff_id, "message", self._render(stored, conv, False, locale, cipher, text))
@@ -485,7 +500,12 @@ class Conversations:
         cipher: ConversationCipher,
         text: str | None = None,
     ) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": record["id"], "client_id": record["client_id"], "from": record["from"], "ts": record["ts"]}
+        out: dict[str, Any] = {
+            "id": record["id"],
+            "client_id": record["client_id"],
+            "from": record["from"],
+            "ts": record["ts"],
+        }
         if record["from"] == "system":
             params = json.loads(cipher.decrypt(record["enc"]))
             out["code"] = record["code"]

@@ -120,11 +120,7 @@ class Schedule:
         self.closed_on_holidays = bool(doc.get("closed_on_holidays", True))
         self.closed_on_eves = bool(doc.get("closed_on_eves", True))
         last_call = doc.get("last_call_min", 10)
-        if (
-            not isinstance(last_call, int)
-            or isinstance(last_call, bool)
-            or not 0 <= last_call <= 120
-        ):
+        if not isinstance(last_call, int) or isinstance(last_call, bool) or not 0 <= last_call <= 120:
             raise ValueError("last_call_min must be 0-120")
         self.last_call = timedelta(minutes=last_call)
         self.raw = doc
@@ -180,11 +176,7 @@ class Schedule:
     def _joined_close(self, closes: datetime) -> datetime:
         """Follow 24:00 into a range opening at 00:00 the next day (no false last call)."""
         for _ in range(7):
-            nxt = [
-                c
-                for o, c in self.intervals_on(closes.date())
-                if o.time() == time(0) and o.date() == closes.date()
-            ]
+            nxt = [c for o, c in self.intervals_on(closes.date()) if o.time() == time(0) and o.date() == closes.date()]
             if closes.time() != time(0) or not nxt:
                 return closes
             closes = nxt[0]
@@ -259,25 +251,15 @@ class Schedule:
         for first, last, ranges in groups:
             if not ranges:
                 continue
-            days = (
-                names[first]
-                if first == last
-                else t(MSG_DAY_SPAN, first=names[first], last=names[last])
-            )
+            days = names[first] if first == last else t(MSG_DAY_SPAN, first=names[first], last=names[last])
             spans = [t(MSG_TIME_SPAN, start=clock(a), end=clock(b)) for a, b in ranges]
-            lines.append(
-                t(MSG_DAYS_HOURS, days=days, hours=format_list(spans, locale=babel_locale)) + "."
-            )
+            lines.append(t(MSG_DAYS_HOURS, days=days, hours=format_list(spans, locale=babel_locale)) + ".")
         return lines
 
     def to_doc(self) -> dict[str, Any]:
         return {
-            "weekly": {
-                str(d): [[_hhmm(a), _hhmm(b)] for a, b in r] for d, r in sorted(self.weekly.items())
-            },
-            "exceptions": {
-                d: [[_hhmm(a), _hhmm(b)] for a, b in r] for d, r in sorted(self.exceptions.items())
-            },
+            "weekly": {str(d): [[_hhmm(a), _hhmm(b)] for a, b in r] for d, r in sorted(self.weekly.items())},
+            "exceptions": {d: [[_hhmm(a), _hhmm(b)] for a, b in r] for d, r in sorted(self.exceptions.items())},
             "closed_on_holidays": self.closed_on_holidays,
             "closed_on_eves": self.closed_on_eves,
             "last_call_min": int(self.last_call.total_seconds() // 60),
@@ -330,9 +312,7 @@ class Hours:
     def invalidate(self) -> None:
         self._schedule = None
 
-    async def payload(
-        self, now: datetime, locale: str | None = None, translate: Any = None
-    ) -> dict[str, Any]:
+    async def payload(self, now: datetime, locale: str | None = None, translate: Any = None) -> dict[str, Any]:
         """The ``hours`` object of the visitor ``session`` event; ``summary`` in
         ``locale`` (empty when no locale is given)."""
         schedule = await self.schedule()

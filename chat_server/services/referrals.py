@@ -65,41 +65,27 @@ TEXTS: dict[str, dict[str, str]] = {
             "1177 gives healthcare advice by phone around the clock and helps you find the right "
             "care, for example a youth clinic."
         ),
-        "say": N_(
-            "You can say what has happened to your body or how you feel, and ask where to get help."
-        ),
-        "rights": N_(
-            "Healthcare staff have a duty of confidentiality. You have the right to an interpreter."
-        ),
+        "say": N_("You can say what has happened to your body or how you feel, and ask where to get help."),
+        "rights": N_("Healthcare staff have a duty of confidentiality. You have the right to an interpreter."),
     },
     "civil_society": {
-        "what": N_(
-            "A voluntary organisation that gives support, often anonymously, alongside public services."
-        ),
-        "say": N_(
-            "You can tell them what you need help with. You decide how much you want to say."
-        ),
+        "what": N_("A voluntary organisation that gives support, often anonymously, alongside public services."),
+        "say": N_("You can tell them what you need help with. You decide how much you want to say."),
         "rights": N_("Support from voluntary organisations is free and you can stay anonymous."),
     },
     "national_helpline": {
         "what": N_("A national helpline where you can get support and advice."),
-        "say": N_(
-            "You can tell them what you need help with. You decide how much you want to say."
-        ),
+        "say": N_("You can tell them what you need help with. You decide how much you want to say."),
         "rights": N_("The call is free of charge and you can stay anonymous."),
     },
     "emergency": {
         "what": N_("Call 112 if you or someone else is in danger right now."),
         "say": N_("Say where you are and what is happening. Stay on the line."),
-        "rights": N_(
-            "The call is free, also from a phone without credit. You can get help in your language."
-        ),
+        "rights": N_("The call is free, also from a phone without credit. You can get help in your language."),
     },
     "bris": {
         "what": N_("BRIS supports children and young people up to 18 by phone, chat and e-mail."),
-        "say": N_(
-            "You can tell them what you need help with. You decide how much you want to say."
-        ),
+        "say": N_("You can tell them what you need help with. You decide how much you want to say."),
         "rights": N_("You can stay anonymous, and it does not cost anything."),
     },
     "kvinnofridslinjen": {
@@ -107,12 +93,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "Kvinnofridslinjen is a national helpline for women who are exposed to threats or "
             "violence, and for people close to them. It is open around the clock."
         ),
-        "say": N_(
-            "You can tell them what you need help with. You decide how much you want to say."
-        ),
-        "rights": N_(
-            "The call is free of charge, does not show on the phone bill, and you can stay anonymous."
-        ),
+        "say": N_("You can tell them what you need help with. You decide how much you want to say."),
+        "rights": N_("The call is free of charge, does not show on the phone bill, and you can stay anonymous."),
     },
 }
 TYPE_LABELS = {
@@ -188,11 +170,7 @@ def validate_receiver(raw: Any, languages: tuple[str, ...]) -> dict[str, Any]:
         raise InvalidReceiver("channels")
     clean_channels = []
     for ch in channels:
-        if (
-            not isinstance(ch, dict)
-            or ch.get("kind") not in CHANNELS
-            or set(ch) - {"kind", "value", "note"}
-        ):
+        if not isinstance(ch, dict) or ch.get("kind") not in CHANNELS or set(ch) - {"kind", "value", "note"}:
             raise InvalidReceiver("channels")
         value = _text(ch.get("value"), "channel.value", 200, required=True)
         if ch["kind"] in ("web", "chat") and not value.startswith("https://"):

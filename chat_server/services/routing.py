@@ -115,9 +115,7 @@ def _rank(op: OperatorState, chat: WaitingChat) -> tuple[int, int, int, int, str
     )
 
 
-def plan(
-    queue: list[WaitingChat], operators: list[OperatorState], now: int, policy: RoutingPolicy
-) -> list[Assignment]:
+def plan(queue: list[WaitingChat], operators: list[OperatorState], now: int, policy: RoutingPolicy) -> list[Assignment]:
     """New offers to make, greedily in queue order.
 
     Chats that already have a pending offer keep it (their operator's load already
@@ -129,9 +127,7 @@ def plan(
     for chat in queue:
         if chat.offered_to is not None:
             continue
-        candidates = [
-            op for op in operators if load[op.id] < op.max_chats and eligible(op, chat, now, policy)
-        ]
+        candidates = [op for op in operators if load[op.id] < op.max_chats and eligible(op, chat, now, policy)]
         if not candidates:
             continue
         fresh = [op for op in candidates if op.id not in chat.passed]
@@ -221,11 +217,7 @@ class Router:
                 continue
             langs, audiences, max_chats = await self.skills(staff_id)
             langs = frozenset(duty.get("languages") or langs)
-            ops.append(
-                OperatorState(
-                    staff_id, langs, audiences, max_chats, loads.get(staff_id, 0), int(since)
-                )
-            )
+            ops.append(OperatorState(staff_id, langs, audiences, max_chats, loads.get(staff_id, 0), int(since)))
         return ops
 
     async def queue(self) -> list[WaitingChat]:

@@ -59,9 +59,7 @@ class FirstRun:
             await self.durable.delete_kv(TOKEN_NS, key)
         token = secrets.token_urlsafe(32)
         expires = time.time() + self.ttl_s
-        await self.durable.put_kv(
-            TOKEN_NS, self.keyring.lookup_hash(token), {"expires": expires}, expires_at=expires
-        )
+        await self.durable.put_kv(TOKEN_NS, self.keyring.lookup_hash(token), {"expires": expires}, expires_at=expires)
         return token
 
     async def _check(self, token: Any) -> str:
@@ -101,9 +99,7 @@ class FirstRun:
         if spent is None:
             raise ServiceError("unauthorized", MSG_SETUP_EXPIRED)
         try:
-            staff, _ = await self.staff.create(
-                username, name, "admin", password, secret, locale, [locale]
-            )
+            staff, _ = await self.staff.create(username, name, "admin", password, secret, locale, [locale])
         except Conflict as exc:
             await self.durable.put_kv(TOKEN_NS, key, spent, expires_at=spent["expires"])
             raise ServiceError("conflict", MSG_TAKEN) from exc

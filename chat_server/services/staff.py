@@ -148,8 +148,14 @@ class StaffService:
             or not set(allowed["audiences"]) <= {"individual", "professional"}
         ):
             raise ValueError("audiences: a list of 'individual' and/or 'professional'")
-        if "max_chats" in allowed and allowed["max_chats"] is not None and (
-            not isinstance(allowed["max_chats"], int) or isinstance(allowed["max_chats"], bool) or not 1 <= allowed["max_chats"] <= 20
+        if (
+            "max_chats" in allowed
+            and allowed["max_chats"] is not None
+            and (
+                not isinstance(allowed["max_chats"], int)
+                or isinstance(allowed["max_chats"], bool)
+                or not 1 <= allowed["max_chats"] <= 20
+            )
         ):
             raise ValueError("max_chats: 1-20, or null for the default")
         record = await self.durable.update_staff(staff_id, allowed)

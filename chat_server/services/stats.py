@@ -131,8 +131,7 @@ class Report:
             "small_count": SMALL_COUNT,
             "dimensions": _ordered({d for _, _, dims in self.periods for d in dims}),
             "periods": [
-                {"period": label, "from": first.isoformat(), "counts": dims}
-                for label, first, dims in self.periods
+                {"period": label, "from": first.isoformat(), "counts": dims} for label, first, dims in self.periods
             ],
         }
 
@@ -143,9 +142,7 @@ class Report:
         for label, first, dims in self.periods:
             for dim in _ordered(set(dims)):
                 for value, count in sorted(dims[dim].items()):
-                    writer.writerow(
-                        [label, first.isoformat(), dim, value, "<5" if count is None else count]
-                    )
+                    writer.writerow([label, first.isoformat(), dim, value, "<5" if count is None else count])
         return out.getvalue()
 
 
@@ -187,9 +184,6 @@ class Stats:
             per[value] = per.get(value, 0) + count
         periods = []
         for start in sorted(raw):
-            dims = {
-                dim: {v: suppress(n) for v, n in values.items()}
-                for dim, values in raw[start].items()
-            }
+            dims = {dim: {v: suppress(n) for v, n in values.items()} for dim, values in raw[start].items()}
             periods.append((_label(start, group), start, dims))
         return Report(group, first, last, periods)

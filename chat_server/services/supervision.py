@@ -22,9 +22,7 @@ log = logging.getLogger(__name__)
 
 SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 MSG_NOT_ON_DUTY = N_("That colleague is not on duty.")
-MSG_NO_BLOCK_KEY = N_(
-    "This visitor cannot be blocked: their connection is gone. The chat was ended."
-)
+MSG_NO_BLOCK_KEY = N_("This visitor cannot be blocked: their connection is gone. The chat was ended.")
 
 AddressKeyOf = Callable[[dict[str, Any]], Awaitable[str | None]]
 
@@ -42,9 +40,7 @@ class Supervision:
         return {
             **self.c.summary(conv),
             "invited": [{"id": i, "name": names.get(i, "")} for i in conv.get("invited_ids", [])],
-            "observers": [
-                {"id": i, "name": names.get(i, "")} for i in conv.get("observer_ids", [])
-            ],
+            "observers": [{"id": i, "name": names.get(i, "")} for i in conv.get("observer_ids", [])],
         }
 
     async def _live(self, conversation_id: str) -> dict[str, Any]:
@@ -66,9 +62,7 @@ class Supervision:
             raise ServiceError("forbidden", MSG_FORBIDDEN)
 
     async def _update(self, conv: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        updated = await self.c.eph.update(
-            "conv", conv["id"], changes, expect={"state": conv["state"]}
-        )
+        updated = await self.c.eph.update("conv", conv["id"], changes, expect={"state": conv["state"]})
         if updated is None:
             raise ServiceError("conflict", MSG_CONFLICT)
         return updated
@@ -91,18 +85,14 @@ class Supervision:
             await self.c.events.to_staff(staff_id, "conversation", payload)
 
     # transfer -------------------------------------------------------------------------
-    async def transfer(
-        self, staff: Staff, conversation_id: str, to: str, note: str | None
-    ) -> dict[str, Any]:
+    async def transfer(self, staff: Staff, conversation_id: str, to: str, note: str | None) -> dict[str, Any]:
         conv = await self._live(conversation_id)
         self._owns(staff, conv)
         previous = conv.get("operator_id")
         if note:
             # The note is a staff-only message: the colleague (or whoever accepts from
             # the queue) reads it in the history; the visitor never does.
-            await self.c._post(
-                conv, "operator", staff.id, "note-" + str(now_ms()), note, internal=True
-            )
+            await self.c._post(conv, "operator", staff.id, "note-" + str(now_ms()), note, internal=True)
         if to == "queue":
             # As routing does when an operator drops: no pending offer, and the
             # operator who handed it back is not offered it again first.
@@ -116,13 +106,9 @@ class Supervision:
                     "passed": [previous] if previous else [],
                 },
             )
-            await self.c.eph.index_add(
-                QUEUE_INDEX, conv["id"], queue_score(updated, head=True), self.c._ttl
-            )
+            await self.c.eph.index_add(QUEUE_INDEX, conv["id"], queue_score(updated, head=True), self.c._ttl)
             await self.c.add_system(updated, "transferred")
-            await self.c.events.to_visitor(
-                conv["id"], "state", {"state": "waiting", "operator": None}
-            )
+            await self.c.events.to_visitor(conv["id"], "state", {"state": "waiting", "operator": None})
             await self.c._broadcast_queue()
             router = getattr(self.c, "router", None)
             if router is not None:
@@ -147,13 +133,9 @@ class Supervision:
             await self.c.add_system(updated, "transferred")
             await self.c.events.to_visitor(conv["id"], "state", self.c._state_payload(updated))
             await self.c.add_system(updated, "operator_joined", name=record["name"])
-            await self._joined(
-                to, "assigned", updated, transferred_by={"id": staff.id, "name": staff.name}
-            )
+            await self._joined(to, "assigned", updated, transferred_by={"id": staff.id, "name": staff.name})
         if previous:
-            await self.c.events.to_staff(
-                previous, "released", {"conversation_id": conv["id"], "reason": "transferred"}
-            )
+            await self.c.events.to_staff(previous, "released", {"conversation_id": conv["id"], "reason": "transferred"})
         return self.console_summary(updated)
 
     # invite, observe, join, leave -----------------------------------------------------
@@ -224,9 +206,7 @@ class Supervision:
                 "observer_ids": [i for i in conv.get("observer_ids", []) if i != staff.id],
             },
         )
-        await self.c.events.to_staff(
-            staff.id, "released", {"conversation_id": conv["id"], "reason": "left"}
-        )
+        await self.c.events.to_staff(staff.id, "released", {"conversation_id": conv["id"], "reason": "left"})
         await self._tell_participants(updated)
 
     async def invited_chats(self, staff: Staff) -> list[dict[str, Any]]:

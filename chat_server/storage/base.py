@@ -64,9 +64,7 @@ class Ephemeral(Protocol):
 
     async def delete(self, kind: str, key: str) -> bool: ...
 
-    async def append_message(
-        self, conversation_id: str, dedupe_key: str, record: JSON, ttl: int
-    ) -> tuple[JSON, bool]:
+    async def append_message(self, conversation_id: str, dedupe_key: str, record: JSON, ttl: int) -> tuple[JSON, bool]:
         """Append ``record`` to a conversation's log unless ``dedupe_key`` was seen.
 
         Assigns ``seq`` (1, 2, …). Returns (stored record, created). A duplicate
@@ -128,9 +126,7 @@ class Durable(Protocol):
         """(day, "dimension:value", count) for days in [first_day, last_day]."""
 
     # Small documents and expiring values --------------------------------------------
-    async def put_kv(
-        self, namespace: str, key: str, value: JSON, expires_at: float | None = None
-    ) -> None: ...
+    async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None: ...
 
     async def get_kv(self, namespace: str, key: str) -> JSON | None: ...
 

@@ -118,9 +118,7 @@ class MemoryEphemeral:
         return self._records.pop((kind, key), None) is not None
 
     # message logs ---------------------------------------------------------------------
-    async def append_message(
-        self, conversation_id: str, dedupe_key: str, record: JSON, ttl: int
-    ) -> tuple[JSON, bool]:
+    async def append_message(self, conversation_id: str, dedupe_key: str, record: JSON, ttl: int) -> tuple[JSON, bool]:
         now = self._now()
         entry = self._logs.get(conversation_id)
         if entry is None or entry[0] <= now:

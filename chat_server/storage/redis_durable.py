@@ -53,9 +53,7 @@ class RedisDurable:
         ok = await self._call(self._redis.hsetnx(self._k("staff-by-name"), name, record["id"]))
         if not ok:
             raise Conflict("username taken")
-        created = await self._call(
-            self._redis.set(self._k("staff", record["id"]), json.dumps(record), nx=True)
-        )
+        created = await self._call(self._redis.set(self._k("staff", record["id"]), json.dumps(record), nx=True))
         if not created:
             await self._call(self._redis.hdel(self._k("staff-by-name"), name))
             raise Conflict("id taken")
@@ -115,9 +113,7 @@ class RedisDurable:
 
     async def list_audit(self, limit: int = 100, before_ts: int | None = None) -> list[JSON]:
         top = f"({before_ts}" if before_ts is not None else "+inf"
-        raw = await self._call(
-            self._redis.zrevrangebyscore(self._k("audit"), top, "-inf", start=0, num=limit)
-        )
+        raw = await self._call(self._redis.zrevrangebyscore(self._k("audit"), top, "-inf", start=0, num=limit))
         out = []
         for r in raw:
             entry = json.loads(r)
@@ -135,8 +131,7 @@ class RedisDurable:
 
     async def get_stats(self, first_day: str, last_day: str) -> list[tuple[str, str, int]]:
         days = sorted(
-            d for d in await self._call(self._redis.smembers(self._k("stats-days")))
-            if first_day <= d <= last_day
+            d for d in await self._call(self._redis.smembers(self._k("stats-days"))) if first_day <= d <= last_day
         )
         out: list[tuple[str, str, int]] = []
         for day in days:
@@ -145,9 +140,7 @@ class RedisDurable:
         return out
 
     # kv -------------------------------------------------------------------------------
-    async def put_kv(
-        self, namespace: str, key: str, value: JSON, expires_at: float | None = None
-    ) -> None:
+    async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None:
         name = self._k("kv", namespace, key)
         async with self._redis.pipeline(transaction=True) as pipe:
             if expires_at is None:

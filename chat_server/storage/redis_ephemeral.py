@@ -134,9 +134,7 @@ class RedisEphemeral:
     async def delete(self, kind: str, key: str) -> bool:
         return bool(await self._pipe.call("DEL", self._k(kind, key)))
 
-    async def append_message(
-        self, conversation_id: str, dedupe_key: str, record: JSON, ttl: int
-    ) -> tuple[JSON, bool]:
+    async def append_message(self, conversation_id: str, dedupe_key: str, record: JSON, ttl: int) -> tuple[JSON, bool]:
         created, index, out = await self._pipe.script(
             _APPEND,
             keys=[self._k("msgs", conversation_id), self._k("dedupe", conversation_id)],

@@ -102,21 +102,15 @@ class SqliteDurable:
         return await self._run(_do)
 
     async def get_staff(self, staff_id: str) -> JSON | None:
-        row = await self._run(
-            lambda c: c.execute("SELECT data FROM staff WHERE id = ?", (staff_id,)).fetchone()
-        )
+        row = await self._run(lambda c: c.execute("SELECT data FROM staff WHERE id = ?", (staff_id,)).fetchone())
         return json.loads(row[0]) if row else None
 
     async def get_staff_by_username(self, username: str) -> JSON | None:
-        row = await self._run(
-            lambda c: c.execute("SELECT data FROM staff WHERE username = ?", (username,)).fetchone()
-        )
+        row = await self._run(lambda c: c.execute("SELECT data FROM staff WHERE username = ?", (username,)).fetchone())
         return json.loads(row[0]) if row else None
 
     async def list_staff(self) -> list[JSON]:
-        rows = await self._run(
-            lambda c: c.execute("SELECT data FROM staff ORDER BY username").fetchall()
-        )
+        rows = await self._run(lambda c: c.execute("SELECT data FROM staff ORDER BY username").fetchall())
         return [json.loads(r[0]) for r in rows]
 
     async def update_staff(self, staff_id: str, changes: JSON) -> JSON | None:
@@ -148,9 +142,7 @@ class SqliteDurable:
     # audit ----------------------------------------------------------------------------
     async def add_audit(self, entry: JSON) -> None:
         await self._run(
-            lambda c: c.execute(
-                "INSERT INTO audit (ts, data) VALUES (?, ?)", (int(entry["ts"]), json.dumps(entry))
-            )
+            lambda c: c.execute("INSERT INTO audit (ts, data) VALUES (?, ?)", (int(entry["ts"]), json.dumps(entry)))
         )
 
     async def list_audit(self, limit: int = 100, before_ts: int | None = None) -> list[JSON]:
@@ -186,9 +178,7 @@ class SqliteDurable:
         return [(r[0], r[1], int(r[2])) for r in rows]
 
     # kv -------------------------------------------------------------------------------
-    async def put_kv(
-        self, namespace: str, key: str, value: JSON, expires_at: float | None = None
-    ) -> None:
+    async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None:
         await self._run(
             lambda c: c.execute(
                 "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at) VALUES (?,?,?,?)",
@@ -201,8 +191,7 @@ class SqliteDurable:
 
         def _do(c: sqlite3.Connection) -> Any:
             return c.execute(
-                "SELECT value FROM kv WHERE namespace = ? AND key = ? "
-                "AND (expires_at IS NULL OR expires_at > ?)",
+                "SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
                 (namespace, key, now),
             ).fetchone()
 
@@ -210,9 +199,7 @@ class SqliteDurable:
         return json.loads(row[0]) if row else None
 
     async def delete_kv(self, namespace: str, key: str) -> bool:
-        cur = await self._run(
-            lambda c: c.execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (namespace, key))
-        )
+        cur = await self._run(lambda c: c.execute("DELETE FROM kv WHERE namespace = ? AND key = ?", (namespace, key)))
         return bool(cur.rowcount)
 
     async def list_kv(self, namespace: str) -> list[tuple[str, JSON]]:
@@ -220,12 +207,8 @@ class SqliteDurable:
 
         def _do(c: sqlite3.Connection) -> list[Any]:
             # Expired entries are removed as they are noticed.
-            c.execute(
-                "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
-            )
-            return c.execute(
-                "SELECT key, value FROM kv WHERE namespace = ? ORDER BY key", (namespace,)
-            ).fetchall()
+            c.execute("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,))
+            return c.execute("SELECT key, value FROM kv WHERE namespace = ? ORDER BY key", (namespace,)).fetchall()
 
         return [(r[0], json.loads(r[1])) for r in await self._run(_do)]
 

@@ -39,9 +39,7 @@ SUPERVISION: web.AppKey[Supervision] = web.AppKey("supervision")
 SETUP_ATTEMPTS = 30  # per address key and 15 minutes: the token is long, this stops noise
 HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MSG_HOURS_INVALID = N_(
-    "Check the opening hours: each range needs a start before its end, as HH:MM."
-)
+MSG_HOURS_INVALID = N_("Check the opening hours: each range needs a start before its end, as HH:MM.")
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -80,12 +78,7 @@ def _only(data: dict[str, Any], allowed: set[str]) -> None:
 
 
 def _languages(value: Any) -> list[str]:
-    if (
-        not isinstance(value, list)
-        or not value
-        or len(value) > 20
-        or not all(i18n.is_supported(v) for v in value)
-    ):
+    if not isinstance(value, list) or not value or len(value) > 20 or not all(i18n.is_supported(v) for v in value):
         raise ServiceError("invalid", MSG_INVALID)
     return list(dict.fromkeys(value))
 
@@ -140,8 +133,7 @@ async def _announce_setup(app: web.Application) -> None:
         url,
     )
     print(
-        f"\nFirst run: create the first admin account "
-        f"(link valid {minutes} minutes, single use):\n  {url}\n",
+        f"\nFirst run: create the first admin account (link valid {minutes} minutes, single use):\n  {url}\n",
         flush=True,
     )
 
@@ -169,10 +161,7 @@ async def patch_me(request: web.Request) -> web.StreamResponse:
 @json_api
 async def list_staff(request: web.Request) -> web.StreamResponse:
     await staff_for_read(request, "admin")
-    items = [
-        {**public_staff(r), "created_at": r.get("created_at")}
-        for r in await request.app[K.DURABLE].list_staff()
-    ]
+    items = [{**public_staff(r), "created_at": r.get("created_at")} for r in await request.app[K.DURABLE].list_staff()]
     items.sort(key=lambda i: i["username"])
     return ok(items=items)
 
@@ -222,9 +211,7 @@ async def update_staff(request: web.Request) -> web.StreamResponse:
     data = await read_json(request)
     _only(data, {"role", "name", "disabled", "languages", "locale"})
     service = request.app[K.STAFF]
-    if target["id"] == admin["id"] and (
-        data.get("disabled") or data.get("role", "admin") != "admin"
-    ):
+    if target["id"] == admin["id"] and (data.get("disabled") or data.get("role", "admin") != "admin"):
         # An admin cannot lock themselves out (and leave nobody to fix it).
         raise ServiceError("conflict", MSG_FORBIDDEN)
     if "role" in data and data["role"] != target["role"]:
@@ -247,9 +234,7 @@ async def update_staff(request: web.Request) -> web.StreamResponse:
         profile["locale"] = data["locale"]
     if profile:
         await service.update_profile(target["id"], profile)
-        await request.app[K.AUDIT].record(
-            admin["id"], "staff_update", target["id"], fields=sorted(profile)
-        )
+        await request.app[K.AUDIT].record(admin["id"], "staff_update", target["id"], fields=sorted(profile))
     return ok(staff=public_staff(await request.app[K.DURABLE].get_staff(target["id"]) or target))
 
 
@@ -260,9 +245,7 @@ async def reset_password(request: web.Request) -> web.StreamResponse:
     data = await read_json(request)
     _only(data, {"password"})
     try:
-        await request.app[K.STAFF].set_password(
-            target["id"], _str(data, "password", 1024) or "", actor=admin["id"]
-        )
+        await request.app[K.STAFF].set_password(target["id"], _str(data, "password", 1024) or "", actor=admin["id"])
     except ValueError as exc:
         raise ServiceError("invalid", MSG_WEAK_PASSWORD) from exc
     return ok()
@@ -282,11 +265,7 @@ def _ranges(value: Any) -> list[list[str]]:
         raise ServiceError("invalid", MSG_HOURS_INVALID)
     out = []
     for pair in value:
-        if not (
-            isinstance(pair, list)
-            and len(pair) == 2
-            and all(isinstance(p, str) and HHMM.match(p) for p in pair)
-        ):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) and HHMM.match(p) for p in pair)):
             raise ServiceError("invalid", MSG_HOURS_INVALID)
         if pair[0] >= pair[1]:
             raise ServiceError("invalid", MSG_HOURS_INVALID)
@@ -400,9 +379,7 @@ async def get_audit(request: web.Request) -> web.StreamResponse:
 def attach_console(app: web.Application) -> None:
     """Create the console services and hand them to the /operator namespace."""
     conversations = app[K.CONVERSATIONS]
-    app[FIRST_RUN] = FirstRun(
-        app[K.DURABLE], app[K.KEYRING], app[K.STAFF], app[K.SETTINGS].setup_token_s
-    )
+    app[FIRST_RUN] = FirstRun(app[K.DURABLE], app[K.KEYRING], app[K.STAFF], app[K.SETTINGS].setup_token_s)
     app[CANNED] = canned = Canned(app[K.DURABLE], app[K.CATALOGS])
     app[SUPERVISION] = supervision = Supervision(conversations, app[K.DURABLE], app[K.SETTINGS])
     handlers = app[K.SIO].namespace_handlers

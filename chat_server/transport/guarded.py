@@ -99,7 +99,9 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         try:
             return await handler(sid, payload)
         except ServiceError as exc:
-            return await self._refuse(sid, locale, exc.code, exc.message, counted=exc.code in {"invalid", "too_large"}, **exc.params)
+            return await self._refuse(
+                sid, locale, exc.code, exc.message, counted=exc.code in {"invalid", "too_large"}, **exc.params
+            )
         except StoreUnavailable as exc:
             log.warning("store unavailable during %s (%s)", event, exc)
             return self.error(locale, "unavailable", MSG_UNAVAILABLE)
@@ -108,7 +110,9 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
             log.exception("unexpected error in %s handler", event)
             return self.error(locale, "internal", MSG_INTERNAL)
 
-    async def _refuse(self, sid: str, locale: str, code: str, message: str, counted: bool = True, **params: Any) -> dict[str, Any]:
+    async def _refuse(
+        self, sid: str, locale: str, code: str, message: str, counted: bool = True, **params: Any
+    ) -> dict[str, Any]:
         if counted and not self._refusals.take(sid):
             log.info("disconnecting a client that kept sending refused events")
             await self.disconnect(sid)

@@ -49,9 +49,7 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
         except ValueError:  # includes JSON decode errors
             await self._drop(eio_sid, "undecodable packet")
 
-    async def _handle_event(
-        self, eio_sid: str, namespace: str | None, id: int | None, data: Any
-    ) -> None:
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         ns = namespace or "/"
         if self.manager.sid_from_eio_sid(eio_sid, ns) is None:
             # An event before connecting, or for a namespace it never joined or was
@@ -60,10 +58,7 @@ class HardenedServer(socketio.AsyncServer):  # type: ignore[misc]
             # is under way still go to the library, which ignores them.
             await self._drop(eio_sid, "event outside a connected namespace")
             return
-        if (
-            not (isinstance(data, list) and data and isinstance(data[0], str))
-            or data[0] in RESERVED_EVENTS
-        ):
+        if not (isinstance(data, list) and data and isinstance(data[0], str)) or data[0] in RESERVED_EVENTS:
             # The namespace refuses "" with an `invalid` ack, in the connection's locale.
             data = [""]
         await super()._handle_event(eio_sid, namespace, id, data)
@@ -99,9 +94,7 @@ def polling_body_limit(max_bytes: int) -> Middleware:
             if request.content_length is None:
                 raise web.HTTPLengthRequired()
             if request.content_length > max_bytes:
-                raise web.HTTPRequestEntityTooLarge(
-                    max_size=max_bytes, actual_size=request.content_length
-                )
+                raise web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=request.content_length)
         return await handler(request)
 
     return middleware

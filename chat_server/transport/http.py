@@ -179,8 +179,17 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return data
 
 
-_STATUS = {"invalid": 400, "too_large": 413, "unauthorized": 401, "forbidden": 403, "not_found": 404,
-           "conflict": 409, "rate_limited": 429, "closed": 403, "unavailable": 503}
+_STATUS = {
+    "invalid": 400,
+    "too_large": 413,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "rate_limited": 429,
+    "closed": 403,
+    "unavailable": 503,
+}
 
 
 def json_api(handler: Handler) -> Handler:

@@ -36,9 +36,7 @@ log = logging.getLogger(__name__)
 
 # Fixed label sets: anything else is folded into "other" so a label can never carry
 # something unexpected (and the number of series stays bounded).
-END_REASONS = frozenset(
-    {"visitor_ended", "visitor_exit", "operator_ended", "abandoned", "blocked", "transferred"}
-)
+END_REASONS = frozenset({"visitor_ended", "visitor_exit", "operator_ended", "abandoned", "blocked", "transferred"})
 SENDERS = frozenset({"visitor", "operator", "system"})
 # Queue waits: from seconds to an hour.
 WAIT_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
@@ -54,12 +52,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.live = Gauge(
-            "rc_chat_live_conversations", "Conversations waiting or active.", registry=r
-        )
-        self.waiting = Gauge(
-            "rc_chat_waiting_conversations", "Conversations waiting in the queue.", registry=r
-        )
+        self.live = Gauge("rc_chat_live_conversations", "Conversations waiting or active.", registry=r)
+        self.waiting = Gauge("rc_chat_waiting_conversations", "Conversations waiting in the queue.", registry=r)
         self.on_duty = Gauge("rc_chat_on_duty_operators", "Staff members on duty.", registry=r)
         self.visitor_sockets = Gauge(
             "rc_chat_visitor_sockets", "Visitor Socket.IO connections on this process.", registry=r
@@ -74,18 +68,10 @@ class Metrics:
             "1 when the ephemeral store answered this scrape.",
             registry=r,
         )
-        self.started = Counter(
-            "rc_chat_conversations_started", "Conversations started.", registry=r
-        )
-        self.ended = Counter(
-            "rc_chat_conversations_ended", "Conversations ended, by reason.", ["reason"], registry=r
-        )
-        self.relayed = Counter(
-            "rc_chat_messages_relayed", "Messages relayed, by sender kind.", ["sender"], registry=r
-        )
-        self.refused = Counter(
-            "rc_chat_refused_events", "Client events refused, by error code.", ["code"], registry=r
-        )
+        self.started = Counter("rc_chat_conversations_started", "Conversations started.", registry=r)
+        self.ended = Counter("rc_chat_conversations_ended", "Conversations ended, by reason.", ["reason"], registry=r)
+        self.relayed = Counter("rc_chat_messages_relayed", "Messages relayed, by sender kind.", ["sender"], registry=r)
+        self.refused = Counter("rc_chat_refused_events", "Client events refused, by error code.", ["code"], registry=r)
         self.queue_wait = Histogram(
             "rc_chat_queue_wait_seconds",
             "Time from joining the queue to being accepted.",
@@ -120,11 +106,7 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 
 def _socket_count(app: web.Application, namespace: str) -> int:
     handler = app[K.SIO].namespace_handlers.get(namespace)
-    sessions = (
-        getattr(handler, "_sessions", None)
-        if namespace == VISITOR_NS
-        else getattr(handler, "_staff", None)
-    )
+    sessions = getattr(handler, "_sessions", None) if namespace == VISITOR_NS else getattr(handler, "_staff", None)
     return len(sessions) if sessions is not None else 0
 
 

@@ -40,7 +40,9 @@ def cookie_value(header: str | None, name: str) -> str | None:
 class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespace):
     limits = {"message": (3.0, 20.0), "typing": (5.0, 15.0), "accept": (2.0, 10.0)}
 
-    def __init__(self, conversations: Conversations, staff: StaffService, audit: Audit, translate: Any, origin_ok: Any) -> None:
+    def __init__(
+        self, conversations: Conversations, staff: StaffService, audit: Audit, translate: Any, origin_ok: Any
+    ) -> None:
         super().__init__(OPERATOR_NS, translate)
         self.conversations = conversations
         self.staff_service = staff

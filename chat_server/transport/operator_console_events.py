@@ -56,9 +56,7 @@ class ConsoleEventsMixin:
     async def on_transfer(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, TRANSFER)
         staff = self.staff_of(sid)
-        summary = await self._sup().transfer(
-            staff, params["conversation_id"], params["to"], params.get("note")
-        )
+        summary = await self._sup().transfer(staff, params["conversation_id"], params["to"], params.get("note"))
         await self.audit.record(
             staff.id,
             "transfer",
@@ -85,9 +83,7 @@ class ConsoleEventsMixin:
         params = v.validate(data, v.CONVERSATION_REF)
         staff = self.staff_of(sid)
         summary = await self._sup().join(staff, params["conversation_id"])
-        await self.audit.record(
-            staff.id, "invite", params["conversation_id"], to=staff.id, joined=True
-        )
+        await self.audit.record(staff.id, "invite", params["conversation_id"], to=staff.id, joined=True)
         return ok(conversation=summary)
 
     async def on_leave(self, sid: str, data: Any) -> dict[str, Any]:
@@ -113,9 +109,7 @@ class ConsoleEventsMixin:
         async def no_key(conv: dict[str, Any]) -> str | None:
             return None
 
-        blocked = await self._sup().block(
-            staff, params["conversation_id"], self.address_key_of or no_key
-        )
+        blocked = await self._sup().block(staff, params["conversation_id"], self.address_key_of or no_key)
         await self.audit.record(staff.id, "block", params["conversation_id"])
         return ok(blocked=blocked)
 

@@ -94,9 +94,7 @@ class ReferralEventsMixin:
         return {"ok": True}
 
     # triage (called from OperatorNamespace.on_end) ---------------------------------------
-    async def end_triage(
-        self, staff: Staff, conversation_id: str, form: Any
-    ) -> tuple[dict[str, int], dict[str, Any]]:
+    async def end_triage(self, staff: Staff, conversation_id: str, form: Any) -> tuple[dict[str, int], dict[str, Any]]:
         """Validate the end-of-chat triage; returns (counters, extra ack fields)."""
         checked = triage_rules.validate(form, i18n.SUPPORTED) if form else None
         conv = await self.conversations.get_live(conversation_id)
@@ -113,9 +111,7 @@ class ReferralEventsMixin:
             data,
             {"conversation_id": v.F("id", required=True), "triage": v.F("dict", required=True)},
         )
-        conv = await self.conversations.require_assigned(
-            self.staff_of(sid), params["conversation_id"]
-        )
+        conv = await self.conversations.require_assigned(self.staff_of(sid), params["conversation_id"])
         checked = triage_rules.validate(params["triage"], i18n.SUPPORTED)
         age = checked.get("age_band") or conv.get("age_band")
         return {"ok": True, "report_duty": triage_rules.report_duty(age, checked["categories"])}
@@ -142,9 +138,7 @@ class ReferralEventsMixin:
         # counters written when the chat ends.
         kinds = sorted({*(conv.get("referral_types") or []), *(r["type"] for r in receivers)})
         await self.conversations.eph.update("conv", conv["id"], {"referral_types": kinds})
-        await self.audit.record(
-            staff.id, "referral", conv["id"], types=sorted({r["type"] for r in receivers})
-        )
+        await self.audit.record(staff.id, "referral", conv["id"], types=sorted({r["type"] for r in receivers}))
         return {"ok": True, "cards": cards}
 
     # follow-up codes ---------------------------------------------------------------------
@@ -169,9 +163,7 @@ class ReferralEventsMixin:
         """Whether the chat was opened with a follow-up code (the summary itself is in
         the chat's history as a staff-only note)."""
         params = v.validate(data, v.CONVERSATION_REF)
-        conv = await self.conversations.require_assigned(
-            self.staff_of(sid), params["conversation_id"]
-        )
+        conv = await self.conversations.require_assigned(self.staff_of(sid), params["conversation_id"])
         if not conv.get("followup_redeemed"):
             raise ServiceError("not_found", MSG_NOT_FOUND)
         return {"ok": True, "followup": True}

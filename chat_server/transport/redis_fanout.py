@@ -269,9 +269,7 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
                     # room that has a client here, again.
                     self._sub_state.clear()
                     self._sub_pending.clear()
-                    await self._command(
-                        "sub", [self.channel, *sorted(self._wanted_channels())], raise_errors=True
-                    )
+                    await self._command("sub", [self.channel, *sorted(self._wanted_channels())], raise_errors=True)
                     connect = False
                 async for message in self.pubsub.listen():
                     retry_s = 0.2

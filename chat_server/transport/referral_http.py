@@ -24,9 +24,7 @@ from .operator_referral_events import REFERRALS
 COORDINATORS = {"supervisor", "admin"}
 
 
-async def _staff(
-    request: web.Request, roles: set[str] | None = None, write: bool = False
-) -> dict[str, Any]:
+async def _staff(request: web.Request, roles: set[str] | None = None, write: bool = False) -> dict[str, Any]:
     record, csrf, _ = await current_staff(request)
     if write:
         check_csrf(request, csrf)
@@ -77,9 +75,7 @@ async def put_referral(request: web.Request) -> web.StreamResponse:
             },
             status=400,
         )
-    await request.app[K.AUDIT].record(
-        record["id"], "referral_directory_update", receiver["id"], op="put"
-    )
+    await request.app[K.AUDIT].record(record["id"], "referral_directory_update", receiver["id"], op="put")
     return web.json_response({"ok": True, "receiver": receiver})
 
 
@@ -88,9 +84,7 @@ async def delete_referral(request: web.Request) -> web.StreamResponse:
     record = await _staff(request, COORDINATORS, write=True)
     if not await request.app[REFERRALS].delete(request.match_info["id"]):
         raise ServiceError("not_found", MSG_NOT_FOUND)
-    await request.app[K.AUDIT].record(
-        record["id"], "referral_directory_update", request.match_info["id"], op="delete"
-    )
+    await request.app[K.AUDIT].record(record["id"], "referral_directory_update", request.match_info["id"], op="delete")
     return web.json_response({"ok": True})
 
 
@@ -126,9 +120,7 @@ def _range(request: web.Request) -> tuple[date, date, str]:
     today = datetime.now(TZ).date()
     try:
         last = date.fromisoformat(request.query.get("to") or today.isoformat())
-        first = date.fromisoformat(
-            request.query.get("from") or (last - timedelta(days=89)).isoformat()
-        )
+        first = date.fromisoformat(request.query.get("from") or (last - timedelta(days=89)).isoformat())
     except ValueError as exc:
         raise ServiceError("invalid", MSG_INVALID) from exc
     group = request.query.get("group", "month")

@@ -34,7 +34,9 @@ class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
         "exit": (1.0, 5.0),
     }
 
-    def __init__(self, conversations: Conversations, translate: Any, hasher: DailyKeyedHasher, trust_proxy: bool, blocked: Any) -> None:
+    def __init__(
+        self, conversations: Conversations, translate: Any, hasher: DailyKeyedHasher, trust_proxy: bool, blocked: Any
+    ) -> None:
         super().__init__(VISITOR_NS, translate)
         self.conversations = conversations
         self.hasher = hasher

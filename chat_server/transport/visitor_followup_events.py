@@ -54,9 +54,7 @@ class VisitorFollowupMixin:
         if await self.conversations.eph.incr("followup_req:" + conv["id"], 30) > 1:
             return {"ok": True}
         for staff_id in self.conversations.staff_participants(conv):
-            await self.conversations.events.to_staff(
-                staff_id, "followup_requested", {"conversation_id": conv["id"]}
-            )
+            await self.conversations.events.to_staff(staff_id, "followup_requested", {"conversation_id": conv["id"]})
         return {"ok": True}
 
     async def on_followup(self, sid: str, data: Any) -> dict[str, Any]:

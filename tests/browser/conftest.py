@@ -59,9 +59,7 @@ DESKTOP = {"width": 1280, "height": 800}
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
-        if Path(str(item.fspath)).parent == here and item.fspath.basename.startswith(
-            "test_widget_"
-        ):
+        if Path(str(item.fspath)).parent == here and item.fspath.basename.startswith("test_widget_"):
             item.add_marker(pytest.mark.browser)
 
 
@@ -144,9 +142,7 @@ async def host_site() -> AsyncIterator[HostSite]:
 
 
 @pytest.fixture
-async def chat(
-    server_factory: Callable[..., Awaitable[LiveServer]], host_site: HostSite
-) -> LiveServer:
+async def chat(server_factory: Callable[..., Awaitable[LiveServer]], host_site: HostSite) -> LiveServer:
     """The chat server, allowing the host site to embed /widget/."""
     live = await server_factory(allowed_origins=(host_site.origin,))
     host_site.chat_url = live.url
@@ -221,11 +217,7 @@ class Visitor:
         """The loader's quick exit button (outside the iframe). It shows the host's label
         (data-exit-label, "Lämna snabbt" by default) until the visitor's language has a
         translation for it."""
-        name = (
-            self.t("Quick exit")
-            if (self.locale == "en" or "Quick exit" in self.t.messages)
-            else "Lämna snabbt"
-        )
+        name = self.t("Quick exit") if (self.locale == "en" or "Quick exit" in self.t.messages) else "Lämna snabbt"
         return self.page.get_by_role("button", name=name)
 
     @property
@@ -252,9 +244,7 @@ class Visitor:
         await self.frame.get_by_role("button", name=name, exact=True).click()
         await self.frame.locator(f"html[lang='{self.locale}']").wait_for(state="attached")
 
-    async def start_chat(
-        self, language: str, audience: str = "Myself", urgent: bool = False
-    ) -> None:
+    async def start_chat(self, language: str, audience: str = "Myself", urgent: bool = False) -> None:
         """From the open widget through the steps into the queue (no screenshots)."""
         await self.choose_language(language)
         await self.button(audience).click()
@@ -301,14 +291,10 @@ class Visitor:
 
 
 @pytest.fixture
-def visitor_factory(
-    browser: Browser, host_site: HostSite, chat: LiveServer
-) -> Callable[..., Awaitable[Visitor]]:
+def visitor_factory(browser: Browser, host_site: HostSite, chat: LiveServer) -> Callable[..., Awaitable[Visitor]]:
     contexts: list[BrowserContext] = []
 
-    async def factory(
-        locale: str = "sv", viewport: dict[str, int] | None = None, prefix: str = ""
-    ) -> Visitor:
+    async def factory(locale: str = "sv", viewport: dict[str, int] | None = None, prefix: str = "") -> Visitor:
         context = await browser.new_context(
             viewport=viewport or PHONE,
             locale="sv-SE",
@@ -354,9 +340,7 @@ class Operator:
         return ack
 
     async def typing(self, active: bool) -> None:
-        ack = await self.rec.call(
-            "typing", {"conversation_id": self.conversation_id, "active": active}
-        )
+        ack = await self.rec.call("typing", {"conversation_id": self.conversation_id, "active": active})
         assert ack["ok"], ack
 
     async def end(self) -> None:
@@ -370,11 +354,7 @@ class Operator:
         for a in self.rec.received("assigned"):
             if a.get("conversation", {}).get("id") == self.conversation_id:
                 seen += a.get("messages") or []
-        seen += [
-            m
-            for m in self.rec.received("message")
-            if m.get("conversation_id") == self.conversation_id
-        ]
+        seen += [m for m in self.rec.received("message") if m.get("conversation_id") == self.conversation_id]
         return [m["text"] for m in seen if m.get("from") == "visitor"]
 
     async def wait_visitor_text(self, text: str) -> dict[str, Any]:
@@ -389,9 +369,7 @@ async def operator_factory(chat: LiveServer) -> AsyncIterator[Callable[..., Awai
     made: list[Recorder] = []
 
     async def factory(name: str = "Sara", languages: list[str] | None = None) -> Operator:
-        creds = await chat.create_staff(
-            "operator", name=name, languages=languages or ["sv", "ar", "en"]
-        )
+        creds = await chat.create_staff("operator", name=name, languages=languages or ["sv", "ar", "en"])
         session = await login(chat.url, creds)
         rec = Recorder(chat.url, "/operator", headers={"Cookie": session.cookie})
         made.append(rec)
@@ -409,18 +387,46 @@ async def operator_factory(chat: LiveServer) -> AsyncIterator[Callable[..., Awai
             pass
 
 
-async def send_referral(
-    live: LiveServer, conversation_id: str, cards: list[dict[str, Any]]
-) -> None:
+async def send_referral(live: LiveServer, conversation_id: str, cards: list[dict[str, Any]]) -> None:
     """Deliver a `referral` event to the visitor of a conversation, as the server does."""
     from chat_server.transport.notifier import VISITOR_NS, visitor_room
 
-    await live.app[K.SIO].emit(
-        "referral", {"cards": cards}, room=visitor_room(conversation_id), namespace=VISITOR_NS
-    )
+    await live.app[K.SIO].emit("referral", {"cards": cards}, room=visitor_room(conversation_id), namespace=VISITOR_NS)
 
 
 def assert_no_violations(visitor: Visitor) -> None:
     if visitor.violations:
         pretty = json.dumps(visitor.violations, indent=1, ensure_ascii=False)
         raise AssertionError(f"axe-core found accessibility violations:\n{pretty}")
+
+
+# --- the operator console (tests/browser/console.py) ------------------------------------
+@pytest.fixture
+async def console_browser() -> AsyncIterator[Any]:
+    if async_playwright is None:
+        pytest.fail("playwright is not installed: run `make test`")
+    from .console import AXE
+
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: build the console (`make test` runs npm ci)")
+    if not (ROOT / "chat_server" / "static" / "console" / "app.js").exists():
+        pytest.fail("the console is not built: run `make test` (cd operator_console && npm run build)")
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+def console_factory(console_browser: Any, server: LiveServer) -> Callable[..., Awaitable[Any]]:
+    from .console import DESKTOP, Console, catalog, watch_errors
+
+    async def factory(name: str, locale: str = "sv") -> Any:
+        context = await console_browser.new_context(viewport=DESKTOP, locale="sv-SE", timezone_id="Europe/Stockholm")
+        context.set_default_timeout(10_000)
+        page = await context.new_page()
+        console = Console(page, server, name, await catalog(server.url, locale))
+        watch_errors(console)
+        return console
+
+    return factory

@@ -15,12 +15,12 @@ from chat_server.security import totp
 from chat_server.transport import admin_http
 
 from ..helpers import StaffCredentials
-from .test_console_operator import Console, assert_clean, catalog, console_browser, console_factory  # noqa: F401
+from .console import Console, assert_clean, catalog
 
 pytestmark = pytest.mark.browser
 
 
-async def test_first_run_setup_then_login(server, console_factory) -> None:  # noqa: F811
+async def test_first_run_setup_then_login(server, console_factory) -> None:
     token = await server.app[admin_http.FIRST_RUN].issue_token()
     c: Console = await console_factory("setup")
     t = c.t
@@ -38,19 +38,15 @@ async def test_first_run_setup_then_login(server, console_factory) -> None:  # n
     await c.check("21-setup-totp")
     await c.page.get_by_label(t("Code from your authenticator app")).fill(totp.code_at(secret))
     await c.button("Create account").click()
-    await c.page.get_by_text(
-        t("Your account is ready. Log in with a new code from your app.")
-    ).wait_for()
+    await c.page.get_by_text(t("Your account is ready. Log in with a new code from your app.")).wait_for()
     assert "setup=" not in c.page.url
-    creds = StaffCredentials(
-        "samordnare", "ett långt lösenord 42", secret, last_step=int(time.time()) // totp.STEP
-    )
+    creds = StaffCredentials("samordnare", "ett långt lösenord 42", secret, last_step=int(time.time()) // totp.STEP)
     await c.login(creds)
     await c.page.get_by_role("button", name=t("Administration")).wait_for()
     assert_clean(c)
 
 
-async def test_admin_screens_new_account_and_rtl(server, console_factory) -> None:  # noqa: F811
+async def test_admin_screens_new_account_and_rtl(server, console_factory) -> None:
     admin_creds = await server.create_staff("admin", name="Lina")
     admin: Console = await console_factory("admin")
     t = admin.t
@@ -85,9 +81,7 @@ async def test_admin_screens_new_account_and_rtl(server, console_factory) -> Non
     await admin.page.get_by_role("button", name=t("Save opening hours")).click()
     await admin.page.get_by_text(t("Opening hours saved.")).wait_for()
     await admin.check("32-admin-hours")
-    assert (await server.app[admin_http.K.HOURS].schedule()).raw["weekly"] == {
-        "0": [["09:00", "16:00"]]
-    }
+    assert (await server.app[admin_http.K.HOURS].schedule()).raw["weekly"] == {"0": [["09:00", "16:00"]]}
 
     await admin.page.get_by_role("button", name=t("Canned responses")).click()
     await admin.page.locator(".canned-item").first.wait_for()
@@ -109,9 +103,7 @@ async def test_admin_screens_new_account_and_rtl(server, console_factory) -> Non
     # Remembered on the account: a fresh browser comes up in Arabic after login.
     other: Console = await console_factory("amal2")
     await other.login(
-        StaffCredentials(
-            username, "tillfälligt lösenord 7", secret, last_step=int(time.time()) // totp.STEP
-        )
+        StaffCredentials(username, "tillfälligt lösenord 7", secret, last_step=int(time.time()) // totp.STEP)
     )
     await other.page.locator("html[dir='rtl'][lang='ar']").wait_for(state="attached")
     ar = await catalog(server.url, "ar")
@@ -121,7 +113,7 @@ async def test_admin_screens_new_account_and_rtl(server, console_factory) -> Non
     assert_clean(admin, amal, other)
 
 
-async def test_login_errors_throttling_and_logout(server, console_factory) -> None:  # noqa: F811
+async def test_login_errors_throttling_and_logout(server, console_factory) -> None:
     creds = await server.create_staff("operator", name="Sara")
     c: Console = await console_factory("errors")
     t = c.t

@@ -5,157 +5,16 @@ supervisor observing silently, ending a chat. Every screen is screenshotted
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 import pytest
 
 from ..conftest import LiveServer
-from ..helpers import Recorder, StaffCredentials
-
-try:
-    from playwright.async_api import Browser, Page, async_playwright
-except ImportError:  # pragma: no cover - the test lock installs playwright
-    async_playwright = None
-
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
-
-AXE = ROOT / "operator_console" / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = ROOT / "screenshots" / "console"
-DESKTOP = {"width": 1366, "height": 820}
+from ..helpers import Recorder
+from .console import DESKTOP, Console, assert_clean, catalog, start_visitor, watch_errors
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def console_browser() -> AsyncIterator[Browser]:
-    if async_playwright is None:
-        pytest.fail("playwright is not installed: run `make test`")
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: build the console (`make test` runs npm ci)")
-    if not (ROOT / "chat_server" / "static" / "console" / "app.js").exists():
-        pytest.fail(
-            "the console is not built: run `make test` (cd operator_console && npm run build)"
-        )
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        await b.close()
-
-
-async def catalog(base: str, locale: str) -> Callable[[str], str]:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base}/i18n/{locale}.json") as resp:
-            messages = (await resp.json()).get("messages") or {}
-    return lambda msgid: messages.get(msgid) or msgid
-
-
-@dataclass
-class Console:
-    """One staff member's browser tab on /console/."""
-
-    page: Page
-    live: LiveServer
-    name: str
-    t: Callable[[str], str]
-    violations: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-    async def check(self, screen: str) -> None:
-        """Screenshot this screen and run axe-core on it."""
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        await self.page.wait_for_timeout(200)
-        await self.page.screenshot(path=str(SHOTS / f"{screen}.png"))
-        if not await self.page.evaluate("typeof window.axe !== 'undefined'"):
-            await self.page.evaluate(AXE.read_text(encoding="utf-8"))
-        result = await self.page.evaluate(
-            """async () => {
-                const r = await axe.run(document, {resultTypes: ['violations']});
-                return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
-            }"""
-        )
-        if result:
-            self.violations[screen] = result
-
-    def button(self, msgid: str, exact: bool = True) -> Any:
-        return self.page.get_by_role("button", name=self.t(msgid), exact=exact)
-
-    async def login(self, creds: StaffCredentials, screen: str | None = None) -> None:
-        await self.page.goto(self.live.url + "/console/")
-        await self.page.get_by_label(self.t("Username")).fill(creds.username)
-        await self.page.get_by_label(self.t("Password"), exact=True).fill(creds.password)
-        await self.page.get_by_label(self.t("Code from your authenticator app")).fill(
-            creds.next_code()
-        )
-        if screen:
-            await self.check(screen)
-        await self.button("Log in").click()
-        await self.page.locator("#duty-toggle").wait_for()
-
-    async def go_on_duty(self) -> None:
-        await self.page.locator("#duty-toggle").click()
-        await self.page.locator("#duty-toggle[aria-pressed='true']").wait_for()
-
-    def tab(self, pseudonym: str) -> Any:
-        return self.page.get_by_role("tab", name=pseudonym)
-
-    def log(self) -> Any:
-        return self.page.get_by_role("log")
-
-    def composer(self) -> Any:
-        return self.page.locator(".composer textarea")
-
-
-def watch_errors(console: Console) -> None:
-    """Collect script errors and CSP refusals (inline code would be refused)."""
-    console.page.on("pageerror", lambda exc: console.errors.append(str(exc)))
-    def on_console(msg: Any) -> None:
-        if "Content Security Policy" in msg.text:
-            console.errors.append(msg.text)
-
-    console.page.on("console", on_console)
-
-
-@pytest.fixture
-def console_factory(
-    console_browser: Browser, server: LiveServer
-) -> Callable[..., Awaitable[Console]]:
-    async def factory(name: str, locale: str = "sv") -> Console:
-        context = await console_browser.new_context(
-            viewport=DESKTOP, locale="sv-SE", timezone_id="Europe/Stockholm"
-        )
-        context.set_default_timeout(10_000)
-        page = await context.new_page()
-        console = Console(page, server, name, await catalog(server.url, locale))
-        watch_errors(console)
-        return console
-
-    return factory
-
-
-def assert_clean(*consoles: Console) -> None:
-    problems = {c.name: c.violations for c in consoles if c.violations}
-    errors = {c.name: c.errors for c in consoles if c.errors}
-    assert not errors, f"JavaScript errors: {errors}"
-    if problems:
-        raise AssertionError(
-            "axe-core found accessibility violations:\n"
-            + json.dumps(problems, indent=1, ensure_ascii=False)
-        )
-
-
-async def start_visitor(
-    visitor: Callable[..., Awaitable[Recorder]], **params: Any
-) -> tuple[Recorder, str, str]:
-    v = await visitor()
-    session = v.received("session")[0]
-    ack = await v.call("start", {"audience": "self", **params})
-    assert ack["ok"], ack
-    return v, ack["conversation"]["id"], session["pseudonym"]
 
 
 async def test_operators_queue_chats_transfer_and_observe(server, console_factory, visitor) -> None:
@@ -187,9 +46,7 @@ async def test_operators_queue_chats_transfer_and_observe(server, console_factor
     # Alt+A accepts the first chat; the second by its button.
     await sara.page.keyboard.press("Alt+a")
     await sara.tab(p1).wait_for()
-    await sara.page.get_by_role(
-        "button", name=t("Accept the chat with {name}").replace("{name}", p2)
-    ).click()
+    await sara.page.get_by_role("button", name=t("Accept the chat with {name}").replace("{name}", p2)).click()
     await sara.tab(p2).wait_for()
     await v1.wait_for("state", lambda d: d["state"] == "active")
 
@@ -263,25 +120,19 @@ async def test_operators_queue_chats_transfer_and_observe(server, console_factor
     await table.get_by_text(p3).wait_for()
     await table.get_by_text(p1).wait_for()
     await boss.check("08-supervision")
-    await boss.page.get_by_role(
-        "button", name=t("Observe the chat with {name}").replace("{name}", p1)
-    ).click()
+    await boss.page.get_by_role("button", name=t("Observe the chat with {name}").replace("{name}", p1)).click()
     await boss.tab(p1).wait_for()
     await v1.call("message", {"client_id": "v1b", "text": "Mamma läser mina meddelanden."})
     await boss.log().get_by_text("Mamma läser mina meddelanden.").wait_for()
     assert await boss.composer().count() == 0  # observers cannot write
     await boss.check("09-observing")
-    assert not any(
-        m.get("from") == "system" and "Maria" in m.get("text", "") for m in v1.received("message")
-    )
+    assert not any(m.get("from") == "system" and "Maria" in m.get("text", "") for m in v1.received("message"))
 
     # Ali invites Sara (as an interpreter) into chat 2; she can write there, then leaves.
     await ali.button("Invite").click()
     dialog = ali.page.get_by_role("dialog")
     colleague = dialog.get_by_label(t("Colleague"))
-    await colleague.select_option(
-        label=await dialog.locator("option", has_text="Sara").inner_text()
-    )
+    await colleague.select_option(label=await dialog.locator("option", has_text="Sara").inner_text())
     await ali.check("12-invite-dialog")
     await dialog.get_by_role("button", name=t("Invite"), exact=True).click()
     await sara.tab(p2).wait_for()
@@ -323,14 +174,12 @@ async def test_operators_queue_chats_transfer_and_observe(server, console_factor
 
 
 async def test_supervisor_alerted_about_waiting_urgent_chat(
-    console_browser: Browser,
+    console_browser: Any,
     server_factory: Callable[..., Awaitable[LiveServer]],
     clients: list[Recorder],
 ) -> None:
     live = await server_factory(urgent_alert_s=1)
-    context = await console_browser.new_context(
-        viewport=DESKTOP, locale="sv-SE", timezone_id="Europe/Stockholm"
-    )
+    context = await console_browser.new_context(viewport=DESKTOP, locale="sv-SE", timezone_id="Europe/Stockholm")
     context.set_default_timeout(10_000)
     boss = Console(await context.new_page(), live, "boss", await catalog(live.url, "sv"))
     watch_errors(boss)

@@ -9,18 +9,12 @@ import pytest
 
 from chat_server.transport import keys as K
 
-from .test_console_operator import (  # noqa: F401 - fixtures
-    Console,
-    assert_clean,
-    console_browser,
-    console_factory,
-    start_visitor,
-)
+from .console import Console, assert_clean, start_visitor
 
 pytestmark = pytest.mark.browser
 
 
-async def test_referral_followup_and_triage_in_a_chat(server, console_factory, visitor) -> None:  # noqa: F811
+async def test_referral_followup_and_triage_in_a_chat(server, console_factory, visitor) -> None:
     creds = await server.create_staff("operator", name="Sara", languages=["sv"])
     sara: Console = await console_factory("sara")
     t = sara.t
@@ -43,9 +37,7 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
 
     # Follow-up code: the visitor gets it, the operator never sees it.
     await sara.page.locator("summary", has_text=t("Follow-up code")).click()
-    await sara.page.get_by_label(t("Summary for a later conversation")).fill(
-        "Pratade om kontroll hemma."
-    )
+    await sara.page.get_by_label(t("Summary for a later conversation")).fill("Pratade om kontroll hemma.")
     await sara.check("rc-02-followup-tool")
     await sara.button("Give the visitor a code").click()
     code = (await v.wait_for("followup_code"))["code"]
@@ -69,7 +61,7 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
     assert_clean(sara)
 
 
-async def test_statistics_dashboard_and_directory(server, console_factory) -> None:  # noqa: F811
+async def test_statistics_dashboard_and_directory(server, console_factory) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -103,22 +95,12 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     await rows.nth(19).wait_for()
     assert await rows.count() == 20
     await boss.check("rc-05-directory")
-    await (
-        rows.filter(has_text="Socialtjänsten, Mora kommun")
-        .get_by_role("button", name=t("Edit"))
-        .click()
-    )
+    await rows.filter(has_text="Socialtjänsten, Mora kommun").get_by_role("button", name=t("Edit")).click()
     await boss.page.get_by_label(t("Verify before use (not yet checked)")).uncheck()
     await boss.button("Save").click()
-    await (
-        rows.filter(has_text="Socialtjänsten, Mora kommun")
-        .get_by_text(t("Verified"), exact=True)
-        .wait_for()
-    )
+    await rows.filter(has_text="Socialtjänsten, Mora kommun").get_by_text(t("Verified"), exact=True).wait_for()
     mora = next(
-        r
-        for r in (await server.durable.get_kv("doc", "referrals"))["receivers"]
-        if r["id"] == "socialtjansten-mora"
+        r for r in (await server.durable.get_kv("doc", "referrals"))["receivers"] if r["id"] == "socialtjansten-mora"
     )
     assert mora["verify"] is False and mora["area"]["name"] == "Mora"
     assert_clean(boss)

@@ -1,16 +1,10 @@
-"""TEMPORARY (helper's verification; the lead may adopt it): console after a server-side
-loss of duty and chats, followed by a reconnect."""
+"""The console after a server-side loss of duty and chats, followed by a reconnect."""
 
 from __future__ import annotations
 
 from chat_server.transport import keys as K
 
-from .test_console_operator import (  # noqa: F401
-    assert_clean,
-    console_browser,
-    console_factory,
-    start_visitor,
-)
+from .console import assert_clean, start_visitor
 
 
 async def test_reconnect_restores_duty_and_ends_lost_chats(server, console_factory, visitor) -> None:

@@ -28,9 +28,7 @@ async def _shot(page: Any, locale: str, view: str) -> None:
 
 
 @pytest.mark.parametrize("locale", SUPPORTED)
-async def test_widget_in_every_locale(
-    chat: LiveServer, host_site: HostSite, browser: Any, locale: str
-) -> None:
+async def test_widget_in_every_locale(chat: LiveServer, host_site: HostSite, browser: Any, locale: str) -> None:
     t = await fetch_catalog(chat.url, locale)
     host_site.attrs = {"data-locale": locale}
     context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="sv-SE")
@@ -86,9 +84,7 @@ async def test_console_login_in_every_locale(chat: LiveServer, browser: Any, loc
         page = await context.new_page()
         await page.goto(chat.url + "/console/")
         await page.locator(f"html[lang='{locale}']").wait_for(state="attached")
-        assert await page.locator("html").get_attribute("dir") == (
-            "rtl" if locale in RTL else "ltr"
-        )
+        assert await page.locator("html").get_attribute("dir") == ("rtl" if locale in RTL else "ltr")
         await page.get_by_role("button", name=t("Log in")).wait_for()
         await _shot(page, locale, "console-login")
     finally:

@@ -107,9 +107,7 @@ async def _pseudo_routes(context: Any) -> None:
         response = await route.fetch()
         data = await response.json()
         data["locales"].append({"code": PSEUDO_LOCALE, "name": PSEUDO_NAME, "dir": "ltr"})
-        await route.fulfill(
-            response=response, body=json.dumps(data), content_type="application/json"
-        )
+        await route.fulfill(response=response, body=json.dumps(data), content_type="application/json")
 
     await context.route("**/i18n/locales.json", locales)
 
@@ -117,11 +115,7 @@ async def _pseudo_routes(context: Any) -> None:
     # (server texts then come in Swedish; this test is about the front end's own text).
     def socket(ws: Any) -> None:
         server = ws.connect_to_server()
-        ws.on_message(
-            lambda m: server.send(
-                m.replace('"locale":"qps"', '"locale":"sv"') if isinstance(m, str) else m
-            )
-        )
+        ws.on_message(lambda m: server.send(m.replace('"locale":"qps"', '"locale":"sv"') if isinstance(m, str) else m))
         server.on_message(lambda m: ws.send(m))
 
     await context.route_web_socket(re.compile(r".*/socket\.io/.*"), socket)
@@ -142,9 +136,7 @@ class Findings:
     def __init__(self) -> None:
         self.views: dict[str, list[str]] = {}
 
-    async def check(
-        self, frame: Any, page: Any, view: str, allowed: frozenset[str] = frozenset()
-    ) -> None:
+    async def check(self, frame: Any, page: Any, view: str, allowed: frozenset[str] = frozenset()) -> None:
         await page.wait_for_timeout(100)
         bad = untranslated(await frame.evaluate(COLLECT), allowed)
         if bad:
@@ -158,9 +150,7 @@ class Findings:
             raise AssertionError(f"text that did not come from a catalog:\n{pretty}")
 
 
-async def test_widget_has_no_hard_coded_text(
-    chat: LiveServer, host_site: HostSite, pseudo_context: Any
-) -> None:
+async def test_widget_has_no_hard_coded_text(chat: LiveServer, host_site: HostSite, pseudo_context: Any) -> None:
     host_site.attrs = {"data-locale": PSEUDO_LOCALE}
     page = await pseudo_context.new_page()
     await page.goto(host_site.origin + "/host")
@@ -209,9 +199,7 @@ async def test_widget_has_no_hard_coded_text(
 
 async def test_console_login_has_no_hard_coded_text(chat: LiveServer, pseudo_context: Any) -> None:
     # The console keeps the staff member's language choice in localStorage.
-    await pseudo_context.add_init_script(
-        f"localStorage.setItem('rc-console-locale', '{PSEUDO_LOCALE}')"
-    )
+    await pseudo_context.add_init_script(f"localStorage.setItem('rc-console-locale', '{PSEUDO_LOCALE}')")
     page = await pseudo_context.new_page()
     await page.goto(chat.url + "/console/")
     await page.locator("html[lang='qps']").wait_for(state="attached")
@@ -262,15 +250,11 @@ async def test_console_views_have_no_hard_coded_text(chat: LiveServer, pseudo_co
         data = await response.json()
         if isinstance(data.get("staff"), dict):
             data["staff"]["locale"] = PSEUDO_LOCALE
-        await route.fulfill(
-            response=response, body=json.dumps(data), content_type="application/json"
-        )
+        await route.fulfill(response=response, body=json.dumps(data), content_type="application/json")
 
     await pseudo_context.route("**/api/login", as_pseudo)
     await pseudo_context.route("**/api/me", as_pseudo)
-    await pseudo_context.add_init_script(
-        f"localStorage.setItem('rc-console-locale', '{PSEUDO_LOCALE}')"
-    )
+    await pseudo_context.add_init_script(f"localStorage.setItem('rc-console-locale', '{PSEUDO_LOCALE}')")
     page = await pseudo_context.new_page()
     await page.set_viewport_size({"width": 1280, "height": 900})
     try:

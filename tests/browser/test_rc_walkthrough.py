@@ -23,16 +23,12 @@ TRIAGE = {
 
 
 @pytest.mark.parametrize("locale", ["sv", "ar"])
-async def test_danger_now_to_referral_cards(
-    visitor_factory, operator_factory, chat, locale: str
-) -> None:
+async def test_danger_now_to_referral_cards(visitor_factory, operator_factory, chat, locale: str) -> None:
     v: Visitor = await visitor_factory(locale, prefix="rc-")
     t = v.t
     frame = v.frame
     # Two on duty: routing offers the chat to the one who speaks the visitor's language.
-    other: Operator = await operator_factory(
-        name="Nora", languages=["fa"] if locale == "ar" else ["ar"]
-    )
+    other: Operator = await operator_factory(name="Nora", languages=["fa"] if locale == "ar" else ["ar"])
     op: Operator = await operator_factory(name="Sara", languages=[locale])
 
     await v.open_host()

@@ -87,9 +87,7 @@ async def test_full_conversation(visitor_factory, operator_factory, locale: str)
     # In the queue: place and estimate, and the request is marked urgent.
     status = frame.get_by_role("status").filter(has_text=t("Waiting for a counsellor"))
     await status.wait_for()
-    await frame.get_by_text(
-        t("Your place in the queue: {position}").replace("{position}", "1")
-    ).wait_for()
+    await frame.get_by_text(t("Your place in the queue: {position}").replace("{position}", "1")).wait_for()
     queue = await op.rec.wait_for("queue", lambda d: bool(d and d.get("items")))
     item = queue["items"][0]
     assert item["urgent"] is True

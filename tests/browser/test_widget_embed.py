@@ -22,9 +22,7 @@ def gz(*names: str) -> int:
 
 def test_build_budgets_and_csp_safe_html() -> None:
     assert gz("widget.js") <= 3 * 1024, "loader over 3 KB gzipped"
-    assert gz("widget/index.html", "widget/app.js", "widget/app.css") <= 45 * 1024, (
-        "app over 45 KB gzipped"
-    )
+    assert gz("widget/index.html", "widget/app.js", "widget/app.css") <= 45 * 1024, "app over 45 KB gzipped"
     for name in ["widget/index.html", "demo/index.html"]:
         html = (STATIC / name).read_text(encoding="utf-8")
         for m in re.finditer(r"<script\b([^>]*)>(.*?)</script>", html, re.S | re.I):
@@ -34,9 +32,7 @@ def test_build_budgets_and_csp_safe_html() -> None:
     src = Path(__file__).resolve().parents[2] / "widget" / "src"
     for f in src.rglob("*.js"):
         text = f.read_text(encoding="utf-8")
-        assert not re.search(
-            r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(", text
-        ), f
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(", text), f
 
 
 async def test_loader_attributes_and_iframe(visitor_factory, host_site) -> None:
@@ -61,17 +57,9 @@ async def test_loader_attributes_and_iframe(visitor_factory, host_site) -> None:
     await v.frame.get_by_role("heading", level=1).wait_for()
     src = await iframe.get_attribute("src")
     parts = urlsplit(src)
-    assert (
-        f"{parts.scheme}://{parts.netloc}" == v.chat.url
-        and parts.path == "/widget/"
-        and parts.query == ""
-    )
+    assert f"{parts.scheme}://{parts.netloc}" == v.chat.url and parts.path == "/widget/" and parts.query == ""
     frag = parse_qs(parts.fragment)
-    assert (
-        frag["o"] == [host_site.origin]
-        and frag["l"] == ["ar"]
-        and frag["x"] == [host_site.exit_url]
-    )
+    assert frag["o"] == [host_site.origin] and frag["l"] == ["ar"] and frag["x"] == [host_site.exit_url]
     assert await iframe.get_attribute("title")
     assert await iframe.get_attribute("referrerpolicy") == "no-referrer"
     assert await iframe.get_attribute("allow") is None
@@ -84,9 +72,7 @@ async def test_loader_attributes_and_iframe(visitor_factory, host_site) -> None:
     current = v.frame.locator("button[aria-current=true]")
     assert await current.inner_text() == "العربية"
     # Colour passed on to the widget (readable on white, so used for buttons).
-    accent = await v.content_frame().evaluate(
-        "getComputedStyle(document.documentElement).getPropertyValue('--accent')"
-    )
+    accent = await v.content_frame().evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent')")
     assert accent.strip() == "#5a2d82"
     # Minimise gives the focus back to the launcher.
     await v.frame.get_by_role("button", name=v.t("Minimise the chat")).click()
@@ -110,9 +96,7 @@ async def _tab_to(v: Visitor, text: str, limit: int = 25) -> None:
     frame = v.content_frame()
     for _ in range(limit):
         await v.page.keyboard.press("Tab")
-        label = await frame.evaluate(
-            "(document.activeElement && document.activeElement.innerText) || ''"
-        )
+        label = await frame.evaluate("(document.activeElement && document.activeElement.innerText) || ''")
         if text in label:
             return
     raise AssertionError(f"could not reach {text!r} with Tab")

@@ -22,17 +22,13 @@ async def _request_code(v: Visitor, op: Operator, via_end: bool = False) -> str:
     mark = op.rec.mark()
     if via_end:
         await v.button("End chat").click()
-        await frame.get_by_text(
-            v.t("If you want to continue later, get a code before you end the chat.")
-        ).wait_for()
+        await frame.get_by_text(v.t("If you want to continue later, get a code before you end the chat.")).wait_for()
         await v.check("confirm-end-offers-code")
     await v.button("Get a code to continue later").click()
     req = await op.rec.wait_for("followup_requested", after=mark)
     assert req["conversation_id"] == op.conversation_id
     await frame.get_by_text(v.t("The counsellor has been asked for a code. It will be shown here.")).wait_for()
-    ack = await op.rec.call(
-        "followup_summary", {"conversation_id": op.conversation_id, "summary": SUMMARY}
-    )
+    ack = await op.rec.call("followup_summary", {"conversation_id": op.conversation_id, "summary": SUMMARY})
     assert ack["ok"], ack
     box = frame.locator(".code-box")
     await box.wait_for()
@@ -42,7 +38,12 @@ async def _request_code(v: Visitor, op: Operator, via_end: bool = False) -> str:
     assert await frame.locator(".followup").get_attribute("aria-live") == "polite"
     groups = await code_el.locator(".code-group").all_inner_texts()
     assert len(groups) == 4 and all(len(g) == 4 for g in groups), groups
-    await box.get_by_text(v.t("This code is shown only once. Write it down somewhere safe, or remember it. It is not saved in your browser.")).wait_for()
+    await box.get_by_text(
+        v.t(
+            "This code is shown only once. Write it down somewhere safe, or remember it. "
+            "It is not saved in your browser."
+        )
+    ).wait_for()
     return "-".join(groups)
 
 
@@ -79,9 +80,7 @@ async def test_code_given_and_redeemed(visitor_factory, operator_factory) -> Non
     await second.open_widget()
     await second.choose_language("Svenska")
     await second.frame.get_by_text(second.t("I have a code from an earlier chat")).click()
-    field = second.frame.get_by_role(
-        "textbox", name=second.t("Code from an earlier chat (optional)")
-    )
+    field = second.frame.get_by_role("textbox", name=second.t("Code from an earlier chat (optional)"))
     assert await field.get_attribute("autocomplete") == "off"
     assert await field.get_attribute("spellcheck") == "false"
     assert await field.get_attribute("autocapitalize") == "characters"
@@ -119,9 +118,7 @@ async def test_wrong_code_does_not_block_the_chat(visitor_factory, operator_fact
     await v.open_widget()
     await v.choose_language("Svenska")
     await v.frame.get_by_text(v.t("I have a code from an earlier chat")).click()
-    await v.frame.get_by_role(
-        "textbox", name=v.t("Code from an earlier chat (optional)")
-    ).fill("7KQ2-M9XD-4RTA-HV3C")
+    await v.frame.get_by_role("textbox", name=v.t("Code from an earlier chat (optional)")).fill("7KQ2-M9XD-4RTA-HV3C")
     await v.button("Myself").click()
     await v.button("Skip this question").click()
     await v.button("No", exact=True).click()

@@ -9,7 +9,9 @@ from tests.browser.conftest import CHROMIUM_ARGS
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize(("accept", "lang", "direction"), [("ar-SE", "ar", "rtl"), ("fa-AF", "fa", "rtl"), ("de-DE", "sv", "ltr")])
+@pytest.mark.parametrize(
+    ("accept", "lang", "direction"), [("ar-SE", "ar", "rtl"), ("fa-AF", "fa", "rtl"), ("de-DE", "sv", "ltr")]
+)
 async def test_widget_follows_navigator_languages(server, accept, lang, direction):
     from playwright.async_api import async_playwright
 

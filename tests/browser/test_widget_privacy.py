@@ -96,12 +96,9 @@ async def test_only_the_chat_origin_is_contacted(visitor_factory, operator_facto
 
     chat_origin = v.chat.url
     assert sockets and all(
-        origin(u.replace("ws://", "http://").replace("wss://", "https://")) == chat_origin
-        for u in sockets
+        origin(u.replace("ws://", "http://").replace("wss://", "https://")) == chat_origin for u in sockets
     ), sockets
-    assert any(
-        u.startswith(chat_origin + "/widget/") and kind == "document" for u, kind, _ in requests
-    )
+    assert any(u.startswith(chat_origin + "/widget/") and kind == "document" for u, kind, _ in requests)
     for url, kind, from_widget in requests:
         if from_widget:
             assert origin(url) == chat_origin, url

@@ -34,10 +34,7 @@ async def test_resume_after_network_drop(visitor_factory, operator_factory, loca
     # The operator keeps writing; the visitor writes too, and the message waits.
     await op.rec.wait_for(
         "conversation",
-        lambda d: (
-            d["conversation"]["id"] == op.conversation_id
-            and not d["conversation"]["visitor_connected"]
-        ),
+        lambda d: d["conversation"]["id"] == op.conversation_id and not d["conversation"]["visitor_connected"],
     )
     await op.say(while_offline)
     await v.send(typed_offline)
@@ -81,8 +78,5 @@ async def test_reload_starts_afresh(visitor_factory, operator_factory) -> None:
     assert await v.frame.get_by_text("hemligt").count() == 0
     await op.rec.wait_for(
         "conversation",
-        lambda d: (
-            d["conversation"]["id"] == op.conversation_id
-            and not d["conversation"]["visitor_connected"]
-        ),
+        lambda d: d["conversation"]["id"] == op.conversation_id and not d["conversation"]["visitor_connected"],
     )

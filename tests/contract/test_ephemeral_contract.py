@@ -75,7 +75,10 @@ async def test_update_keeps_ttl_unless_given(ephemeral):
 async def test_only_one_concurrent_compare_and_set_wins(ephemeral):
     await ephemeral.put("conv", "race", {"state": "waiting"}, 60)
     results = await asyncio.gather(
-        *(ephemeral.update("conv", "race", {"state": "active", "op": i}, expect={"state": "waiting"}) for i in range(10))
+        *(
+            ephemeral.update("conv", "race", {"state": "active", "op": i}, expect={"state": "waiting"})
+            for i in range(10)
+        )
     )
     assert sum(r is not None for r in results) == 1
 

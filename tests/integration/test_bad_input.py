@@ -112,8 +112,11 @@ async def test_operator_namespace_refused_without_session(server):
     forged = socketio.AsyncClient(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await forged.connect(
-            server.url, namespaces=["/operator"], transports=["websocket"],
-            headers={"Cookie": "rc_staff=forged-session-id"}, wait_timeout=5,
+            server.url,
+            namespaces=["/operator"],
+            transports=["websocket"],
+            headers={"Cookie": "rc_staff=forged-session-id"},
+            wait_timeout=5,
         )
     await forged.disconnect()
 

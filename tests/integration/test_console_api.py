@@ -16,9 +16,7 @@ from chat_server.transport import admin_http
 from ..helpers import StaffCredentials, login
 
 
-async def _json(
-    http: aiohttp.ClientSession, method: str, url: str, **kw: Any
-) -> tuple[int, dict[str, Any]]:
+async def _json(http: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> tuple[int, dict[str, Any]]:
     async with http.request(method, url, **kw) as resp:
         return resp.status, await resp.json()
 
@@ -31,9 +29,7 @@ async def test_first_run_setup_link_creates_admin_once(server) -> None:
     stored = await server.durable.list_kv("setup_token")
     assert stored and all(token not in key for key, _ in stored)
     async with aiohttp.ClientSession() as http:
-        status, body = await _json(
-            http, "POST", server.url + "/api/setup/begin", json={"token": "x" * 20}
-        )
+        status, body = await _json(http, "POST", server.url + "/api/setup/begin", json={"token": "x" * 20})
         assert status == 401
         status, body = await _json(
             http, "POST", server.url + "/api/setup/begin", json={"token": token, "username": "chef"}
@@ -53,20 +49,14 @@ async def test_first_run_setup_link_creates_admin_once(server) -> None:
         )
         assert status == 401 and body["error"]["code"] == "unauthorized"
         code = totp.code_at(enrol["secret"])
-        status, body = await _json(
-            http, "POST", server.url + "/api/setup/complete", json={**complete, "totp": code}
-        )
+        status, body = await _json(http, "POST", server.url + "/api/setup/complete", json={**complete, "totp": code})
         assert status == 200 and body["staff"]["role"] == "admin", body
         # Single use: the same link no longer works.
-        status, body = await _json(
-            http, "POST", server.url + "/api/setup/begin", json={"token": token}
-        )
+        status, body = await _json(http, "POST", server.url + "/api/setup/begin", json={"token": token})
         assert status == 401
     assert await first_run.issue_token() is None  # an admin exists now
     # The code used at setup cannot log in again (replay); the next step's code can.
-    creds = StaffCredentials(
-        "chef", "a long enough password", enrol["secret"], last_step=int(time.time()) // totp.STEP
-    )
+    creds = StaffCredentials("chef", "a long enough password", enrol["secret"], last_step=int(time.time()) // totp.STEP)
     session = await login(server.url, creds)
     assert session.staff["username"] == "chef"
 
@@ -142,9 +132,7 @@ async def test_admin_accounts_hours_canned_audit(server) -> None:
         )
         assert status == 403
         # Role: an operator cannot administer.
-        status, _ = await _json(
-            http, "GET", server.url + "/api/admin/staff", headers={"Cookie": operator.cookie}
-        )
+        status, _ = await _json(http, "GET", server.url + "/api/admin/staff", headers={"Cookie": operator.cookie})
         assert status == 403
         name = "new-" + secrets.token_hex(3)
         status, body = await _json(
@@ -172,9 +160,7 @@ async def test_admin_accounts_hours_canned_audit(server) -> None:
             json={"role": "operator", "disabled": True},
         )
         assert status == 200 and body["staff"]["disabled"] and body["staff"]["role"] == "operator"
-        status, body = await _json(
-            http, "POST", f"{server.url}/api/admin/staff/{new_id}/totp", headers=h
-        )
+        status, body = await _json(http, "POST", f"{server.url}/api/admin/staff/{new_id}/totp", headers=h)
         assert status == 200 and body["enrolment"]["secret"] != secret
         status, _ = await _json(
             http,
@@ -185,9 +171,7 @@ async def test_admin_accounts_hours_canned_audit(server) -> None:
         )
         assert status == 400
         # Own profile: locale is remembered.
-        status, body = await _json(
-            http, "PATCH", server.url + "/api/me", headers=h, json={"locale": "fa"}
-        )
+        status, body = await _json(http, "PATCH", server.url + "/api/me", headers=h, json={"locale": "fa"})
         assert status == 200 and body["staff"]["locale"] == "fa"
         # Hours.
         doc = {
@@ -196,9 +180,7 @@ async def test_admin_accounts_hours_canned_audit(server) -> None:
             "closed_on_holidays": True,
             "last_call_min": 15,
         }
-        status, body = await _json(
-            http, "PUT", server.url + "/api/admin/hours", headers=h, json=doc
-        )
+        status, body = await _json(http, "PUT", server.url + "/api/admin/hours", headers=h, json=doc)
         assert status == 200 and body["hours"]["weekly"] == {"0": [["09:00", "16:00"]]}
         status, body = await _json(
             http,
@@ -208,29 +190,21 @@ async def test_admin_accounts_hours_canned_audit(server) -> None:
             json={"weekly": {"0": [["17:00", "16:00"]]}},
         )
         assert status == 400
-        status, body = await _json(
-            http, "GET", server.url + "/api/hours", headers={"Cookie": operator.cookie}
-        )
+        status, body = await _json(http, "GET", server.url + "/api/hours", headers={"Cookie": operator.cookie})
         assert body["hours"]["last_call_min"] == 15
         # Canned responses: translated defaults per locale, replaceable by an admin.
-        status, body = await _json(
-            http, "GET", server.url + "/api/canned", headers={"Cookie": operator.cookie}
-        )
+        status, body = await _json(http, "GET", server.url + "/api/canned", headers={"Cookie": operator.cookie})
         assert set(body["locales"]) >= {"sv", "ar", "ti"} and body["locales"]["ar"]["items"]
         status, body = await _json(
             http,
             "PUT",
             server.url + "/api/admin/canned/so",
             headers=h,
-            json={
-                "items": [{"id": "hi", "title": "Salaan", "text": "Salaan, waxaan ahay {name}."}]
-            },
+            json={"items": [{"id": "hi", "title": "Salaan", "text": "Salaan, waxaan ahay {name}."}]},
         )
         assert status == 200 and body["items"][0]["title"] == "Salaan"
         # Audit log: actions are there, no content.
-        status, body = await _json(
-            http, "GET", server.url + "/api/admin/audit", headers={"Cookie": admin.cookie}
-        )
+        status, body = await _json(http, "GET", server.url + "/api/admin/audit", headers={"Cookie": admin.cookie})
         actions = {e["action"] for e in body["items"]}
         assert {
             "login",

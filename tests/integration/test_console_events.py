@@ -26,45 +26,35 @@ async def test_transfer_note_invite_observe(server, visitor, operator, make_oper
     await v.call("message", {"client_id": "v1", "text": "مرحبا"})
 
     # An internal note reaches staff only.
-    ack = await sara.call(
-        "note", {"conversation_id": cid, "client_id": new_client_id(), "text": "staff only note"}
-    )
+    ack = await sara.call("note", {"conversation_id": cid, "client_id": new_client_id(), "text": "staff only note"})
     assert ack["ok"], ack
     await sara.wait_for("message", lambda m: m.get("internal") and m["text"] == "staff only note")
 
     # The supervisor observes silently, cannot write, then joins.
     obs = await boss.call("observe", {"conversation_id": cid})
     assert obs["ok"] and any(m.get("internal") for m in obs["messages"]), obs
-    refused = await boss.call(
-        "message", {"conversation_id": cid, "client_id": new_client_id(), "text": "hi"}
-    )
+    refused = await boss.call("message", {"conversation_id": cid, "client_id": new_client_id(), "text": "hi"})
     assert refused["error"]["code"] == "forbidden"
     await v.call("message", {"client_id": "v2", "text": "second"})
     await boss.wait_for("message", lambda m: m.get("text") == "second")
     overview = await boss.call("overview", {})
     assert [c["observers"][0]["name"] for c in overview["items"] if c["id"] == cid] == ["Boss"]
     assert (await boss.call("join", {"conversation_id": cid}))["ok"]
-    assert (
-        await boss.call(
-            "message", {"conversation_id": cid, "client_id": new_client_id(), "text": "from boss"}
-        )
-    )["ok"]
+    assert (await boss.call("message", {"conversation_id": cid, "client_id": new_client_id(), "text": "from boss"}))[
+        "ok"
+    ]
     await v.wait_for("message", lambda m: m.get("text") == "from boss")
 
     # Transfer to Ali with a note; the visitor never sees either note.
     colleagues = await sara.call("colleagues", {})
     assert any(c["name"] == "Ali" and c["on_duty"] for c in colleagues["items"])
-    ack = await sara.call(
-        "transfer", {"conversation_id": cid, "to": ali_id(colleagues), "note": "handover note"}
-    )
+    ack = await sara.call("transfer", {"conversation_id": cid, "to": ali_id(colleagues), "note": "handover note"})
     assert ack["ok"], ack
     assigned = await ali.wait_for("assigned", lambda d: d["conversation"]["id"] == cid)
     assert any(m.get("text") == "handover note" and m.get("internal") for m in assigned["messages"])
     await sara.wait_for("released", lambda d: d["conversation_id"] == cid)
     await v.wait_for("state", lambda d: d["state"] == "active" and d["operator"]["name"] == "Ali")
-    refused = await sara.call(
-        "message", {"conversation_id": cid, "client_id": new_client_id(), "text": "late"}
-    )
+    refused = await sara.call("message", {"conversation_id": cid, "client_id": new_client_id(), "text": "late"})
     assert refused["error"]["code"] == "forbidden"
 
     # Back to the queue.
@@ -79,11 +69,9 @@ async def test_transfer_note_invite_observe(server, visitor, operator, make_oper
     ack = await sara.call("invite", {"conversation_id": cid, "to": ali_id(colleagues)})
     assert ack["ok"] and "Ali" in [p["name"] for p in ack["conversation"]["invited"]]
     await ali.wait_for("invited", lambda d: d["conversation"]["id"] == cid)
-    assert (
-        await ali.call(
-            "message", {"conversation_id": cid, "client_id": new_client_id(), "text": "interpreter"}
-        )
-    )["ok"]
+    assert (await ali.call("message", {"conversation_id": cid, "client_id": new_client_id(), "text": "interpreter"}))[
+        "ok"
+    ]
     await v.wait_for("message", lambda m: m.get("text") == "interpreter")
     sync = await ali.call("sync", {})
     assert [c["conversation"]["id"] for c in sync["chats"]] == [cid]
@@ -109,9 +97,7 @@ async def test_block_ends_and_blocks_the_address_key(server, visitor, operator) 
     assert not any("127.0.0.1" in k for k in keys)
 
 
-async def test_operator_cannot_observe_and_supervisor_gets_urgent_alert(
-    server_factory, clients
-) -> None:
+async def test_operator_cannot_observe_and_supervisor_gets_urgent_alert(server_factory, clients) -> None:
     from ..conftest import make_settings  # noqa: F401 - settings come from the factory
     from ..helpers import Recorder, login
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.helpers import new_client_id
-
 
 async def start(v, **params):
     payload = {"audience": "self", "topic": None, "urgent": False, "age_band": None}

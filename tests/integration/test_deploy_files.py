@@ -65,18 +65,14 @@ FORBIDDEN_LOG_VARIABLES = (
 # --------------------------------------------------------------------------- rendering
 
 
-def render_test_nginx_conf(
-    prefix: Path, listen: str, upstreams: list[str], pidfile: Path | None = None
-) -> Path:
+def render_test_nginx_conf(prefix: Path, listen: str, upstreams: list[str], pidfile: Path | None = None) -> Path:
     """Render deploy/nginx.test.conf.template into ``prefix/nginx.conf`` and return its path.
 
     ``upstreams`` are ``host:port`` strings of chat-server processes. Run the result with
     ``nginx -p PREFIX -c PREFIX/nginx.conf -e stderr -g 'daemon off;'``.
     """
     prefix.mkdir(parents=True, exist_ok=True)
-    servers = "\n".join(
-        f"        server {address} max_fails=1 fail_timeout=2s;" for address in upstreams
-    )
+    servers = "\n".join(f"        server {address} max_fails=1 fail_timeout=2s;" for address in upstreams)
     text = (DEPLOY / "nginx.test.conf.template").read_text()
     for placeholder, value in (
         ("@UPSTREAMS@", servers),
@@ -107,8 +103,7 @@ def render_deploy_nginx_conf(prefix: Path, certs: Path, upstreams: list[str]) ->
     text = _replace_once_or_more(text, "server app2:8080", f"server {upstreams[1]}")
     # The temp paths are the packaging's compiled-in defaults; keep them in the prefix.
     temp_paths = "".join(
-        f"    {kind}_temp_path {prefix}/{kind}_temp;\n"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        f"    {kind}_temp_path {prefix}/{kind}_temp;\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     text = _replace_once_or_more(text, "\nhttp {\n", "\nhttp {\n" + temp_paths)
     conf = prefix / "nginx.conf"
@@ -180,9 +175,7 @@ def _marked_block(text: str, name: str) -> str:
 
 
 def test_test_template_passes_nginx_t(tmp_path: Path) -> None:
-    conf = render_test_nginx_conf(
-        tmp_path / "nginx", "127.0.0.1:18080", ["127.0.0.1:18081", "127.0.0.1:18082"]
-    )
+    conf = render_test_nginx_conf(tmp_path / "nginx", "127.0.0.1:18080", ["127.0.0.1:18081", "127.0.0.1:18082"])
     _nginx_check(conf, tmp_path / "nginx")
 
 
@@ -304,9 +297,7 @@ class _Proxy:
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
     ) -> tuple[int, dict[str, object], dict[str, str]]:
-        conn = http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=5, source_address=(source, 0)
-        )
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5, source_address=(source, 0))
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
@@ -407,8 +398,7 @@ def test_proxy_is_sticky_per_client_address_and_spreads_clients(proxy: _Proxy) -
     for n in range(2, 40):
         source = f"127.0.0.{n}"
         names = {
-            str(proxy.request("/socket.io/?EIO=4&transport=polling", source=source)[1]["upstream"])
-            for _ in range(3)
+            str(proxy.request("/socket.io/?EIO=4&transport=polling", source=source)[1]["upstream"]) for _ in range(3)
         }
         assert len(names) == 1, f"{source} was routed to {names}"
         chosen[source] = names.pop()
@@ -417,9 +407,7 @@ def test_proxy_is_sticky_per_client_address_and_spreads_clients(proxy: _Proxy) -
 
 def test_proxy_moves_visitors_off_a_stopped_process(proxy: _Proxy) -> None:
     source = next(
-        f"127.0.0.{n}"
-        for n in range(2, 60)
-        if proxy.request("/healthz", source=f"127.0.0.{n}")[1]["upstream"] == "a"
+        f"127.0.0.{n}" for n in range(2, 60) if proxy.request("/healthz", source=f"127.0.0.{n}")[1]["upstream"] == "a"
     )
     stopped = proxy.upstreams["a"]
     stopped.shutdown()
@@ -436,13 +424,9 @@ def test_proxy_blocks_metrics_from_outside_and_big_bodies(proxy: _Proxy) -> None
     status, echo, _ = proxy.request("/metrics", source="127.0.0.1")
     assert status == 200 and echo["path"] == "/metrics"
 
-    status, _, _ = proxy.request(
-        "/socket.io/?EIO=4&transport=polling", method="POST", body=b"x" * (70 * 1024)
-    )
+    status, _, _ = proxy.request("/socket.io/?EIO=4&transport=polling", method="POST", body=b"x" * (70 * 1024))
     assert status == 413
-    status, _, _ = proxy.request(
-        "/socket.io/?EIO=4&transport=polling", method="POST", body=b"x" * (10 * 1024)
-    )
+    status, _, _ = proxy.request("/socket.io/?EIO=4&transport=polling", method="POST", body=b"x" * (10 * 1024))
     assert status == 200
 
 
@@ -475,11 +459,7 @@ def _compose_block(text: str, key: str, indent: int) -> str:
     """The lines of the mapping entry ``key:`` at ``indent`` spaces, up to its next sibling."""
     lines = text.splitlines()
     start = next(
-        (
-            i
-            for i, line in enumerate(lines)
-            if re.fullmatch(rf" {{{indent}}}{re.escape(key)}:.*", line)
-        ),
+        (i for i, line in enumerate(lines) if re.fullmatch(rf" {{{indent}}}{re.escape(key)}:.*", line)),
         None,
     )
     assert start is not None, f"{key!r} not found in compose.yaml"
@@ -802,9 +782,7 @@ def test_systemd_unit_is_hardened_and_reads_the_key_from_a_credential(tmp_path: 
                 "WorkingDirectory=/opt/rc-chat", f"WorkingDirectory={tmp_path}"
             )
         )
-        result = subprocess.run(
-            [analyze, "verify", str(unit)], capture_output=True, text=True, timeout=30
-        )
+        result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, result.stderr
 
 
@@ -822,7 +800,5 @@ def test_operations_doc_covers_what_operators_must_know() -> None:
         "## Privacy checklist",
     ):
         assert heading in text, heading
-    for setting in re.findall(
-        r"\bCHAT_[A-Z_]+\b", _compose_text() + (K8S / "configmap.yaml").read_text()
-    ):
+    for setting in re.findall(r"\bCHAT_[A-Z_]+\b", _compose_text() + (K8S / "configmap.yaml").read_text()):
         assert setting in text, f"{setting} is not documented"

@@ -44,9 +44,7 @@ async def test_returning_visitor_brings_the_summary_to_the_next_operator(server,
     back = await visitor()
     assert (await back.call("followup", {"code": code}))["error"]["code"] == "no_conversation"
     cid = (await back.call("start", {"audience": "self"}))["conversation"]["id"]
-    ack = await back.call(
-        "followup", {"code": code.lower().replace("-", " ")}
-    )  # read aloud, typed loosely
+    ack = await back.call("followup", {"code": code.lower().replace("-", " ")})  # read aloud, typed loosely
     assert ack == {"ok": True}
     next_op, _ = await operator()
     queue = await next_op.wait_for("queue", lambda d: any(i["id"] == cid for i in d["items"]))
@@ -85,9 +83,7 @@ async def test_the_server_cannot_read_the_summary_without_the_code(server, visit
     assert (await followups.open(code))["summary"] == SUMMARY
     # And the record expires after 30 days (stored with its expiry).
     with sqlite3.connect(db) as conn:
-        (expires_at,) = conn.execute(
-            "SELECT expires_at FROM kv WHERE namespace = ?", (NAMESPACE,)
-        ).fetchone()
+        (expires_at,) = conn.execute("SELECT expires_at FROM kv WHERE namespace = ?", (NAMESPACE,)).fetchone()
     assert abs(expires_at - (time.time() + 30 * 86400)) < 60
 
 
@@ -114,9 +110,7 @@ async def test_wrong_codes_are_limited_per_address_across_connections(server, vi
         v = await visitor()
         assert (await v.call("start", {"audience": "self"}))["ok"]
         for _ in range(4):
-            results.append(
-                (await v.call("followup", {"code": "ABCD-EFGH-JKMN-PQRS"}))["error"]["code"]
-            )
+            results.append((await v.call("followup", {"code": "ABCD-EFGH-JKMN-PQRS"}))["error"]["code"])
         await v.call("end", {})
     assert results.count("not_found") == 10 and results[10:] == ["rate_limited"] * 2
     # The counter is keyed by HMAC of the address, never the address.
@@ -130,7 +124,4 @@ async def test_keys_in_the_store_never_hold_the_code(server, visitor, operator):
     for ns in (NAMESPACE,):
         for key, value in await server.durable.list_kv(ns):
             assert canonical not in key and canonical not in repr(value)
-    assert (
-        server.app[K.KEYRING].lookup_hash("followup:" + canonical)
-        == (await server.durable.list_kv(NAMESPACE))[0][0]
-    )
+    assert server.app[K.KEYRING].lookup_hash("followup:" + canonical) == (await server.durable.list_kv(NAMESPACE))[0][0]

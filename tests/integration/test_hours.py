@@ -23,17 +23,13 @@ async def set_hours(server, doc) -> None:
 
 async def test_closed_now_refuses_start(server, visitor):
     # Closed today by an exception; the weekly schedule still says when it opens next.
-    await set_hours(
-        server, {"weekly": ALL_WEEK, "exceptions": {_today(): []}, "closed_on_holidays": False}
-    )
+    await set_hours(server, {"weekly": ALL_WEEK, "exceptions": {_today(): []}, "closed_on_holidays": False})
     v = await visitor(auth={"locale": "en"})
     session = v.received("session")[0]
     assert session["open"] is False
     hours = session["hours"]
     assert hours["open_now"] is False and hours["always_open"] is False
-    assert (
-        hours["closes_at"] is None and hours["next_open_at"] > datetime.now(TZ).timestamp() * 1000
-    )
+    assert hours["closes_at"] is None and hours["next_open_at"] > datetime.now(TZ).timestamp() * 1000
     assert hours["timezone"] == "Europe/Stockholm"
     assert hours["weekly"][0] == {"weekday": 0, "ranges": [["09:00", "16:00"]]}
     assert "Mon–Sun" in hours["summary"] and "9:00" in hours["summary"]

@@ -43,10 +43,20 @@ def redis_dump(port: int) -> str:
             ["redis-cli", "-p", str(port), "-n", str(db), "--scan"], capture_output=True, text=True, check=True
         ).stdout.split()
         for key in keys:
-            kind = subprocess.run(["redis-cli", "-p", str(port), "-n", str(db), "TYPE", key], capture_output=True, text=True).stdout.strip()
-            cmd = {"string": ["GET"], "list": ["LRANGE", key, "0", "-1"], "hash": ["HGETALL"], "zset": ["ZRANGE", key, "0", "-1", "WITHSCORES"], "set": ["SMEMBERS"]}[kind]
+            kind = subprocess.run(
+                ["redis-cli", "-p", str(port), "-n", str(db), "TYPE", key], capture_output=True, text=True
+            ).stdout.strip()
+            cmd = {
+                "string": ["GET"],
+                "list": ["LRANGE", key, "0", "-1"],
+                "hash": ["HGETALL"],
+                "zset": ["ZRANGE", key, "0", "-1", "WITHSCORES"],
+                "set": ["SMEMBERS"],
+            }[kind]
             args = cmd if len(cmd) > 1 else [cmd[0], key]
-            value = subprocess.run(["redis-cli", "-p", str(port), "-n", str(db), *args], capture_output=True, text=True).stdout
+            value = subprocess.run(
+                ["redis-cli", "-p", str(port), "-n", str(db), *args], capture_output=True, text=True
+            ).stdout
             out.append(f"{key} {value}")
     return "\n".join(out)
 

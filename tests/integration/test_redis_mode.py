@@ -58,9 +58,7 @@ def redis_overrides(r: RedisServer, **extra: Any) -> dict[str, Any]:
     return {"ephemeral_url": r.url_db(0), "durable_url": r.url_db(1), "secret_key": secret, **extra}
 
 
-async def visitor_on(
-    base: str, clients: list[Recorder], auth: dict[str, Any] | None = None
-) -> Recorder:
+async def visitor_on(base: str, clients: list[Recorder], auth: dict[str, Any] | None = None) -> Recorder:
     rec = Recorder(base, "/visitor")
     clients.append(rec)
     await rec.connect(auth=auth)
@@ -136,9 +134,7 @@ async def test_persistent_ephemeral_only_with_explicit_override(
             await runner.setup()
         await runner.cleanup()
 
-        app = create_app(
-            make_settings(tmp_path, allow_persistent_ephemeral=True, **redis_overrides(persistent))
-        )
+        app = create_app(make_settings(tmp_path, allow_persistent_ephemeral=True, **redis_overrides(persistent)))
         runner = web.AppRunner(app)
         with caplog.at_level(logging.WARNING):
             await runner.setup()
@@ -179,12 +175,8 @@ async def test_fanout_between_two_servers_is_json(
         await v.call("message", {"client_id": "v1", "text": "hej från A"})
         got = await op.wait_for("message", lambda m: m["from"] == "visitor")
         assert got["text"] == "hej från A"
-        await op.call(
-            "message", {"conversation_id": conv_id, "client_id": "o1", "text": "svar från B"}
-        )
-        assert (await v.wait_for("message", lambda m: m["from"] == "operator"))[
-            "text"
-        ] == "svar från B"
+        await op.call("message", {"conversation_id": conv_id, "client_id": "o1", "text": "svar från B"})
+        assert (await v.wait_for("message", lambda m: m["from"] == "operator"))["text"] == "svar från B"
         await asyncio.sleep(0.2)
         # Each room has its own channel, heard only by the process its client is on.
         staff_id = op.received("session")[0]["staff"]["id"]
@@ -254,9 +246,7 @@ async def test_redis_down_answers_unavailable_and_readyz_recovers(
 
 
 # --- metrics -------------------------------------------------------------------------------
-async def test_metrics_are_aggregate(
-    own_redis: RedisServer, server_factory: Any, clients: list[Recorder]
-) -> None:
+async def test_metrics_are_aggregate(own_redis: RedisServer, server_factory: Any, clients: list[Recorder]) -> None:
     live = await server_factory(**redis_overrides(own_redis))
     op = await operator_on(live, live.url, clients)
     v = await visitor_on(live.url, clients)

@@ -57,9 +57,7 @@ async def test_directory_is_seeded_with_dalarna_and_national_services(server, op
     assert sorted(r["area"]["name"] for r in municipal) == sorted(DALARNA)
     assert all(r["type"] == "social_services" and r["verify"] is True for r in municipal)
     national = {r["id"]: r for r in receivers if r["area"]["kind"] == "national"}
-    numbers = {
-        ch["value"] for r in national.values() for ch in r["channels"] if ch["kind"] == "phone"
-    }
+    numbers = {ch["value"] for r in national.values() for ch in r["channels"] if ch["kind"] == "phone"}
     assert {"112", "114 14", "1177", "116 111", "020-50 50 50"} <= numbers
     assert all(r["verify"] is False for r in national.values())
     assert {t["id"] for t in body["types"]} == {
@@ -94,9 +92,7 @@ async def test_operator_sends_cards_in_the_visitors_language(server, visitor, op
     assert falun["hours"] == "Open on weekdays during office hours."
     assert {"kind": "phone", "value": "023-830 00", "label": "Call"} in falun["how"]
     assert kfl["national"] is True and "around the clock" in kfl["hours"]
-    assert all(
-        h["value"].startswith("https://") for c in cards for h in c["how"] if h["kind"] == "web"
-    )
+    assert all(h["value"].startswith("https://") for c in cards for h in c["how"] if h["kind"] == "web")
     # Only the types of referral are counted when the chat ends.
     assert (await op.call("end", {"conversation_id": cid}))["ok"]
     keys = {k for _d, k, _n in await server.app[K.STATS].totals("2000-01-01", "2999-12-31")}
@@ -152,14 +148,10 @@ async def test_coordinators_edit_the_directory(server, operator):
         {**receiver, "channels": [{"kind": "web", "value": "http://x"}]},
     )
     assert status == 400 and body["error"]["code"] == "invalid"
-    status, body = await api(
-        server, sup, "PUT", "/api/admin/referrals/exempel", {**receiver, "type": "church"}
-    )
+    status, body = await api(server, sup, "PUT", "/api/admin/referrals/exempel", {**receiver, "type": "church"})
     assert status == 400
     _, listing = await api(server, sup, "GET", "/api/referrals", csrf=False)
-    assert any(
-        r["id"] == "exempel" and r["hours"] == "Tisdagar 17–20" for r in listing["receivers"]
-    )
+    assert any(r["id"] == "exempel" and r["hours"] == "Tisdagar 17–20" for r in listing["receivers"])
     status, _ = await api(server, sup, "DELETE", "/api/admin/referrals/exempel")
     assert status == 200
     status, _ = await api(server, sup, "DELETE", "/api/admin/referrals/exempel")

@@ -67,9 +67,7 @@ async def test_offer_not_taken_in_time_goes_to_the_next_operator(server_factory,
     assert first is not None
     first_rec, other = (a, b) if a.received("offer") else (b, a)
     await first_rec.wait_for("offer_withdrawn", lambda d: d["reason"] == "timeout", timeout=6)
-    second = await other.wait_for(
-        "offer", lambda d: d["conversation"]["id"] == conv["id"], timeout=6
-    )
+    second = await other.wait_for("offer", lambda d: d["conversation"]["id"] == conv["id"], timeout=6)
     assert second["conversation"]["id"] == conv["id"]
     assert (await other.call("accept", {"conversation_id": conv["id"]}))["ok"]
 
@@ -86,18 +84,14 @@ async def test_decline_passes_the_chat_on(server_factory, clients):
     assert ack["ok"], ack
     await other.wait_for("offer", lambda d: d["conversation"]["id"] == conv["id"])
     # Declining an offer you don't hold is refused.
-    assert (await holder.call("decline", {"conversation_id": conv["id"]}))["error"][
-        "code"
-    ] == "conflict"
+    assert (await holder.call("decline", {"conversation_id": conv["id"]}))["error"]["code"] == "conflict"
 
 
 async def test_language_fallback_flags_interpreter_needed(server_factory, clients):
     live = await server_factory(language_fallback_s=1)
     sv_op, _ = await staff_socket(live, clients, ["sv"])
     v, conv = await visitor_socket(live, clients, "so")
-    offer = await sv_op.wait_for(
-        "offer", lambda d: d["conversation"]["id"] == conv["id"], timeout=6
-    )
+    offer = await sv_op.wait_for("offer", lambda d: d["conversation"]["id"] == conv["id"], timeout=6)
     assert offer["interpreter_needed"] is True
     ack = await sv_op.call("accept", {"conversation_id": conv["id"]})
     assert ack["conversation"]["interpreter_needed"] is True
@@ -159,9 +153,7 @@ async def test_operator_drop_requeues_at_head_and_tells_the_visitor(server_facto
     await v.wait_for("state", lambda d: d["state"] == "active")
     mark = v.mark()
     await op.drop()
-    left = await v.wait_for(
-        "message", lambda m: m.get("code") == "operator_left", timeout=8, after=mark
-    )
+    left = await v.wait_for("message", lambda m: m.get("code") == "operator_left", timeout=8, after=mark)
     assert creds.name in left["text"]
     await v.wait_for("state", lambda d: d["state"] == "waiting", after=mark)
     await v.wait_for("queue", lambda d: d["position"] == 1, after=mark)
@@ -225,9 +217,7 @@ async def test_routing_across_two_nodes_with_redis(server_factory, clients, tmp_
         await v.wait_for("state", lambda d: d["state"] == "active")
         mark = v.mark()
         await op.drop()
-        await v.wait_for(
-            "message", lambda m: m.get("code") == "operator_left", timeout=8, after=mark
-        )
+        await v.wait_for("message", lambda m: m.get("code") == "operator_left", timeout=8, after=mark)
         await v.wait_for("state", lambda d: d["state"] == "waiting", after=mark)
         assert await b.conversations.queue_ids() == [conv["id"]]
     finally:

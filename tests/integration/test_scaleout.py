@@ -234,9 +234,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 def session_from(source: str) -> aiohttp.ClientSession:
     """An HTTP session whose connections come from ``source`` (a 127.x loopback address),
     so nginx's address hash can place it on a chosen process."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(local_addr=(source, 0), force_close=True)
-    )
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source, 0), force_close=True))
 
 
 async def upstream_for(proxy: str, source: str) -> str:
@@ -245,9 +243,7 @@ async def upstream_for(proxy: str, source: str) -> str:
         return resp.headers["X-RC-Upstream"]
 
 
-async def connect(
-    url: str, namespace: str, source: str | None, clients: list[Recorder], **kw: Any
-) -> Recorder:
+async def connect(url: str, namespace: str, source: str | None, clients: list[Recorder], **kw: Any) -> Recorder:
     headers = kw.pop("headers", None)
     rec = Recorder(url, namespace, **({"headers": headers} if headers else {}))
     if source:
@@ -337,20 +333,12 @@ async def test_failover_and_redis_restart(cluster: Cluster) -> None:
         for n in (1, 2):
             assert (await v.call("message", {"client_id": f"v{n}", "text": f"visitor {n}"}))["ok"]
             await op.wait_for("message", lambda m, n=n: m.get("client_id") == f"v{n}")
-        assert (
-            await op.call(
-                "message", {"conversation_id": conv_id, "client_id": "o1", "text": "op 1"}
-            )
-        )["ok"]
+        assert (await op.call("message", {"conversation_id": conv_id, "client_id": "o1", "text": "op 1"}))["ok"]
         await v.wait_for("message", lambda m: m.get("client_id") == "o1")
 
         # The visitor's node dies mid-conversation; the operator keeps writing.
         home.kill()
-        assert (
-            await op.call(
-                "message", {"conversation_id": conv_id, "client_id": "o2", "text": "op 2"}
-            )
-        )["ok"]
+        assert (await op.call("message", {"conversation_id": conv_id, "client_id": "o2", "text": "op 2"}))["ok"]
         await v.disconnect()
 
         # Through nginx again: the dead node is skipped and the visitor resumes.
@@ -374,11 +362,7 @@ async def test_failover_and_redis_restart(cluster: Cluster) -> None:
         assert again == {"ok": True, "id": first_v2["id"], "ts": first_v2["ts"]}
         assert (await v2.call("message", {"client_id": "v3", "text": "visitor 3"}))["ok"]
         await op.wait_for("message", lambda m: m.get("client_id") == "v3")
-        assert (
-            await op.call(
-                "message", {"conversation_id": conv_id, "client_id": "o3", "text": "op 3"}
-            )
-        )["ok"]
+        assert (await op.call("message", {"conversation_id": conv_id, "client_id": "o3", "text": "op 3"}))["ok"]
         await v2.wait_for("message", lambda m: m.get("client_id") == "o3")
         assert [m["client_id"] for m in op.received("message") if m["from"] == "visitor"] == [
             "v1",
@@ -430,11 +414,7 @@ async def test_failover_and_redis_restart(cluster: Cluster) -> None:
         assert (await op.call("accept", {"conversation_id": new_id}))["ok"]
         assert (await v4.call("message", {"client_id": "n1", "text": "igen"}))["ok"]
         await op.wait_for("message", lambda m: m.get("client_id") == "n1")
-        assert (
-            await op.call(
-                "message", {"conversation_id": new_id, "client_id": "p1", "text": "hej igen"}
-            )
-        )["ok"]
+        assert (await op.call("message", {"conversation_id": new_id, "client_id": "p1", "text": "hej igen"}))["ok"]
         await v4.wait_for("message", lambda m: m.get("client_id") == "p1")
     finally:
         for c in clients:

@@ -19,9 +19,22 @@ def test_operators_cli_add_list_disable_passwd(tmp_path):
     env = cli_env(tmp_path)
     (tmp_path / "pw").write_text("a long enough password 1\n")
     (tmp_path / "totp").write_text(totp.new_secret())
-    done = run_cli("operators", "add", "sara", "--name", "Sara", "--role", "supervisor",
-                   "--password-file", str(tmp_path / "pw"), "--totp-secret-file", str(tmp_path / "totp"),
-                   "--languages", "sv,ar", env=env)
+    done = run_cli(
+        "operators",
+        "add",
+        "sara",
+        "--name",
+        "Sara",
+        "--role",
+        "supervisor",
+        "--password-file",
+        str(tmp_path / "pw"),
+        "--totp-secret-file",
+        str(tmp_path / "totp"),
+        "--languages",
+        "sv,ar",
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert "created supervisor sara" in done.stdout
     again = run_cli("operators", "add", "sara", "--password-file", str(tmp_path / "pw"), env=env)
@@ -50,7 +63,10 @@ async def test_login_sets_strict_httponly_cookie_and_me_works(server):
     creds = await server.create_staff()
     # unsafe=True: the jar accepts cookies from an IP address (127.0.0.1).
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        resp = await http.post(server.url + "/api/login", json={"username": creds.username, "password": creds.password, "totp": creds.next_code()})
+        resp = await http.post(
+            server.url + "/api/login",
+            json={"username": creds.username, "password": creds.password, "totp": creds.next_code()},
+        )
         assert resp.status == 200
         body = await resp.json()
         assert body["ok"] and body["staff"]["username"] == creds.username and body["csrf"]
@@ -88,9 +104,13 @@ async def test_totp_code_cannot_be_replayed(server):
     creds = await server.create_staff()
     code = creds.next_code()
     async with aiohttp.ClientSession() as http:
-        first = await http.post(server.url + "/api/login", json={"username": creds.username, "password": creds.password, "totp": code})
+        first = await http.post(
+            server.url + "/api/login", json={"username": creds.username, "password": creds.password, "totp": code}
+        )
         assert first.status == 200
-        second = await http.post(server.url + "/api/login", json={"username": creds.username, "password": creds.password, "totp": code})
+        second = await http.post(
+            server.url + "/api/login", json={"username": creds.username, "password": creds.password, "totp": code}
+        )
         assert second.status == 401
 
 
@@ -99,11 +119,17 @@ async def test_logins_are_throttled_per_account(server):
     async with aiohttp.ClientSession() as http:
         statuses = []
         for _ in range(6):
-            resp = await http.post(server.url + "/api/login", json={"username": creds.username, "password": "not the password", "totp": "123456"})
+            resp = await http.post(
+                server.url + "/api/login",
+                json={"username": creds.username, "password": "not the password", "totp": "123456"},
+            )
             statuses.append(resp.status)
         assert statuses[:5] == [401] * 5 and statuses[5] == 429
         # Even the right password is refused while throttled.
-        resp = await http.post(server.url + "/api/login", json={"username": creds.username, "password": creds.password, "totp": creds.next_code()})
+        resp = await http.post(
+            server.url + "/api/login",
+            json={"username": creds.username, "password": creds.password, "totp": creds.next_code()},
+        )
         assert resp.status == 429
 
 
@@ -124,7 +150,10 @@ async def test_disabled_account_cannot_log_in_and_loses_sessions(server, operato
         assert me.status == 401
     creds: StaffCredentials = session.credentials
     async with aiohttp.ClientSession() as http:
-        resp = await http.post(server.url + "/api/login", json={"username": creds.username, "password": creds.password, "totp": creds.next_code()})
+        resp = await http.post(
+            server.url + "/api/login",
+            json={"username": creds.username, "password": creds.password, "totp": creds.next_code()},
+        )
         assert resp.status == 401
 
 
@@ -145,11 +174,27 @@ def test_secret_rotation_keeps_staff_able_to_log_in(tmp_path):
     secret = totp.new_secret()
     (tmp_path / "pw").write_text("a long enough password 1")
     (tmp_path / "totp").write_text(secret)
-    assert run_cli("operators", "add", "sara", "--password-file", str(tmp_path / "pw"),
-                   "--totp-secret-file", str(tmp_path / "totp"), env=env).returncode == 0
+    assert (
+        run_cli(
+            "operators",
+            "add",
+            "sara",
+            "--password-file",
+            str(tmp_path / "pw"),
+            "--totp-secret-file",
+            str(tmp_path / "totp"),
+            env=env,
+        ).returncode
+        == 0
+    )
     (tmp_path / "new").write_text("a-brand-new-deployment-secret-of-enough-length-0123")
-    wrong = run_cli("secret", "rotate", "--new-key-file", str(tmp_path / "new"),
-                    env={**env, "CHAT_SECRET_KEY": "not-the-old-key-at-all-000000000"})
+    wrong = run_cli(
+        "secret",
+        "rotate",
+        "--new-key-file",
+        str(tmp_path / "new"),
+        env={**env, "CHAT_SECRET_KEY": "not-the-old-key-at-all-000000000"},
+    )
     assert wrong.returncode == 1
     done = run_cli("secret", "rotate", "--new-key-file", str(tmp_path / "new"), env=env)
     assert done.returncode == 0, done.stderr

@@ -64,9 +64,7 @@ async def test_export_suppresses_small_counts_and_cannot_single_out(server_facto
 
     today = datetime.now(TZ).date()
     for group in ("day", "week", "month"):
-        status, ctype, text = await get(
-            live, sup.cookie, f"/api/stats.csv?from={today}&to={today}&group={group}"
-        )
+        status, ctype, text = await get(live, sup.cookie, f"/api/stats.csv?from={today}&to={today}&group={group}")
         assert status == 200 and ctype.startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(text)))
         assert rows and set(rows[0]) == {"period", "period_start", "dimension", "value", "count"}
@@ -113,9 +111,7 @@ async def test_stats_json_for_the_dashboard(server_factory, clients):
     assert body["ok"] and body["group"] == "month" and body["small_count"] == 5
     (period,) = body["periods"]
     assert period["counts"]["conversations"]["total"] == 5
-    assert period["counts"]["wait"] and all(
-        v is None or v >= 5 for d in period["counts"].values() for v in d.values()
-    )
+    assert period["counts"]["wait"] and all(v is None or v >= 5 for d in period["counts"].values() for v in d.values())
     assert body["dimensions"][0] == "conversations"
 
 

@@ -83,9 +83,7 @@ async def test_report_duty_only_for_children_with_harm(server, visitor, operator
         },
     )
     assert check["report_duty"] is False
-    ack = await op.call(
-        "end", {"conversation_id": cid, "triage": {"categories": ["other"], "risk": "low"}}
-    )
+    ack = await op.call("end", {"conversation_id": cid, "triage": {"categories": ["other"], "risk": "low"}})
     assert ack == {"ok": True, "report_duty": False}
 
 

@@ -81,9 +81,7 @@ def create_app(direct_emit: bool = False) -> web.Application:
         async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
             staff_of[sid] = sid
             await self.enter_room(sid, "st:" + sid)
-            await self.emit(
-                "session", {"staff": {"id": sid}, "chats": [], "queue": {"items": []}}, to=sid
-            )
+            await self.emit("session", {"staff": {"id": sid}, "chats": [], "queue": {"items": []}}, to=sid)
 
         async def on_duty(self, sid: str, data: Any) -> dict[str, Any]:
             return {"ok": True, "duty": data}

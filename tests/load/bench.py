@@ -167,9 +167,7 @@ class Bench:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while subprocess.run(
-            ["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True
-        ).returncode:
+        while subprocess.run(["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True).returncode:
             if time.monotonic() > deadline:
                 raise TimeoutError("redis-server did not start")
             time.sleep(0.05)
@@ -254,19 +252,13 @@ class Bench:
             else:
                 cmd = [sys.executable, "-m", "chat_server", "serve", "--port", str(port)]
             log = open(self.tmp / f"{kind}-{port}.log", "wb")  # noqa: SIM115 - lives with the process
-            procs.append(
-                subprocess.Popen(
-                    cmd, cwd=ROOT, env=self.env(kind), stdout=log, stderr=subprocess.STDOUT
-                )
-            )
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env(kind), stdout=log, stderr=subprocess.STDOUT))
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             wait_http(url + "/healthz")
         return Deployment(kind, urls, procs, accounts or [{} for _ in range(staff)])
 
-    def run_workers(
-        self, target: Any, tasks: list[dict[str, Any]], on_started: Any = None
-    ) -> list[dict[str, Any]]:
+    def run_workers(self, target: Any, tasks: list[dict[str, Any]], on_started: Any = None) -> list[dict[str, Any]]:
         ctx = mp.get_context("spawn")
         barrier = ctx.Barrier(len(tasks))  # the generators start each run together
         queue = ctx.Queue()
@@ -305,10 +297,7 @@ class Bench:
             ctx = mp.get_context("spawn")
             barrier = ctx.Barrier(len(tasks) + 1)
             queue = ctx.Queue()
-            procs = [
-                ctx.Process(target=workers.idle_worker, args=(t, barrier, queue), daemon=True)
-                for t in tasks
-            ]
+            procs = [ctx.Process(target=workers.idle_worker, args=(t, barrier, queue), daemon=True) for t in tasks]
             for p in procs:
                 p.start()
             barrier.wait(timeout=120)  # warm-up connections made and closed
@@ -414,15 +403,9 @@ class Bench:
         groups = list(sampler.groups)
         if received:
             out["server_cpu_ms_per_msg"] = round(1000 * sampler.between(*fixed) / received, 3)
-            out["server_cpu_utilisation"] = round(
-                sampler.between(*fixed) / (fixed[1] - fixed[0]), 2
-            )
+            out["server_cpu_utilisation"] = round(sampler.between(*fixed) / (fixed[1] - fixed[0]), 2)
         if lat:
-            q = (
-                statistics.quantiles(lat, n=100, method="inclusive")
-                if len(lat) > 1
-                else [lat[0]] * 99
-            )
+            q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else [lat[0]] * 99
             out.update(
                 p50_ms=round(q[49], 2),
                 p95_ms=round(q[94], 2),
@@ -443,8 +426,7 @@ class Bench:
                 # Where the rest of the machine went: the load generators and Redis
                 # share the two cores with the servers.
                 out["saturation_cpu_ms_per_msg_by_group"] = {
-                    g: round(1000 * sampler.between(window[0], window[1], group=g) / sat_received, 3)
-                    for g in groups
+                    g: round(1000 * sampler.between(window[0], window[1], group=g) / sat_received, 3) for g in groups
                 }
         self.runs.setdefault(name, []).append(out)
         self.results[name] = self.summary(self.runs[name])
@@ -526,9 +508,7 @@ class Bench:
             if x.get("saturation_cpu_ms_per_msg_by_group"):
                 lines.append(
                     "    CPU per message saturated, by process group: "
-                    + ", ".join(
-                        f"{g} {v} ms" for g, v in x["saturation_cpu_ms_per_msg_by_group"].items()
-                    )
+                    + ", ".join(f"{g} {v} ms" for g, v in x["saturation_cpu_ms_per_msg_by_group"].items())
                 )
             if x.get("runs"):
                 lines.append(
@@ -558,9 +538,7 @@ class Bench:
             lines.append(
                 "ratios (saturation throughput, of the medians; each run in brackets): "
                 + ", ".join(
-                    f"{k} {v} {ratios.get(k + '_each_run')}"
-                    for k, v in ratios.items()
-                    if not k.endswith("_each_run")
+                    f"{k} {v} {ratios.get(k + '_each_run')}" for k, v in ratios.items() if not k.endswith("_each_run")
                 )
             )
         return "\n".join(lines)
@@ -599,12 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=64,
         help="connection attempts in flight per generator",
     )
-    p.add_argument(
-        "--conversations", type=int, default=200, help="concurrent conversations for the relay"
-    )
-    p.add_argument(
-        "--rate", type=float, default=2000, help="offered messages per second (fixed-rate run)"
-    )
+    p.add_argument("--conversations", type=int, default=200, help="concurrent conversations for the relay")
+    p.add_argument("--rate", type=float, default=2000, help="offered messages per second (fixed-rate run)")
     p.add_argument("--duration", type=float, default=10, help="seconds of the fixed-rate run")
     p.add_argument(
         "--saturate-duration",
@@ -612,9 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=8,
         help="seconds of the closed-loop run (0: skip)",
     )
-    p.add_argument(
-        "--window", type=int, default=2, help="messages in flight per conversation when saturating"
-    )
+    p.add_argument("--window", type=int, default=2, help="messages in flight per conversation when saturating")
     p.add_argument("--gen-procs", type=int, default=2, help="load-generator processes")
     p.add_argument(
         "--repeat",
@@ -630,9 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--profile", help="record py-spy profiles of the servers into this directory")
-    p.add_argument(
-        "--profile-format", default="speedscope", choices=("speedscope", "flamegraph", "raw")
-    )
+    p.add_argument("--profile-format", default="speedscope", choices=("speedscope", "flamegraph", "raw"))
     return p
 
 

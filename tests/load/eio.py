@@ -59,16 +59,12 @@ class RawSocket:
         self._connected: asyncio.Future[Any] | None = None
         self.first_event: asyncio.Future[tuple[str, Any]] | None = None
 
-    async def connect(
-        self, auth: dict[str, Any] | None = None, timeout: float = 30
-    ) -> tuple[str, Any]:
+    async def connect(self, auth: dict[str, Any] | None = None, timeout: float = 30) -> tuple[str, Any]:
         """Open the socket and the namespace; returns the first event (``session``)."""
         loop = asyncio.get_running_loop()
         self._connected = loop.create_future()
         self.first_event = loop.create_future()
-        self.ws = await self.http.ws_connect(
-            self.url, headers=self.headers, autoping=False, max_msg_size=0
-        )
+        self.ws = await self.http.ws_connect(self.url, headers=self.headers, autoping=False, max_msg_size=0)
         opening = await asyncio.wait_for(self.ws.receive_str(), timeout)
         if not opening.startswith("0"):
             raise ConnectionError("no Engine.IO open packet")

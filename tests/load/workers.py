@@ -157,16 +157,12 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         headers = {}
         if not task["kind"].startswith("baseline"):
             headers["Cookie"] = await _login(http, task["operator_url"], task["staff"])
-        op = RawSocket(
-            http, task["operator_url"], "/operator", headers=headers, on_event=on_operator
-        )
+        op = RawSocket(http, task["operator_url"], "/operator", headers=headers, on_event=on_operator)
         await op.connect()
         assert (await op.call("duty", {"on": True}))["ok"]
 
         async def visitor() -> None:
-            v = RawSocket(
-                http, task["visitor_url"], "/visitor", on_event=lambda *a: None, parse=False
-            )
+            v = RawSocket(http, task["visitor_url"], "/visitor", on_event=lambda *a: None, parse=False)
             await v.connect()
             ack = await v.call("start", {"audience": "self"})
             conv_id = ack["conversation"]["id"]
@@ -176,9 +172,7 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             by_conv[conv_id] = v
 
         for _ in range(0, task["conversations"], 20):
-            await asyncio.gather(
-                *(visitor() for _ in range(min(20, task["conversations"] - len(by_conv))))
-            )
+            await asyncio.gather(*(visitor() for _ in range(min(20, task["conversations"] - len(by_conv)))))
         visitors = list(by_conv.values())
 
         # Fixed offered rate: send on schedule, whatever the answers do (open loop).
@@ -193,9 +187,7 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
                 await send(visitors[counts["sent"] % len(visitors)])
                 counts["sent"] += 1
             await asyncio.sleep(0.002)
-        await _settle(
-            lambda: counts["received"] + counts["ack_errors"] >= counts["sent"], 3.0
-        )  # stragglers
+        await _settle(lambda: counts["received"] + counts["ack_errors"] >= counts["sent"], 3.0)  # stragglers
         phase = "between"
 
         # Saturation: each conversation keeps `window` messages in flight (closed loop).

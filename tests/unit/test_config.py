@@ -15,13 +15,15 @@ def test_defaults_are_the_embedded_mode(tmp_path):
 
 def test_environment_and_file_secrets(tmp_path):
     (tmp_path / "key").write_text("s3cret-from-file\n")
-    s = load_settings(env={
-        "CHAT_PORT": "9000",
-        "CHAT_SECRET_KEY_FILE": str(tmp_path / "key"),
-        "CHAT_ALLOWED_ORIGINS": "https://kommun.example.se/, https://skola.example.se",
-        "CHAT_TRUST_PROXY": "yes",
-        "CHAT_GRACE_PERIOD_S": "30",
-    })
+    s = load_settings(
+        env={
+            "CHAT_PORT": "9000",
+            "CHAT_SECRET_KEY_FILE": str(tmp_path / "key"),
+            "CHAT_ALLOWED_ORIGINS": "https://kommun.example.se/, https://skola.example.se",
+            "CHAT_TRUST_PROXY": "yes",
+            "CHAT_GRACE_PERIOD_S": "30",
+        }
+    )
     assert s.port == 9000 and s.grace_period_s == 30 and s.trust_proxy is True
     assert s.secret_key.reveal() == "s3cret-from-file"
     assert s.allowed_origins == ("https://kommun.example.se", "https://skola.example.se")

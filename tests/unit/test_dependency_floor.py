@@ -74,9 +74,7 @@ def test_locked_versions_meet_declared_floors(lock_name: str) -> None:
     pins = locked(ROOT / lock_name)
     missing = sorted(name for name in floors if name not in pins)
     assert not missing, f"{lock_name} does not pin direct dependencies {missing}: regenerate it"
-    too_old = {
-        name: f"{pins[name]} < {floor}" for name, floor in floors.items() if pins[name] < floor
-    }
+    too_old = {name: f"{pins[name]} < {floor}" for name, floor in floors.items() if pins[name] < floor}
     assert not too_old, f"{lock_name} pins versions below the floors in pyproject.toml: {too_old}"
 
 

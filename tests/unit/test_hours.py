@@ -72,12 +72,8 @@ def test_closed_on_public_holidays_and_eves(day: date) -> None:
 
 def test_eves_can_be_opened_and_exceptions_win() -> None:
     week = {str(d): [["09:00", "16:00"]] for d in range(7)}
-    assert Schedule({"weekly": week, "closed_on_eves": False}).ranges_on(
-        date(2026, 6, 19)
-    )  # Midsummer Eve
-    assert not Schedule({"weekly": week, "closed_on_eves": False}).ranges_on(
-        date(2026, 6, 20)
-    )  # Midsummer Day
+    assert Schedule({"weekly": week, "closed_on_eves": False}).ranges_on(date(2026, 6, 19))  # Midsummer Eve
+    assert not Schedule({"weekly": week, "closed_on_eves": False}).ranges_on(date(2026, 6, 20))  # Midsummer Day
     assert Schedule({"weekly": week, "closed_on_holidays": False}).ranges_on(date(2026, 12, 25))
     opened = Schedule({"weekly": week, "exceptions": {"2026-12-24": [["10:00", "13:00"]]}})
     assert opened.status(local(2026, 12, 24, 11, 0))["open_now"]
@@ -96,14 +92,8 @@ def test_summer_time_starts() -> None:
     s = Schedule({"weekly": {"6": [["09:00", "16:00"]]}})
     assert not s.status(utc(2026, 3, 29, 6, 59))["open_now"]
     assert s.status(utc(2026, 3, 29, 7, 0))["open_now"]
-    assert (
-        s.status(utc(2026, 3, 28, 20, 0))["next_open_at"].timestamp()
-        == utc(2026, 3, 29, 7, 0).timestamp()
-    )
-    assert (
-        s.status(utc(2026, 3, 29, 13, 59))["closes_at"].timestamp()
-        == utc(2026, 3, 29, 14, 0).timestamp()
-    )
+    assert s.status(utc(2026, 3, 28, 20, 0))["next_open_at"].timestamp() == utc(2026, 3, 29, 7, 0).timestamp()
+    assert s.status(utc(2026, 3, 29, 13, 59))["closes_at"].timestamp() == utc(2026, 3, 29, 14, 0).timestamp()
 
 
 def test_summer_time_ends() -> None:
@@ -119,17 +109,12 @@ def test_midnight_ranges_on_a_short_day() -> None:
     # A 23-hour day: open all day; 24:00 is the next midnight, in summer time.
     s = Schedule({"weekly": {"6": [["00:00", "24:00"]]}, "last_call_min": 30})
     status = s.status(utc(2026, 3, 29, 21, 0))  # 23:00 CEST
-    assert (
-        status["open_now"]
-        and status["closes_at"].timestamp() == utc(2026, 3, 29, 22, 0).timestamp()
-    )
+    assert status["open_now"] and status["closes_at"].timestamp() == utc(2026, 3, 29, 22, 0).timestamp()
     assert not s.status(utc(2026, 3, 29, 21, 31))["accepting"]
 
 
 def test_24_hours_running_into_the_next_day_has_no_false_last_call() -> None:
-    s = Schedule(
-        {"weekly": {"0": [["18:00", "24:00"]], "1": [["00:00", "08:00"]]}, "last_call_min": 30}
-    )
+    s = Schedule({"weekly": {"0": [["18:00", "24:00"]], "1": [["00:00", "08:00"]]}, "last_call_min": 30})
     status = s.status(local(2026, 11, 23, 23, 50))
     assert status["accepting"] and status["closes_at"] == local(2026, 11, 24, 8, 0)
 
@@ -152,11 +137,7 @@ def test_bad_documents_are_refused(doc: dict) -> None:
         Schedule(doc)
 
 
-@given(
-    st.datetimes(
-        min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)
-    )
-)
+@given(st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)))
 def test_status_is_consistent(now: datetime) -> None:
     s = Schedule({**OFFICE, "weekly": {**OFFICE["weekly"], "5": [["10:00", "14:00"]]}})
     status = s.status(now)
@@ -170,9 +151,7 @@ def test_status_is_consistent(now: datetime) -> None:
 
 def test_summary_is_localised_with_babel() -> None:
     catalogs = Catalogs()
-    s = Schedule(
-        {"weekly": {**{str(d): [["09:00", "16:00"]] for d in range(4)}, "4": [["09:00", "12:00"]]}}
-    )
+    s = Schedule({"weekly": {**{str(d): [["09:00", "16:00"]] for d in range(4)}, "4": [["09:00", "12:00"]]}})
     now = local(2026, 11, 23, 10, 0)
     sv = s.summary(now, "sv", catalogs)
     assert "mån–tors" in sv and "09:00–16:00" in sv and "fre" in sv and "16:00" in sv

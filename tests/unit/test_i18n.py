@@ -207,12 +207,8 @@ async def test_pseudo_catalog_marks_every_string(server: LiveServer) -> None:
         assert all(f.startswith("⟦") and f.endswith("⟧") for f in forms), msgid
 
 
-@pytest.mark.parametrize(
-    ("header", "locale"), [("ar-SE,ar;q=0.9", "ar"), ("kmr", "ku"), ("de", "sv")]
-)
-async def test_visitor_session_locale_from_accept_language(
-    server: LiveServer, header: str, locale: str
-) -> None:
+@pytest.mark.parametrize(("header", "locale"), [("ar-SE,ar;q=0.9", "ar"), ("kmr", "ku"), ("de", "sv")])
+async def test_visitor_session_locale_from_accept_language(server: LiveServer, header: str, locale: str) -> None:
     rec = Recorder(server.url, "/visitor", headers={"Accept-Language": header})
     await rec.connect()
     try:

@@ -205,9 +205,7 @@ def test_check_fails_on_fuzzy_entry(project: cli.Layout) -> None:
 
 def test_check_fails_on_changed_placeholder(project: cli.Layout) -> None:
     _edit(project, "sv", "Hello {name}.", string="Hej {namn}.")
-    _fails_with(
-        project, r"sv: 'Hello \{name\}\.' has placeholders \['\{namn\}'\], expected \['\{name\}'\]"
-    )
+    _fails_with(project, r"sv: 'Hello \{name\}\.' has placeholders \['\{namn\}'\], expected \['\{name\}'\]")
 
 
 def test_check_fails_on_dropped_placeholder(project: cli.Layout) -> None:

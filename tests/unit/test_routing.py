@@ -61,9 +61,7 @@ def test_no_operator_exceeds_maximum(ops: list[OperatorState], queue: list[Waiti
 
 
 @given(operators_strategy(), queue_strategy())
-def test_every_offer_is_allowed_and_once(
-    ops: list[OperatorState], queue: list[WaitingChat]
-) -> None:
+def test_every_offer_is_allowed_and_once(ops: list[OperatorState], queue: list[WaitingChat]) -> None:
     offers = plan(queue, ops, NOW, POLICY)
     by_id = {op.id: op for op in ops}
     chats = {c.id: c for c in queue}
@@ -75,9 +73,7 @@ def test_every_offer_is_allowed_and_once(
 
 
 @given(operators_strategy(), queue_strategy())
-def test_no_idle_capacity_while_a_takeable_chat_waits(
-    ops: list[OperatorState], queue: list[WaitingChat]
-) -> None:
+def test_no_idle_capacity_while_a_takeable_chat_waits(ops: list[OperatorState], queue: list[WaitingChat]) -> None:
     offers = plan(queue, ops, NOW, POLICY)
     load = {op.id: op.load + sum(1 for a in offers if a.operator_id == op.id) for op in ops}
     offered = {a.chat_id for a in offers}
@@ -170,17 +166,13 @@ def test_no_chat_starves(seed: int, n_ops: int, n_chats: int, fallback_steps: in
                 waiting[cid] = WaitingChat(cid, rng.choice(LOCALES), rng.choice(AUDIENCES), now)
         load = {op.id: sum(1 for o in active.values() if o == op.id) for op in ops}
         load_with_offers = {
-            op.id: load[op.id] + sum(1 for c in waiting.values() if c.offered_to == op.id)
-            for op in ops
+            op.id: load[op.id] + sum(1 for c in waiting.values() if c.offered_to == op.id) for op in ops
         }
         current = [replace(op, load=load_with_offers[op.id]) for op in ops]
         for a in plan(list(waiting.values()), current, now, policy):
             waiting[a.chat_id] = replace(waiting[a.chat_id], offered_to=a.operator_id)
         for op in current:
-            assert (
-                sum(1 for c in waiting.values() if c.offered_to == op.id) + load[op.id]
-                <= op.max_chats
-            )
+            assert sum(1 for c in waiting.values() if c.offered_to == op.id) + load[op.id] <= op.max_chats
         # Offers are taken, or time out (the operator is remembered as having passed).
         for cid, chat in list(waiting.items()):
             if chat.offered_to is None:
@@ -190,9 +182,7 @@ def test_no_chat_starves(seed: int, n_ops: int, n_chats: int, fallback_steps: in
                 served.add(cid)
                 del waiting[cid]
             else:
-                waiting[cid] = replace(
-                    chat, offered_to=None, passed=chat.passed | {chat.offered_to}
-                )
+                waiting[cid] = replace(chat, offered_to=None, passed=chat.passed | {chat.offered_to})
         for cid in list(active):
             if rng.random() < 0.3:
                 del active[cid]

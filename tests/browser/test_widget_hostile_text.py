@@ -1,7 +1,7 @@
 """In real Chromium: hostile message text is shown as text in the widget, no script
 runs, no dialog opens, and a bidi override stays inside its own bubble.
 
-Uses the widget's browser fixtures (tests/browser/conftest.py): a host website on
+Uses the widget's browser fixtures (conftest.py): a host website on
 another origin embedding the widget, a real operator on /operator.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from ..browser.conftest import browser, chat, host_site, operator_factory, visitor_factory  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +29,7 @@ def _needs_widget() -> None:
         pytest.skip("the widget is not built")
 
 
-async def test_hostile_text_renders_as_text_in_the_widget(visitor_factory, operator_factory):  # noqa: F811
+async def test_hostile_text_renders_as_text_in_the_widget(visitor_factory, operator_factory):
     v = await visitor_factory("sv")
     op = await operator_factory()
     dialogs: list[str] = []

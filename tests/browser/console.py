@@ -1,0 +1,117 @@
+"""The operator console in Chromium, as the browser tests drive it: one staff member's
+tab (:class:`Console`), its screenshots and axe-core checks, and the fixtures that open
+such tabs (registered in tests/browser/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from ..conftest import LiveServer
+from ..helpers import Recorder, StaffCredentials
+
+try:
+    from playwright.async_api import Page
+except ImportError:  # pragma: no cover - the test lock installs playwright
+    Page = Any
+
+from .conftest import ROOT
+
+AXE = ROOT / "operator_console" / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "screenshots" / "console"
+DESKTOP = {"width": 1366, "height": 820}
+
+
+async def catalog(base: str, locale: str) -> Callable[[str], str]:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/i18n/{locale}.json") as resp:
+            messages = (await resp.json()).get("messages") or {}
+    return lambda msgid: messages.get(msgid) or msgid
+
+
+@dataclass
+class Console:
+    """One staff member's browser tab on /console/."""
+
+    page: Page
+    live: LiveServer
+    name: str
+    t: Callable[[str], str]
+    violations: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    async def check(self, screen: str) -> None:
+        """Screenshot this screen and run axe-core on it."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await self.page.wait_for_timeout(200)
+        await self.page.screenshot(path=str(SHOTS / f"{screen}.png"))
+        if not await self.page.evaluate("typeof window.axe !== 'undefined'"):
+            await self.page.evaluate(AXE.read_text(encoding="utf-8"))
+        result = await self.page.evaluate(
+            """async () => {
+                const r = await axe.run(document, {resultTypes: ['violations']});
+                return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
+            }"""
+        )
+        if result:
+            self.violations[screen] = result
+
+    def button(self, msgid: str, exact: bool = True) -> Any:
+        return self.page.get_by_role("button", name=self.t(msgid), exact=exact)
+
+    async def login(self, creds: StaffCredentials, screen: str | None = None) -> None:
+        await self.page.goto(self.live.url + "/console/")
+        await self.page.get_by_label(self.t("Username")).fill(creds.username)
+        await self.page.get_by_label(self.t("Password"), exact=True).fill(creds.password)
+        await self.page.get_by_label(self.t("Code from your authenticator app")).fill(creds.next_code())
+        if screen:
+            await self.check(screen)
+        await self.button("Log in").click()
+        await self.page.locator("#duty-toggle").wait_for()
+
+    async def go_on_duty(self) -> None:
+        await self.page.locator("#duty-toggle").click()
+        await self.page.locator("#duty-toggle[aria-pressed='true']").wait_for()
+
+    def tab(self, pseudonym: str) -> Any:
+        return self.page.get_by_role("tab", name=pseudonym)
+
+    def log(self) -> Any:
+        return self.page.get_by_role("log")
+
+    def composer(self) -> Any:
+        return self.page.locator(".composer textarea")
+
+
+def watch_errors(console: Console) -> None:
+    """Collect script errors and CSP refusals (inline code would be refused)."""
+    console.page.on("pageerror", lambda exc: console.errors.append(str(exc)))
+
+    def on_console(msg: Any) -> None:
+        if "Content Security Policy" in msg.text:
+            console.errors.append(msg.text)
+
+    console.page.on("console", on_console)
+
+
+def assert_clean(*consoles: Console) -> None:
+    problems = {c.name: c.violations for c in consoles if c.violations}
+    errors = {c.name: c.errors for c in consoles if c.errors}
+    assert not errors, f"JavaScript errors: {errors}"
+    if problems:
+        raise AssertionError(
+            "axe-core found accessibility violations:\n" + json.dumps(problems, indent=1, ensure_ascii=False)
+        )
+
+
+async def start_visitor(visitor: Callable[..., Awaitable[Recorder]], **params: Any) -> tuple[Recorder, str, str]:
+    v = await visitor()
+    session = v.received("session")[0]
+    ack = await v.call("start", {"audience": "self", **params})
+    assert ack["ok"], ack
+    return v, ack["conversation"]["id"], session["pseudonym"]
