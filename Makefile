@@ -32,10 +32,11 @@ $(BIN)/python:
 
 # The lock file pins every package with its hash; pip refuses anything else. The
 # project itself is then installed *editable* into the venv (no dependencies, no
-# download: the venv's own setuptools builds it), so `rc-chat` works from any folder
+# download: setuptools, pinned in requirements-build.lock, builds it), so `rc-chat` works from any folder
 # and serves the front ends built into chat_server/static of this checkout.
-$(STAMP_PY): requirements.lock pyproject.toml | $(BIN)/python
+$(STAMP_PY): requirements.lock requirements-build.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-build.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
 
