@@ -102,7 +102,7 @@ def _read_password(path: str | None, prompt: str = "Password: ") -> str:
 
 async def _with_staff(args: argparse.Namespace, action: str) -> int:
     from . import i18n
-    from .app import resolve_secret
+    from .secret_key import StartupError, check_secret, resolve_secret
     from .security import totp
     from .security.crypto import KeyRing
     from .services.audit import Audit
@@ -111,12 +111,22 @@ async def _with_staff(args: argparse.Namespace, action: str) -> int:
     from .storage.memory import MemoryEphemeral
 
     settings = _settings(args)
+    try:
+        # Before the store is opened: opening a SQLite store creates it.
+        keyring = KeyRing(resolve_secret(settings))
+    except StartupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     durable = open_durable(settings.effective_durable_url)
     if hasattr(durable, "open"):
         await durable.open()
-    keyring = KeyRing(resolve_secret(settings))
     service = StaffService(durable, MemoryEphemeral(), keyring, settings, Audit(durable))
     try:
+        try:
+            await check_secret(durable, keyring, settings)
+        except StartupError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
         if action == "add":
             secret = None
             if args.totp_secret_file:
@@ -187,7 +197,7 @@ def cmd_operators(args: argparse.Namespace) -> int:
 
 def cmd_secret(args: argparse.Namespace) -> int:
     """Rotate the deployment secret: see chat_server/secret_rotation.py."""
-    from .app import resolve_secret
+    from .secret_key import StartupError, check_secret, resolve_secret, set_key_check
     from .secret_rotation import rotate, verify_old_key
     from .security.crypto import KeyRing
     from .storage import open_durable
@@ -204,10 +214,16 @@ def cmd_secret(args: argparse.Namespace) -> int:
             await durable.open()
         try:
             old = KeyRing(resolve_secret(settings))
+            await check_secret(durable, old, settings)
             if not verify_old_key(await durable.list_staff(), old):
                 print("the current CHAT_SECRET_KEY does not open the stored secrets; nothing changed", file=sys.stderr)
                 return 1
-            counts = await rotate(durable, old, KeyRing(new_secret))
+            new = KeyRing(new_secret)
+            counts = await rotate(durable, old, new)
+            await set_key_check(durable, new)
+        except StartupError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
         finally:
             await durable.close()
         print(
@@ -227,11 +243,8 @@ def cmd_locales(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    try:
-        from tests.load import bench
-    except ImportError:
-        print("the benchmark lives in tests/load/bench.py; run from the repository root", file=sys.stderr)
-        return 2
+    from .bench import bench
+
     return int(bench.main(args.rest))
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import socketio
@@ -19,7 +17,8 @@ from aiohttp import web
 from . import i18n
 from .config import Settings
 from .periodic import periodic
-from .security.crypto import KeyRing, generate_secret
+from .secret_key import StartupError, check_secret, resolve_secret
+from .security.crypto import KeyRing
 from .security.ratelimit import DailyKeyedHasher
 from .services.audit import Audit
 from .services.conversations import Conversations
@@ -36,34 +35,9 @@ from .transport.operator import OperatorNamespace
 from .transport.operator_referral_events import install_rc_features
 from .transport.visitor import VisitorNamespace
 
+__all__ = ["StartupError", "create_app"]
+
 log = logging.getLogger(__name__)
-
-
-class StartupError(RuntimeError):
-    """The server refuses to start; the message says why and what to do."""
-
-
-def resolve_secret(settings: Settings) -> str:
-    """The deployment secret: from settings, or in embedded mode a generated one kept
-    in the data directory (readable only by this user), so the CLI and the server agree
-    and staff TOTP secrets stay readable across restarts."""
-    if settings.secret_key:
-        return settings.secret_key.reveal()
-    if not settings.ephemeral_url.startswith("memory://"):
-        raise StartupError("CHAT_SECRET_KEY (or CHAT_SECRET_KEY_FILE) is required with a Redis store")
-    path = Path(settings.data_dir) / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(generate_secret())
-    log.warning(
-        "no CHAT_SECRET_KEY set: generated one in %s (embedded mode). Conversations live in "
-        "memory only and do not survive a restart. Set CHAT_SECRET_KEY_FILE in production.",
-        path,
-    )
-    return path.read_text(encoding="utf-8").strip()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -176,6 +150,7 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
     eph, durable = app[K.EPHEMERAL], app[K.DURABLE]
     if hasattr(durable, "open"):
         await durable.open()
+    await check_secret(durable, app[K.KEYRING], settings)
     check = getattr(eph, "persistence_enabled", None)
     if check is not None:
         if await check():

@@ -84,7 +84,7 @@ class Settings:
     # Allow an ephemeral Redis that persists to disk (refused by default).
     allow_persistent_ephemeral: bool = False
     # Per-connection and per-address rate limits on the Socket.IO namespaces. Turning
-    # them off is ONLY for load benchmarks from one address (tests/load/bench.py);
+    # them off is ONLY for load benchmarks from one address (chat_server/bench/bench.py);
     # never in production: the server logs a loud warning at start when it is off.
     rate_limits: bool = True
     default_locale: str = "sv"

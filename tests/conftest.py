@@ -239,12 +239,17 @@ def operator(server: LiveServer, clients: list[Recorder]) -> Callable[..., Await
     return factory
 
 
+#: The installed command (`make install` installs the project into the venv).
+RC_CHAT = str(Path(sys.executable).with_name("rc-chat"))
+
+
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, input: str | None = None
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``rc-chat ARGS`` as an administrator runs it (by default in the checkout)."""
     return subprocess.run(
-        [sys.executable, "-m", "chat_server", *args],
-        cwd=ROOT,
+        [RC_CHAT, *args],
+        cwd=cwd or ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,

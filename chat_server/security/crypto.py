@@ -41,6 +41,10 @@ class KeyRing:
         self._wrap = AESGCM(derive_key(raw, "conversation-key-wrap"))
         self.hmac_key = derive_key(raw, "lookup-hmac")
         self._fields = AESGCM(derive_key(raw, "durable-field"))
+        #: Kept in the durable store to recognise the key it was created with
+        #: (chat_server/secret_key.py): an HMAC under a key derived for this purpose
+        #: only, which tells nothing about the secret or any other derived key.
+        self.key_check = hmac.new(derive_key(raw, "key-check"), b"rc-chat key check", hashlib.sha256).hexdigest()
 
     def new_conversation_key(self) -> bytes:
         return AESGCM.generate_key(bit_length=256)

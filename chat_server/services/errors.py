@@ -49,3 +49,7 @@ MSG_NO_CONVERSATION = N_("Start a conversation first.")
 MSG_UNAVAILABLE = N_("The service is temporarily unavailable. Please try again.")
 MSG_INTERNAL = N_("Something went wrong. Please try again.")
 MSG_UNAUTHORIZED = N_("Wrong username, password or code.")
+MSG_KEY_MISMATCH = N_(
+    "Logging in is not possible right now: the server's secret key does not match its "
+    "database. Tell your administrator."
+)

@@ -14,11 +14,12 @@ import time
 from typing import Any
 
 import segno
+from cryptography.exceptions import InvalidTag
 
 from ..security import passwords, totp
 from ..security.crypto import KeyRing
 from ..storage.base import Conflict, Durable
-from .errors import MSG_INVALID, MSG_UNAUTHORIZED, N_, ServiceError
+from .errors import MSG_INVALID, MSG_KEY_MISMATCH, MSG_UNAUTHORIZED, N_, ServiceError
 from .staff import StaffService
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,10 @@ class FirstRun:
         pending = await self.durable.get_kv(PENDING_NS, key)
         if pending is None:
             raise ServiceError("invalid", MSG_INVALID)
-        secret = self.keyring.open(pending["totp"], "setup:" + key)
+        try:
+            secret = self.keyring.open(pending["totp"], "setup:" + key)
+        except InvalidTag as exc:  # begun by a process with another secret key
+            raise ServiceError("unavailable", MSG_KEY_MISMATCH) from exc
         step = totp.matching_step(secret, code, 0)
         if step is None:
             raise ServiceError("unauthorized", MSG_BAD_CODE)

@@ -14,12 +14,14 @@ import secrets
 import time
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+
 from ..config import Settings
 from ..security import passwords, totp
 from ..security.crypto import KeyRing
 from ..storage.base import Durable, Ephemeral
 from .audit import Audit
-from .errors import MSG_RATE_LIMITED, MSG_UNAUTHORIZED, ServiceError
+from .errors import MSG_KEY_MISMATCH, MSG_RATE_LIMITED, MSG_UNAUTHORIZED, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +190,14 @@ class StaffService:
             )
         step = None
         if record and ok and not record.get("disabled"):
-            secret = self.keyring.open(record["totp"], "totp:" + record["id"])
+            try:
+                secret = self.keyring.open(record["totp"], "totp:" + record["id"])
+            except InvalidTag as exc:
+                # Sealed under another CHAT_SECRET_KEY (the start-up check refuses a
+                # store of another key, so this is an account written by a process with
+                # the wrong key): a clear refusal, never a 500.
+                log.error("a staff TOTP secret cannot be opened with this secret key (key mismatch)")
+                raise ServiceError("unavailable", MSG_KEY_MISMATCH) from exc
             step = totp.matching_step(secret, code, int(record.get("totp_last_step", 0)))
             # Single use even for two concurrent logins with the same code (both read the
             # old totp_last_step): the ephemeral store's counter is atomic on every node.

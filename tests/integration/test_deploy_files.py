@@ -619,13 +619,14 @@ def test_dockerfile_is_multi_stage_and_runs_as_non_root() -> None:
     healthcheck = next(rest for kw, rest in final_stage if kw == "HEALTHCHECK")
     assert "/healthz" in healthcheck
     cmd = json.loads(next(rest for kw, rest in final_stage if kw == "CMD"))
-    assert cmd == ["python", "-m", "chat_server", "serve", "--host", "0.0.0.0", "--port", "8080"]
+    assert cmd == ["rc-chat", "serve", "--host", "0.0.0.0", "--port", "8080"]
     copies = [rest for kw, rest in final_stage if kw == "COPY"]
     assert all(c.startswith("--from=") for c in copies), "runtime copies only built artefacts"
     runs = " ".join(rest for kw, rest in instructions if kw == "RUN")
     assert "pip install --require-hashes -r /tmp/requirements.lock" in runs
     # Editable, so chat_server/ stays beside locales/ (chat_server/i18n.py looks there).
-    assert "pip install --no-deps -e ." in runs
+    assert "pip install --no-deps --no-build-isolation -e ." in runs
+    assert "pip install --require-hashes -r /tmp/requirements-build.lock" in runs
     assert "requirements-test.lock" not in runs
     assert "npm ci" in runs and "locales compile" in runs
 
@@ -772,7 +773,7 @@ def test_systemd_unit_is_hardened_and_reads_the_key_from_a_credential(tmp_path: 
     assert "CHAT_SECRET_KEY_FILE=%d/secret_key" in settings["Environment"]
     assert not any(e.startswith("CHAT_SECRET_KEY=") for e in settings["Environment"])
     (exec_start,) = settings["ExecStart"]
-    assert "-m chat_server serve --host 127.0.0.1 --port 8080" in exec_start
+    assert exec_start == "/opt/rc-chat/.venv/bin/rc-chat serve --host 127.0.0.1 --port 8080"
 
     analyze = shutil.which("systemd-analyze")
     if analyze:  # a syntax check where systemd's tools exist

@@ -195,7 +195,7 @@ def test_secret_rotation_keeps_staff_able_to_log_in(tmp_path):
         str(tmp_path / "new"),
         env={**env, "CHAT_SECRET_KEY": "not-the-old-key-at-all-000000000"},
     )
-    assert wrong.returncode == 1
+    assert wrong.returncode == 2 and "does not match the durable store" in wrong.stderr
     done = run_cli("secret", "rotate", "--new-key-file", str(tmp_path / "new"), env=env)
     assert done.returncode == 0, done.stderr
     assert "re-sealed 1 staff TOTP secrets" in done.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.load import bench
+from chat_server.bench import bench
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""Load-generator processes for tests/load/bench.py (each runs its own event loop).
+"""Load-generator processes for chat_server/bench/bench.py (each runs its own event loop).
 
 Latency is measured from the visitor's emit to the operator's receipt: the visitor
 puts ``time.monotonic_ns()`` in the message text, and CLOCK_MONOTONIC is one clock for

@@ -6,7 +6,7 @@ acknowledged and emitted to the visitor's room and to the operator's room, exact
 emits the chat server makes. By default it is stock python-socketio, the baseline the
 performance targets name. With ``--direct-emit`` it emits the way the chat server does
 (chat_server/transport/direct_emit.py), so the difference in throughput is the cost of
-the product's own work alone. Run: ``python -m tests.load.baseline_server --port 8099``.
+the product's own work alone. Run: ``python -m chat_server.bench.baseline_server --port 8099``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def create_app(direct_emit: bool = False) -> web.Application:
     visitor_conv: dict[str, str] = {}
     staff_of: dict[str, str] = {}
 
-    class Visitor(socketio.AsyncNamespace):
+    class Visitor(socketio.AsyncNamespace):  # type: ignore[misc]  # untyped library
         async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
             await self.emit("session", {"token": sid, "conversation": None}, to=sid)
 
@@ -77,7 +77,7 @@ def create_app(direct_emit: bool = False) -> web.Application:
                 )
             return {"ok": True, "id": msg["id"], "ts": msg["ts"]}
 
-    class Operator(socketio.AsyncNamespace):
+    class Operator(socketio.AsyncNamespace):  # type: ignore[misc]  # untyped library
         async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
             staff_of[sid] = sid
             await self.enter_room(sid, "st:" + sid)

@@ -2,12 +2,12 @@
 
 Starts real server processes on 127.0.0.1 (and a redis-server for the scale-out runs)
 and drives them with several load-generator processes that speak raw Engine.IO /
-Socket.IO framing (tests/load/eio.py). Reports:
+Socket.IO framing (chat_server/bench/eio.py). Reports:
 
 * idle visitors held by one process, RSS per idle connection, connections per second;
 * relayed messages per second (visitor emit -> operator receive) with p50/p95/p99
   latency at a fixed offered rate, and the saturation throughput (closed loop);
-* the same relay on a bare python-socketio server (tests/load/baseline_server.py);
+* the same relay on a bare python-socketio server (chat_server/bench/baseline_server.py);
 * one process against two processes sharing a Redis.
 
 Servers run with ``CHAT_RATE_LIMITS=false``: every client comes from 127.0.0.1, which
@@ -246,7 +246,7 @@ class Bench:
         for _ in range(processes):
             port = free_port()
             if bare:
-                cmd = [sys.executable, "-m", "tests.load.baseline_server", "--port", str(port)]
+                cmd = [sys.executable, "-m", "chat_server.bench.baseline_server", "--port", str(port)]
                 if kind == "baseline-direct":
                     cmd.append("--direct-emit")
             else:
