@@ -85,10 +85,15 @@ lint: install-test
 	$(BIN)/ruff format --check chat_server tests
 	$(BIN)/mypy
 
-## make js-test: the front ends' unit tests (Node's built-in test runner).
-js-test:
-	@found=$$(find $(FRONTENDS) -path '*/node_modules' -prune -o -name '*.test.js' -print 2>/dev/null); \
-	if [ -n "$$found" ]; then node --test $$found; else echo "no JavaScript unit tests yet"; fi
+## make js-test: the front ends' unit tests (Node's built-in test runner): every
+## *.test.js outside node_modules in the apps and their shared library. Finding none is a
+## failure (a moved folder must not pass silently). Needs the venv: the language test
+## reads the server's table.
+JS_TEST_DIRS := $(FRONTENDS) frontend_lib
+js-test: install
+	@found=$$(find $(JS_TEST_DIRS) -path '*/node_modules' -prune -o -name '*.test.js' -print | sort); \
+	if [ -z "$$found" ]; then echo "js-test: no *.test.js found in $(JS_TEST_DIRS)" >&2; exit 1; fi; \
+	node --test $$found
 
 ## make bench: the load benchmark (docs/performance.md); needs redis-server
 bench: system-deps install-test frontend locales

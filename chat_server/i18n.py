@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -17,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.support import Translations
@@ -51,21 +52,53 @@ SUPPORTED = tuple(BY_CODE)
 # Used by tests to find hard-coded text: every translated string is visibly marked.
 PSEUDO_LOCALE = "qps"
 
-# Tags people really send that Babel cannot match to a supported code by itself.
-# Dari (prs, fa-AF) reads Persian; Kurmanji is kmr or plain ku; Kurdish in Arabic
-# script, Southern Kurdish (sdh) and Iraqi/Iranian Kurdish regions mostly read Sorani.
-# Norwegian and Danish readers get Swedish (closer than English, and the default anyway).
-_TAG_ALIASES = {"fa-af": "fa", "ku-arab": "ckb", "ku-iq": "ckb", "ku-ir": "ckb", "ku-latn": "ku"}
-_LANG_ALIASES = {
+# The one table of language aliases and fallbacks. The server negotiates with it
+# (negotiate() below) and serves it in /i18n/locales.json as `negotiation`, and the
+# widget chooses its language with the same steps (frontend_lib/languages.js);
+# tests/fixtures/language_cases.json holds the cases both must answer alike.
+#
+# Aliases name a language we serve under another tag; they are tried with the tag's
+# other candidates (see tag_candidates), most specific first:
+# * Persian: Dari (prs, fa-AF) and Iranian Persian (pes) read our Persian catalog.
+# * Kurdish: "ku" alone is the whole macrolanguage. Its script decides first: in Arabic
+#   script it is Sorani (ckb) for the people this service meets (Iraqi and Iranian
+#   Kurdistan), in Latin script Kurmanji (our "ku", as CLDR uses it). Without a script,
+#   Iraq and Iran mean Sorani (Kurdish is written in Arabic script there); any other
+#   region (Turkey, Syria, Sweden) means Kurmanji. An explicit language code wins over
+#   its script: kmr is Kurmanji (also kmr-Arab, Badini), ckb is Sorani (also ckb-Latn),
+#   because the two languages are not mutually intelligible in writing.
+NEGOTIATION_ALIASES: dict[str, str] = {
     "prs": "fa",
     "pes": "fa",
+    "fa-af": "fa",
     "kmr": "ku",
+    "ku-latn": "ku",
+    "ku-arab": "ckb",
+    "ku-iq": "ckb",
+    "ku-ir": "ckb",
+}
+# Fallbacks name a neighbour language its readers understand. They are used only when no
+# tag in the visitor's list matched a supported language (directly or by alias): a
+# language the visitor lists always beats a neighbour language.
+# * Southern Kurdish (sdh; Kermanshah, Ilam) is written in Arabic script and is closest to
+#   Sorani; its readers usually read Persian too, so "sdh, fa" gives Persian.
+# * Norwegian (no, nb, nn) and Danish read Swedish far more easily than English (the
+#   Scandinavian languages are mutually intelligible in writing), and Swedish is what this
+#   service speaks; but "nb, en" gives English, because the visitor listed it, and
+#   "nb, ar" gives Arabic. Without these fallbacks a deployment whose default is not
+#   Swedish would answer a Norwegian in that default.
+NEGOTIATION_FALLBACKS: dict[str, str] = {
     "sdh": "ckb",
-    "nb": "sv",
     "no": "sv",
+    "nb": "sv",
     "nn": "sv",
     "da": "sv",
 }
+# Longer "tags" are not language tags (parse_accept_language drops them too).
+MAX_TAG_LENGTH = 35
+_TAG_SHAPE = re.compile(r"[a-z]{1,8}(-[a-z0-9]{1,8})*")
+_SCRIPT = re.compile(r"[a-z]{4}")
+_REGION = re.compile(r"[a-z]{2}|[0-9]{3}")
 # n below this is looked up in the front ends' plural table; above it n % 100 decides
 # (true for every gettext plural rule of the supported languages).
 PLURAL_TABLE_SIZE = 200
@@ -110,27 +143,67 @@ def parse_accept_language(header: str | None) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
-def _canonical(tag: str) -> str:
-    """A supported code for one tag via the aliases, or the tag itself (lower case)."""
-    low = tag.strip().replace("_", "-").lower()
-    parts = low.split("-")
-    for n in range(len(parts), 0, -1):
-        if "-".join(parts[:n]) in _TAG_ALIASES:
-            return _TAG_ALIASES["-".join(parts[:n])]
-        if n > 1 and f"{parts[0]}-{parts[n - 1]}" in _TAG_ALIASES:
-            return _TAG_ALIASES[f"{parts[0]}-{parts[n - 1]}"]
-    if parts[0] in _LANG_ALIASES:
-        return _LANG_ALIASES[parts[0]]
+def normalize_tag(tag: object) -> str:
+    """A BCP 47 or POSIX tag in lower case with hyphens (``"sv_SE.UTF-8"`` ->
+    ``"sv-se"``); ``""`` when it is not a usable language tag (``*``, too long, junk)."""
+    if not isinstance(tag, str):
+        return ""
+    low = re.split(r"[.@]", tag.strip())[0].replace("_", "-").lower()
+    if not low or len(low) > MAX_TAG_LENGTH or not _TAG_SHAPE.fullmatch(low):
+        return ""
     return low
+
+
+def tag_candidates(tag: str) -> list[str]:
+    """The lookups for one normalised tag, most specific first: the whole tag,
+    language-script, language-region, language (``"ku-arab-iq"`` -> ``["ku-arab-iq",
+    "ku-arab", "ku-iq", "ku"]``)."""
+    parts = tag.split("-")
+    lang, rest = parts[0], parts[1:]
+    script = rest.pop(0) if rest and _SCRIPT.fullmatch(rest[0]) else None
+    region = rest[0] if rest and _REGION.fullmatch(rest[0]) else None
+    out = [tag]
+    if script:
+        out.append(f"{lang}-{script}")
+    if region:
+        out.append(f"{lang}-{region}")
+    out.append(lang)
+    return list(dict.fromkeys(out))
+
+
+def match_tag(tag: object, supported: tuple[str, ...] = SUPPORTED) -> str | None:
+    """The supported code one tag names, by alias or by its language; None if none."""
+    low = normalize_tag(tag)
+    if not low:
+        return None
+    for candidate in tag_candidates(low):
+        alias = NEGOTIATION_ALIASES.get(candidate)
+        if alias in supported:
+            return alias
+        if candidate in supported:
+            return candidate
+    return None
 
 
 def negotiate(preferred: list[str], default: str = DEFAULT_LOCALE) -> str:
     """The best supported locale for language tags in order of preference (BCP 47 or
-    POSIX: ``sv-SE``, ``fa_AF``, ``kmr``); ``default`` when none matches."""
-    expanded = [_canonical(tag) for tag in preferred if isinstance(tag, str) and tag.strip()]
-    # Babel matches 'ar-se' to 'ar' (language subtag) and keeps the caller's order.
-    found = negotiate_locale(expanded, list(SUPPORTED), sep="-")
-    return found if found in BY_CODE else default
+    POSIX: ``sv-SE``, ``fa_AF``, ``kmr``); ``default`` when none matches.
+
+    First the first tag that names a supported language (tag_candidates, with
+    NEGOTIATION_ALIASES); only if none does, the first tag whose language has a
+    NEGOTIATION_FALLBACKS neighbour. The widget does exactly this in
+    frontend_lib/languages.js (chooseLocale) with the table locales_payload() serves.
+    """
+    for tag in preferred:
+        found = match_tag(tag)
+        if found:
+            return found
+    for tag in preferred:
+        low = normalize_tag(tag)
+        fallback = NEGOTIATION_FALLBACKS.get(low.split("-")[0]) if low else None
+        if fallback in BY_CODE:
+            return fallback
+    return default
 
 
 # --------------------------------------------------------------------------- formatting
@@ -281,7 +354,12 @@ def _fill(text: str, source: str, params: dict[str, Any]) -> str:
 
 
 def locales_payload() -> dict[str, Any]:
+    """``GET /i18n/locales.json``: ``{default, locales: [{code, name, dir}], negotiation:
+    {aliases, fallbacks}}``. ``negotiation`` is the table negotiate() uses, so the widget
+    chooses a visitor's language from ``navigator.languages`` exactly as the server does
+    from Accept-Language (docs/protocol.md)."""
     return {
         "default": DEFAULT_LOCALE,
         "locales": [{"code": lang.code, "name": lang.name, "dir": lang.dir} for lang in LANGUAGES],
+        "negotiation": {"aliases": dict(NEGOTIATION_ALIASES), "fallbacks": dict(NEGOTIATION_FALLBACKS)},
     }

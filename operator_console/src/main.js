@@ -1,16 +1,18 @@
 // The operator console: login, then one workplace with views (work, supervision,
 // admin, and whatever feature modules add). See ../README.md.
-import { io } from "socket.io-client";
+import { clear, el, uniqueId } from "../../frontend_lib/dom.js";
+import { _, current, fmt, loadLocales } from "../../frontend_lib/i18n.js";
+import { call, connect as connectSocket, disconnect } from "./connection.js";
+import { createFeatureApi } from "./feature_api.js";
 import features from "./features/index.js";
 import { api, session } from "./lib/api.js";
-import { clear, el, uniqueId } from "./lib/dom.js";
-import { _, current, fmt, loadLocales, savedLocale, setLocale } from "./lib/i18n.js";
 import { roleLabel } from "./lib/labels.js";
+import { savedLocale, setConsoleLocale } from "./lib/locale.js";
 import { beep, unlockAudio } from "./lib/sound.js";
 import { adminView } from "./views/admin.js";
 import { loginView, setupView } from "./views/login.js";
 import { installAlerts, supervisorView } from "./views/supervisor.js";
-import { createWork } from "./views/work.js";
+import { createWork } from "./views/work/index.js";
 
 const root = () => document.getElementById("app");
 const state = { staff: null, socket: null, view: "work", views: [], chatTools: [], endDialog: null, handlers: [] };
@@ -25,37 +27,7 @@ function notify(text) {
   setTimeout(() => item.remove(), 5000);
 }
 
-// The API offered to feature modules (features/index.js). Keep it stable.
-const consoleApi = {
-  addView(view) {
-    state.views.push({ roles: ["operator", "supervisor", "admin"], ...view });
-    if (state.staff) renderShell();
-  },
-  addChatTool(tool) {
-    state.chatTools.push(tool);
-  },
-  setEndDialog(fn) {
-    state.endDialog = fn;
-  },
-  api,
-  get socket() {
-    return state.socket;
-  },
-  on(event, handler) {
-    state.handlers.push([event, handler]);
-    if (state.socket) state.socket.on(event, handler);
-  },
-  get staff() {
-    return state.staff;
-  },
-  get locale() {
-    return current.locale;
-  },
-  _,
-  fmt,
-  el,
-  notify,
-};
+const consoleApi = createFeatureApi(state, { notify, viewsChanged: () => renderShell() });
 
 function builtinViews() {
   return [
@@ -76,7 +48,7 @@ function languageSelect() {
     current.locales.map((l) => el("option", { value: l.code, lang: l.code, dir: l.dir, selected: l.code === current.locale, text: l.name })),
   );
   select.addEventListener("change", async () => {
-    await setLocale(select.value);
+    await setConsoleLocale(select.value);
     if (state.staff) {
       try {
         const data = await api("PATCH", "/api/me", { locale: select.value });
@@ -103,12 +75,7 @@ function renderShell() {
     } catch (e) {
       /* the session may already be gone */
     }
-    if (state.socket) state.socket.disconnect();
-    if (work) work.destroy();
-    state.socket = null;
-    state.staff = null;
-    work = null;
-    start(_("You are logged out."));
+    endSession(_("You are logged out."));
   });
   const nav = el(
     "nav",
@@ -162,6 +129,7 @@ function ctx() {
     state,
     api,
     notify,
+    call: (event, payload) => call(state.socket, event, payload),
     openObserved: (payload) => {
       work.addChat(payload.conversation, payload.messages, "observer");
       state.view = "work";
@@ -172,28 +140,24 @@ function ctx() {
   };
 }
 
+// Log out, or the server refused the staff session: forget every chat, back to login.
+function endSession(notice) {
+  disconnect(state.socket);
+  if (work) work.destroy();
+  work = null;
+  state.socket = null;
+  state.staff = null;
+  start(notice);
+}
+
 function connect() {
-  const socket = io("/operator", { transports: ["websocket", "polling"], withCredentials: true });
+  const socket = connectSocket({
+    onSessionEnded: () => state.socket === socket && endSession(_("Your session has ended. Please log in again.")),
+    onLost: () => state.socket === socket && notify(_("The connection to the server was lost. Reconnecting…")),
+    onBack: () => state.socket === socket && notify(_("Connected to the server again.")),
+  });
   state.socket = socket;
   for (const [event, handler] of state.handlers) socket.on(event, handler);
-  socket.on("connect_error", (err) => {
-    if (err && err.message === "unauthorized") {
-      socket.disconnect();
-      if (work) work.destroy();
-      work = null;
-      state.socket = null;
-      state.staff = null;
-      start(_("Your session has ended. Please log in again."));
-    }
-  });
-  socket.on("disconnect", (reason) => {
-    if (state.socket !== socket || reason === "io client disconnect") return;
-    notify(_("The connection to the server was lost. Reconnecting…"));
-    // A disconnect by the server is not retried by socket.io itself; a restarting server
-    // may do that. If the staff session is gone, the retry ends at the login page.
-    if (reason === "io server disconnect") setTimeout(() => state.socket === socket && socket.connect(), 1000);
-  });
-  socket.io.on("reconnect", () => notify(_("Connected to the server again.")));
   work = createWork(socket, { state, notify, api, rerender: () => renderShell() });
   installAlerts(socket, beep);
   socket.on("session", (data) => {
@@ -205,7 +169,7 @@ function connect() {
 
 async function enter(staff) {
   state.staff = staff;
-  if (staff.locale && staff.locale !== current.locale) await setLocale(staff.locale);
+  if (staff.locale && staff.locale !== current.locale) await setConsoleLocale(staff.locale);
   connect();
   clear(root()).append(el("p", { class: "boot", role: "status", text: _("Connecting…") }));
 }
@@ -242,8 +206,8 @@ async function start(notice) {
 }
 
 async function boot() {
-  const def = await loadLocales();
-  await setLocale(savedLocale() || def);
+  await loadLocales();
+  await setConsoleLocale(savedLocale() || current.def);
   for (const f of features) {
     try {
       f.install(consoleApi);

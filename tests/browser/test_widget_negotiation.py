@@ -1,4 +1,6 @@
-"""Without data-locale the widget speaks the browser's language (navigator.languages)."""
+"""Without data-locale the widget speaks the browser's language (navigator.languages),
+chosen with the server's table of aliases and fallbacks (/i18n/locales.json), as the
+server negotiates (tests/fixtures/language_cases.json has the full list of cases)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,16 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize(
-    ("accept", "lang", "direction"), [("ar-SE", "ar", "rtl"), ("fa-AF", "fa", "rtl"), ("de-DE", "sv", "ltr")]
+    ("accept", "lang", "direction"),
+    [
+        ("ar-SE", "ar", "rtl"),
+        ("fa-AF", "fa", "rtl"),
+        ("prs", "fa", "rtl"),
+        ("ku-Arab-IQ", "ckb", "rtl"),
+        ("ku-IQ", "ckb", "rtl"),
+        ("ku-TR", "ku", "ltr"),
+        ("de-DE", "sv", "ltr"),
+    ],
 )
 async def test_widget_follows_navigator_languages(server, accept, lang, direction):
     from playwright.async_api import async_playwright

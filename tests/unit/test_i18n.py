@@ -3,6 +3,9 @@ locale-aware formatting for every supported language (CLDR coverage varies)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import shutil
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,77 @@ REPO = Path(__file__).resolve().parents[2]
 )
 def test_negotiate_accept_language(header: str, expected: str) -> None:
     assert i18n.negotiate(i18n.parse_accept_language(header)) == expected
+
+
+# One list of cases for the server and the widget (frontend_lib/test/languages.test.js).
+LANGUAGE_CASES: list[dict[str, Any]] = json.loads(
+    (REPO / "tests" / "fixtures" / "language_cases.json").read_text(encoding="utf-8")
+)["cases"]
+
+
+@pytest.mark.parametrize("case", LANGUAGE_CASES, ids=lambda c: " ".join(c["languages"]) or "(none)")
+def test_negotiate_shared_language_cases(case: dict[str, Any]) -> None:
+    assert i18n.negotiate(case["languages"]) == case["locale"], case.get("why", "")
+
+
+def test_negotiation_table_names_only_supported_locales() -> None:
+    for table in (i18n.NEGOTIATION_ALIASES, i18n.NEGOTIATION_FALLBACKS):
+        for tag, code in table.items():
+            assert tag == i18n.normalize_tag(tag), tag
+            assert code in i18n.SUPPORTED, (tag, code)
+    # A fallback is only for a language we do not serve, and an alias never shadows one.
+    assert not set(i18n.NEGOTIATION_FALLBACKS) & set(i18n.SUPPORTED)
+    assert not set(i18n.NEGOTIATION_ALIASES) & set(i18n.SUPPORTED)
+
+
+async def test_widget_chooses_like_the_server_with_the_served_table(server: LiveServer) -> None:
+    """The same language lists through the server's negotiate() and through the widget's
+    chooseLocale() (run by Node) with the table /i18n/locales.json serves: same locale."""
+    node = shutil.which("node")
+    assert node, "node is needed (it builds the front ends too)"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/i18n/locales.json") as resp:
+            payload = await resp.json()
+    # The original fields stay as they were (external clients read them).
+    assert payload["default"] == "sv"
+    assert [loc["code"] for loc in payload["locales"]] == list(i18n.SUPPORTED)
+    assert payload["negotiation"] == {
+        "aliases": i18n.NEGOTIATION_ALIASES,
+        "fallbacks": i18n.NEGOTIATION_FALLBACKS,
+    }
+    lists = [case["languages"] for case in LANGUAGE_CASES] + [
+        # Beyond the fixture: every tag of the table, alone and before another language.
+        *([tag] for tag in (*i18n.NEGOTIATION_ALIASES, *i18n.NEGOTIATION_FALLBACKS)),
+        *([tag, "en"] for tag in (*i18n.NEGOTIATION_ALIASES, *i18n.NEGOTIATION_FALLBACKS)),
+    ]
+    script = (
+        "import { chooseLocale, readTable } from './frontend_lib/languages.js';\n"
+        "let input = '';\n"
+        "process.stdin.on('data', (d) => (input += d));\n"
+        "process.stdin.on('end', () => {\n"
+        "  const { payload, lists } = JSON.parse(input);\n"
+        "  const codes = payload.locales.map((l) => l.code);\n"
+        "  const table = readTable(payload);\n"
+        "  console.log(JSON.stringify(lists.map((l) => chooseLocale(l, codes, table, payload.default))));\n"
+        "});\n"
+    )
+    proc = await asyncio.create_subprocess_exec(
+        node,
+        "--input-type=module",
+        "-e",
+        script,
+        cwd=REPO,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(json.dumps({"payload": payload, "lists": lists}).encode()), 60)
+    assert proc.returncode == 0, err.decode()
+    widget = json.loads(out)
+    server_side = [i18n.negotiate(languages) for languages in lists]
+    assert widget == server_side, [
+        (languages, w, s) for languages, w, s in zip(lists, widget, server_side, strict=True) if w != s
+    ]
 
 
 def test_negotiate_posix_tags_and_fallback() -> None:

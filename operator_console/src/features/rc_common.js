@@ -1,18 +1,11 @@
 // Shared helpers for the RC feature modules (triage, referrals, statistics, follow-up).
+import { uniqueId } from "../../../frontend_lib/dom.js";
+import { call as socketCall } from "../connection.js";
 
-// Emit on the /operator socket and resolve with the ack (or a stable error object).
+// Emit on the /operator socket and resolve with the ack (or a stable error object with
+// the local code "timeout" or "offline"; ../connection.js).
 export function call(api, event, payload) {
-  const { _ } = api;
-  return new Promise((resolve) => {
-    const socket = api.socket;
-    if (!socket) {
-      resolve({ ok: false, error: { code: "unavailable", message: _("No answer from the server. Check your connection.") } });
-      return;
-    }
-    socket.timeout(10000).emit(event, payload, (err, ack) =>
-      resolve(err ? { ok: false, error: { code: "unavailable", message: _("No answer from the server. Check your connection.") } } : ack),
-    );
-  });
+  return socketCall(api.socket, event, payload);
 }
 
 // The triage form's options (GET /api/triage), fetched once per console locale.
@@ -25,11 +18,8 @@ export async function triageSchema(api) {
   return schemaCache.schema;
 }
 
-let uid = 0;
-export function nextId(prefix) {
-  uid += 1;
-  return `${prefix}-${uid}`;
-}
+// Document-unique ids (one counter with the rest of the console).
+export const nextId = uniqueId;
 
 // A fieldset of checkboxes or radios: [{value, label}] -> {node, values()}.
 export function choiceGroup(api, { legend, name, type, options, selected = [] }) {

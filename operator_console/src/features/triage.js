@@ -2,7 +2,7 @@
 // language, risk and actions. Everything only feeds aggregate statistics. When the
 // visitor may be under 18 and there are signs of harm, the form reminds the operator of
 // the duty to report (SoL 14 kap. 1 §) before the chat ends.
-import { modal } from "../lib/dom.js";
+import { modal } from "../lib/forms.js";
 import { call, choiceGroup, nextId, triageSchema } from "./rc_common.js";
 
 export function install(api) {

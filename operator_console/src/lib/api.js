@@ -1,5 +1,5 @@
 // HTTP to the chat server: same origin, cookie session, CSRF header on every change.
-import { current } from "./i18n.js";
+import { current } from "../../../frontend_lib/i18n.js";
 
 export const session = { csrf: "" };
 

@@ -1,5 +1,5 @@
 // Translated labels for the coded fields of a conversation summary.
-import { _ } from "./i18n.js";
+import { _ } from "../../../frontend_lib/i18n.js";
 
 export function audienceLabel(v) {
   if (v === "self") return _("About themselves");

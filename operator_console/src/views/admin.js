@@ -1,6 +1,8 @@
 // Administration: accounts, opening hours, canned responses, audit log.
-import { clear, el, field, modal } from "../lib/dom.js";
-import { _, current, dateTimeOf, fmt, languageName } from "../lib/i18n.js";
+import { clear, el } from "../../../frontend_lib/dom.js";
+import { _, current, fmt, languageName } from "../../../frontend_lib/i18n.js";
+import { field, modal } from "../lib/forms.js";
+import { dateTimeOf } from "../lib/locale.js";
 import { errorText, roleLabel } from "../lib/labels.js";
 import { enrolmentPanel } from "./login.js";
 

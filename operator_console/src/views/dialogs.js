@@ -1,6 +1,7 @@
 // Dialogs around a chat: transfer, invite, block, end, duty languages.
-import { el, field, modal } from "../lib/dom.js";
-import { _, current, fmt, languageName } from "../lib/i18n.js";
+import { el } from "../../../frontend_lib/dom.js";
+import { _, current, fmt, languageName } from "../../../frontend_lib/i18n.js";
+import { field, modal } from "../lib/forms.js";
 import { roleLabel } from "../lib/labels.js";
 
 function buttons(close, okLabel, onOk, danger = false) {

@@ -1,7 +1,8 @@
 // Login (username, password, TOTP code) and the first-run setup of the first admin.
 import { api, session } from "../lib/api.js";
-import { el, field } from "../lib/dom.js";
-import { _ } from "../lib/i18n.js";
+import { el } from "../../../frontend_lib/dom.js";
+import { _ } from "../../../frontend_lib/i18n.js";
+import { field } from "../lib/forms.js";
 import { errorText } from "../lib/labels.js";
 
 function loginError(err) {

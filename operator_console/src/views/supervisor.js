@@ -1,6 +1,7 @@
 // Supervision: the queue and every live chat, silent observation, urgent alerts.
-import { clear, el } from "../lib/dom.js";
-import { _, elapsed, fmt, languageName } from "../lib/i18n.js";
+import { clear, el } from "../../../frontend_lib/dom.js";
+import { _, fmt, languageName } from "../../../frontend_lib/i18n.js";
+import { elapsed } from "../lib/locale.js";
 import { ageLabel, audienceLabel, errorText, topicLabel } from "../lib/labels.js";
 
 export function supervisorView(main, ctx) {
@@ -21,11 +22,10 @@ export function supervisorView(main, ctx) {
     const observe = el("button", { type: "button", class: "ghost small", text: _("Observe"), "aria-label": fmt(_("Observe the chat with {name}"), { name: c.pseudonym }) });
     const mine = [c.operator && c.operator.id, ...(c.invited || []).map((p) => p.id), ...(c.observers || []).map((p) => p.id)].includes(ctx.state.staff.id);
     observe.disabled = c.state !== "active" || mine;
-    observe.addEventListener("click", () => {
-      socket.timeout(10000).emit("observe", { conversation_id: c.id }, (err, ack) => {
-        if (err || !ack.ok) return ctx.notify(errorText(ack && ack.error));
-        ctx.openObserved(ack);
-      });
+    observe.addEventListener("click", async () => {
+      const ack = await ctx.call("observe", { conversation_id: c.id });
+      if (!ack.ok) return ctx.notify(errorText(ack.error));
+      ctx.openObserved(ack);
     });
     const others = [...(c.invited || []).map((p) => p.name), ...(c.observers || []).map((p) => fmt(_("{name} (observing)"), { name: p.name }))];
     return el("tr", { class: c.urgent ? "urgent" : null },
@@ -39,18 +39,17 @@ export function supervisorView(main, ctx) {
       el("td", {}, observe));
   }
 
-  function refresh() {
-    socket.timeout(10000).emit("overview", {}, (err, ack) => {
-      if (err || !ack || !ack.ok) {
-        status.textContent = _("Could not load the live chats.");
-        return;
-      }
-      clear(body);
-      if (!ack.items.length) body.append(el("tr", {}, el("td", { colspan: "8", class: "empty", text: _("No live chats right now.") })));
-      ack.items.forEach((c) => body.append(row(c)));
-      const waiting = ack.items.filter((c) => c.state === "waiting").length;
-      status.textContent = fmt(_("{waiting} waiting, {active} active"), { waiting, active: ack.items.length - waiting });
-    });
+  async function refresh() {
+    const ack = await ctx.call("overview", {});
+    if (!ack.ok) {
+      status.textContent = _("Could not load the live chats.");
+      return;
+    }
+    clear(body);
+    if (!ack.items.length) body.append(el("tr", {}, el("td", { colspan: "8", class: "empty", text: _("No live chats right now.") })));
+    ack.items.forEach((c) => body.append(row(c)));
+    const waiting = ack.items.filter((c) => c.state === "waiting").length;
+    status.textContent = fmt(_("{waiting} waiting, {active} active"), { waiting, active: ack.items.length - waiting });
   }
   refresh();
   const onQueue = () => refresh();

@@ -7,35 +7,11 @@
 // window with that exact event.origin. The first accepted message is the loader's
 // "hello"; until it arrives nothing from outside is trusted.
 
+import { parseFragment } from "./host_config.js";
+
 const TAG = "w1";
-const DEFAULT_EXIT = "https://www.google.com/search?q=v%C3%A4der";
 
-function parseFragment() {
-  const p = new URLSearchParams(location.hash.slice(1));
-  let origin = null;
-  try {
-    const u = new URL(p.get("o") || "");
-    if ((u.protocol === "https:" || u.protocol === "http:") && u.origin === p.get("o")) origin = u.origin;
-  } catch (e) {
-    origin = null;
-  }
-  let exitUrl = DEFAULT_EXIT;
-  try {
-    const u = new URL(p.get("x") || "");
-    if (u.protocol === "https:" || u.protocol === "http:") exitUrl = u.href;
-  } catch (e) {
-    /* default */
-  }
-  const c = p.get("c") || "";
-  return {
-    origin,
-    locale: /^[a-z]{2,3}(-[A-Za-z]{2,4})?$/.test(p.get("l") || "") ? p.get("l") : null,
-    accent: /^#([0-9a-f]{3}){1,2}$/i.test(c) ? c : null,
-    exitUrl,
-  };
-}
-
-export const config = parseFragment();
+export const config = parseFragment(location.hash);
 export const embedded = window.parent !== window && !!config.origin;
 let verified = false;
 const handlers = {};

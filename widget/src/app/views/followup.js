@@ -1,10 +1,10 @@
 // Anonymous follow-up codes, visitor side: the box that shows a code once, and the
 // optional field in the start flow for a code from an earlier chat.
 //
-// A code lives only in the widget's memory (main.js state); it is never written to any
+// A code lives only in the widget's memory (state/session.js); it is never written to any
 // browser storage and is wiped with everything else on quick exit.
-import { h, id } from "./dom.js";
-import { _ } from "./i18n.js";
+import { el, uniqueId } from "../../../../frontend_lib/dom.js";
+import { _ } from "../../../../frontend_lib/i18n.js";
 
 // "7kq2 m9xd-4rta hv3c" -> ["7KQ2", "M9XD", "4RTA", "HV3C"]
 export function codeGroups(code) {
@@ -17,27 +17,27 @@ export function codeGroups(code) {
 // at a time, with a pause between the groups.
 export function codeBox(code, onHide) {
   const groups = codeGroups(code);
-  const hid = id("code");
-  return h(
+  const hid = uniqueId("code");
+  return el(
     "section",
     { class: "code-box", "aria-labelledby": hid },
-    h("h2", { id: hid, text: _("Your code to continue later") }),
-    h(
+    el("h2", { id: hid, text: _("Your code to continue later") }),
+    el(
       "p",
       { class: "code", dir: "ltr", translate: "no" },
-      h("span", { "aria-hidden": "true" }, groups.map((g) => h("span", { class: "code-group", text: g }))),
-      h("span", { class: "sr", text: groups.map((g) => g.split("").join(" ")).join(", ") }),
+      el("span", { "aria-hidden": "true" }, groups.map((g) => el("span", { class: "code-group", text: g }))),
+      el("span", { class: "sr", text: groups.map((g) => g.split("").join(" ")).join(", ") }),
     ),
-    h("p", { class: "code-warn", text: _("This code is shown only once. Write it down somewhere safe, or remember it. It is not saved in your browser.") }),
-    h("p", { text: _("The code works for 30 days. If you chat with us again, enter it when you start. The next counsellor can then read a short summary of this conversation.") }),
-    onHide ? h("button", { type: "button", class: "link-btn", onclick: onHide }, _("Hide the code")) : null,
+    el("p", { class: "code-warn", text: _("This code is shown only once. Write it down somewhere safe, or remember it. It is not saved in your browser.") }),
+    el("p", { text: _("The code works for 30 days. If you chat with us again, enter it when you start. The next counsellor can then read a short summary of this conversation.") }),
+    onHide ? el("button", { type: "button", class: "link-btn", onclick: onHide }, _("Hide the code")) : null,
   );
 }
 
 // A labelled text box for a code; what is typed goes to `state.codeIn` (memory only).
 export function codeInput(state, describedBy) {
-  const fid = id("code-in");
-  const input = h("input", {
+  const fid = uniqueId("code-in");
+  const input = el("input", {
     id: fid,
     type: "text",
     inputmode: "text",
@@ -54,23 +54,23 @@ export function codeInput(state, describedBy) {
   input.addEventListener("input", () => {
     state.codeIn = input.value;
   });
-  return { input, label: h("label", { for: fid, text: _("Code from an earlier chat (optional)") }) };
+  return { input, label: el("label", { for: fid, text: _("Code from an earlier chat (optional)") }) };
 }
 
-// The optional field for a code from an earlier chat in the start flow; main.js sends it
+// The optional field for a code from an earlier chat in the start flow; controller.js sends it
 // right after `start`.
 export function codeEntry(state) {
-  const hintId = id("code-hint");
+  const hintId = uniqueId("code-hint");
   const field = codeInput(state, hintId);
-  return h(
+  return el(
     "details",
     { class: "code-entry", open: state.codeIn ? true : null },
-    h("summary", { text: _("I have a code from an earlier chat") }),
-    h(
+    el("summary", { text: _("I have a code from an earlier chat") }),
+    el(
       "div",
       { class: "field" },
       field.label,
-      h("p", { id: hintId, class: "hint", text: _("Enter it here, then answer the questions below. The counsellor can then read a short summary of your earlier chat.") }),
+      el("p", { id: hintId, class: "hint", text: _("Enter it here, then answer the questions below. The counsellor can then read a short summary of your earlier chat.") }),
       field.input,
     ),
   );

@@ -1,6 +1,6 @@
 // Where to get help now: shown before the chat when someone is in danger, outside
 // opening hours, after a chat, and when the chat cannot be reached.
-import { _ } from "./i18n.js";
+import { _ } from "../../../../frontend_lib/i18n.js";
 
 export function helpLines() {
   return [

@@ -1,0 +1,61 @@
+// The queue column: chats waiting, with Accept (and Let go for a chat offered to me).
+import { clear, el } from "../../../../frontend_lib/dom.js";
+import { _, fmt, languageName } from "../../../../frontend_lib/i18n.js";
+import { ageLabel, audienceLabel, topicLabel } from "../../lib/labels.js";
+import { elapsed } from "../../lib/locale.js";
+
+// "Svenska · About themselves · Marriage · 16–17 years"
+export function summaryMeta(c) {
+  return [languageName(c.locale), audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)];
+}
+
+export function queueColumn() {
+  return el(
+    "section",
+    { class: "queue-col", "aria-labelledby": "queue-h" },
+    el("h2", { id: "queue-h" }, _("Queue"), " ", el("span", { class: "count", id: "queue-count" })),
+    el("p", { class: "hint", text: _("Alt+A accepts the first chat in the queue.") }),
+    el("ol", { class: "queue", id: "queue-list" }),
+  );
+}
+
+export function renderQueue(ctx) {
+  const root = ctx.root;
+  const list = root && root.querySelector("#queue-list");
+  if (!list) return;
+  const { W } = ctx;
+  root.querySelector("#queue-count").textContent = `(${W.queue.length})`;
+  clear(list);
+  if (!W.queue.length) {
+    list.append(el("li", { class: "empty", text: W.duty.on ? _("Nobody is waiting.") : _("Go on duty to receive chats.") }));
+    return;
+  }
+  for (const c of W.queue) {
+    const accept = el("button", { type: "button", class: "primary small", "aria-label": fmt(_("Accept the chat with {name}"), { name: c.pseudonym }), text: _("Accept") });
+    accept.addEventListener("click", () => ctx.actions.accept(c.id));
+    const offeredToMe = c.offered_to && c.offered_to === ctx.me();
+    let decline = null;
+    if (offeredToMe) {
+      decline = el("button", { type: "button", class: "ghost small", "aria-label": fmt(_("Let the chat with {name} go to a colleague"), { name: c.pseudonym }), text: _("Let go") });
+      decline.addEventListener("click", () => ctx.actions.decline(c.id));
+    }
+    list.append(
+      el(
+        "li",
+        { class: `q-item${c.urgent ? " urgent" : ""}${offeredToMe ? " offered" : ""}` },
+        el(
+          "div",
+          { class: "q-top" },
+          el("strong", { class: "pseudonym", text: c.pseudonym }),
+          c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null,
+          el("span", { class: "wait", "data-since": String(c.waiting_since), title: _("Waiting time"), text: elapsed(c.waiting_since) }),
+        ),
+        el("p", { class: "q-meta", text: summaryMeta(c).join(" · ") }),
+        c.visitor_connected ? null : el("p", { class: "q-away", text: _("The visitor is away.") }),
+        offeredToMe ? el("p", { class: "q-offer", text: _("Offered to you") }) : null,
+        c.interpreter_needed ? el("p", { class: "q-meta", text: _("An interpreter may be needed.") }) : null,
+        el("div", { class: "q-actions" }, accept, decline),
+      ),
+    );
+  }
+}

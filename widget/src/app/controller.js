@@ -1,0 +1,382 @@
+// The widget's behaviour: what the visitor's actions and the server's events do. State
+// changes happen in state/ (pure), drawing in views/, the socket in connection.js; this
+// module connects them. Everything lives in memory: the resume token, the conversation,
+// the messages. Nothing is written to cookies or any browser storage or cache, so a
+// reload starts afresh and a quick exit leaves nothing behind in this origin.
+import { _, current, setLocale } from "../../../frontend_lib/i18n.js";
+import { peerTyping, typingSender } from "../../../frontend_lib/typing.js";
+import * as conn from "./connection.js";
+import * as host from "./host.js";
+import { addOwnMessage, mergeHistory, pushMessageToConversation, sortMessages } from "./state/conversation.js";
+import { createOutbox } from "./state/outbox.js";
+import { START_VIEWS, addReferrals, applyEnded, applyFollowupCode, applyQueue, applySession, applyStart, applyState, freshState, isLive } from "./state/session.js";
+import * as chatView from "./views/chat.js";
+import { rewordEnded } from "./views/ended.js";
+import { render } from "./views/index.js";
+import { announce, shell, updateBanner, wipe } from "./views/shell.js";
+
+const TYPING_IDLE_MS = 3000;
+// The counsellor's "is writing" goes away by itself if their "stopped" is lost.
+const PEER_TYPING_TTL_MS = 15000;
+const START_CONNECT_MS = 10000;
+const END_ACK_MS = 5000;
+
+let S = freshState();
+let exiting = false;
+let outbox = null;
+let reconnectedTimer = 0;
+
+const ownTyping = typingSender({ send: (active) => conn.signal("typing", { active }), idleMs: TYPING_IDLE_MS });
+const peer = peerTyping({
+  ttlMs: PEER_TYPING_TTL_MS,
+  onChange: (active) => {
+    S.typing = active;
+    chatView.updateTyping(S);
+  },
+});
+
+function randomId() {
+  const a = new Uint8Array(12);
+  crypto.getRandomValues(a);
+  return `c-${Array.from(a, (b) => (b % 36).toString(36)).join("")}`;
+}
+
+function newOutbox() {
+  if (outbox) outbox.stop();
+  outbox = createOutbox({
+    conv: S.conversation,
+    send: (item) => conn.call("message", { client_id: item.client_id, text: item.text }),
+    // Not before the conversation is re-attached after a drop (`history` or `state`).
+    canSend: () => conn.connected() && !S.lost,
+    onChange: (item) => {
+      if (item.status === "delivered" && sortMessages(S.conversation)) chatView.reorderItems(S);
+      chatView.updateMeta(S, item);
+    },
+    // The server has no conversation for us any more: say so instead of leaving the
+    // visitor writing into nothing.
+    onGone: () => isLive(S) && ended("gone"),
+    onRefused: () => announce(_("Your message could not be delivered.")),
+  });
+}
+newOutbox();
+
+function resetState() {
+  S = freshState();
+  newOutbox();
+  peer.clear();
+  ownTyping.reset();
+  clearTimeout(reconnectedTimer);
+}
+
+// ------------------------------------------------------------------ navigation
+
+function draw() {
+  if (!exiting) render(S, act);
+}
+
+function go(view) {
+  S.view = view;
+  draw();
+}
+
+function choose(key, value, next) {
+  S.choices[key] = value;
+  if (next) go(next);
+  else startChat();
+}
+
+async function chooseLanguage(code) {
+  const changed = code !== current.locale;
+  if (changed) {
+    await setLocale(code);
+    if (exiting) return;
+    shell(act);
+    updateBanner(S, isLive(S));
+  }
+  // The server words its replies (errors, opening hours) in the connection's locale.
+  if (changed && conn.isOpen() && !S.conv) conn.close();
+  connect();
+  go(S.open ? "about" : "offline");
+}
+
+// ------------------------------------------------------------------ starting
+
+async function startChat() {
+  go("starting");
+  connect();
+  const ok = await conn.whenConnected(START_CONNECT_MS);
+  if (exiting || S.view !== "starting") return;
+  if (!ok) return go("error");
+  const { audience, topic, urgent, age_band } = S.choices;
+  const ack = await conn.call("start", { locale: current.locale, audience, topic, urgent: !!urgent, age_band });
+  if (exiting || S.view !== "starting") return;
+  const outcome = applyStart(S, ack);
+  if (outcome === "started") {
+    host.post({ t: "live", on: true });
+    go("chat");
+    sendFollowupCode();
+  } else go(outcome === "closed" ? "offline" : "error");
+}
+
+function retryStart() {
+  conn.close();
+  startChat();
+}
+
+// ------------------------------------------------------------------ in the chat
+
+function send(text) {
+  ownTyping.stop();
+  const item = addOwnMessage(S.conversation, text, { clientId: randomId(), now: Date.now() });
+  chatView.appendItem(S, item);
+  outbox.flush();
+}
+
+function composerInput() {
+  if (isLive(S) && conn.connected()) ownTyping.input();
+}
+
+function setConfirmEnd(on) {
+  S.confirmEnd = on;
+  chatView.updateEndArea(S);
+  if (!on) chatView.focusComposer();
+}
+
+async function endChat() {
+  S.confirmEnd = false;
+  S.endedReason = "visitor_ended";
+  ownTyping.stop();
+  if (conn.connected()) await conn.call("end", {}, END_ACK_MS);
+  ended("visitor_ended");
+}
+
+async function requestCode() {
+  if (!conn.connected() || !isLive(S)) return;
+  const ack = await conn.call("followup_request", {});
+  if (exiting || !isLive(S)) return;
+  if (ack.ok) {
+    if (!S.followup) S.followup = "asked";
+  } else {
+    const code = ack.error.code;
+    if (code === "no_conversation" || code === "conflict") return ended("gone");
+    announce(ack.error.message || _("Something went wrong. Please try again."));
+  }
+  chatView.updateFollowup(S);
+}
+
+// A code typed in the start flow goes to the server once, right after `start`, and is
+// then forgotten. A wrong code does not stop the chat.
+async function sendFollowupCode() {
+  const code = (S.codeIn || "").trim();
+  S.codeIn = "";
+  if (!code || !conn.isOpen()) return;
+  const ack = await conn.call("followup", { code });
+  if (exiting || !isLive(S)) return;
+  if (ack.ok) {
+    S.codeNote = { ok: true, text: _("Your code was accepted. The counsellor can read the summary of your earlier chat.") };
+  } else {
+    S.codeNote = { ok: false, text: ack.error.message || _("Your code could not be checked right now."), retry: ack.error.code === "not_found" };
+  }
+  chatView.updateFollowup(S);
+}
+
+function showCode(visible) {
+  if (!S.followup || !S.followup.code) return;
+  S.followup.hidden = !visible;
+  chatView.updateFollowup(S);
+  if (!visible) chatView.focusComposer();
+}
+
+// ------------------------------------------------------------------ the end
+
+function ended(reason) {
+  const r = applyEnded(S, reason);
+  if (r === "reworded") return rewordEnded(S);
+  if (r !== "ended") return;
+  ownTyping.reset();
+  peer.clear();
+  outbox.stop();
+  host.post({ t: "live", on: false });
+  updateBanner(S, false);
+  draw();
+}
+
+function newChat() {
+  conn.close();
+  const open = S.open;
+  resetState();
+  S.open = open;
+  connect();
+  go("about");
+}
+
+// Ends the chat on the server, wipes this page (DOM and memory), and asks the loader to
+// replace the host page with the neutral exit page (location.replace: no history entry).
+export function quickExit() {
+  if (exiting) return;
+  exiting = true;
+  host.post({ t: "exiting" });
+  outbox.stop();
+  peer.clear();
+  ownTyping.reset();
+  clearTimeout(reconnectedTimer);
+  S = freshState();
+  chatView.leave();
+  wipe();
+  document.body.replaceChildren();
+  document.title = "";
+  conn.exit(() => {
+    host.post({ t: "exit" });
+    if (!host.embedded) location.replace(host.config.exitUrl);
+  });
+}
+
+export function isExiting() {
+  return exiting;
+}
+
+// ------------------------------------------------------------------ server events
+
+// A message from the server, live or in `history`: shown once, our own confirmed.
+function show(result) {
+  if (!result) return;
+  if (result.added) chatView.appendItem(S, result.item);
+  else chatView.updateMeta(S, result.item);
+}
+
+function afterMerge() {
+  if (sortMessages(S.conversation)) chatView.reorderItems(S);
+  // An echo may have confirmed the message in flight before its ack: send the next.
+  outbox.flush();
+}
+
+function onDisconnect() {
+  if (!isLive(S)) return;
+  S.lost = true;
+  S.reconnected = false;
+  peer.clear();
+  ownTyping.reset();
+  outbox.dropped();
+  chatView.updateOwnPending(S);
+  updateBanner(S, true);
+}
+
+// The conversation is re-attached after a drop.
+function back() {
+  S.reconnected = true;
+  updateBanner(S, isLive(S));
+  chatView.updateOwnPending(S);
+  clearTimeout(reconnectedTimer);
+  reconnectedTimer = setTimeout(() => {
+    S.reconnected = false;
+    updateBanner(S, isLive(S));
+  }, 3000);
+}
+
+function onSession(p) {
+  const r = applySession(S, p);
+  if (r === "gone") ended("gone");
+  else if (r === "closed" && START_VIEWS.includes(S.view)) go("offline");
+}
+
+function onHistory(p) {
+  for (const r of mergeHistory(S.conversation, p && p.messages, { operatorName: S.operator })) show(r);
+  if (S.lost) {
+    S.lost = false;
+    back();
+  }
+  afterMerge();
+}
+
+function onState(p) {
+  const r = applyState(S, p);
+  if (!r) return;
+  if (r.ended) return ended(S.endedReason);
+  if (r.back) {
+    back();
+    outbox.flush();
+  }
+  chatView.updateChatStatus(S);
+  chatView.updateFollowup(S);
+  if (r.becameActive) announce("");
+}
+
+function onMessage(m) {
+  if (m && m.from === "operator") peer.clear();
+  show(pushMessageToConversation(S.conversation, m, { operatorName: S.operator }));
+  afterMerge();
+}
+
+function onReferral(p) {
+  const n = addReferrals(S, p);
+  if (S.view === "ended") draw();
+  else if (n) announce(_("The counsellor has shared places that can help you. You will see them when the chat ends."));
+}
+
+function onFollowupCode(p) {
+  if (!applyFollowupCode(S, p)) return;
+  if (S.view === "ended") draw();
+  else chatView.updateFollowup(S);
+}
+
+function connect() {
+  const guard = (fn) => (...args) => {
+    if (!exiting) fn(...args);
+  };
+  const failStart = () => S.view === "starting" && go("error");
+  const on = {
+    disconnect: onDisconnect,
+    connect_error: failStart,
+    reconnect_failed: failStart,
+    session: onSession,
+    history: onHistory,
+    state: onState,
+    queue: (p) => applyQueue(S, p) && chatView.updateChatStatus(S),
+    message: onMessage,
+    typing: (p) => peer.set(!!(p && p.active) && isLive(S)),
+    referral: onReferral,
+    ended: (p) => ended(p && p.reason),
+    followup_code: onFollowupCode,
+  };
+  for (const k of Object.keys(on)) on[k] = guard(on[k]);
+  conn.open({
+    // Asked on every (re)connection: after a drop we ask to resume our conversation.
+    auth: () => (S.token && S.conv ? { resume: S.token, locale: current.locale } : { locale: current.locale }),
+    on,
+  });
+}
+
+// ------------------------------------------------------------------ the views' actions
+
+const act = {
+  go,
+  choose,
+  chooseLanguage,
+  startChat,
+  retryStart,
+  quickExit,
+  send,
+  composerInput,
+  askEnd: () => setConfirmEnd(true),
+  cancelEnd: () => setConfirmEnd(false),
+  endChat,
+  retryMessage: (item) => outbox.retry(item),
+  isOnline: () => conn.connected() && !S.lost,
+  requestCode,
+  checkCode: () => {
+    S.codeNote = null;
+    chatView.updateFollowup(S);
+    sendFollowupCode();
+  },
+  hideCode: () => showCode(false),
+  showCode: () => showCode(true),
+  newChat,
+};
+
+// After the locale is set (main.js): the shell and the first step.
+export function start() {
+  if (exiting) return;
+  shell(act);
+  updateBanner(S, false);
+  go("language");
+}

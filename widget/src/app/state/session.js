@@ -1,0 +1,141 @@
+// The visitor's session apart from the messages: where the visitor is in the flow, the
+// conversation's state and queue place, the counsellor, referral cards, the follow-up
+// code. Pure: no DOM, no socket. The server events are applied here and say what
+// changed; controller.js decides what to draw. Tested in widget/test/session.test.js.
+import { createConversation } from "./conversation.js";
+
+// Views of the start flow, before a conversation exists.
+export const START_VIEWS = Object.freeze(["loading", "about", "topic", "danger", "urgent", "age"]);
+
+export function freshState() {
+  return {
+    view: "loading",
+    choices: { audience: null, topic: null, urgent: false, age_band: null },
+    token: null, // resume token: memory only
+    open: true,
+    hours: null,
+    conv: null, // {id, state: "waiting"|"active"|"ended", position}
+    wait: null, // seconds
+    operator: null, // display name
+    conversation: createConversation(), // the messages (conversation.js)
+    typing: false, // the counsellor is writing
+    referrals: [],
+    endedReason: null,
+    confirmEnd: false,
+    lost: false, // the connection dropped while a conversation was live
+    reconnected: false,
+    // Follow-up code: the one typed in the start flow (sent once after `start`, then
+    // forgotten), and the one the server shows once (memory only, wiped on quick exit).
+    codeIn: "",
+    followup: null, // null | "asked" | {code, expires_at, hidden}
+    codeNote: null, // {ok, text, retry}: the answer to the entered code
+  };
+}
+
+export function isLive(S) {
+  return !!(S.conv && (S.conv.state === "waiting" || S.conv.state === "active"));
+}
+
+// `session`, after every (re)connect. Returns
+//   "resumed" - our live conversation was re-attached (`history`, `state`, `queue` follow);
+//   "gone"    - we had a live conversation and the server no longer knows it;
+//   "closed"  - no conversation, and the service is closed now;
+//   "fresh"   - no conversation;
+//   null      - not a session payload.
+export function applySession(S, p) {
+  if (!p || typeof p !== "object") return null;
+  S.token = typeof p.token === "string" ? p.token : null;
+  S.open = p.open !== false;
+  S.hours = p.hours && typeof p.hours === "object" ? p.hours : null;
+  if (isLive(S)) {
+    const c = p.conversation;
+    if (c && typeof c === "object" && c.id === S.conv.id) {
+      if (c.state === "waiting" || c.state === "active") S.conv.state = c.state;
+      if (c.position !== undefined) S.conv.position = c.position;
+      return "resumed";
+    }
+    // Expired, ended or lost on the server (a restart of a memory-only store).
+    S.lost = false;
+    return "gone";
+  }
+  return S.open ? "fresh" : "closed";
+}
+
+// The acknowledgement of `start`. Returns "started", "closed" or "failed".
+export function applyStart(S, ack) {
+  if (ack && ack.ok && ack.conversation && typeof ack.conversation.id === "string") {
+    const c = ack.conversation;
+    S.conv = { id: c.id, state: c.state === "active" ? "active" : "waiting", position: Number.isInteger(c.position) ? c.position : null };
+    return "started";
+  }
+  if (ack && ack.error && ack.error.code === "closed") {
+    S.open = false;
+    return "closed";
+  }
+  return "failed";
+}
+
+// `state` {state, operator}. Returns null (no conversation or not a payload), or
+// {ended, back, becameActive}: `back` when it ends a lost connection (a `state` after
+// reconnecting without `history` still means the conversation is re-attached).
+export function applyState(S, p) {
+  if (!p || typeof p !== "object" || !S.conv) return null;
+  if (p.state === "ended") return { ended: true, back: false, becameActive: false };
+  const was = S.conv.state;
+  S.conv.state = p.state === "active" ? "active" : "waiting";
+  if (p.operator && typeof p.operator.name === "string") S.operator = p.operator.name;
+  if (S.conv.state === "active") S.conv.position = null;
+  const back = S.lost;
+  S.lost = false;
+  return { ended: false, back, becameActive: was !== "active" && S.conv.state === "active" };
+}
+
+// `queue` {position, wait_estimate_s}. Returns true when it applied.
+export function applyQueue(S, p) {
+  if (!p || typeof p !== "object" || !S.conv) return false;
+  if (Number.isInteger(p.position)) S.conv.position = p.position;
+  S.wait = Number.isFinite(p.wait_estimate_s) ? p.wait_estimate_s : null;
+  return true;
+}
+
+// `referral` {cards}. Cards are kept once each (by id); returns how many cards came.
+export function addReferrals(S, p) {
+  const cards = p && Array.isArray(p.cards) ? p.cards.filter((c) => c && typeof c === "object") : [];
+  const seen = new Set(S.referrals.map((c) => c.id).filter((id) => typeof id === "string"));
+  for (const c of cards) {
+    if (typeof c.id === "string") {
+      if (seen.has(c.id)) continue;
+      seen.add(c.id);
+    }
+    S.referrals.push(c);
+  }
+  return cards.length;
+}
+
+// `followup_code` {code, expires_at}: shown once. Returns true when it applied.
+export function applyFollowupCode(S, p) {
+  if (!p || typeof p.code !== "string" || !p.code) return false;
+  S.followup = { code: p.code, expires_at: p.expires_at, hidden: false };
+  return true;
+}
+
+// The conversation ended (`ended` {reason}, `state: ended`, the visitor's end, or the
+// server no longer knowing it). Returns "ended" the first time; "reworded" when a more
+// specific reason follows a plain one (an `ended` after `state: ended`); else null.
+export function applyEnded(S, reason) {
+  if (S.view === "ended") {
+    if (reason && reason !== "ended" && reason !== S.endedReason) {
+      S.endedReason = reason;
+      return "reworded";
+    }
+    return null;
+  }
+  S.endedReason = reason || S.endedReason || "ended";
+  if (S.conv) S.conv.state = "ended";
+  S.view = "ended";
+  S.typing = false;
+  S.lost = false;
+  S.confirmEnd = false;
+  S.token = null;
+  return "ended";
+}

@@ -1,0 +1,96 @@
+// The chat has ended: why, the follow-up code (if one was given), the referral cards the
+// counsellor shared, and where to get help.
+import { el, uniqueId } from "../../../../frontend_lib/dom.js";
+import { _ } from "../../../../frontend_lib/i18n.js";
+import { safeUrl, telUrl } from "../../../../frontend_lib/urls.js";
+import * as host from "../host.js";
+import { heading, helpList } from "./common.js";
+import { codeBox } from "./followup.js";
+
+let lead = null; // the sentence saying why: reworded when a more specific reason follows
+
+export function endedText(reason) {
+  switch (reason) {
+    case "visitor_ended":
+      return _("You have ended the chat.");
+    case "operator_ended":
+      return _("The counsellor has ended the chat.");
+    case "abandoned":
+    case "lost":
+      return _("The chat was closed because the connection was lost for too long.");
+    case "blocked":
+      return _("The chat has been closed.");
+    case "gone":
+      // The server no longer knows the conversation (e.g. it restarted).
+      return _("Your conversation has ended. You can start a new one.");
+    default:
+      return _("The chat has ended.");
+  }
+}
+
+export function rewordEnded(S) {
+  if (lead && lead.isConnected) lead.textContent = endedText(S.endedReason);
+}
+
+function referralCard(card) {
+  const str = (v) => (typeof v === "string" ? v : "");
+  const how = Array.isArray(card.how) ? card.how : [];
+  const ways = how
+    .map((w) => {
+      if (!w || typeof w !== "object") return null;
+      const value = str(w.value);
+      const label = str(w.label) || value;
+      if (w.kind === "phone") {
+        const href = telUrl(value);
+        return el("li", null, href ? el("a", { class: "card-link", href }, el("span", { dir: "ltr", text: label })) : el("span", { dir: "ltr", text: label }));
+      }
+      if (w.kind === "web" || w.kind === "chat") {
+        const href = safeUrl(value);
+        if (!href) return null;
+        return el("li", null, el("a", { class: "card-link", href, target: "_blank", rel: "noopener noreferrer", dir: "auto" }, label, el("span", { class: "sr", text: ` ${_("(opens in a new tab)")}` })));
+      }
+      return el("li", null, el("span", { dir: "auto", text: label }));
+    })
+    .filter(Boolean);
+  const field = (title, text) => (text ? el("div", { class: "card-field" }, el("h4", { text: title }), el("p", { dir: "auto", text })) : null);
+  return el(
+    "li",
+    { class: "card" },
+    el("h3", { dir: "auto", text: str(card.name) }),
+    str(card.what) ? el("p", { dir: "auto", text: str(card.what) }) : null,
+    ways.length ? el("ul", { class: "card-ways" }, ways) : null,
+    field(_("Opening hours"), str(card.hours)),
+    field(_("What you can say"), str(card.say)),
+    field(_("Your rights"), str(card.rights)),
+  );
+}
+
+function referralCards(cards) {
+  if (!cards.length) return null;
+  const hid = uniqueId("ref");
+  return el(
+    "section",
+    { class: "referrals", "aria-labelledby": hid },
+    el("h2", { id: hid, text: _("Places that can help you") }),
+    el("ul", { class: "cards" }, cards.map(referralCard)),
+  );
+}
+
+export function viewEnded(S, act) {
+  lead = el("p", { class: "lead", text: endedText(S.endedReason) });
+  return [
+    heading(_("The chat has ended")),
+    lead,
+    el("p", { text: _("The conversation has been deleted. Nothing from it is saved in your browser.") }),
+    S.followup && S.followup.code ? codeBox(S.followup.code) : null,
+    S.followup === "asked" ? el("p", { text: _("You asked for a code, but the chat ended before the counsellor could give you one.") }) : null,
+    referralCards(S.referrals),
+    helpList(_("Where to get help")),
+    el(
+      "div",
+      { class: "actions-row" },
+      el("button", { type: "button", class: "primary", onclick: act.newChat }, _("Start a new chat")),
+      host.embedded ? el("button", { type: "button", class: "secondary", onclick: () => host.post({ t: "close" }) }, _("Close")) : null,
+    ),
+  ];
+}

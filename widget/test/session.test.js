@@ -1,0 +1,146 @@
+// The visitor's session state (src/app/state/session.js): resume or a lost conversation,
+// starting, state and queue changes, referral cards, the end.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  addReferrals,
+  applyEnded,
+  applyFollowupCode,
+  applyQueue,
+  applySession,
+  applyStart,
+  applyState,
+  freshState,
+  isLive,
+} from "../src/app/state/session.js";
+
+function inChat(state = "active") {
+  const S = freshState();
+  S.view = "chat";
+  S.conv = { id: "c1", state, position: state === "waiting" ? 2 : null };
+  S.token = "old-token";
+  return S;
+}
+
+describe("session", () => {
+  test("a fresh session: token kept in memory, open or closed", () => {
+    const S = freshState();
+    assert.equal(applySession(S, { token: "t1", open: true, hours: null, conversation: null }), "fresh");
+    assert.equal(S.token, "t1");
+    assert.equal(applySession(S, { token: "t2", open: false, hours: { timezone: "Europe/Stockholm" } }), "closed");
+    assert.deepEqual([S.open, S.hours.timezone], [false, "Europe/Stockholm"]);
+    assert.equal(applySession(S, null), null);
+    assert.equal(applySession(S, "x"), null);
+  });
+
+  test("a resume re-attaches the same conversation and takes its state and place", () => {
+    const S = inChat("waiting");
+    S.lost = true;
+    assert.equal(applySession(S, { token: "t2", open: true, conversation: { id: "c1", state: "active", position: null } }), "resumed");
+    assert.deepEqual(S.conv, { id: "c1", state: "active", position: null });
+    assert.equal(S.token, "t2");
+    assert.equal(S.lost, true, "still lost until history or state arrives");
+    // A state the client does not know is not taken over.
+    applySession(S, { token: "t3", conversation: { id: "c1", state: "weird" } });
+    assert.equal(S.conv.state, "active");
+  });
+
+  test("a resume that finds no conversation (or another one) means it is gone", () => {
+    for (const conversation of [null, { id: "other", state: "active" }, "c1"]) {
+      const S = inChat();
+      S.lost = true;
+      assert.equal(applySession(S, { token: "new", conversation }), "gone", JSON.stringify(conversation));
+      assert.equal(S.lost, false);
+    }
+  });
+});
+
+describe("start", () => {
+  test("started, closed, or failed", () => {
+    const S = freshState();
+    assert.equal(applyStart(S, { ok: true, conversation: { id: "c9", state: "waiting", position: 3 } }), "started");
+    assert.deepEqual(S.conv, { id: "c9", state: "waiting", position: 3 });
+    assert.equal(isLive(S), true);
+    const T = freshState();
+    assert.equal(applyStart(T, { ok: false, error: { code: "closed", message: "…" } }), "closed");
+    assert.equal(T.open, false);
+    for (const ack of [{ ok: false, error: { code: "timeout" } }, { ok: true }, null, { ok: true, conversation: { id: 5 } }]) {
+      assert.equal(applyStart(freshState(), ack), "failed", JSON.stringify(ack));
+    }
+  });
+});
+
+describe("state and queue", () => {
+  test("the counsellor answers: active, named, no queue place, announced once", () => {
+    const S = inChat("waiting");
+    assert.deepEqual(applyState(S, { state: "active", operator: { name: "Sara" } }), { ended: false, back: false, becameActive: true });
+    assert.deepEqual([S.conv.state, S.conv.position, S.operator], ["active", null, "Sara"]);
+    assert.equal(applyState(S, { state: "active", operator: null }).becameActive, false);
+    assert.equal(S.operator, "Sara");
+  });
+
+  test("a state after a drop means the conversation is back", () => {
+    const S = inChat();
+    S.lost = true;
+    assert.equal(applyState(S, { state: "active" }).back, true);
+    assert.equal(S.lost, false);
+  });
+
+  test("ended, and nothing without a conversation", () => {
+    assert.equal(applyState(inChat(), { state: "ended" }).ended, true);
+    assert.equal(applyState(freshState(), { state: "active" }), null);
+    assert.equal(applyState(inChat(), null), null);
+  });
+
+  test("queue place and wait estimate; an unknown estimate is null", () => {
+    const S = inChat("waiting");
+    assert.equal(applyQueue(S, { position: 1, wait_estimate_s: 90 }), true);
+    assert.deepEqual([S.conv.position, S.wait], [1, 90]);
+    applyQueue(S, { position: "x", wait_estimate_s: null });
+    assert.deepEqual([S.conv.position, S.wait], [1, null]);
+    assert.equal(applyQueue(freshState(), { position: 1 }), false);
+  });
+});
+
+describe("referral cards and the follow-up code", () => {
+  test("cards are kept once each; junk is dropped", () => {
+    const S = inChat();
+    assert.equal(addReferrals(S, { cards: [{ id: "a", name: "A" }, { id: "b" }, null, "x"] }), 2);
+    assert.equal(addReferrals(S, { cards: [{ id: "a", name: "A again" }, { id: "c" }, { id: "c" }] }), 3);
+    assert.deepEqual(S.referrals.map((c) => c.id), ["a", "b", "c"]);
+    assert.equal(addReferrals(S, { cards: "nope" }), 0);
+    // Cards without an id cannot be told apart: each is kept.
+    addReferrals(S, { cards: [{ name: "x" }, { name: "y" }] });
+    assert.equal(S.referrals.length, 5);
+  });
+
+  test("a follow-up code is shown once it arrives", () => {
+    const S = inChat();
+    assert.equal(applyFollowupCode(S, { code: "" }), false);
+    assert.equal(applyFollowupCode(S, null), false);
+    assert.equal(applyFollowupCode(S, { code: "7KQ2M9XD", expires_at: 5 }), true);
+    assert.deepEqual(S.followup, { code: "7KQ2M9XD", expires_at: 5, hidden: false });
+  });
+});
+
+describe("the end", () => {
+  test("the first end wipes the resume token and stops typing; a more specific reason rewords it", () => {
+    const S = inChat();
+    S.typing = true;
+    S.confirmEnd = true;
+    assert.equal(applyEnded(S, undefined), "ended");
+    assert.deepEqual([S.view, S.endedReason, S.conv.state, S.token, S.typing, S.confirmEnd], ["ended", "ended", "ended", null, false, false]);
+    assert.equal(isLive(S), false);
+    assert.equal(applyEnded(S, "operator_ended"), "reworded");
+    assert.equal(S.endedReason, "operator_ended");
+    assert.equal(applyEnded(S, "operator_ended"), null);
+    assert.equal(applyEnded(S, "ended"), null);
+  });
+
+  test("the visitor's own end keeps its reason", () => {
+    const S = inChat();
+    S.endedReason = "visitor_ended";
+    applyEnded(S, null);
+    assert.equal(S.endedReason, "visitor_ended");
+  });
+});
