@@ -160,8 +160,10 @@ class PrivacyAccessLogger(AbstractAccessLogger):
     """Method, path without query, status, duration. No address, agent or referrer."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        if request.path.startswith("/socket.io/") and response.status < 400:
-            return  # long-polling would flood the log with nothing useful
+        if request.path.startswith("/socket.io/") and response.status < 500:
+            # Long-polling would flood the log with nothing useful; a refused Engine.IO
+            # request is logged once by the transport when it matters (engine.py).
+            return
         self.logger.info(
             "%s %s %s %.3fs", request.method, request.path, response.status, time, extra={"rc_private": True}
         )

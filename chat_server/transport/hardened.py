@@ -222,8 +222,10 @@ def engineio_requests(max_bytes: int, path: str = "/socket.io/") -> Middleware:
                 raise web.HTTPBadRequest(text='"Bad request"')
             if request.method == "POST":
                 if request.content_length is None:
+                    log.info("refused a long-polling POST without a Content-Length")
                     raise web.HTTPLengthRequired()
                 if request.content_length > max_bytes:
+                    log.info("refused a long-polling POST of %d bytes", request.content_length)
                     raise web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=request.content_length)
         return await handler(request)
 

@@ -13,9 +13,7 @@ import json
 import aiohttp
 import pytest
 
-from chat_server.security.ratelimit import TokenBuckets
-from chat_server.transport import keys as K
-
+from .conftest import lift_rate_limits
 from .raw import RawPolling, RawSocket
 
 KIB = 1024
@@ -55,13 +53,6 @@ async def test_oversized_polling_body_is_refused_at_once(server, healthy):
 
         async with http.post(poll.url, data=chunked()) as resp:
             assert resp.status == 411
-
-
-def lift_rate_limits(server) -> None:
-    """Every event must reach its handler (the limits are tested in test_flood.py)."""
-    for ns in server.app[K.SIO].namespace_handlers.values():
-        ns.rate_limits_enabled = False
-        ns._refusals = TokenBuckets(rate=1000.0, burst=1e9)
 
 
 async def collect_acks(poll: RawPolling, want: int) -> list[str]:
