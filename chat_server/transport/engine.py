@@ -12,13 +12,15 @@ client cost the server more than its own connection:
 * An undecodable packet (a POST body or websocket frame ``abc``) logged a traceback
   and kept the session (POST) or escaped the websocket loop (frame). Here it closes
   that session with one short log line; a POST answers 400.
-* Two long-polling GETs (or POSTs) at once on one session, and a second websocket for
-  a session, must close the session (protocol: "Transports"); python-engineio served
-  both GETs, so the older one hung until its timeout.
+* Two long-polling GETs (or POSTs) at once on one session must close the session, and
+  a second websocket for a session must be closed (protocol: "Transports");
+  python-engineio served both GETs, so the older one hung until its timeout, and took a
+  second websocket during an upgrade for the upgrade, waiting on it forever.
 * A client's ``close`` packet over long-polling left the waiting GET hanging until the
   ping timeout instead of ending it with a ``noop``; a GET after the ping timeout still
   got the stale ``ping`` instead of 400.
-* A successful POST answers ``ok`` (protocol: "Sending data"), not ``OK``.
+* A successful POST answers ``ok`` (protocol: "Sending data"), not ``OK``; a ping
+  interval under a second (or not whole) is announced as it is, not truncated.
 
 Each session's socket becomes a :class:`GuardedSocket` when python-engineio announces
 the session (the ``connect`` event), before any request of the session can reach it.
@@ -29,12 +31,14 @@ the build instead of silently dropping these guards.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
 from typing import Any
 
 import engineio
+from aiohttp import web
 from engineio import async_socket, exceptions, packet
 
 log = logging.getLogger(__name__)
@@ -77,9 +81,12 @@ def decode_payload(body: bytes) -> list[Any]:
     return packets
 
 
-def _wants_websocket(environ: dict[str, Any]) -> bool:
-    connection = [s.strip() for s in environ.get("HTTP_CONNECTION", "").lower().split(",")]
-    return "upgrade" in connection and environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+def _wants_websocket(headers: Any) -> bool:
+    """Whether a request asks for a websocket; ``headers`` is a WSGI environ or the
+    request's headers."""
+    connection = headers.get("HTTP_CONNECTION", headers.get("Connection", ""))
+    upgrade = headers.get("HTTP_UPGRADE", headers.get("Upgrade", ""))
+    return "upgrade" in [s.strip() for s in connection.lower().split(",")] and upgrade.lower() == "websocket"
 
 
 class GuardedSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # untyped library
@@ -87,6 +94,7 @@ class GuardedSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # untyped 
 
     _polling = False  # a long-polling GET is waiting for packets
     _posting = False  # a long-polling POST is being processed
+    _upgrade_seen: asyncio.Event | None = None
 
     async def refuse(self, why: str) -> None:
         """Close this session now, because of ``why`` (one log line, no content).
@@ -102,19 +110,38 @@ class GuardedSocket(async_socket.AsyncSocket):  # type: ignore[misc]  # untyped 
 
     async def handle_get_request(self, environ: dict[str, Any]) -> Any:
         if _wants_websocket(environ):
-            if self.upgrading or self.upgraded:
-                return self.server._bad_request("one websocket per session")
             return await super().handle_get_request(environ)
         if self._polling:
             await self.refuse("a second long-polling GET at once")
             raise exceptions.QueueEmpty()  # -> 400
         if not await self.check_ping_timeout():
             raise exceptions.QueueEmpty()  # it did not answer the last ping in time -> 400
+        if self.upgrading and await self._upgraded_soon():
+            # The websocket's upgrade packet was on its way: after an upgrade, HTTP
+            # requests are refused (as python-engineio does once it has read it).
+            return self.server._bad_request("Unexpected HTTP request")
         self._polling = True
         try:
             return await super().handle_get_request(environ)
         finally:
             self._polling = False
+
+    def _upgrade_frame(self) -> asyncio.Event:
+        """Set when the websocket being upgraded to delivers its ``upgrade`` packet."""
+        if self._upgrade_seen is None:
+            self._upgrade_seen = asyncio.Event()
+        return self._upgrade_seen
+
+    async def _upgraded_soon(self, seconds: float = 0.1) -> bool:
+        """Whether an upgrade under way completes within ``seconds`` (a poll during an
+        upgrade, which clients do not send, waits that long, as the reference server's
+        noop timer does). python-engineio marks the socket upgraded right after reading
+        the packet, before the waiting task resumes."""
+        try:
+            await asyncio.wait_for(self._upgrade_frame().wait(), seconds)
+        except TimeoutError:
+            pass
+        return bool(self.upgraded)
 
     async def handle_post_request(self, environ: dict[str, Any]) -> None:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -162,6 +189,11 @@ class _FrameGuard:
         return getattr(self.ws, name)
 
     async def send(self, message: Any) -> None:
+        if message == "6":
+            # A noop only ends a long-poll during the upgrade; python-engineio queues
+            # one then and, when the poll it was meant for took a fresh one instead,
+            # sends the queued one over the new websocket.
+            return
         await self.ws.send(message)
 
     async def close(self) -> None:
@@ -174,11 +206,26 @@ class _FrameGuard:
         if isinstance(data, str) and data[:1] not in _FRAME_TYPES:
             await self.socket.refuse("an undecodable websocket frame")
             return None
+        if data == "5" and self.socket.upgrading:
+            self.socket._upgrade_frame().set()
         return data
 
 
 class GuardedEngineIO(engineio.AsyncServer):  # type: ignore[misc]  # untyped library
-    """python-engineio's server with :class:`GuardedSocket` sessions."""
+    """python-engineio's server with :class:`GuardedSocket` sessions (aiohttp mode)."""
+
+    async def handle_request(self, request: web.Request) -> Any:
+        sid = request.query.get("sid")
+        socket = self.sockets.get(sid) if sid else None
+        if socket is not None and (socket.upgrading or socket.upgraded) and _wants_websocket(request.headers):
+            # A second websocket for a session: the protocol says close it (python-
+            # engineio would refuse its handshake with 400, or, during the upgrade,
+            # take it for the upgrade and wait on it forever).
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            await ws.close()
+            return ws
+        return await super().handle_request(request)
 
     async def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
         if event == "connect":
@@ -187,7 +234,21 @@ class GuardedEngineIO(engineio.AsyncServer):  # type: ignore[misc]  # untyped li
             socket = self.sockets.get(args[0])
             if socket is not None and type(socket) is async_socket.AsyncSocket:
                 socket.__class__ = GuardedSocket
+                self._announce_exact_ping_interval(socket)
         return await super()._trigger_event(event, *args, **kwargs)
+
+    def _announce_exact_ping_interval(self, socket: GuardedSocket) -> None:
+        """python-engineio announces ``int(interval) * 1000`` ms, so an interval of
+        0.3 s is announced as 0 (and 2.5 s as 2000); announce what the server does. The
+        open packet is the only one queued when the session is announced."""
+        if socket.queue.qsize() != 1:
+            return
+        pkt = socket.queue.get_nowait()
+        socket.queue.task_done()
+        if pkt.packet_type == packet.OPEN and isinstance(pkt.data, dict):
+            pkt.data["pingInterval"] = round((self.ping_interval + self.ping_interval_grace_period) * 1000)
+            pkt.encode_cache = None
+        socket.queue.put_nowait(pkt)
 
     def _ok(self, packets: Any = None, headers: Any = None, jsonp_index: Any = None) -> dict[str, Any]:
         response: dict[str, Any] = super()._ok(packets, headers, jsonp_index)

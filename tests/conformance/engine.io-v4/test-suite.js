@@ -7,7 +7,8 @@ if (isNodejs) {
 
 const { expect } = chai;
 
-const URL = "http://localhost:3000";
+// rc-chat: the server under test listens on a free port (test_conformance.py).
+const URL = globalThis.process?.env?.CONFORMANCE_URL ?? "http://localhost:3000";
 const WS_URL = URL.replace("http", "ws");
 
 const PING_INTERVAL = 300;
