@@ -14,7 +14,7 @@ STAMP_PY := $(VENV)/.stamp-install
 STAMP_PY_TEST := $(VENV)/.stamp-install-test
 FRONTENDS := widget operator_console
 
-.PHONY: run test install install-test frontend locales system-deps lint js-test clean bench
+.PHONY: run test install install-test frontend locales system-deps lint js-test clean bench conformance-deps
 
 ## make run: install everything and serve on the embedded default (memory + SQLite)
 run: install frontend locales
@@ -22,7 +22,7 @@ run: install frontend locales
 
 ## make test: install what the tests need, then the gates (lint, format, types), the
 ## JavaScript unit tests and the whole pytest suite; any finding fails the build.
-test: system-deps install-test frontend locales lint js-test
+test: system-deps install-test frontend conformance-deps locales lint js-test
 	$(BIN)/rc-chat locales check
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
@@ -62,6 +62,16 @@ frontend:
 	  fi; \
 	done
 
+# The Engine.IO / Socket.IO conformance suites' runner (mocha, chai, ws, node-fetch;
+# tests/conformance/README.md), installed like the front ends' packages.
+CONFORMANCE := tests/conformance
+conformance-deps:
+	@if [ ! -f $(CONFORMANCE)/node_modules/.stamp-ci ] || [ $(CONFORMANCE)/package-lock.json -nt $(CONFORMANCE)/node_modules/.stamp-ci ]; then \
+	  echo "installing the conformance suites' npm packages"; \
+	  (cd $(CONFORMANCE) && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	  touch $(CONFORMANCE)/node_modules/.stamp-ci; \
+	fi
+
 locales: install
 	$(BIN)/rc-chat locales compile
 
@@ -100,4 +110,4 @@ bench: system-deps install-test frontend locales
 	$(BIN)/rc-chat bench
 
 clean:
-	rm -rf $(VENV) $(addsuffix /node_modules,$(FRONTENDS)) chat_server/static/widget* chat_server/static/console* chat_server/static/demo
+	rm -rf $(VENV) $(addsuffix /node_modules,$(FRONTENDS)) $(CONFORMANCE)/node_modules chat_server/static/widget* chat_server/static/console* chat_server/static/demo

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from . import i18n
 from .config import Settings
+from .logging_setup import install_privacy_filters
 from .periodic import periodic
 from .secret_key import StartupError, check_secret, resolve_secret
 from .security.crypto import KeyRing
@@ -28,8 +29,8 @@ from .services.stats import Stats
 from .storage import StoreUnavailable, open_durable, open_ephemeral
 from .transport import keys as K
 from .transport.direct_emit import DirectEmitManager
-from .transport.hardened import HardenedServer, polling_body_limit
-from .transport.http import same_origin, security_headers, setup_routes
+from .transport.hardened import HardenedServer, engineio_requests
+from .transport.http import same_origin, security_headers, setup_routes, unexpected_errors
 from .transport.notifier import SocketEvents
 from .transport.operator import OperatorNamespace
 from .transport.operator_referral_events import install_rc_features
@@ -41,9 +42,12 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
+    # Library loggers never write a visitor's address or request (logging_setup.py),
+    # even when a host process configured logging itself.
+    install_privacy_filters()
     app = web.Application(
         client_max_size=64 * 1024,
-        middlewares=[security_headers, polling_body_limit(settings.max_http_buffer_size)],
+        middlewares=[security_headers, unexpected_errors, engineio_requests(settings.max_http_buffer_size)],
     )
     app[K.SETTINGS] = settings
     keyring = KeyRing(resolve_secret(settings))
@@ -79,8 +83,12 @@ def create_app(settings: Settings) -> web.Application:
     # cross-origin to the visitor side. CHAT_ALLOWED_ORIGINS only names the host sites
     # that may *frame* /widget/ (CSP frame-ancestors); they never open sockets
     # themselves, so a foreign Origin is refused at the handshake on both namespaces.
-    # HardenedServer drops packet kinds our protocol never uses (see hardened.py).
+    # HardenedServer drops packet kinds our protocol never uses, sends nothing before a
+    # namespace's CONNECT and closes connections that join no namespace (hardened.py);
+    # its Engine.IO layer accepts whole long-polling payloads and closes sessions that
+    # send garbage (engine.py).
     sio = HardenedServer(
+        connect_timeout=settings.connect_timeout_s,
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=[o for o in (settings.public_url.rstrip("/"),) if o] or None,

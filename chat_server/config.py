@@ -92,6 +92,9 @@ class Settings:
     max_http_buffer_size: int = 64 * 1024
     ping_interval_s: int = 20
     ping_timeout_s: int = 20
+    # An Engine.IO connection that has joined no namespace for this long is closed
+    # (socket.io's connectTimeout, also 45 s). 0 turns it off.
+    connect_timeout_s: float = 45.0
 
     @property
     def effective_durable_url(self) -> str:

@@ -5,6 +5,12 @@ the connection must be within its rate limits, and any refusal or unexpected err
 turned into ``{ok:false, error:{code, message}}`` in the connection's locale. A client
 that keeps flooding after being refused is disconnected. Nothing of the payload is
 ever logged.
+
+Connecting: ``on_connect`` authenticates and either returns or raises
+:meth:`GuardedNamespace.refuse_connect` (the CONNECT_ERROR ``{"message": code, "data":
+{"code", "message"}}`` of docs/protocol.md); whatever a namespace sends a new
+connection goes in ``after_connect(sid)``, which HardenedServer calls after the CONNECT
+packet (no event may precede it).
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ from typing import Any
 
 import socketio
 
+from .. import i18n
+from ..logging_setup import describe
 from ..security.ratelimit import TokenBuckets
 from ..services.errors import (
+    MSG_FORBIDDEN,
     MSG_INTERNAL,
     MSG_INVALID,
     MSG_RATE_LIMITED,
     MSG_UNAVAILABLE,
+    N_,
     ServiceError,
 )
 from ..storage.base import StoreUnavailable
@@ -34,8 +44,28 @@ LIFECYCLE = {"connect", "disconnect"}
 FLOOD_DISCONNECT_AFTER = 50
 
 
+# The message of each code a connection can be refused with.
+CONNECT_MESSAGES = {
+    "invalid": MSG_INVALID,
+    "rate_limited": MSG_RATE_LIMITED,
+    "forbidden": MSG_FORBIDDEN,
+    "unauthorized": N_("Please log in."),
+    "unavailable": MSG_UNAVAILABLE,
+    "internal": MSG_INTERNAL,
+}
+
+
 def ok(**fields: Any) -> dict[str, Any]:
     return {"ok": True, **fields}
+
+
+def connect_locale(environ: dict[str, Any], auth: Any = None) -> str:
+    """The locale of a connection being refused: ``auth.locale`` when supported, else
+    the handshake's Accept-Language, else the default."""
+    chosen = auth.get("locale") if isinstance(auth, dict) else None
+    if i18n.is_supported(chosen):
+        return str(chosen)
+    return i18n.negotiate(i18n.parse_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE")))
 
 
 class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untyped library
@@ -63,6 +93,21 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         """The connection's locale, for error messages."""
         return "sv"
 
+    async def after_connect(self, sid: str) -> None:
+        """Called by HardenedServer right after the CONNECT packet of ``sid`` was sent;
+        a namespace sends its greeting here. If it raises, the client is disconnected
+        (and reconnects)."""
+
+    def connect_error(self, locale: str | None, code: str) -> dict[str, Any]:
+        """The CONNECT_ERROR payload refusing a connection with ``code``."""
+        message = self._t(locale or i18n.DEFAULT_LOCALE, CONNECT_MESSAGES.get(code, MSG_INVALID))
+        return {"message": code, "data": {"code": code, "message": message}}
+
+    def refuse_connect(self, locale: str | None, code: str) -> socketio.exceptions.ConnectionRefusedError:
+        """The exception ``on_connect`` raises to refuse with ``code`` (see connect_error)."""
+        error = self.connect_error(locale, code)
+        return socketio.exceptions.ConnectionRefusedError(error["message"], error["data"])
+
     def error(self, locale: str, code: str, message: str, **params: Any) -> dict[str, Any]:
         if self.refusal_observer is not None:
             self.refusal_observer(code)
@@ -78,9 +123,8 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
                 # (The exception carries only the client library's error class name.)
                 log.warning("store unavailable during %s (%s)", event, exc)
                 if event == "connect":
-                    raise socketio.exceptions.ConnectionRefusedError(
-                        {"code": "unavailable", "message": "unavailable"}
-                    ) from None
+                    environ = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+                    raise self.refuse_connect(connect_locale(environ), "unavailable") from None
                 return None
         sid = args[0] if args else ""
         data = args[1:]
@@ -105,9 +149,9 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         except StoreUnavailable as exc:
             log.warning("store unavailable during %s (%s)", event, exc)
             return self.error(locale, "unavailable", MSG_UNAVAILABLE)
-        except Exception:
-            # The traceback names code, not content: handlers never put text in exceptions.
-            log.exception("unexpected error in %s handler", event)
+        except Exception as exc:
+            # Where, not what: an exception's message may quote what the client sent.
+            log.error("unexpected error in the %s handler: %s", event, describe(exc))
             return self.error(locale, "internal", MSG_INTERNAL)
 
     async def _refuse(

@@ -7,7 +7,6 @@ another origin. Security headers are set by ``security_headers`` for every answe
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,9 +16,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from .. import i18n
-from ..services.errors import MSG_FORBIDDEN, MSG_INVALID, N_, ServiceError
+from ..logging_setup import describe
+from ..services.errors import MSG_FORBIDDEN, MSG_INTERNAL, MSG_INVALID, N_, ServiceError
 from ..services.staff import public_staff
 from . import keys as K
+from . import wire_json
 from .client_info import request_address_key
 from .operator import SESSION_COOKIE, cookie_value
 
@@ -101,6 +102,24 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+@web.middleware
+async def unexpected_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The last line of defence: an exception no handler expected answers 500 with the
+    standard error body (``internal``) and one log line naming the route, the exception
+    type and where it was raised; never the client's address, headers or body (aiohttp
+    would log ``Error handling request from <address>`` with the exception's message,
+    which may quote the request)."""
+    try:
+        return await handler(request)
+    except (web.HTTPException, ConnectionError):
+        raise
+    except Exception as exc:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "(no route)"
+        log.error("unexpected error in %s %s: %s", request.method, name, describe(exc))
+        return api_error(request, 500, "internal", MSG_INTERNAL)
+
+
 # --- health ---------------------------------------------------------------------------
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
@@ -171,7 +190,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if len(raw) > MAX_JSON_BODY:
         raise ServiceError("too_large", MSG_INVALID)
     try:
-        data = json.loads(raw or b"{}")
+        # wire_json: nesting beyond the recursion limit is a ValueError too, not a 500.
+        data = wire_json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ServiceError("invalid", MSG_INVALID) from exc
     if not isinstance(data, dict):

@@ -7,14 +7,12 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from socketio.exceptions import ConnectionRefusedError as SioRefused
-
 from ..services.audit import Audit
 from ..services.conversations import Conversations, Staff
 from ..services.errors import MSG_FORBIDDEN, ServiceError
 from ..services.staff import StaffService, public_staff
 from . import validation as v
-from .guarded import GuardedNamespace, ok
+from .guarded import GuardedNamespace, connect_locale, ok
 from .notifier import OPERATOR_NS, QUEUE_WATCHERS, staff_room
 from .operator_console_events import ConsoleEventsMixin
 from .operator_referral_events import ReferralEventsMixin
@@ -49,6 +47,7 @@ class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespac
         self.audit = audit
         self.origin_ok = origin_ok
         self._staff: dict[str, Staff] = {}
+        self._records: dict[str, dict[str, Any]] = {}  # until after_connect
 
     async def locale_of(self, sid: str) -> str:
         staff = self._staff.get(sid)
@@ -62,13 +61,20 @@ class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespac
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         if not self.origin_ok(environ.get("HTTP_ORIGIN"), environ.get("aiohttp.request")):
-            raise SioRefused({"code": "forbidden", "message": "forbidden"})
+            raise self.refuse_connect(connect_locale(environ), "forbidden")
         found = await self.staff_service.session(cookie_value(environ.get("HTTP_COOKIE"), SESSION_COOKIE))
         if found is None:
-            raise SioRefused({"code": "unauthorized", "message": "unauthorized"})
+            raise self.refuse_connect(connect_locale(environ), "unauthorized")
         record, _csrf = found
         staff = Staff(record["id"], record["name"], record["role"], record.get("locale", "sv"))
         self._staff[sid] = staff
+        self._records[sid] = record
+
+    async def after_connect(self, sid: str) -> None:
+        """After the CONNECT packet: the staff rooms, presence, then ``session``."""
+        staff, record = self._staff.get(sid), self._records.pop(sid, None)
+        if staff is None or record is None:  # gone already
+            return
         await self.enter_room(sid, staff_room(staff.id))
         await self.operator_socket_connected(staff, sid)  # drop detection (routing)
         duty = await self.conversations.duty_of(staff.id)
@@ -87,6 +93,7 @@ class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespac
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         staff = self._staff.pop(sid, None)
+        self._records.pop(sid, None)
         self.forget(sid)
         if staff is not None:
             await self.operator_socket_disconnected(staff, sid)

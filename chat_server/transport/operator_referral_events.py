@@ -72,7 +72,7 @@ class ReferralEventsMixin:
     def staff_of(self, sid: str) -> Staff:  # provided by OperatorNamespace
         raise NotImplementedError
 
-    # presence (called from OperatorNamespace.on_connect / on_disconnect) ---------------
+    # presence (called from OperatorNamespace.after_connect / on_disconnect) ---------------
     async def operator_socket_connected(self, staff: Staff, sid: str) -> None:
         if self.router is not None:
             await self.router.operator_connected(staff.id, sid)

@@ -10,15 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from socketio.exceptions import ConnectionRefusedError as SioRefused
-
 from .. import i18n
 from ..security.ratelimit import DailyKeyedHasher, TokenBuckets
 from ..services.conversations import Conversations, VisitorSession
 from ..services.errors import MSG_FORBIDDEN, MSG_RATE_LIMITED, ServiceError
 from . import validation as v
 from .client_info import address_key
-from .guarded import GuardedNamespace, ok
+from .guarded import GuardedNamespace, connect_locale, ok
 from .notifier import VISITOR_NS, visitor_room
 from .visitor_followup_events import VisitorFollowupMixin
 
@@ -47,6 +45,7 @@ class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
         self.start_limit = TokenBuckets(rate=0.1, burst=5)
         self._sessions: dict[str, VisitorSession] = {}
         self._addr: dict[str, str] = {}
+        self._resumed: dict[str, dict[str, Any] | None] = {}  # until after_connect
 
     async def locale_of(self, sid: str) -> str:
         sess = self._sessions.get(sid)
@@ -62,10 +61,10 @@ class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
         try:
             auth = v.validate(auth, v.VISITOR_AUTH)
         except ServiceError as exc:
-            raise SioRefused({"code": "invalid", "message": "invalid auth"}) from exc
+            raise self.refuse_connect(connect_locale(environ), "invalid") from exc
         key = address_key(environ, self.trust_proxy, self.hasher)
         if self.rate_limits_enabled and not self.connect_limit.take(key):
-            raise SioRefused({"code": "rate_limited", "message": "rate limited"})
+            raise self.refuse_connect(connect_locale(environ, auth), "rate_limited")
         locale = auth.get("locale")
         if not i18n.is_supported(locale):
             locale = i18n.negotiate(i18n.parse_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE")))
@@ -74,6 +73,14 @@ class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
             sess.locale = auth["locale"]
         self._sessions[sid] = sess
         self._addr[sid] = key
+        self._resumed[sid] = conv
+
+    async def after_connect(self, sid: str) -> None:
+        """After the CONNECT packet: join a resumed conversation, then ``session`` (and
+        after a resume ``history``, ``state``, ``queue``)."""
+        sess, conv = self._sessions.get(sid), self._resumed.pop(sid, None)
+        if sess is None:  # gone already
+            return
         if conv is not None:
             await self.enter_room(sid, visitor_room(conv["id"]))
             conv = await self.conversations.visitor_connected(conv, sid)
@@ -84,6 +91,7 @@ class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         sess = self._sessions.pop(sid, None)
         self._addr.pop(sid, None)
+        self._resumed.pop(sid, None)
         self.forget(sid)
         if sess is not None:
             await self.conversations.visitor_disconnected(sess, sid)

@@ -8,9 +8,11 @@ and every Redis key and value are searched for them and for every message text.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.helpers import Recorder, login
@@ -142,3 +144,84 @@ async def test_memory_store_holds_only_ciphertext_and_forgets(server, visitor, o
     raw = repr(server.ephemeral.raw_dump())
     assert cid not in raw
     assert_clean(raw, "the memory store after the end")
+
+
+PEER = "127.0.0.77"  # the probing client's own address (all of 127/8 is loopback)
+
+
+async def test_nothing_identifying_in_logs_of_failing_requests_and_protocol_errors(server_process):
+    """At DEBUG, requests that fail and packets that break the protocol, each carrying
+    the visitor's address (as peer and X-Forwarded-For), user agent, referrer, a foreign
+    Origin and marked text in every place a client controls, leave none of it in the
+    log (aiohttp logs ``Error handling request from <peer>`` with the raw request)."""
+    sp = server_process({"CHAT_LOG_LEVEL": "DEBUG", "CHAT_TRUST_PROXY": "true"})
+    host, port = "127.0.0.1", sp.port
+    headers = {**VISITOR_HEADERS, "Origin": "https://kommun.example.se"}
+
+    async def raw_http(request: bytes) -> bytes:
+        reader, writer = await asyncio.open_connection(host, port, local_addr=(PEER, 0))
+        writer.write(request)
+        await writer.drain()
+        try:
+            return await asyncio.wait_for(reader.read(4096), 5)
+        finally:
+            writer.close()
+
+    # Malformed HTTP: a made-up method first on its connection (aiohttp: DEBUG), a bad
+    # header line, a bad chunked body, a request line full of text (aiohttp: ERROR).
+    ua = f"User-Agent: {VISITOR_UA}\r\nX-Forwarded-For: {VISITOR_IP}\r\nReferer: {REFERRER}\r\n".encode()
+    await raw_http(b"ZQXJ /zqxj-hemlig-1 HTTP/1.1\r\nHost: x\r\n" + ua + b"\r\n")
+    await raw_http(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + ua + b"zqxj hemlig header line\r\n\r\n")
+    await raw_http(
+        b"POST /api/login HTTP/1.1\r\nHost: x\r\n" + ua + b"Transfer-Encoding: chunked\r\n\r\nzz zqxj-hemlig\r\n"
+    )
+    await raw_http(b"GET /" + "Min pappa läser zqxj".encode() + b" HTTP/1.1\r\n" + ua + b"\r\n")
+
+    connector = aiohttp.TCPConnector(local_addr=(PEER, 0))
+    async with aiohttp.ClientSession(connector=connector, headers={**VISITOR_HEADERS}) as http:
+        base = sp.url
+        # HTTP routes: bad and deeply nested bodies, a foreign origin, a made-up session id.
+        for body in ('{"username": "zqxj-hemlig-2", "password": ', "[" * 16000, TEXTS[0]):
+            async with http.post(base + "/api/login", data=body.encode()) as resp:
+                assert resp.status == 400
+            async with http.post(base + "/api/login", data=body.encode(), headers=headers) as resp:
+                assert resp.status == 403  # foreign origin
+        async with http.get(base + "/socket.io/?EIO=4&transport=polling", headers=headers) as resp:
+            assert resp.status == 400  # foreign origin
+        async with http.get(base + "/socket.io/?EIO=4&transport=polling&sid=zqxj-hemlig-sid") as resp:
+            assert resp.status == 400
+        async with http.post(base + "/socket.io/?EIO=4&transport=polling&sid=zqxj-sid", data=b"4zqxj") as resp:
+            assert resp.status == 400
+
+        # Engine.IO and Socket.IO garbage over long-polling, each in a fresh session.
+        async def session() -> str:
+            async with http.get(base + "/socket.io/?EIO=4&transport=polling") as resp:
+                return str(json.loads((await resp.text())[1:])["sid"])
+
+        for body in (
+            "zqxj garbage " + TEXTS[1],
+            "40/zqxj-namespace,{}",
+            '42/visitor,["message",{"text":"' + TEXTS[2] + '"}]',
+            "42/visitor," + "[" * 20000 + TEXTS[3],
+            '40/visitor,{"resume":"zqxj","locale":"' + TEXTS[0] + '"}',
+        ):
+            url = f"{base}/socket.io/?EIO=4&transport=polling&sid={await session()}"
+            async with http.post(url, data=body.encode()) as resp:
+                assert resp.status in (200, 400)
+
+        # ... and over websocket.
+        for frame in ("zqxj " + TEXTS[1], '42/zqxj-ns,["x","' + TEXTS[2] + '"]', "42/visitor,{" + TEXTS[3]):
+            ws = await http.ws_connect(base.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket")
+            await ws.receive()  # open
+            await ws.send_str("40/visitor,{}")
+            await ws.send_str(frame)
+            async for _ in ws:
+                pass
+            await ws.close()
+    await asyncio.sleep(0.3)
+    sp.stop()
+    log = sp.log_text()
+    assert "DEBUG" in log  # the level really was DEBUG
+    assert_clean(log, "the server log (DEBUG)")
+    assert PEER not in log, "the peer address is in the log"
+    assert "Traceback" not in log

@@ -16,6 +16,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from chat_server.security.ratelimit import TokenBuckets
+from chat_server.transport import keys as K
+
 from ..conftest import LiveServer
 from ..helpers import Recorder, StaffLogin, new_client_id
 
@@ -97,3 +100,11 @@ async def eventually(predicate: Callable[[], Awaitable[bool]], timeout: float = 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+def lift_rate_limits(server: LiveServer) -> None:
+    """Every event and connection must reach its handler (the limits and the flood
+    cut-off are tested in test_flood.py)."""
+    for ns in server.app[K.SIO].namespace_handlers.values():
+        ns.rate_limits_enabled = False
+        ns._refusals = TokenBuckets(rate=1000.0, burst=1e9)

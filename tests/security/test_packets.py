@@ -13,6 +13,7 @@ import json
 import aiohttp
 import pytest
 
+from .conftest import lift_rate_limits
 from .raw import RawPolling, RawSocket
 
 KIB = 1024
@@ -54,54 +55,83 @@ async def test_oversized_polling_body_is_refused_at_once(server, healthy):
             assert resp.status == 411
 
 
-async def test_more_than_16_packets_in_one_polling_payload_are_not_processed(server, healthy):
+async def collect_acks(poll: RawPolling, want: int) -> list[str]:
+    acks: list[str] = []
+    while len(acks) < want:
+        got = await poll.get()
+        assert got and not got[0].startswith("HTTP"), (len(acks), got)
+        acks += [f for f in got if f.startswith("43/visitor,")]
+    return acks
+
+
+async def test_a_polling_payload_carries_as_many_packets_as_fit_in_max_payload(server, healthy):
+    # socket.io-client puts every waiting packet into one POST, limited only by
+    # maxPayload; python-engineio alone refused more than 16 and still answered 200.
+    lift_rate_limits(server)
+    limit = server.settings.max_http_buffer_size
     async with aiohttp.ClientSession() as http:
         poll = await RawPolling.open(http, server.url)
-        many = [f'42/visitor,{i}["typing",{{"active":true}}]' for i in range(1, 18)]
-        assert await poll.post("\x1e".join(many)) in (200, 400)
-        assert await poll.post('42/visitor,99["typing",{"active":true}]') == 200
-        frames = await poll.get()
-        acks = [f for f in frames if f.startswith("43/visitor,")]
-        assert acks and all(a.startswith("43/visitor,99[") for a in acks), frames
-        # Sixteen are fine.
-        assert await poll.post("\x1e".join(many[:16])) == 200
-        acks = []
-        while len(acks) < 16:
-            got = await poll.get()
-            assert got, acks
-            acks += [f for f in got if f.startswith("43/visitor,")]
-        assert len(acks) == 16
+        packets: list[str] = []
+        while True:
+            candidate = f'42/visitor,{len(packets) + 1}["typing",{{"active":true}}]'
+            if len("\x1e".join([*packets, candidate]).encode()) > limit:
+                break
+            packets.append(candidate)
+        assert len(packets) > 1000
+        assert await poll.post("\x1e".join(packets)) == 200
+        acks = await collect_acks(poll, len(packets))
+        ids = sorted(int(a[len("43/visitor,") :].split("[", 1)[0]) for a in acks)
+        assert ids == list(range(1, len(packets) + 1))
+        # The smallest packets: a whole payload of noops, then the session still works.
+        assert await poll.post("\x1e".join(["6"] * (limit // 2))) == 200
+        assert await poll.post('42/visitor,7["typing",{"active":true}]') == 200
+        assert (await collect_acks(poll, 1))[0].startswith("43/visitor,7[")
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status", "closed"),
     [
-        b"\xff\xfe\xfd",
-        b'42/visitor,["typing",{"active":tru',
-        b"",
-        b"9",
-        b"4",
-        b"\x1e\x1e\x1e",
-        b"40/nowhere,{}",
+        (b"\xff\xfe\xfd", 400, True),
+        (b"abc", 400, True),
+        (b"", 400, True),
+        (b"9", 400, True),
+        (b"0{}", 400, True),  # a client never sends open
+        (b"b!!notbase64", 400, True),
+        (b"\x1e\x1e\x1e", 400, True),
+        (b'42/visitor,["typing",{"active":tru', 200, True),  # Socket.IO level: undecodable
+        (b"4", 200, True),
+        (b"42/visitor," + b"[" * 20000, 200, True),
+        (b'42/visitor,{"a":1}', 200, True),  # an event payload must be an array
+        (b"40/nowhere,{}", 200, False),  # refused with CONNECT_ERROR, nothing else
     ],
     ids=[
         "bad-utf8",
-        "bad-json",
+        "abc",
         "empty",
         "unknown-eio-type",
-        "empty-message",
+        "open-from-client",
+        "bad-base64",
         "only-separators",
+        "bad-json",
+        "empty-message",
+        "deeply-nested",
+        "event-not-an-array",
         "unknown-ns",
     ],
 )
-async def test_malformed_polling_bodies_do_not_hurt_the_server(server, healthy, body):
+async def test_malformed_polling_bodies_close_only_that_session(server, healthy, body, status, closed):
     async with aiohttp.ClientSession() as http:
         poll = await RawPolling.open(http, server.url)
-        post = asyncio.create_task(poll.post(body))
-        await asyncio.sleep(0.1)
-        if not post.done():  # the server is closing the session: fetch the close packet
-            await poll.get(timeout=2)
-        assert await asyncio.wait_for(post, 10) in (200, 400)
+        assert await asyncio.wait_for(poll.post(body), 10) == status
+        frames = await poll.get(timeout=2)
+        if closed:
+            # The close packet if it was still queued, then the session is gone.
+            assert frames in (["1"], ["HTTP 400"]), frames
+            assert await poll.get(timeout=2) == ["HTTP 400"]
+        else:
+            assert frames == ['44/nowhere,{"message":"Invalid namespace"}'], frames
+            assert await poll.post('42/visitor,7["typing",{"active":true}]') == 200
+            assert (await collect_acks(poll, 1))[0].startswith("43/visitor,7[")
 
 
 @pytest.mark.parametrize(
@@ -117,6 +147,11 @@ async def test_malformed_polling_bodies_do_not_hurt_the_server(server, healthy, 
         '451-/visitor,7["message",{"_placeholder":true,"num":0}]',  # attachment withheld
         '459999999999-/visitor,["message",{"_placeholder":true,"num":0}]',
         '461-/visitor,1[{"_placeholder":true,"num":0}]',
+        "abc",  # not Engine.IO at all
+        "0{}",  # a client never sends open
+        "b" + "A" * 8,  # base64 binary is for long-polling only
+        "42/visitor," + "[" * 20000,  # nested beyond the recursion limit
+        "42/visitor,9" + "[" * 20000,
     ],
     ids=[
         "bad-json",
@@ -129,6 +164,11 @@ async def test_malformed_polling_bodies_do_not_hurt_the_server(server, healthy, 
         "binary-withheld",
         "binary-huge-count",
         "binary-ack",
+        "eio-abc",
+        "eio-open",
+        "eio-base64",
+        "deeply-nested",
+        "deeply-nested-with-ack-id",
     ],
 )
 async def test_malformed_frames_close_only_the_sender(server, healthy, frame):
@@ -178,6 +218,30 @@ async def test_events_before_connect_and_to_unknown_namespaces(server, healthy):
     "payload",
     [
         "[123]",
+        '["on_message",{}]',
+        '["__class__",{}]',
+        '["' + "a" * 40 + '",{}]',
+        '["Message",{}]',
+        '["",{}]',
+    ],
+)
+async def test_unknown_event_names_get_an_invalid_ack(server, healthy, payload):
+    # Valid Socket.IO framing (an array starting with a string or a number), but no
+    # event of ours.
+    sock = await visitor_socket(server.url)
+    await sock.send(f"42/visitor,5{payload}")
+    ack = await sock.wait_ack("/visitor", 5)
+    assert ack["ok"] is False and ack["error"]["code"] == "invalid", ack
+    # The connection still works for proper events.
+    ack = await sock.call("/visitor", 6, "typing", {"active": True})
+    assert ack["ok"] is False and ack["error"]["code"] == "no_conversation"
+    await sock.close()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
         "[]",
         '{"a":1}',
         '"start"',
@@ -188,20 +252,15 @@ async def test_events_before_connect_and_to_unknown_namespaces(server, healthy):
         '["connect",{"HTTP_COOKIE":"rc_staff=x"}]',
         '["disconnect"]',
         '["connect_error"]',
-        '["on_message",{}]',
-        '["__class__",{}]',
-        '["' + "a" * 40 + '",{}]',
-        '["Message",{}]',
+        '["disconnecting"]',
+        '["newListener"]',
     ],
 )
-async def test_malformed_event_names_get_an_invalid_ack(server, healthy, payload):
+async def test_malformed_event_packets_close_the_connection(server, healthy, payload):
+    # socket.io-parser refuses these as undecodable (isPayloadValid); so do we.
     sock = await visitor_socket(server.url)
     await sock.send(f"42/visitor,5{payload}")
-    ack = await sock.wait_ack("/visitor", 5)
-    assert ack["ok"] is False and ack["error"]["code"] == "invalid", ack
-    # The connection still works for proper events.
-    ack = await sock.call("/visitor", 6, "typing", {"active": True})
-    assert ack["ok"] is False and ack["error"]["code"] == "no_conversation"
+    assert await sock.closed()
     await sock.close()
 
 
