@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..private_files import private_dir, private_file, tighten
 from .base import JSON, Conflict
 
 T = TypeVar("T")
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS kv (
 class SqliteDurable:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._conn: sqlite3.Connection | None = None
 
@@ -64,9 +65,14 @@ class SqliteDurable:
 
     def _with_conn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._conn is None:
+            # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files
+            # the database file's mode (private_files.py). Files of an older store are
+            # tightened too.
+            private_file(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._conn.executescript(_SCHEMA)
-            self.path.chmod(0o600)
+            for suffix in ("-wal", "-shm", "-journal"):
+                tighten(self.path.with_name(self.path.name + suffix))
         return fn(self._conn)
 
     async def open(self) -> None:
