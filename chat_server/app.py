@@ -83,7 +83,10 @@ def create_app(settings: Settings) -> web.Application:
     sio = HardenedServer(
         async_mode="aiohttp",
         client_manager=manager,
-        cors_allowed_origins=[o for o in (settings.public_url.rstrip("/"),) if o] or None,
+        # Our own check, not Engine.IO's default: with no list it also trusts a
+        # client-sent X-Forwarded-Host/-Proto, even with CHAT_TRUST_PROXY off.
+        # same_origin() reads forwarded headers only when the proxy is trusted.
+        cors_allowed_origins=_same_origin_only,
         cors_credentials=False,
         max_http_buffer_size=settings.max_http_buffer_size,
         ping_interval=settings.ping_interval_s,
@@ -130,6 +133,11 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_stores_lifetime)
     app.cleanup_ctx.append(_sweeper)
     return app
+
+
+def _same_origin_only(origin: str | None, environ: dict[str, Any]) -> bool:
+    """Engine.IO's Origin check (called with every request's Origin, or None)."""
+    return same_origin(origin, environ.get("aiohttp.request"))
 
 
 def _feature_route_modules() -> list[Any]:

@@ -170,6 +170,11 @@ async def server_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitabl
     started: list[LiveServer] = []
 
     async def factory(**overrides: Any) -> LiveServer:
+        if not {"data_dir", "secret_key", "durable_url"} & set(overrides):
+            # Each server gets its own random secret key (make_settings), so it needs
+            # its own embedded store (not the `server` fixture's either): a store
+            # refuses a key it was not created with.
+            overrides["data_dir"] = tmp_path / f"data-{len(started) + 1}"
         live = await start_server(make_settings(tmp_path, **overrides))
         started.append(live)
         return live

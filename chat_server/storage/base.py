@@ -128,6 +128,10 @@ class Durable(Protocol):
     # Small documents and expiring values --------------------------------------------
     async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None: ...
 
+    async def add_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> bool:
+        """Create a value only if none exists (an expired one counts as none); True if
+        this call created it. Two callers at once: exactly one gets True."""
+
     async def get_kv(self, namespace: str, key: str) -> JSON | None: ...
 
     async def delete_kv(self, namespace: str, key: str) -> bool: ...

@@ -150,6 +150,14 @@ class RedisDurable:
             pipe.sadd(self._k("kvidx", namespace), key)
             await self._call(pipe.execute())
 
+    async def add_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> bool:
+        name = self._k("kv", namespace, key)
+        expiry = {} if expires_at is None else {"pxat": int(expires_at * 1000)}
+        created = await self._call(self._redis.set(name, json.dumps(value), nx=True, **expiry))
+        if created:
+            await self._call(self._redis.sadd(self._k("kvidx", namespace), key))
+        return bool(created)
+
     async def get_kv(self, namespace: str, key: str) -> JSON | None:
         raw = await self._call(self._redis.get(self._k("kv", namespace, key)))
         return json.loads(raw) if raw else None

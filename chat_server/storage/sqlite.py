@@ -192,6 +192,21 @@ class SqliteDurable:
             )
         )
 
+    async def add_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> bool:
+        now = time.time()
+
+        def _do(c: sqlite3.Connection) -> bool:
+            # One statement: a live row stays, an expired one is replaced.
+            cur = c.execute(
+                "INSERT INTO kv (namespace, key, value, expires_at) VALUES (?,?,?,?) "
+                "ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value, "
+                "expires_at = excluded.expires_at WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?",
+                (namespace, key, json.dumps(value), expires_at, now),
+            )
+            return bool(cur.rowcount)
+
+        return await self._run(_do)
+
     async def get_kv(self, namespace: str, key: str) -> JSON | None:
         now = time.time()
 
