@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> web.Application:
     keyring = KeyRing(resolve_secret(settings))
     app[K.KEYRING] = keyring
     app[K.CATALOGS] = catalogs = i18n.Catalogs()
-    app[K.HASHER] = hasher = DailyKeyedHasher(pepper=keyring.hmac_key)
+    app[K.HASHER] = hasher = DailyKeyedHasher(pepper=keyring.hmac_key, ipv6_prefix=settings.ipv6_prefix)
 
     eph = open_ephemeral(settings.ephemeral_url)
     durable = open_durable(settings.effective_durable_url)

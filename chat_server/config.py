@@ -80,6 +80,9 @@ class Settings:
     # link expires after this long.
     urgent_alert_s: int = 120
     block_s: int = 6 * 3600
+    # Rate limits and blocks key on the IPv4 address, or on the IPv6 network of this
+    # many bits (one subscriber; security/ratelimit.py limit_subject).
+    ipv6_prefix: int = 64
     setup_token_s: int = 3600
     # Allow an ephemeral Redis that persists to disk (refused by default).
     allow_persistent_ephemeral: bool = False
@@ -169,6 +172,8 @@ def load_settings(
     settings = Settings(**values)
     if settings.grace_period_s < 0 or settings.max_http_buffer_size > 64 * 1024:
         raise SettingsError("grace_period_s must be >= 0; max_http_buffer_size <= 65536")
+    if not 32 <= settings.ipv6_prefix <= 128:
+        raise SettingsError("ipv6_prefix must be between 32 and 128")
     return settings
 
 
