@@ -7,6 +7,7 @@ Docker and Kubernetes secrets hand them over.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -84,6 +85,10 @@ class Settings:
     # many bits (one subscriber; security/ratelimit.py limit_subject).
     ipv6_prefix: int = 64
     setup_token_s: int = 3600
+    # Who may read /metrics (transport/metrics_http.py): these networks, or a scraper
+    # sending "Authorization: Bearer <metrics_token>".
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
     # Allow an ephemeral Redis that persists to disk (refused by default).
     allow_persistent_ephemeral: bool = False
     # Per-connection and per-address rate limits on the Socket.IO namespaces. Turning
@@ -174,6 +179,11 @@ def load_settings(
         raise SettingsError("grace_period_s must be >= 0; max_http_buffer_size <= 65536")
     if not 32 <= settings.ipv6_prefix <= 128:
         raise SettingsError("ipv6_prefix must be between 32 and 128")
+    for entry in settings.metrics_allow:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"metrics_allow: {entry!r} is not an address or network") from exc
     return settings
 
 

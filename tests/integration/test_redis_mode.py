@@ -271,13 +271,22 @@ async def test_metrics_are_aggregate(own_redis: RedisServer, server_factory: Any
     status, text = await get(live.url + "/metrics")
     assert status == 200
     values = metric_values(text)
-    assert values[("rc_chat_conversations_started_total", ())] == 1
-    assert values[("rc_chat_conversations_ended_total", (("reason", "visitor_ended"),))] == 1
-    assert values[("rc_chat_messages_relayed_total", (("sender", "visitor"),))] == 1
-    assert values[("rc_chat_messages_relayed_total", (("sender", "operator"),))] == 1
-    assert values[("rc_chat_refused_events_total", (("code", bad["error"]["code"]),))] >= 1
-    assert values[("rc_chat_queue_wait_seconds_count", ())] == 1
+    assert bad["error"]["code"] == "invalid"
+    assert values[("rc_chat_refused_events_total", (("code", "invalid"),))] >= 1
     assert values[("rc_chat_live_conversations", ())] == 0
+    # No counter of what visitors do or how their chats went: read twice, a counter
+    # gives the exact number of single conversations between two scrapes.
+    names = {name for name, _ in values}
+    assert names <= {
+        "rc_chat_live_conversations",
+        "rc_chat_waiting_conversations",
+        "rc_chat_on_duty_operators",
+        "rc_chat_visitor_sockets",
+        "rc_chat_operator_sockets",
+        "rc_chat_ephemeral_store_up",
+        "rc_chat_refused_events_total",
+        "rc_chat_refused_events_created",
+    }, names
     # Aggregate only: nothing that names a conversation, a visitor or a message.
     for secret in (conv_id, pseudonym, "hemlig", v.received("session")[0]["token"]):
         assert secret not in text
