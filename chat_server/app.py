@@ -23,6 +23,7 @@ from .security.ratelimit import DailyKeyedHasher
 from .services.audit import Audit
 from .services.conversations import Conversations
 from .services.hours import Hours
+from .services.retention import SWEEP_INTERVAL_S, Retention
 from .services.staff import StaffService
 from .services.stats import Stats
 from .storage import StoreUnavailable, open_durable, open_ephemeral
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> web.Application:
     audit = app[K.AUDIT] = Audit(durable)
     hours = app[K.HOURS] = Hours(durable)
     stats = app[K.STATS] = Stats(durable)
+    app[K.RETENTION] = Retention(durable, settings.audit_retention_days, settings.stats_retention_days)
     staff = app[K.STAFF] = StaffService(durable, eph, keyring, settings, audit)
     conversations = app[K.CONVERSATIONS] = Conversations(
         eph, keyring, events, catalogs, settings, hours, stats, staff.locale_of
@@ -132,6 +134,7 @@ def create_app(settings: Settings) -> web.Application:
         extra.setup_routes(app)
     app.cleanup_ctx.append(_stores_lifetime)
     app.cleanup_ctx.append(_sweeper)
+    app.cleanup_ctx.append(_retention_sweeper)
     return app
 
 
@@ -203,4 +206,21 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
             log.exception("sweep failed")
 
     async with periodic("sweeper", interval, step):
+        yield
+
+
+async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
+    """Deletes audit entries and statistics past their retention, at start and hourly."""
+    retention = app[K.RETENTION]
+
+    async def step() -> None:
+        try:
+            await retention.sweep()
+        except StoreUnavailable:
+            log.warning("retention sweep skipped: the durable store is unavailable")
+        except Exception:  # noqa: BLE001 - keep sweeping whatever happens
+            log.exception("retention sweep failed")
+
+    await step()
+    async with periodic("retention", SWEEP_INTERVAL_S, step):
         yield

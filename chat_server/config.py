@@ -89,6 +89,11 @@ class Settings:
     # sending "Authorization: Bearer <metrics_token>".
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     metrics_token: Secret = field(default_factory=lambda: Secret(""))
+    # Retention of what outlives conversations (services/retention.py): audit rows older
+    # than this are deleted; statistics by whole calendar months, once the month that
+    # began this long ago has passed. 0 keeps them forever.
+    audit_retention_days: int = 730
+    stats_retention_days: int = 1096
     # Allow an ephemeral Redis that persists to disk (refused by default).
     allow_persistent_ephemeral: bool = False
     # Per-connection and per-address rate limits on the Socket.IO namespaces. Turning
@@ -177,6 +182,8 @@ def load_settings(
     settings = Settings(**values)
     if settings.grace_period_s < 0 or settings.max_http_buffer_size > 64 * 1024:
         raise SettingsError("grace_period_s must be >= 0; max_http_buffer_size <= 65536")
+    if settings.audit_retention_days < 0 or settings.stats_retention_days < 0:
+        raise SettingsError("audit_retention_days and stats_retention_days must be >= 0")
     if not 32 <= settings.ipv6_prefix <= 128:
         raise SettingsError("ipv6_prefix must be between 32 and 128")
     for entry in settings.metrics_allow:

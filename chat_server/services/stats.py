@@ -110,6 +110,14 @@ def period_of(day: date, group: str) -> tuple[date, date]:
     return first, nxt - timedelta(days=1)
 
 
+def stats_horizon(today: date, retention_days: int) -> date | None:
+    """The first day whose statistics are kept: the first of the month that contains
+    ``today - retention_days`` (whole months only); None when kept forever (0)."""
+    if not retention_days:
+        return None
+    return (today - timedelta(days=retention_days)).replace(day=1)
+
+
 def suppress(count: int) -> int | None:
     """None for counts too small to publish."""
     return count if count >= SMALL_COUNT else None

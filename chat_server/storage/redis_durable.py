@@ -121,6 +121,9 @@ class RedisDurable:
             out.append(entry)
         return out
 
+    async def prune_audit(self, before_ts: int) -> int:
+        return int(await self._call(self._redis.zremrangebyscore(self._k("audit"), "-inf", f"({int(before_ts)}")))
+
     # stats ----------------------------------------------------------------------------
     async def add_stats(self, day: str, counters: dict[str, int]) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -138,6 +141,15 @@ class RedisDurable:
             counts = await self._call(self._redis.hgetall(self._k("stats", day)))
             out.extend((day, k, int(v)) for k, v in sorted(counts.items()))
         return out
+
+    async def prune_stats(self, before_day: str) -> int:
+        days = [d for d in await self._call(self._redis.smembers(self._k("stats-days"))) if d < before_day]
+        if days:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*(self._k("stats", d) for d in days))
+                pipe.srem(self._k("stats-days"), *days)
+                await self._call(pipe.execute())
+        return len(days)
 
     # kv -------------------------------------------------------------------------------
     async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None:

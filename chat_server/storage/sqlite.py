@@ -25,6 +25,7 @@ T = TypeVar("T")
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
 PRAGMA foreign_keys=ON;
+PRAGMA secure_delete=ON;
 CREATE TABLE IF NOT EXISTS staff (
     id TEXT PRIMARY KEY,
     username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -161,6 +162,10 @@ class SqliteDurable:
 
         return [json.loads(r[0]) for r in await self._run(_do)]
 
+    async def prune_audit(self, before_ts: int) -> int:
+        cur = await self._run(lambda c: c.execute("DELETE FROM audit WHERE ts < ?", (int(before_ts),)))
+        return int(cur.rowcount)
+
     # stats ----------------------------------------------------------------------------
     async def add_stats(self, day: str, counters: dict[str, int]) -> None:
         def _do(c: sqlite3.Connection) -> None:
@@ -182,6 +187,16 @@ class SqliteDurable:
             ).fetchall()
         )
         return [(r[0], r[1], int(r[2])) for r in rows]
+
+    async def prune_stats(self, before_day: str) -> int:
+        def _do(c: sqlite3.Connection) -> int:
+            c.execute("BEGIN IMMEDIATE")
+            (days,) = c.execute("SELECT COUNT(DISTINCT day) FROM stats WHERE day < ?", (before_day,)).fetchone()
+            c.execute("DELETE FROM stats WHERE day < ?", (before_day,))
+            c.execute("COMMIT")
+            return int(days)
+
+        return await self._run(_do)
 
     # kv -------------------------------------------------------------------------------
     async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None:
