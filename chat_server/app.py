@@ -65,12 +65,14 @@ def create_app(settings: Settings) -> web.Application:
 
         # JSON, never pickle, between processes: the pub/sub managers encode with the
         # server's JSON module (checked in python-socketio 5.18; tests/integration/
-        # test_redis_mode.py reads the channels to prove it). A channel per
-        # conversation and staff room, batched publishes (see redis_fanout).
+        # test_redis_mode.py reads the channels to prove it), sealed under a key from
+        # the secret. A channel per conversation and staff room, batched publishes
+        # (see redis_fanout).
         manager = RoomChannelRedisManager(
             settings.ephemeral_url,
             channel="rc-chat",
             room_prefixes=CHANNEL_ROOM_PREFIXES,
+            fanout_master=keyring.fanout_master,
             json=socketio.packet.Packet.json,
         )
 
