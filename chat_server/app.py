@@ -105,7 +105,7 @@ def create_app(settings: Settings) -> web.Application:
     events = SocketEvents(sio)
     audit = app[K.AUDIT] = Audit(durable)
     hours = app[K.HOURS] = Hours(durable)
-    stats = app[K.STATS] = Stats(durable)
+    stats = app[K.STATS] = Stats(durable, settings.stats_retention_days)
     app[K.RETENTION] = Retention(durable, settings.audit_retention_days, settings.stats_retention_days)
     staff = app[K.STAFF] = StaffService(durable, eph, keyring, settings, audit)
     conversations = app[K.CONVERSATIONS] = Conversations(
