@@ -18,8 +18,10 @@ are sums of published cells anyway).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,13 +29,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..storage.base import Durable
-from .stats_protection import Counts, MonthPlan, plan_month, tables
+from .stats_protection import SMALL, Counts, MonthPlan, plan_month, tables
 
 TZ = ZoneInfo("Europe/Stockholm")
 
 WAIT_BUCKETS = ((60, "0-1m"), (300, "1-5m"), (900, "5-15m"), (1800, "15-30m"))
 DURATION_BUCKETS = ((300, "0-5m"), (900, "5-15m"), (1800, "15-30m"), (3600, "30-60m"))
-SMALL_COUNT = 5
+SMALL_COUNT = SMALL  # published in the JSON (counts below it are never shown)
 GROUPS = ("day", "week", "month")
 MAX_DAYS = 3 * 366
 
@@ -124,6 +126,8 @@ def stats_horizon(today: date, retention_days: int) -> date | None:
     return (today - timedelta(days=retention_days)).replace(day=1)
 
 
+#: Month plans kept (three years and a little).
+PLAN_CACHE = 40
 #: How a suppressed cell is written in the CSV export.
 SUPPRESSED = "suppressed"
 
@@ -191,6 +195,8 @@ class Stats:
         self._durable = durable
         self.retention_days = retention_days
         self.today = today or (lambda: datetime.now(TZ).date())
+        self._plans: dict[date, tuple[int, MonthPlan]] = {}
+        self._plans_lock = threading.Lock()
 
     async def record(self, ts_ms: int, counters: dict[str, int]) -> None:
         if counters:
@@ -222,13 +228,34 @@ class Stats:
             raise ValueError("bad range or group")
         first, last = period_of(first, group)[0], period_of(last, group)[1]
         months, until, horizon = self.published_months(first, last)
-        plans: dict[date, MonthPlan] = {}
+        rows = await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat()) if months else []
+        # Planning three years day by day takes a while: off the event loop.
+        periods = await asyncio.to_thread(self._periods, first, last, group, months, rows)
+        return Report(group, first, last, periods, until, horizon)
+
+    def _plan(self, month: date, counts: Counts) -> MonthPlan:
+        # An ended month's counters no longer change, so its plan is kept (and made
+        # again should they differ).
+        days = [month + timedelta(days=i) for i in range((month_last(month) - month).days + 1)]
+        fingerprint = hash(tuple((d, tuple(sorted(counts[d].items()))) for d in days if d in counts))
+        with self._plans_lock:  # reports run in worker threads
+            cached = self._plans.get(month)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        plan = plan_month(month, month_last(month), counts)
+        with self._plans_lock:
+            self._plans[month] = (fingerprint, plan)
+            while len(self._plans) > PLAN_CACHE:
+                self._plans.pop(next(iter(self._plans)))
+        return plan
+
+    def _periods(
+        self, first: date, last: date, group: str, months: list[date], rows: list[tuple[str, str, int]]
+    ) -> list[tuple[str, date, dict[str, dict[str, int | None]]]]:
         counts: Counts = {}
-        if months:
-            for day_text, key, n in await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat()):
-                counts.setdefault(date.fromisoformat(day_text), {})[key] = n
-            for month in months:
-                plans[month] = plan_month(month, month_last(month), counts)
+        for day_text, key, n in rows:
+            counts.setdefault(date.fromisoformat(day_text), {})[key] = n
+        plans = {month: self._plan(month, counts) for month in months}
         specs = tables()
         periods = []
         start = first
@@ -252,7 +279,7 @@ class Stats:
                         continue  # a published zero is left out, as before
                     dims.setdefault(spec.dimension, {})[value] = n if value in published else None
             periods.append((_label(p_first, group), p_first, dims))
-        return Report(group, first, last, periods, until, horizon)
+        return periods
 
 
 def _month_parts(first: date, last: date) -> list[tuple[date, frozenset[date]]]:

@@ -15,16 +15,18 @@ different ranges or groupings, all see one consistent set of cells.
   that do not cover everyone, e.g. ``interpreter:needed``): one time grain per month
   (day, segment or month; never finer than its population's atoms), and in each time
   block the values counting 1 to 4 are grouped with others until the group counts at
-  least 5 (``groups``): complementary suppression, including
-  the row complement (the rest). A value is published for a period only where it is a
+  least 5 (``groups``): complementary suppression, including the row complement (the
+  rest). A value is published for a period only where it is a
   group of its own in every block of the period. The grain is the finest that
   publishes every value the month's own block does: finer views never cost the month
   view a value.
+* **Dimensions** share only the total (no cross-tabulation is published), so a
+  combination of two dimensions' cells counts a union of one's atoms or the total's.
 * **Populations** nest: triage answers divide the chats an operator ended, the form's
   dimensions divide the recorded forms, durations and referrals divide the answered
   chats. A table divides its population only in blocks where the population is a union
   of its parent's groups, so a child never reveals a parent's suppressed cell.
-* **One link across tables**: every chat an operator ended was answered, so
+* **One identity across tables** that is not a nesting: every chat an operator ended was answered, so
   ``total - wait:unanswered - outcome:operator_ended`` counts a set of chats. Outcome and
   wait share their grain, and where that difference is 1 to 4, ``operator_ended`` is
   suppressed too.
@@ -179,6 +181,18 @@ def _union_of(days: frozenset[date], blocks: list[frozenset[date]]) -> bool:
 
 
 Counts = dict[date, dict[str, int]]
+#: counts[day][dimension][value]: the same counters, indexed for the planner.
+ByDim = dict[date, dict[str, dict[str, int]]]
+
+
+def by_dimension(counts: Counts) -> ByDim:
+    out: ByDim = {}
+    for day, row in counts.items():
+        per = out.setdefault(day, {})
+        for key, n in row.items():
+            dim, _, value = key.partition(":")
+            per.setdefault(dim, {})[value] = n
+    return out
 
 
 def plan_month(first: date, last: date, counts: Counts) -> MonthPlan:
@@ -186,9 +200,10 @@ def plan_month(first: date, last: date, counts: Counts) -> MonthPlan:
     (``counts[day]["dimension:value"]``; missing means 0)."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     segs = segments(first, last)
+    indexed = by_dimension({d: counts[d] for d in days if d in counts})
 
     def total(block: Iterable[date]) -> int:
-        return sum(counts.get(d, {}).get("conversations:total", 0) for d in block)
+        return sum(indexed.get(d, {}).get("conversations", {}).get("total", 0) for d in block)
 
     # Atoms of the total: days where a whole segment allows it, else segments; then a
     # unit counting 1-4 is merged with another (one counting 1-4 first, else the
@@ -217,34 +232,35 @@ def plan_month(first: date, last: date, counts: Counts) -> MonthPlan:
     specs = {t.key: t for t in tables()}
     for spec in specs.values():
         if spec.parent is None and spec.key not in ("outcome", "wait"):
-            plan.tables[spec.key] = _plan_table(plan, spec, specs, counts, by_grain)
-    _plan_linked(plan, specs, counts, by_grain)
+            plan.tables[spec.key] = _plan_table(plan, spec, specs, indexed, by_grain)
+    _plan_linked(plan, specs, indexed, by_grain)
     for spec in specs.values():
         if spec.parent is not None:  # parents come first in tables()
-            plan.tables[spec.key] = _plan_table(plan, spec, specs, counts, by_grain)
+            plan.tables[spec.key] = _plan_table(plan, spec, specs, indexed, by_grain)
     return plan
 
 
-def _column_counts(spec: Table, block: frozenset[date], counts: Counts, specs: dict[str, Table]) -> dict[str, int]:
-    cols = {v: sum(counts.get(d, {}).get(key, 0) for d in block) for v, key in spec.column_keys().items()}
-    if not spec.binary:
-        # Values the code does not know (an older counter) take part in protection;
-        # they are never published.
-        for d in block:
-            for key, n in counts.get(d, {}).items():
-                dim, _, value = key.partition(":")
-                if dim == spec.dimension and value not in cols:
-                    cols[value] = cols.get(value, 0) + n
+def _column_counts(spec: Table, block: frozenset[date], counts: ByDim, specs: dict[str, Table]) -> dict[str, int]:
+    cols = dict.fromkeys(spec.values, 0)
+    for d in block:
+        row = counts.get(d, {}).get(spec.dimension)
+        if not row:
+            continue
+        for value, n in row.items():
+            # Values the code does not know (an older counter) take part in protection
+            # and are never published; a binary table is one value of its dimension.
+            if value in cols or not spec.binary:
+                cols[value] = cols.get(value, 0) + n
     if spec.rest:
         cols[REST] = _population(spec, block, counts, specs) - sum(cols.values())
     return cols
 
 
-def _population(spec: Table, block: frozenset[date], counts: Counts, specs: dict[str, Table]) -> int:
+def _population(spec: Table, block: frozenset[date], counts: ByDim, specs: dict[str, Table]) -> int:
     if spec.parent is None:
-        return sum(counts.get(d, {}).get("conversations:total", 0) for d in block)
-    parent = specs[spec.parent]
-    return sum(counts.get(d, {}).get(f"{parent.dimension}:{v}", 0) for d in block for v in spec.population)
+        return sum(counts.get(d, {}).get("conversations", {}).get("total", 0) for d in block)
+    parent = specs[spec.parent].dimension
+    return sum(counts.get(d, {}).get(parent, {}).get(v, 0) for d in block for v in spec.population)
 
 
 def groups(cols: dict[str, int], force: frozenset[str] = frozenset()) -> frozenset[str]:
@@ -287,7 +303,7 @@ def _plan_table(
     plan: MonthPlan,
     spec: Table,
     specs: dict[str, Table],
-    counts: Counts,
+    counts: ByDim,
     by_grain: dict[str, list[frozenset[date]]],
     grain: str | None = None,
     force: dict[frozenset[date], frozenset[str]] | None = None,
@@ -319,7 +335,7 @@ def _blocks(
     plan: MonthPlan,
     spec: Table,
     specs: dict[str, Table],
-    counts: Counts,
+    counts: ByDim,
     grain_blocks: list[frozenset[date]],
     parent: TablePlan | None,
     force: dict[frozenset[date], frozenset[str]],
@@ -350,7 +366,7 @@ def _population_is_atoms(parent: TablePlan, population: frozenset[str], days: fr
 
 
 def _plan_linked(
-    plan: MonthPlan, specs: dict[str, Table], counts: Counts, by_grain: dict[str, list[frozenset[date]]]
+    plan: MonthPlan, specs: dict[str, Table], counts: ByDim, by_grain: dict[str, list[frozenset[date]]]
 ) -> None:
     """Outcome and wait: one grain for both, and ``operator_ended`` suppressed where
     ``total - unanswered - operator_ended`` would count 1 to 4."""
