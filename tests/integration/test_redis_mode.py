@@ -226,6 +226,8 @@ async def test_fanout_between_two_servers_is_sealed_json(
         opened.append(json.loads(plain))  # JSON inside the seal, never pickle
     assert {m["method"] for m in opened} <= {"emit", "enter_room", "leave_room", "disconnect", "close_room", "callback"}
     assert any(m.get("event") == "message" for m in opened)
+    # The library's own messages (the shared channel: queue updates, …) are sealed too.
+    assert seen.on("rc-chat"), "nothing on the shared channel"
 
 
 async def test_a_subscriber_without_the_key_reads_nothing_of_a_visitor(

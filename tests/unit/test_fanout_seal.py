@@ -64,3 +64,26 @@ def test_garbage_never_raises(wire: str | bytes) -> None:
 def test_header_shaped_garbage_never_raises(wire: str) -> None:
     _, b = pair()
     assert b.open(CHANNEL, "a" * 32 + "." + wire) is None
+
+
+def test_every_library_publish_goes_through_the_sealing_hook() -> None:
+    """python-socketio publishes only through ``_publish`` (which the room-channel
+    manager overrides to seal): if a new version publishes some other way, this fails
+    before anything crosses Redis in the clear."""
+    import inspect
+    import re
+
+    import socketio
+    from socketio import async_pubsub_manager, async_redis_manager
+
+    from chat_server.transport.redis_fanout import RoomChannelRedisManager
+
+    for module in (async_pubsub_manager, async_redis_manager):
+        source = inspect.getsource(module)
+        calls = re.findall(r"[\w.]*publish\(", source)
+        assert set(calls) <= {"self._publish(", "_publish(", "self.redis.publish("}, calls  # "_publish(": its def
+        if "self.redis.publish(" in calls:
+            body = inspect.getsource(socketio.AsyncRedisManager._publish)
+            assert "self.redis.publish(" in body  # only inside the hook we replace
+    assert RoomChannelRedisManager._publish is not socketio.AsyncRedisManager._publish
+    assert RoomChannelRedisManager._listen is not socketio.AsyncRedisManager._listen
