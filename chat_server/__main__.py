@@ -297,6 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .private_files import restrict_umask
+
+    # Before anything is created: the database, its -wal/-shm files and the secret key
+    # file are readable by this user only (private_files.py).
+    restrict_umask()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # The benchmark has its own options (argparse's REMAINDER would swallow none of

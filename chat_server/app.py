@@ -24,6 +24,7 @@ from .security.ratelimit import DailyKeyedHasher
 from .services.audit import Audit
 from .services.conversations import Conversations
 from .services.hours import Hours
+from .services.retention import SWEEP_INTERVAL_S, Retention
 from .services.staff import StaffService
 from .services.stats import Stats
 from .storage import StoreUnavailable, open_durable, open_ephemeral
@@ -53,7 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     keyring = KeyRing(resolve_secret(settings))
     app[K.KEYRING] = keyring
     app[K.CATALOGS] = catalogs = i18n.Catalogs()
-    app[K.HASHER] = hasher = DailyKeyedHasher(pepper=keyring.hmac_key)
+    app[K.HASHER] = hasher = DailyKeyedHasher(pepper=keyring.hmac_key, ipv6_prefix=settings.ipv6_prefix)
 
     eph = open_ephemeral(settings.ephemeral_url)
     durable = open_durable(settings.effective_durable_url)
@@ -68,12 +69,14 @@ def create_app(settings: Settings) -> web.Application:
 
         # JSON, never pickle, between processes: the pub/sub managers encode with the
         # server's JSON module (checked in python-socketio 5.18; tests/integration/
-        # test_redis_mode.py reads the channels to prove it). A channel per
-        # conversation and staff room, batched publishes (see redis_fanout).
+        # test_redis_mode.py reads the channels to prove it), sealed under a key from
+        # the secret. A channel per conversation and staff room, batched publishes
+        # (see redis_fanout).
         manager = RoomChannelRedisManager(
             settings.ephemeral_url,
             channel="rc-chat",
             room_prefixes=CHANNEL_ROOM_PREFIXES,
+            fanout_master=keyring.fanout_master,
             json=socketio.packet.Packet.json,
         )
 
@@ -91,7 +94,10 @@ def create_app(settings: Settings) -> web.Application:
         connect_timeout=settings.connect_timeout_s,
         async_mode="aiohttp",
         client_manager=manager,
-        cors_allowed_origins=[o for o in (settings.public_url.rstrip("/"),) if o] or None,
+        # Our own check, not Engine.IO's default: with no list it also trusts a
+        # client-sent X-Forwarded-Host/-Proto, even with CHAT_TRUST_PROXY off.
+        # same_origin() reads forwarded headers only when the proxy is trusted.
+        cors_allowed_origins=_same_origin_only,
         cors_credentials=False,
         max_http_buffer_size=settings.max_http_buffer_size,
         ping_interval=settings.ping_interval_s,
@@ -107,7 +113,8 @@ def create_app(settings: Settings) -> web.Application:
     events = SocketEvents(sio)
     audit = app[K.AUDIT] = Audit(durable)
     hours = app[K.HOURS] = Hours(durable)
-    stats = app[K.STATS] = Stats(durable)
+    stats = app[K.STATS] = Stats(durable, settings.stats_retention_days)
+    app[K.RETENTION] = Retention(durable, settings.audit_retention_days, settings.stats_retention_days)
     staff = app[K.STAFF] = StaffService(durable, eph, keyring, settings, audit)
     conversations = app[K.CONVERSATIONS] = Conversations(
         eph, keyring, events, catalogs, settings, hours, stats, staff.locale_of
@@ -137,7 +144,13 @@ def create_app(settings: Settings) -> web.Application:
         extra.setup_routes(app)
     app.cleanup_ctx.append(_stores_lifetime)
     app.cleanup_ctx.append(_sweeper)
+    app.cleanup_ctx.append(_retention_sweeper)
     return app
+
+
+def _same_origin_only(origin: str | None, environ: dict[str, Any]) -> bool:
+    """Engine.IO's Origin check (called with every request's Origin, or None)."""
+    return same_origin(origin, environ.get("aiohttp.request"))
 
 
 def _feature_route_modules() -> list[Any]:
@@ -203,4 +216,21 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
             log.exception("sweep failed")
 
     async with periodic("sweeper", interval, step):
+        yield
+
+
+async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
+    """Deletes audit entries and statistics past their retention, at start and hourly."""
+    retention = app[K.RETENTION]
+
+    async def step() -> None:
+        try:
+            await retention.sweep()
+        except StoreUnavailable:
+            log.warning("retention sweep skipped: the durable store is unavailable")
+        except Exception:  # noqa: BLE001 - keep sweeping whatever happens
+            log.exception("retention sweep failed")
+
+    await step()
+    async with periodic("retention", SWEEP_INTERVAL_S, step):
         yield

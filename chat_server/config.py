@@ -7,6 +7,7 @@ Docker and Kubernetes secrets hand them over.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -80,7 +81,19 @@ class Settings:
     # link expires after this long.
     urgent_alert_s: int = 120
     block_s: int = 6 * 3600
+    # Rate limits and blocks key on the IPv4 address, or on the IPv6 network of this
+    # many bits (one subscriber; security/ratelimit.py limit_subject).
+    ipv6_prefix: int = 64
     setup_token_s: int = 3600
+    # Who may read /metrics (transport/metrics_http.py): these networks, or a scraper
+    # sending "Authorization: Bearer <metrics_token>".
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
+    # Retention of what outlives conversations (services/retention.py): audit rows older
+    # than this are deleted; statistics by whole calendar months, once the month that
+    # began this long ago has passed. 0 keeps them forever.
+    audit_retention_days: int = 730
+    stats_retention_days: int = 1096
     # Allow an ephemeral Redis that persists to disk (refused by default).
     allow_persistent_ephemeral: bool = False
     # Per-connection and per-address rate limits on the Socket.IO namespaces. Turning
@@ -172,6 +185,15 @@ def load_settings(
     settings = Settings(**values)
     if settings.grace_period_s < 0 or settings.max_http_buffer_size > 64 * 1024:
         raise SettingsError("grace_period_s must be >= 0; max_http_buffer_size <= 65536")
+    if settings.audit_retention_days < 0 or settings.stats_retention_days < 0:
+        raise SettingsError("audit_retention_days and stats_retention_days must be >= 0")
+    if not 32 <= settings.ipv6_prefix <= 128:
+        raise SettingsError("ipv6_prefix must be between 32 and 128")
+    for entry in settings.metrics_allow:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"metrics_allow: {entry!r} is not an address or network") from exc
     return settings
 
 

@@ -40,6 +40,7 @@ GROUPS, GROUP_LEN = 4, 4
 CODE_LEN = GROUPS * GROUP_LEN
 CODE_BITS = CODE_LEN * math.log2(len(ALPHABET))  # 80.0
 LIFETIME_S = 30 * 24 * 3600
+DAY_S = 24 * 3600
 MAX_SUMMARY = 1000
 # argon2id parameters (OWASP's minimum recommendation: 19 MiB, 2 passes): the code has
 # 80 bits already; the KDF is defence in depth, not the main cost for an attacker.
@@ -78,7 +79,10 @@ class FollowUps:
         return self._keyring.lookup_hash("followup:" + canonical)
 
     async def store(self, summary: str, now: float | None = None) -> tuple[str, int]:
-        """Encrypt ``summary`` under a new code. Returns (code, expires_at ms)."""
+        """Encrypt ``summary`` under a new code. Returns (code, expires_at ms).
+
+        The expiry is a UTC midnight at least ``LIFETIME_S`` ahead, and the sealed
+        ``created_at`` is the UTC day it was issued (ms at midnight)."""
         now = time.time() if now is None else now
         code = new_code()
         canonical = normalise(code)
@@ -87,12 +91,16 @@ class FollowUps:
         salt, nonce = os.urandom(16), os.urandom(12)
         # argon2 takes tens of milliseconds: off the event loop.
         key = await asyncio.to_thread(_derive, canonical, salt)
+        # Days, not instants: the row outlives the conversation, and an exact expiry is
+        # its issue time (with a school's router log, that singles a pupil out). The
+        # code lives at least LIFETIME_S, until the end of that UTC day.
+        day = int(now) - int(now) % DAY_S
         sealed = AESGCM(key).encrypt(
             nonce,
-            json.dumps({"summary": summary, "created_at": int(now * 1000)}).encode(),
+            json.dumps({"summary": summary, "created_at": day * 1000}).encode(),
             lookup.encode(),
         )
-        expires_at = now + LIFETIME_S
+        expires_at = float(day + DAY_S + LIFETIME_S)
         record = {
             "v": 1,
             "salt": base64.b64encode(salt).decode(),

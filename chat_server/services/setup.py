@@ -72,14 +72,31 @@ class FirstRun:
         return key
 
     async def begin(self, token: Any, username: str) -> dict[str, str]:
-        """Make the TOTP secret to enrol; it is kept sealed until the code proves it."""
+        """The TOTP secret to enrol for this setup link; it is kept sealed until a code
+        proves it. Idempotent: the first call makes the secret, and every later call
+        with the same token (a reload, a second tab, two requests at once) returns the
+        same pending enrolment, so nobody holding the link can replace the secret the
+        real admin has already scanned.
+
+        Raises ServiceError ``unauthorized`` for a wrong or spent token, ``unavailable``
+        when the pending secret was sealed under another secret key.
+        """
         key = await self._check(token)
-        secret = totp.new_secret()
-        expires = time.time() + self.ttl_s
-        await self.durable.put_kv(
-            PENDING_NS, key, {"totp": self.keyring.seal(secret, "setup:" + key)}, expires_at=expires
-        )
-        return enrolment(secret, username or "admin")
+        sealed = self.keyring.seal(totp.new_secret(), "setup:" + key)
+        # The pending enrolment lives as long as the token it belongs to.
+        token_record = await self.durable.get_kv(TOKEN_NS, key)
+        expires = token_record["expires"] if token_record else time.time() + self.ttl_s
+        await self.durable.add_kv(PENDING_NS, key, {"totp": sealed}, expires_at=expires)
+        pending = await self.durable.get_kv(PENDING_NS, key)
+        if pending is None:  # the token was spent in between
+            raise ServiceError("unauthorized", MSG_SETUP_EXPIRED)
+        return enrolment(self._open_pending(pending, key), username or "admin")
+
+    def _open_pending(self, pending: dict[str, Any], key: str) -> str:
+        try:
+            return self.keyring.open(pending["totp"], "setup:" + key)
+        except InvalidTag as exc:  # begun by a process with another secret key
+            raise ServiceError("unavailable", MSG_KEY_MISMATCH) from exc
 
     async def complete(
         self, token: Any, username: str, name: str, password: str, code: str, locale: str
@@ -88,10 +105,7 @@ class FirstRun:
         pending = await self.durable.get_kv(PENDING_NS, key)
         if pending is None:
             raise ServiceError("invalid", MSG_INVALID)
-        try:
-            secret = self.keyring.open(pending["totp"], "setup:" + key)
-        except InvalidTag as exc:  # begun by a process with another secret key
-            raise ServiceError("unavailable", MSG_KEY_MISMATCH) from exc
+        secret = self._open_pending(pending, key)
         step = totp.matching_step(secret, code, 0)
         if step is None:
             raise ServiceError("unauthorized", MSG_BAD_CODE)

@@ -148,6 +148,11 @@ async def widget_loader(request: web.Request) -> web.StreamResponse:
 def static_dir(prefix: str) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         name = request.match_info.get("name") or "index.html"
+        # No dot segments, and no hidden files: "/widget/../console/index.html" would
+        # otherwise be the console served under the widget's framing policy (the
+        # headers follow the requested path, not the file).
+        if any(part.startswith(".") for part in name.split("/")):
+            raise web.HTTPNotFound()
         return _static_file(f"{prefix}/{name}")
 
     return handler

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..services.audit import Audit
     from ..services.conversations import Conversations
     from ..services.hours import Hours
+    from ..services.retention import Retention
     from ..services.staff import StaffService
     from ..services.stats import Stats
     from ..storage.base import Durable, Ephemeral
@@ -32,3 +33,4 @@ STAFF: web.AppKey[StaffService] = web.AppKey("staff")
 AUDIT: web.AppKey[Audit] = web.AppKey("audit")
 HOURS: web.AppKey[Hours] = web.AppKey("hours")
 STATS: web.AppKey[Stats] = web.AppKey("stats")
+RETENTION: web.AppKey[Retention] = web.AppKey("retention")

@@ -61,6 +61,39 @@ async def test_first_run_setup_link_creates_admin_once(server) -> None:
     assert session.staff["username"] == "chef"
 
 
+async def test_a_second_setup_begin_returns_the_same_enrolment(server) -> None:
+    # Someone else holding the link (or the admin's second tab, or a reload) must not
+    # replace the TOTP secret the admin already scanned: every begin with one token
+    # returns the same pending enrolment, also when several arrive at once.
+    token = await server.app[admin_http.FIRST_RUN].issue_token()
+    url = server.url + "/api/setup/begin"
+    async with aiohttp.ClientSession() as http:
+        answers = await asyncio.gather(
+            *(_json(http, "POST", url, json={"token": token, "username": f"u{i}"}) for i in range(4))
+        )
+        assert [status for status, _ in answers] == [200] * 4
+        secrets_seen = {body["enrolment"]["secret"] for _, body in answers}
+        assert len(secrets_seen) == 1
+        (secret,) = secrets_seen
+        status, body = await _json(http, "POST", url, json={"token": token, "username": "intruder"})
+        assert status == 200 and body["enrolment"]["secret"] == secret
+        # The admin's enrolment still completes with a code from the first secret.
+        status, body = await _json(
+            http,
+            "POST",
+            server.url + "/api/setup/complete",
+            json={
+                "token": token,
+                "username": "chef",
+                "name": "Chef",
+                "password": "a long enough password",
+                "totp": totp.code_at(secret),
+                "locale": "sv",
+            },
+        )
+        assert status == 200 and body["staff"]["role"] == "admin", body
+
+
 async def test_setup_url_is_printed_and_logged_at_start(server_process, tmp_path) -> None:
     sp = server_process()
     for _ in range(100):

@@ -32,7 +32,9 @@ async def issue_code(server, visitor, operator):
     assert ack["ok"], ack
     assert "code" not in ack  # the operator never sees the code
     got = await v.wait_for("followup_code")
-    assert abs(got["expires_at"] - (time.time() + 30 * 86400) * 1000) < 60_000
+    # A whole day (UTC midnight), at least 30 days ahead: never the issue time.
+    assert got["expires_at"] % (86400 * 1000) == 0
+    assert 0 <= got["expires_at"] / 1000 - (time.time() + 30 * 86400) <= 86400 + 60
     assert (await op.call("end", {"conversation_id": cid}))["ok"]
     return got["code"], op
 
@@ -84,7 +86,9 @@ async def test_the_server_cannot_read_the_summary_without_the_code(server, visit
     # And the record expires after 30 days (stored with its expiry).
     with sqlite3.connect(db) as conn:
         (expires_at,) = conn.execute("SELECT expires_at FROM kv WHERE namespace = ?", (NAMESPACE,)).fetchone()
-    assert abs(expires_at - (time.time() + 30 * 86400)) < 60
+    assert expires_at % 86400 == 0 and 0 <= expires_at - (time.time() + 30 * 86400) <= 86400 + 60
+    # Inside the box, too, only the day it was written.
+    assert (await followups.open(code))["created_at"] % (86400 * 1000) == 0
 
 
 async def test_expired_codes_open_nothing(server):

@@ -1,6 +1,8 @@
 // Coordinator dashboard: aggregate statistics per fixed period, drawn as simple SVG
 // bar charts (no chart library, nothing from another origin), each with a data table
-// for screen readers, and a CSV export. Counts below 5 are never shown ("<5").
+// for screen readers, and a CSV export. Only months that have ended are published, and
+// a cell that could identify someone is hidden (null: services/stats_protection.py);
+// a hidden cell may hold any count, so it is never labelled "below 5".
 import { nextId, triageSchema } from "./rc_common.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -103,7 +105,7 @@ function dashboard(api, root) {
   const charts = el("div", { class: "charts" });
   const form = el("form", { class: "card stats-form" },
     el("h1", { text: _("Statistics") }),
-    el("p", { class: "hint", text: _("Aggregate counts only. Counts below 5 are shown as <5 so that no single conversation can be recognised.") }),
+    el("p", { class: "hint", text: _("Aggregate counts only, for months that have ended. A count that could identify someone is hidden: every count from 1 to 4, and any other count from which one could be worked out.") }),
     el("div", { class: "checks" },
       el("div", { class: "field" }, el("label", { for: fromId, text: _("From") }), from),
       el("div", { class: "field" }, el("label", { for: toId, text: _("To") }), to),
@@ -126,9 +128,15 @@ function dashboard(api, root) {
     charts.replaceChildren();
     if (!data.periods.length) {
       status.textContent = _("No conversations in this period.");
+      if (data.published_until) {
+        status.textContent += " " + fmt(_("Published up to {date}."), { date: data.published_until });
+      }
       return;
     }
     status.textContent = fmt(_("{from} to {to}"), { from: data.from, to: data.to });
+    if (data.published_until) {
+      status.textContent += " " + fmt(_("Published up to {date}."), { date: data.published_until });
+    }
     const names = await valueNames(api);
     for (const dim of data.dimensions) charts.append(chart(api, dim, data.periods, names));
   };
@@ -169,12 +177,12 @@ function chart(api, dim, periods, names) {
       ? svg("rect", { x: labelW, y, width: 24, height: barH, fill: "none", stroke: "#5b6b88", "stroke-dasharray": "3 2" })
       : svg("rect", { x: labelW, y, width: w, height: barH, fill: "#2f5f9e" });
     const num = svg("text", { x: labelW + (r.count === null ? 30 : w + 6), y: y + barH - 5, "font-size": 12, fill: "#1b2533" });
-    num.textContent = r.count === null ? "<5" : String(r.count);
+    num.textContent = r.count === null ? _("hidden") : String(r.count);
     graphic.append(label, bar, num);
   });
   const table = el("table", { class: "data visually-hidden" },
     el("caption", { text: dimensionTitle(api, dim) }),
     el("thead", {}, el("tr", {}, [_("Period"), _("Value"), _("Count")].map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, rows.map((r) => el("tr", {}, el("td", { text: r.period }), el("td", { text: valueLabel(api, dim, r.value, names) }), el("td", { text: r.count === null ? "<5" : String(r.count) })))));
+    el("tbody", {}, rows.map((r) => el("tr", {}, el("td", { text: r.period }), el("td", { text: valueLabel(api, dim, r.value, names) }), el("td", { text: r.count === null ? _("hidden") : String(r.count) })))));
   return el("figure", { class: "card chart" }, el("figcaption", {}, el("h2", { id: titleId, text: dimensionTitle(api, dim) })), graphic, table);
 }
