@@ -122,6 +122,11 @@ async def test_every_chat_state_fits_a_phone(visitor_factory, operator_factory, 
     confirm = frame.get_by_role("dialog", name=t("Do you want to end the chat?"))
     await confirm.wait_for()
     await check_layout(v, "confirm-end", chat=True, messages=True)
+    # Escape answers "no" and gives the composer back; then the visitor ends it.
+    await v.page.keyboard.press("Escape")
+    await confirm.wait_for(state="hidden")
+    assert await frame.locator("#composer").evaluate("el => el === document.activeElement")
+    await v.chat_action("End chat")
     await confirm.get_by_role("button", name=t("Yes, end the chat")).click()
     await v.expect_heading("The chat has ended")
     await check_layout(v, "ended")

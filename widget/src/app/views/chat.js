@@ -35,7 +35,7 @@ export function viewChat(S, act) {
     el("div", { role: "log", "aria-live": "polite" }, log),
     notes,
   );
-  const sheets = makeSheets();
+  const sheets = makeSheets(act);
   const area = el("div", { class: "log-area" }, scroller);
   const sheetArea = el("div", { class: "sheets" }, sheets.codeSheet, sheets.endSheet);
   const typing = el("p", { class: "typing", "aria-live": "polite" });

@@ -42,9 +42,12 @@ export function buildMenu(act) {
   root.addEventListener("focusout", (ev) => {
     if (!root.contains(ev.relatedTarget)) menu.setOpen(false);
   });
-  document.addEventListener("pointerdown", (ev) => {
-    if (root.isConnected && !root.contains(ev.target)) menu.setOpen(false);
-  });
+  const outside = (ev) => {
+    // The chat view is gone (another view, a quick exit): stop listening.
+    if (!root.isConnected) return document.removeEventListener("pointerdown", outside);
+    if (!root.contains(ev.target)) menu.setOpen(false);
+  };
+  document.addEventListener("pointerdown", outside);
   return menu;
 }
 
@@ -64,9 +67,17 @@ export function updateMenu(S, menu) {
   if (!items.length) menu.setOpen(false);
 }
 
-// Named by its heading once it has content (aria-labelledby is set then).
-function sheet(className) {
-  return el("dialog", { class: `sheet ${className}` });
+// Named by its heading once it has content (aria-labelledby is set then). Escape
+// answers "no" (a non-modal dialog does not close by itself on Escape).
+function sheet(className, onEscape) {
+  const d = el("dialog", { class: `sheet ${className}` });
+  d.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && d.open) {
+      ev.preventDefault();
+      onEscape();
+    }
+  });
+  return d;
 }
 
 function show(d, on) {
@@ -154,9 +165,9 @@ export function updateFollowup(S, c) {
   show(d, !!code);
 }
 
-export function makeSheets() {
+export function makeSheets(act) {
   return {
-    codeSheet: sheet("sheet--code"),
-    endSheet: sheet("sheet--end"),
+    codeSheet: sheet("sheet--code", act.hideCode),
+    endSheet: sheet("sheet--end", act.cancelEnd),
   };
 }
