@@ -298,8 +298,8 @@ function onSession(p) {
   const r = applySession(S, p);
   if (r === "gone") ended("gone");
   else if (r === "closed" && START_VIEWS.includes(S.view)) go("offline");
-  // Fresh opening hours for the offline view on screen.
-  else if (S.view === "offline") draw();
+  // On the offline view: fresh opening hours, or the start steps if it has opened.
+  else if (S.view === "offline") go(r === "fresh" ? "about" : "offline");
 }
 
 function onHistory(p) {
