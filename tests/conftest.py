@@ -108,6 +108,7 @@ class LiveServer:
     app: web.Application
     runner: web.AppRunner
     settings: Settings
+    stopped: bool = False
 
     @property
     def conversations(self) -> Any:
@@ -134,6 +135,11 @@ class LiveServer:
         return StaffCredentials(username, password, secret, staff["id"], staff["name"], role=role)
 
     async def stop(self) -> None:
+        # A test may stop its server (a server that went away); the fixture's own stop
+        # afterwards then does nothing.
+        if self.stopped:
+            return
+        self.stopped = True
         # Bounded so that a stuck shutdown fails loudly in the log instead of hanging
         # the suite.
         try:

@@ -201,6 +201,8 @@ class Visitor:
     shot_prefix: str = ""
     shots: list[Path] = field(default_factory=list)
     violations: dict[str, Any] = field(default_factory=dict)
+    layout_problems: list[str] = field(default_factory=list)
+    touch: bool = False
 
     @property
     def frame(self) -> FrameLocator:
@@ -240,6 +242,19 @@ class Visitor:
     def button(self, msgid: str, exact: bool = False) -> Any:
         return self.frame.get_by_role("button", name=self.t(msgid), exact=exact)
 
+    async def chat_menu(self, open: bool = True) -> Any:
+        """The chat bar's actions ("End chat", "Get a code to continue later", "Show my
+        code again"). On a touch screen they are in a menu, opened (or closed) here; with
+        a mouse they stand in the bar. Returns the list's locator."""
+        menu = self.frame.locator("button.menu-btn")
+        if await menu.is_visible() and (await menu.get_attribute("aria-expanded") == "true") != open:
+            await menu.click()
+        return self.frame.locator(".menu-list")
+
+    async def chat_action(self, msgid: str) -> None:
+        """One of the chat bar's actions (see chat_menu)."""
+        await (await self.chat_menu()).get_by_role("button", name=self.t(msgid)).click()
+
     async def choose_language(self, name: str) -> None:
         await self.frame.get_by_role("button", name=name, exact=True).click()
         await self.frame.locator(f"html[lang='{self.locale}']").wait_for(state="attached")
@@ -261,7 +276,11 @@ class Visitor:
 
     async def send(self, text: str) -> None:
         await self.composer.fill(text)
-        await self.composer.press("Enter")
+        # Enter sends on a computer; on a touch screen it makes a new line.
+        if self.touch:
+            await self.frame.get_by_role("button", name=self.t("Send"), exact=True).click()
+        else:
+            await self.composer.press("Enter")
 
     async def heading(self) -> str:
         return (await self.frame.get_by_role("heading", level=1).inner_text()).strip()
@@ -294,18 +313,22 @@ class Visitor:
 def visitor_factory(browser: Browser, host_site: HostSite, chat: LiveServer) -> Callable[..., Awaitable[Visitor]]:
     contexts: list[BrowserContext] = []
 
-    async def factory(locale: str = "sv", viewport: dict[str, int] | None = None, prefix: str = "") -> Visitor:
+    async def factory(
+        locale: str = "sv", viewport: dict[str, int] | None = None, prefix: str = "", touch: bool = False
+    ) -> Visitor:
+        # touch: a phone (touch screen, no mouse: `pointer: coarse`, mobile viewport).
         context = await browser.new_context(
             viewport=viewport or PHONE,
             locale="sv-SE",
             timezone_id="Europe/Stockholm",
-            has_touch=False,
+            has_touch=touch,
+            is_mobile=touch,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = await context.new_page()
         t = await fetch_catalog(chat.url, locale)
-        return Visitor(page, context, host_site, chat, locale, t, prefix)
+        return Visitor(page, context, host_site, chat, locale, t, prefix, touch=touch)
 
     return factory
 

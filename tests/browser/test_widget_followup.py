@@ -1,8 +1,9 @@
 """Anonymous follow-up codes in the widget, end to end in Chromium.
 
-A visitor asks for a code during the chat; the operator writes a summary; the code is
-shown once (large, left to right, in a polite live region) and stays on the ended
-screen. A new visitor enters the code in the start flow: the operator who accepts the
+A visitor asks for a code during the chat (from the chat bar's menu, or from the end
+confirmation); the operator writes a summary; the code is shown once (large, left to
+right, in a sheet above the composer, and read out through the polite status region)
+and stays on the ended screen. A new visitor enters the code in the start flow: the operator who accepts the
 chat sees the summary as a staff-only note, the visitor never does. A wrong code shows
 the server's message and the chat goes on. Every new state is checked with axe-core and
 screenshotted (screenshots/widget/followup-*).
@@ -21,23 +22,34 @@ async def _request_code(v: Visitor, op: Operator, via_end: bool = False) -> str:
     frame = v.frame
     mark = op.rec.mark()
     if via_end:
-        await v.button("End chat").click()
-        await frame.get_by_text(v.t("If you want to continue later, get a code before you end the chat.")).wait_for()
+        await v.chat_action("End chat")
+        confirm = frame.get_by_role("dialog", name=v.t("Do you want to end the chat?"))
+        await confirm.get_by_text(v.t("If you want to continue later, get a code before you end the chat.")).wait_for()
         await v.check("confirm-end-offers-code")
-    await v.button("Get a code to continue later").click()
+        await confirm.get_by_role("button", name=v.t("Get a code to continue later")).click()
+        # The chat goes on: the confirmation closes, the code will come.
+        await confirm.wait_for(state="hidden")
+    else:
+        await v.chat_action("Get a code to continue later")
     req = await op.rec.wait_for("followup_requested", after=mark)
     assert req["conversation_id"] == op.conversation_id
     await frame.get_by_text(v.t("The counsellor has been asked for a code. It will be shown here.")).wait_for()
     ack = await op.rec.call("followup_summary", {"conversation_id": op.conversation_id, "summary": SUMMARY})
     assert ack["ok"], ack
-    box = frame.locator(".code-box")
+    sheet = frame.get_by_role("dialog", name=v.t("Your code to continue later"))
+    box = sheet.locator(".code-box")
     await box.wait_for()
     code_el = box.locator(".code")
     assert await code_el.get_attribute("dir") == "ltr"
-    # Inside the polite live region of the chat view.
-    assert await frame.locator(".followup").get_attribute("aria-live") == "polite"
     groups = await code_el.locator(".code-group").all_inner_texts()
     assert len(groups) == 4 and all(len(g) == 4 for g in groups), groups
+    # Read out in the polite status region, one character at a time; the composer keeps
+    # the focus.
+    spoken = ", ".join(" ".join(g) for g in groups)
+    announcer = frame.locator(".announcer")
+    assert await announcer.get_attribute("role") == "status"
+    assert spoken in await announcer.inner_text()
+    await v.composer.wait_for()
     await box.get_by_text(
         v.t(
             "This code is shown only once. Write it down somewhere safe, or remember it. "
@@ -53,10 +65,14 @@ async def test_code_given_and_redeemed(visitor_factory, operator_factory) -> Non
     await first.open_host()
     await first.open_widget()
     await first.start_chat("Svenska")
-    # While waiting there is nobody to write a summary yet: no button.
-    assert await first.button("Get a code to continue later").count() == 0
+    # While waiting there is nobody to write a summary yet: not among the actions.
+    items = await first.chat_menu()
+    await items.get_by_role("button", name=first.t("End chat")).wait_for()
+    assert await items.get_by_role("button", name=first.t("Get a code to continue later")).count() == 0
+    await first.chat_menu(open=False)
     await op.accept_next()
-    await first.button("Get a code to continue later").wait_for()
+    items = await first.chat_menu()
+    await items.get_by_role("button", name=first.t("Get a code to continue later")).wait_for()
     await first.check("active-get-code")
 
     code = await _request_code(first, op)

@@ -66,7 +66,7 @@ button{font:inherit;font-weight:700;min-height:48px;padding:0 20px;border:2px so
 button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7px #0b0c0c}
 [hidden]{display:none!important}
 .s{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-@media (max-width:600px),(max-height:520px){.o .p{position:fixed;inset:0;width:100%;max-width:none;height:100%;border-radius:0}.o .b{display:none}}`;
+@media (max-width:600px),(max-height:520px){.o .p{position:fixed;inset:0;top:var(--vt,0);bottom:auto;width:100%;max-width:none;height:var(--vh,100%);border-radius:0}.o .b{display:none}}`;
 
   const el = (tag, cls, text) => {
     const e = document.createElement(tag);
@@ -159,6 +159,20 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     panel.append(frame);
   };
 
+  // On a phone the open panel fills the visible part of the screen: the on-screen
+  // keyboard covers the window's bottom without always shrinking it, so the panel
+  // follows visualViewport (custom properties set through CSSOM: no style attribute),
+  // and the chat's composer stays above the keyboard. Not while zoomed in.
+  const fit = () => {
+    const vv = window.visualViewport;
+    if (!vv || !wrap) return;
+    const zoomed = Math.abs(vv.scale - 1) > 0.01;
+    for (const [k, v] of [["--vh", vv.height], ["--vt", vv.offsetTop]]) {
+      if (zoomed) wrap.style.removeProperty(k);
+      else wrap.style.setProperty(k, `${Math.round(v)}px`);
+    }
+  };
+
   const onMessage = (ev) => {
     const m = ev.data;
     if (ev.origin !== chatOrigin || !frame || ev.source !== frame.contentWindow) return;
@@ -243,6 +257,11 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     document.body.append(host);
     window.addEventListener("message", onMessage);
     document.addEventListener("keyup", onKey, true);
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener("resize", fit);
+      window.visualViewport.addEventListener("scroll", fit);
+      fit();
+    }
   };
 
   if (document.body) init();

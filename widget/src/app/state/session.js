@@ -21,6 +21,7 @@ export function freshState() {
     typing: false, // the counsellor is writing
     referrals: [],
     endedReason: null,
+    refusal: null, // why the chat could not start (state/refusal.js)
     confirmEnd: false,
     lost: false, // the connection dropped while a conversation was live
     reconnected: false,

@@ -12,6 +12,13 @@ export function codeGroups(code) {
   return clean.match(/.{1,4}/g) || [];
 }
 
+// "7KQ2 M9XD" -> "7 K Q 2, M 9 X D": for screen readers, one character at a time.
+export function spokenCode(code) {
+  return codeGroups(code)
+    .map((g) => g.split("").join(" "))
+    .join(", ");
+}
+
 // The code, large and left to right (also inside a right-to-left language), in groups of
 // four so it is easy to read aloud or copy by hand. Screen readers get it one character
 // at a time, with a pause between the groups.
@@ -26,7 +33,7 @@ export function codeBox(code, onHide) {
       "p",
       { class: "code", dir: "ltr", translate: "no" },
       el("span", { "aria-hidden": "true" }, groups.map((g) => el("span", { class: "code-group", text: g }))),
-      el("span", { class: "sr", text: groups.map((g) => g.split("").join(" ")).join(", ") }),
+      el("span", { class: "sr", text: spokenCode(code) }),
     ),
     el("p", { class: "code-warn", text: _("This code is shown only once. Write it down somewhere safe, or remember it. It is not saved in your browser.") }),
     el("p", { text: _("The code works for 30 days. If you chat with us again, enter it when you start. The next counsellor can then read a short summary of this conversation.") }),
