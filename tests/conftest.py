@@ -157,20 +157,28 @@ async def start_server(settings: Settings) -> LiveServer:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+def secret_key() -> Secret:
+    """The test's secret key: every server a test starts on its data folder shares it
+    (a durable store refuses a server started with another key)."""
+    return Secret(secrets.token_urlsafe(32))
+
+
+@pytest.fixture
+async def server(tmp_path: Path, secret_key: Secret) -> AsyncIterator[LiveServer]:
     """A real server on 127.0.0.1, embedded stores (memory + SQLite)."""
-    live = await start_server(make_settings(tmp_path))
+    live = await start_server(make_settings(tmp_path, secret_key=secret_key))
     yield live
     await live.stop()
 
 
 @pytest.fixture
-async def server_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[LiveServer]]]:
-    """Start extra servers (e.g. with other settings); all are stopped after the test."""
+async def server_factory(tmp_path: Path, secret_key: Secret) -> AsyncIterator[Callable[..., Awaitable[LiveServer]]]:
+    """Start extra servers (e.g. with other settings); all are stopped after the test.
+    They share the test's data folder and secret key, unless a test passes its own."""
     started: list[LiveServer] = []
 
     async def factory(**overrides: Any) -> LiveServer:
-        live = await start_server(make_settings(tmp_path, **overrides))
+        live = await start_server(make_settings(tmp_path, **{"secret_key": secret_key, **overrides}))
         started.append(live)
         return live
 
