@@ -26,6 +26,8 @@ from aiohttp import web
 from chat_server.app import create_app
 from chat_server.config import Secret, Settings, load_settings
 from chat_server.security import totp
+from chat_server.services.container import Services
+from chat_server.services.repository import Repository
 from chat_server.transport import keys as K
 
 from .helpers import Recorder, StaffCredentials, StaffLogin, login
@@ -110,8 +112,12 @@ class LiveServer:
     settings: Settings
 
     @property
-    def conversations(self) -> Any:
-        return self.app[K.CONVERSATIONS]
+    def services(self) -> Services:
+        return self.app[K.SERVICES]
+
+    @property
+    def repository(self) -> Repository:
+        return self.app[K.SERVICES].repository
 
     @property
     def ephemeral(self) -> Any:
@@ -128,7 +134,7 @@ class LiveServer:
         username = f"{role}-{n}"
         password = "correct horse battery " + n
         secret = totp.new_secret()
-        staff, _ = await self.app[K.STAFF].create(
+        staff, _ = await self.app[K.SERVICES].staff.create(
             username, name or f"Sara {n}", role, password, secret, locale, languages or [locale]
         )
         return StaffCredentials(username, password, secret, staff["id"], staff["name"], role=role)

@@ -22,10 +22,10 @@ from ..security.crypto import KeyRing
 from ..storage.base import Durable, Ephemeral
 from .audit import Audit
 from .errors import MSG_KEY_MISMATCH, MSG_RATE_LIMITED, MSG_UNAUTHORIZED, ServiceError
+from .roles import ROLES
 
 log = logging.getLogger(__name__)
 
-ROLES = ("operator", "supervisor", "admin")
 SESSION_NS = "staff_session"
 LOGIN_WINDOW_S = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -104,6 +104,10 @@ class StaffService:
 
     async def get(self, staff_id: str) -> dict[str, Any] | None:
         return await self.durable.get_staff(staff_id)
+
+    async def accounts(self) -> list[dict[str, Any]]:
+        """Every account record (disabled ones too)."""
+        return await self.durable.list_staff()
 
     async def locale_of(self, staff_id: str) -> str:
         cached = self._locale_cache.get(staff_id)

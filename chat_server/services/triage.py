@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import i18n
 from .errors import MSG_INVALID, N_, ServiceError
+from .events import Translator
 
 CATEGORIES = (
     "honour_control",
@@ -146,3 +148,27 @@ def counters(form: dict[str, Any] | None) -> dict[str, int]:
 def report_duty(age_band: str | None, categories: list[str] | tuple[str, ...]) -> bool:
     """True when the duty-to-report reminder applies: under 18 and signs of harm."""
     return age_band in UNDER_18 and bool(HARM_CATEGORIES.intersection(categories))
+
+
+def schema_for(locale: str, translate: Translator) -> dict[str, Any]:
+    """:data:`SCHEMA` with every option labelled in ``locale``, the languages for the
+    language field and the duty-to-report text (``GET /api/triage``)."""
+
+    def label(value: str, audience: bool = False) -> str:
+        if audience and value == "other":
+            return translate(locale, AUDIENCE_OTHER_LABEL)
+        msgid = LABELS.get(value)
+        return translate(locale, msgid) if msgid else value
+
+    schema = dict(SCHEMA)
+    schema["labels"] = {
+        "categories": {c: label(c) for c in CATEGORIES},
+        "audiences": {a: label(a, audience=True) for a in AUDIENCES},
+        "age_bands": {a: label(a) for a in AGE_BANDS},
+        "genders": {g: label(g) for g in GENDERS},
+        "risks": {r: label(r) for r in RISKS},
+        "actions": {a: label(a) for a in ACTIONS},
+    }
+    schema["languages"] = [{"code": lang.code, "name": lang.name} for lang in i18n.LANGUAGES]
+    schema["report_duty_text"] = translate(locale, REPORT_DUTY_TEXT)
+    return schema

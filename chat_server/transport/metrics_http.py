@@ -6,9 +6,9 @@ values (end reason, sender kind, error code). Counters and the socket gauge are 
 process (scrape every process; Prometheus sums them); the conversation gauges read the
 shared ephemeral store, so every process reports the same deployment-wide value.
 
-Services stay free of any metrics library: they call a ``conversations.Observer``,
-and the transport's ``refusal_observer`` hook reports refused events; both are installed
-here.
+Services stay free of any metrics library: they call a ``services.observer.Observer``,
+and the namespaces' ``refusal_observer`` hook reports refused events; app.create_app
+passes both (from :class:`Metrics`) to their constructors.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ from prometheus_client import (
     generate_latest,
 )
 
-from ..services.conversations import DUTY_INDEX, LIVE_INDEX, Observer
 from ..services.errors import ERROR_CODES
-from ..services.queue import QUEUE_INDEX
+from ..services.observer import Observer
 from ..storage.base import StoreUnavailable
 from . import keys as K
-from .notifier import OPERATOR_NS, VISITOR_NS
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +77,10 @@ class Metrics:
             registry=r,
         )
 
+    def refusal(self, code: str) -> None:
+        """A client event was refused with ``code`` (the namespaces' hook)."""
+        self.refused.labels(_fold(code, ERROR_CODES)).inc()
+
 
 class MetricsObserver(Observer):
     """Feeds the conversation service's aggregate hooks into the counters."""
@@ -101,40 +103,23 @@ class MetricsObserver(Observer):
         self._relayed[_fold(sender, SENDERS)].inc()
 
 
-METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
-
-
-def _socket_count(app: web.Application, namespace: str) -> int:
-    handler = app[K.SIO].namespace_handlers.get(namespace)
-    sessions = getattr(handler, "_sessions", None) if namespace == VISITOR_NS else getattr(handler, "_staff", None)
-    return len(sessions) if sessions is not None else 0
-
-
 async def metrics(request: web.Request) -> web.Response:
     app = request.app
-    m = app[METRICS]
-    eph = app[K.EPHEMERAL]
+    m = app[K.METRICS]
     try:
-        m.live.set(len(await eph.index_members(LIVE_INDEX)))
-        m.waiting.set(len(await eph.index_members(QUEUE_INDEX)))
-        m.on_duty.set(len(await eph.index_members(DUTY_INDEX)))
+        live, waiting, on_duty = await app[K.SERVICES].repository.sizes()
+        m.live.set(live)
+        m.waiting.set(waiting)
+        m.on_duty.set(on_duty)
         m.store_up.set(1)
     except StoreUnavailable:
         # Counters are still worth scraping while the store is away; the gauges keep
         # their last value and store_up says they are stale.
         m.store_up.set(0)
-    m.visitor_sockets.set(_socket_count(app, VISITOR_NS))
-    m.operator_sockets.set(_socket_count(app, OPERATOR_NS))
+    namespaces = app[K.NAMESPACES]
+    m.visitor_sockets.set(namespaces.visitor.connection_count())
+    m.operator_sockets.set(namespaces.operator.connection_count())
     return web.Response(
         body=generate_latest(m.registry),
         headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
     )
-
-
-def setup_routes(app: web.Application) -> None:
-    """Add ``/metrics`` and install the observers (called by ``create_app``)."""
-    m = app[METRICS] = Metrics()
-    app[K.CONVERSATIONS].observer = MetricsObserver(m)
-    for handler in app[K.SIO].namespace_handlers.values():
-        handler.refusal_observer = lambda code: m.refused.labels(_fold(code, ERROR_CODES)).inc()
-    app.router.add_get("/metrics", metrics)

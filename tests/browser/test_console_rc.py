@@ -55,7 +55,7 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
     await sara.check("rc-03-triage")
     await dialog.get_by_role("button", name=t("Save and end")).click()
     await v.wait_for("ended")
-    totals = {k: n for _d, k, n in await server.app[K.STATS].totals("2000-01-01", "2999-12-31")}
+    totals = {k: n for _d, k, n in await server.app[K.SERVICES].stats.totals("2000-01-01", "2999-12-31")}
     assert totals["category:honour_control"] == 1 and totals["risk:high"] == 1
     assert totals["referral:social_services"] == 1 and totals["followup:issued"] == 1
     assert_clean(sara)
@@ -66,7 +66,7 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     from zoneinfo import ZoneInfo
 
     today = datetime.now(ZoneInfo("Europe/Stockholm"))
-    await server.app[K.STATS].record(
+    await server.app[K.SERVICES].stats.record(
         int(today.timestamp() * 1000),
         {
             "conversations:total": 12,

@@ -18,7 +18,7 @@ LANGS = {"sv": "Svenska", "ar": "العربية"}
 @pytest.mark.parametrize("locale", ["sv", "ar"])
 async def test_offline_view_outside_opening_hours(visitor_factory, chat, locale: str) -> None:
     today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
-    await chat.app[K.HOURS].set_schedule(
+    await chat.app[K.SERVICES].hours.set_schedule(
         {
             "weekly": {str(d): [["09:00", "16:00"]] for d in range(5)},
             # Closed today and for the rest of this week, so "now" is always outside.

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from chat_server.security import totp
-from chat_server.transport import admin_http
+from chat_server.transport import keys as K
 
 from ..helpers import StaffCredentials, login
 
@@ -22,7 +22,7 @@ async def _json(http: aiohttp.ClientSession, method: str, url: str, **kw: Any) -
 
 
 async def test_first_run_setup_link_creates_admin_once(server) -> None:
-    first_run = server.app[admin_http.FIRST_RUN]
+    first_run = server.app[K.SERVICES].first_run
     token = await first_run.issue_token()
     assert token
     # Only the hash is stored.

@@ -209,7 +209,7 @@ async def test_disabled_account_loses_its_sessions(server, healthy):
 
     creds = await server.create_staff()
     session = await login(server.url, creds)
-    await server.app[K.STAFF].set_disabled(creds.id, True)
+    await server.app[K.SERVICES].staff.set_disabled(creds.id, True)
     async with aiohttp.ClientSession() as http:
         async with http.get(server.url + "/api/me", headers={"Cookie": session.cookie}) as resp:
             assert resp.status == 401
