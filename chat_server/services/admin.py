@@ -20,9 +20,9 @@ from .audit import Audit
 from .canned import Canned
 from .domain import Role, Staff
 from .errors import MSG_FORBIDDEN, MSG_INVALID, N_, ServiceError
-from .hours import Hours
+from .hours import Hours, HoursPayload
 from .setup import MSG_BAD_USERNAME, MSG_TAKEN, MSG_WEAK_PASSWORD, enrolment
-from .staff import StaffService, public_staff
+from .staff import PublicStaff, StaffService, public_staff
 
 HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -50,9 +50,23 @@ class AccountChanges:
     locale: str | None = None
 
 
+class Account(PublicStaff):
+    created_at: int | None
+
+
+class HoursDocument(TypedDict):
+    """The stored opening hours (services/hours.py): ranges per weekday ("0" is
+    Monday) and per date, as [["HH:MM", "HH:MM"], …]."""
+
+    weekly: dict[str, list[list[str]]]
+    exceptions: dict[str, list[list[str]]]
+    closed_on_holidays: bool
+    last_call_min: int
+
+
 class HoursView(TypedDict):
-    hours: dict[str, Any]
-    status: dict[str, Any]
+    hours: HoursDocument
+    status: HoursPayload
 
 
 def check_not_locking_out(admin: Staff, target_id: str, changes: AccountChanges) -> None:
@@ -75,7 +89,7 @@ def _ranges(value: Any) -> list[list[str]]:
     return sorted(out)
 
 
-def check_hours_document(data: dict[str, Any]) -> dict[str, Any]:
+def check_hours_document(data: dict[str, Any]) -> HoursDocument:
     """The hours document (format in services/hours.py), strictly checked: weekdays
     0-6, dates YYYY-MM-DD (at most 400), at most six ranges a day, each HH:MM to a
     later HH:MM (24:00 is midnight), ``last_call_min`` 0-120. ``invalid`` otherwise."""
@@ -85,12 +99,13 @@ def check_hours_document(data: dict[str, Any]) -> dict[str, Any]:
     exceptions = data.get("exceptions") or {}
     if not isinstance(weekly, dict) or not isinstance(exceptions, dict) or len(exceptions) > 400:
         raise ServiceError("invalid", MSG_HOURS_INVALID)
-    doc: dict[str, Any] = {"weekly": {}, "exceptions": {}}
+    weekly_out: dict[str, list[list[str]]] = {}
+    exceptions_out: dict[str, list[list[str]]] = {}
     for day, ranges in weekly.items():
         if day not in {str(d) for d in range(7)}:
             raise ServiceError("invalid", MSG_HOURS_INVALID)
         if ranges:
-            doc["weekly"][day] = _ranges(ranges)
+            weekly_out[day] = _ranges(ranges)
     for day, ranges in exceptions.items():
         if not (isinstance(day, str) and DAY.match(day)):
             raise ServiceError("invalid", MSG_HOURS_INVALID)
@@ -98,7 +113,7 @@ def check_hours_document(data: dict[str, Any]) -> dict[str, Any]:
             datetime.strptime(day, "%Y-%m-%d")
         except ValueError as exc:
             raise ServiceError("invalid", MSG_HOURS_INVALID) from exc
-        doc["exceptions"][day] = _ranges(ranges)
+        exceptions_out[day] = _ranges(ranges)
     holidays = data.get("closed_on_holidays", True)
     last_call = data.get("last_call_min", 10)
     if (
@@ -108,9 +123,12 @@ def check_hours_document(data: dict[str, Any]) -> dict[str, Any]:
         or not 0 <= last_call <= 120
     ):
         raise ServiceError("invalid", MSG_HOURS_INVALID)
-    doc["closed_on_holidays"] = holidays
-    doc["last_call_min"] = last_call
-    return doc
+    return {
+        "weekly": weekly_out,
+        "exceptions": exceptions_out,
+        "closed_on_holidays": holidays,
+        "last_call_min": last_call,
+    }
 
 
 class Admin:
@@ -128,13 +146,15 @@ class Admin:
             raise ServiceError("not_found", MSG_INVALID)
         return record
 
-    async def accounts(self) -> list[dict[str, Any]]:
+    async def accounts(self) -> list[Account]:
         """Every account (public fields and when it was made), by username."""
-        items = [{**public_staff(r), "created_at": r.get("created_at")} for r in await self._durable.list_staff()]
+        items: list[Account] = [
+            {**public_staff(r), "created_at": r.get("created_at")} for r in await self._durable.list_staff()
+        ]
         items.sort(key=lambda i: i["username"])
         return items
 
-    async def do_create_account(self, admin: Staff, new: NewAccount) -> tuple[dict[str, Any], dict[str, str]]:
+    async def do_create_account(self, admin: Staff, new: NewAccount) -> tuple[PublicStaff, dict[str, str]]:
         """Create an account; returns (its public fields, the TOTP enrolment to show
         once). ``conflict`` for a taken username, ``invalid`` for a weak password or a
         bad username."""
@@ -151,7 +171,7 @@ class Admin:
             raise ServiceError("invalid", MSG_BAD_USERNAME) from exc
         return staff, enrolment(secret, staff["username"])
 
-    async def do_update_account(self, admin: Staff, target_id: str, changes: AccountChanges) -> dict[str, Any]:
+    async def do_update_account(self, admin: Staff, target_id: str, changes: AccountChanges) -> PublicStaff:
         """Change someone's role, state or profile (a role change or disabling ends
         their sessions). Returns their public fields."""
         target = await self._target(target_id)
@@ -188,7 +208,7 @@ class Admin:
 
     async def do_update_own_profile(
         self, me: Staff, name: str | None, locale: str | None, languages: tuple[str, ...] | None
-    ) -> dict[str, Any] | None:
+    ) -> PublicStaff | None:
         """Change one's own name, locale or languages; an empty name keeps the old one."""
         changes: dict[str, Any] = {}
         if locale is not None:
@@ -216,7 +236,7 @@ class Admin:
 
     async def do_set_hours(self, admin: Staff, data: dict[str, Any]) -> HoursView:
         """Replace the opening hours (see :func:`check_hours_document`)."""
-        await self._hours.set_schedule(check_hours_document(data))
+        await self._hours.set_schedule(dict(check_hours_document(data)))
         await self._audit.record(admin.id, "hours_update", "hours")
         return await self.hours_view()
 

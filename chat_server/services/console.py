@@ -7,7 +7,7 @@ queue. Going on duty makes them a queue watcher (supervisors and admins always a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -20,8 +20,9 @@ from .queue import DutyPayload, Queue
 from .repository import Repository
 from .roles import SUPERVISORS
 from .router import Router
+from .staff import PublicStaff
 
-PublicAccount = Callable[[dict[str, Any]], dict[str, Any]]
+PublicAccount = Callable[[Mapping[str, Any]], PublicStaff]
 
 
 class AssignedChat(TypedDict):
@@ -32,7 +33,7 @@ class AssignedChat(TypedDict):
 class ConsoleSession(TypedDict):
     """The ``session`` event of /operator (docs/protocol.md)."""
 
-    staff: dict[str, Any]
+    staff: PublicStaff
     duty: DutyPayload
     chats: list[AssignedChat]
     queue: QueueSnapshot
@@ -76,7 +77,7 @@ class Console:
         """Console socket ``sid`` closed (see Router.do_operator_disconnected)."""
         await self._router.do_operator_disconnected(staff, sid)
 
-    async def session(self, staff: Staff, account: dict[str, Any]) -> ConsoleSession:
+    async def session(self, staff: Staff, account: Mapping[str, Any]) -> ConsoleSession:
         """The ``session`` event for a console that just connected."""
         duty = await self._repo.duty_of(staff.id)
         languages = list(duty.languages) if duty else list(account.get("languages", []))

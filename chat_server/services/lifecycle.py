@@ -131,8 +131,7 @@ class Lifecycle:
             visitor_sid=sid,
         )
         await self._repo.create(conv)
-        sess = replace(sess, locale=conv.locale, conversation_id=conv.id)
-        await self._repo.save_session(sess, self._repo.ttl_s)
+        sess = await self._bind(sess, replace(sess, locale=conv.locale, conversation_id=conv.id), self._repo.ttl_s)
         await attach(conv.id)
         self._observer.conversation_started()
         log.info("conversation started")
@@ -226,9 +225,18 @@ class Lifecycle:
         conv = await self._repo.get_live(sess.conversation_id)
         if conv is not None:
             await self.finish(conv.id, "visitor_ended")
-        sess = replace(sess, conversation_id=None)
-        await self._repo.save_session(sess, self._repo.idle_session_ttl_s)
-        return sess
+        return await self._bind(sess, replace(sess, conversation_id=None), self._repo.idle_session_ttl_s)
+
+    async def _bind(self, sess: VisitorSession, new: VisitorSession, ttl_s: int) -> VisitorSession:
+        """Store the session's new conversation and locale, for ``ttl_s`` from now (a
+        session whose record expired meanwhile is stored afresh)."""
+        changed = await self._repo.change_session(
+            sess, lambda s: replace(s, locale=new.locale, conversation_id=new.conversation_id), ttl_s
+        )
+        if changed is not None:
+            return changed
+        await self._repo.create_session(new, ttl_s)
+        return replace(new, version=0)
 
     async def do_visitor_exit(self, sess: VisitorSession) -> VisitorSession:
         """Quick exit: end and destroy at once, and forget the session (the resume

@@ -7,8 +7,7 @@ Redis sorted set shared by all nodes) keeps the same order without extra logic.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from .domain import Conversation, Duty, Staff
 from .payloads import Brief, QueuePosition, QueueSnapshot, brief, queue_snapshot
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from .recipients import Notify
     from .repository import Repository
     from .router import Router
+    from .staff import AccountLookup
 
 QUEUE_INDEX = "queue"
 UNDER_18_BANDS = frozenset({"13-15", "16-17"})
@@ -54,9 +54,6 @@ def wait_estimate(position: int, on_duty: int, avg_handle_s: int) -> int | None:
 class DutyPayload(TypedDict):
     on: bool
     languages: list[str]
-
-
-AccountLookup = Callable[[str], Awaitable[Mapping[str, Any] | None]]
 
 
 class Queue:

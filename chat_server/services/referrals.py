@@ -137,8 +137,42 @@ def _text(value: Any, name: str, max_len: int, required: bool = False) -> str:
     return value.strip()
 
 
-def validate_receiver(raw: Any, languages: tuple[str, ...]) -> dict[str, Any]:
-    """A checked, normalised receiver record."""
+class _AreaKind(TypedDict):
+    kind: str  # national | municipality | region
+
+
+class Area(_AreaKind, total=False):
+    name: str
+    code: str
+    county: str
+
+
+class _ChannelValue(TypedDict):
+    kind: str  # one of CHANNELS
+    value: str
+
+
+class ReceiverChannel(_ChannelValue, total=False):
+    note: str
+
+
+class Receiver(TypedDict):
+    """One receiver of the directory, as stored (format: docs/protocol.md)."""
+
+    id: str
+    type: str
+    text: str
+    name: str
+    area: Area
+    channels: list[ReceiverChannel]
+    hours: str
+    languages: list[str]
+    notes: str
+    verify: bool
+
+
+def validate_receiver(raw: Any, languages: tuple[str, ...]) -> Receiver:
+    """A checked, normalised receiver record; InvalidReceiver names the bad field."""
     if not isinstance(raw, dict):
         raise InvalidReceiver("receiver")
     known = {
@@ -167,23 +201,24 @@ def validate_receiver(raw: Any, languages: tuple[str, ...]) -> dict[str, Any]:
     area = raw.get("area") or {"kind": "national"}
     if not isinstance(area, dict) or area.get("kind") not in ("national", "municipality", "region"):
         raise InvalidReceiver("area")
-    clean_area: dict[str, Any] = {"kind": area["kind"]}
+    clean_area: Area = {"kind": area["kind"]}
     if area["kind"] != "national":
         clean_area["name"] = _text(area.get("name"), "area.name", 80, required=True)
-        for extra in ("code", "county"):
-            if area.get(extra):
-                clean_area[extra] = _text(area.get(extra), "area." + extra, 40)
+        if area.get("code"):
+            clean_area["code"] = _text(area.get("code"), "area.code", 40)
+        if area.get("county"):
+            clean_area["county"] = _text(area.get("county"), "area.county", 40)
     channels = raw.get("channels")
     if not isinstance(channels, list) or not 1 <= len(channels) <= 8:
         raise InvalidReceiver("channels")
-    clean_channels = []
+    clean_channels: list[ReceiverChannel] = []
     for ch in channels:
         if not isinstance(ch, dict) or ch.get("kind") not in CHANNELS or set(ch) - {"kind", "value", "note"}:
             raise InvalidReceiver("channels")
         value = _text(ch.get("value"), "channel.value", 200, required=True)
         if ch["kind"] in ("web", "chat") and not value.startswith("https://"):
             raise InvalidReceiver("channel.value")
-        item = {"kind": ch["kind"], "value": value}
+        item: ReceiverChannel = {"kind": ch["kind"], "value": value}
         if ch.get("note"):
             item["note"] = _text(ch["note"], "channel.note", 80)
         clean_channels.append(item)
@@ -208,7 +243,8 @@ def validate_receiver(raw: Any, languages: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def load_seed(path: Path = SEED) -> list[dict[str, Any]]:
+def load_seed(path: Path = SEED) -> list[object]:
+    """The example receivers shipped with the server (validated when seeded)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     return list(data["receivers"])
 
@@ -221,18 +257,20 @@ class Directory:
         self._languages = languages
         self._seed = seed
 
-    async def all(self) -> list[dict[str, Any]]:
+    async def all(self) -> list[Receiver]:
+        """Every receiver (seeded from the example data on first use)."""
         doc = await self._durable.get_kv("doc", DOC)
         if doc is None:
             receivers = [validate_receiver(r, self._languages) for r in load_seed(self._seed)]
             doc = {"receivers": receivers}
             await self._durable.put_kv("doc", DOC, doc)
-        return copy.deepcopy(doc["receivers"])
+        stored: list[Receiver] = copy.deepcopy(doc["receivers"])
+        return stored
 
-    async def get(self, receiver_id: str) -> dict[str, Any] | None:
+    async def get(self, receiver_id: str) -> Receiver | None:
         return next((r for r in await self.all() if r["id"] == receiver_id), None)
 
-    async def put(self, raw: Any) -> dict[str, Any]:
+    async def put(self, raw: Any) -> Receiver:
         """Create or replace one receiver (validated)."""
         receiver = validate_receiver(raw, self._languages)
         receivers = [r for r in await self.all() if r["id"] != receiver["id"]]
@@ -280,7 +318,7 @@ class Card(TypedDict):
     national: bool
 
 
-def card(receiver: dict[str, Any], locale: str, translate: Translator) -> Card:
+def card(receiver: Receiver, locale: str, translate: Translator) -> Card:
     """One referral card in the visitor's locale (shape: docs/protocol.md)."""
 
     def t(msgid: str) -> str:
@@ -305,6 +343,18 @@ def card(receiver: dict[str, Any], locale: str, translate: Translator) -> Card:
         "rights": t(texts["rights"]),
         "national": receiver["area"]["kind"] == "national",
     }
+
+
+class TypeLabel(TypedDict):
+    id: str
+    label: str
+
+
+class Listing(TypedDict):
+    receivers: list[Receiver]
+    types: list[TypeLabel]
+    texts: list[str]
+    channels: list[str]
 
 
 class Referrals:
@@ -340,7 +390,7 @@ class Referrals:
         await self._audit.record(staff.id, "referral", conv.id, types=sorted(kinds))
         return cards
 
-    async def listing(self, locale: str) -> dict[str, Any]:
+    async def listing(self, locale: str) -> Listing:
         """The directory for the console: receivers, type labels in ``locale``, the
         text sets and the channel kinds."""
         return {
@@ -350,7 +400,7 @@ class Referrals:
             "channels": list(CHANNELS),
         }
 
-    async def do_put(self, staff: Staff, receiver_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def do_put(self, staff: Staff, receiver_id: str, body: dict[str, Any]) -> Receiver:
         """Create or replace receiver ``receiver_id``; ``invalid`` (with the ``field``)
         for a document that does not validate or names another id."""
         if body.get("id", receiver_id) != receiver_id:

@@ -71,13 +71,17 @@ class Repository:
         key: str,
         decode: Callable[[dict[str, Any]], T],
         fn: Callable[[T], T | None],
+        ttl_s: int | None = None,
     ) -> tuple[T, T] | None:
         """Read ``kind:key``, apply ``fn``, write back only if nobody wrote meanwhile.
 
         Returns (before, after) with ``after.version = before.version + 1``, or None if
-        the record is missing or ``fn`` returned None. A ``ServiceError`` raised by
-        ``fn`` propagates. Raises ``ServiceError("conflict")`` after
-        :data:`MAX_ATTEMPTS` lost races.
+        the record is missing or ``fn`` returned None. ``ttl_s`` restarts the record's
+        expiry (else it keeps it). A ``ServiceError`` raised by ``fn`` propagates.
+        Raises ``ServiceError("conflict")`` after :data:`MAX_ATTEMPTS` lost races.
+        Versions only ever grow, so a compare on them cannot be fooled by a record that
+        went away and came back (records are created at version 0 and then only
+        changed here).
         """
         for _attempt in range(MAX_ATTEMPTS):
             raw = await self._eph.get(kind, key)
@@ -92,7 +96,8 @@ class Repository:
             changes = {k: v for k, v in record.items() if raw.get(k) != v}
             # ``raw.get("version")`` is None for a record written before versions
             # existed; the store compares it as it is.
-            if await self._eph.update(kind, key, changes, expect={"version": raw.get("version")}) is not None:
+            expect = {"version": raw.get("version")}
+            if await self._eph.update(kind, key, changes, expect=expect, ttl=ttl_s) is not None:
                 return before, after
         log.warning("compare-and-set on %s gave up after %d lost races", kind, MAX_ATTEMPTS)
         raise ServiceError("conflict", MSG_CONFLICT)
@@ -213,17 +218,32 @@ class Repository:
         return out
 
     # --- visitor sessions -------------------------------------------------------------
+    def session_key(self, token: str) -> str:
+        """The lookup hash a session is stored under (never the token itself)."""
+        return self._keyring.lookup_hash(token)
+
     async def find_session(self, token: str) -> VisitorSession | None:
-        key = self._keyring.lookup_hash(token)
+        key = self.session_key(token)
         raw = await self._eph.get(VSESS, key)
         return VisitorSession.from_record(key, token, raw) if raw is not None else None
 
-    def session_key(self, token: str) -> str:
-        return self._keyring.lookup_hash(token)
+    async def create_session(self, sess: VisitorSession, ttl_s: int) -> None:
+        """Store a new session (or one whose record expired), expiring after ``ttl_s``
+        (at least 60 s)."""
+        await self._eph.put(VSESS, sess.key, replace(sess, version=0).to_record(), max(60, ttl_s))
 
-    async def save_session(self, sess: VisitorSession, ttl_s: int) -> None:
-        """Create or replace a session record, expiring after ``ttl_s`` (at least 60 s)."""
-        await self._eph.put(VSESS, sess.key, sess.to_record(), max(60, ttl_s))
+    async def change_session(
+        self, sess: VisitorSession, fn: Callable[[VisitorSession], VisitorSession | None], ttl_s: int | None = None
+    ) -> VisitorSession | None:
+        """Change a stored session with the pure function ``fn`` (compare-and-set, as
+        :meth:`change`); ``ttl_s`` restarts its expiry. Returns the new session, or None
+        if the record is gone or ``fn`` returned None."""
+
+        def decode(raw: dict[str, Any]) -> VisitorSession:
+            return VisitorSession.from_record(sess.key, sess.token, raw)
+
+        done = await self._compare_and_set(VSESS, sess.key, decode, fn, None if ttl_s is None else max(60, ttl_s))
+        return done[1] if done else None
 
     async def detach_session(self, session_key: str, conversation_id: str) -> None:
         """Forget the session's conversation, if it is still this one."""
@@ -231,10 +251,7 @@ class Repository:
         def detach(sess: VisitorSession) -> VisitorSession | None:
             return replace(sess, conversation_id=None) if sess.conversation_id == conversation_id else None
 
-        def decode(raw: dict[str, Any]) -> VisitorSession:
-            return VisitorSession.from_record(session_key, "", raw)
-
-        await self._compare_and_set(VSESS, session_key, decode, detach)
+        await self.change_session(VisitorSession(session_key, "", "", ""), detach)
 
     async def delete_session(self, session_key: str) -> None:
         await self._eph.delete(VSESS, session_key)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 from ..config import Settings
 from .domain import Conversation, Offer, Staff, now_ms
@@ -32,10 +31,10 @@ from .routing import (
     plan,
     waiting_chat,
 )
+from .staff import AccountLookup
 
 log = logging.getLogger(__name__)
 
-AccountLookup = Callable[[str], Awaitable[Mapping[str, Any] | None]]
 WithdrawReason = Literal["timeout", "declined", "operator_away"]
 SKILLS_CACHE_S = 10.0
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from .domain import Conversation, VisitorSession, now_ms
 from .events import Translator
-from .hours import Hours
+from .hours import Hours, HoursPayload
 from .messages import Messages
 from .payloads import Brief, state_payload, summary
 from .queue import Queue
@@ -35,7 +35,7 @@ class SessionPayload(TypedDict):
     pseudonym: str
     locale: str
     open: bool
-    hours: dict[str, Any]
+    hours: HoursPayload
     conversation: Brief | None
 
 
@@ -90,7 +90,7 @@ class VisitorSessions:
                 return replace(sess, locale=requested or sess.locale, conversation_id=conv.id if conv else None), conv
         token = secrets.token_urlsafe(32)
         sess = VisitorSession(self._repo.session_key(token), token, new_pseudonym(), requested or negotiated)
-        await self._repo.save_session(sess, self._repo.idle_session_ttl_s)
+        await self._repo.create_session(sess, self._repo.idle_session_ttl_s)
         return sess, None
 
     async def payload(self, sess: VisitorSession, conv: Conversation | None) -> SessionPayload:

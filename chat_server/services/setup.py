@@ -20,7 +20,7 @@ from ..security import passwords, totp
 from ..security.crypto import KeyRing
 from ..storage.base import Conflict, Durable
 from .errors import MSG_INVALID, MSG_KEY_MISMATCH, MSG_UNAUTHORIZED, N_, ServiceError
-from .staff import StaffService
+from .staff import PublicStaff, StaffService
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ class FirstRun:
 
     async def complete(
         self, token: Any, username: str, name: str, password: str, code: str, locale: str
-    ) -> dict[str, Any]:
+    ) -> PublicStaff:
+        """Create the first admin once the TOTP code proves the enrolment; the token is
+        spent. ``unauthorized`` (bad token or code), ``invalid``, ``conflict``."""
         key = await self._check(token)
         pending = await self.durable.get_kv(PENDING_NS, key)
         if pending is None:

@@ -27,6 +27,7 @@ from .recipients import Notify
 from .repository import Repository
 from .roles import SUPERVISORS
 from .sessions import AddressBook
+from .staff import AccountLookup
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ MSG_NOT_ON_DUTY = N_("That colleague is not on duty.")
 MSG_NO_BLOCK_KEY = N_("This visitor cannot be blocked: their connection is gone. The chat was ended.")
 
 Accounts = Callable[[], Awaitable[list[dict[str, Any]]]]
-AccountLookup = Callable[[str], Awaitable[Mapping[str, Any] | None]]
 
 
 class ChatView(TypedDict):

@@ -14,7 +14,7 @@ console what to show.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from .. import i18n
 from .errors import MSG_INVALID, N_, ServiceError
@@ -107,27 +107,45 @@ def _choices(value: Any, choices: tuple[str, ...], required: bool) -> list[str]:
     return sorted(set(out))
 
 
-def validate(form: Any, supported_languages: tuple[str, ...]) -> dict[str, Any]:
-    """A checked, normalised triage form; refuses unknown fields and values."""
+class _Required(TypedDict):
+    categories: list[str]
+    risk: str
+    actions: list[str]
+
+
+class TriageForm(_Required, total=False):
+    """A checked, normalised triage form (never stored; only :func:`counters`)."""
+
+    audience: str
+    age_band: str
+    gender: str
+    language: str
+
+
+def validate(form: Any, supported_languages: tuple[str, ...]) -> TriageForm:
+    """A checked, normalised triage form; ``invalid`` for unknown fields and values."""
     if not isinstance(form, dict):
         raise _invalid()
     known = {"categories", "audience", "age_band", "gender", "language", "risk", "actions"}
     if set(form) - known or "categories" not in form or "risk" not in form:
         raise _invalid()
-    out: dict[str, Any] = {
+    out: TriageForm = {
         "categories": _choices(form["categories"], CATEGORIES, required=True),
         "risk": _choice(form["risk"], RISKS),
         "actions": _choices(form.get("actions") or [], ACTIONS, required=False),
     }
-    for name, choices in (("audience", AUDIENCES), ("age_band", AGE_BANDS), ("gender", GENDERS)):
-        if form.get(name) is not None:
-            out[name] = _choice(form[name], choices)
+    if form.get("audience") is not None:
+        out["audience"] = _choice(form["audience"], AUDIENCES)
+    if form.get("age_band") is not None:
+        out["age_band"] = _choice(form["age_band"], AGE_BANDS)
+    if form.get("gender") is not None:
+        out["gender"] = _choice(form["gender"], GENDERS)
     if form.get("language") is not None:
         out["language"] = _choice(form["language"], (*supported_languages, "other"))
     return out
 
 
-def counters(form: dict[str, Any] | None) -> dict[str, int]:
+def counters(form: TriageForm | None) -> dict[str, int]:
     """The aggregate counters a validated form adds (nothing when no form was given)."""
     if not form:
         return {"triage:missing": 1}
