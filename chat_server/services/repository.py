@@ -7,15 +7,20 @@ conversation goes through :class:`Repository`; no other module names a store key
 Writes to a conversation go through :meth:`Repository.change` only: read, apply a pure
 function, write back with a compare-and-set on ``version`` (``Ephemeral.update`` with
 ``expect``: atomic in memory because nothing awaits between its read and its write, and
-WATCH/MULTI on Redis), retry a bounded number of times when another writer won. So one
-conversation has one writer at a time, on every process sharing the store; side effects
-(emits, statistics) are decided afterwards from ``(before, after)``.
+WATCH/MULTI on Redis), retry a bounded number of times when another writer won. Writers
+of one conversation in this process also queue on a lock of its own, so they never race
+each other and retries are left for writers on other processes. So one conversation has
+one writer at a time, on every process sharing the store; side effects (emits,
+statistics) are decided afterwards from ``(before, after)``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+import random
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -36,9 +41,12 @@ DUTY_INDEX = "duty"
 AWAY_INDEX = "op_away"  # staff with no console socket left, scored by when they left
 SOCKETS_INDEX = "opsock:"  # + staff id: their console sockets
 #: Lost races tolerated by one ``change`` before it gives up with ``conflict``. Each
-#: loss means another writer changed the conversation meanwhile; eight in a row only
-#: happen under a storm of writes to one conversation.
-MAX_ATTEMPTS = 8
+#: loss means a writer on another process changed the record meanwhile (writers in this
+#: process take turns); after a loss the next try waits a random 0-``2**n`` ms (at most
+#: 50 ms), so contenders spread out. Sixteen losses in a row take a storm of writes to
+#: one conversation from many processes.
+MAX_ATTEMPTS = 16
+_BACKOFF_MAX_S = 0.05
 
 T = TypeVar("T", Conversation, VisitorSession)
 
@@ -51,11 +59,36 @@ class Changed:
     after: Conversation
 
 
+class _Turns:
+    """One asyncio lock per key, kept only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def of(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class Repository:
     """Typed access to the ephemeral store. Constructed once (app.create_app)."""
 
     def __init__(self, eph: Ephemeral, keyring: KeyRing, settings: Settings) -> None:
         self._eph = eph
+        self._turns = _Turns()
         self._keyring = keyring
         self._ciphers = CipherCache(keyring)
         #: Lifetime of a conversation's records (s): the longest chat plus the grace
@@ -83,22 +116,25 @@ class Repository:
         went away and came back (records are created at version 0 and then only
         changed here).
         """
-        for _attempt in range(MAX_ATTEMPTS):
-            raw = await self._eph.get(kind, key)
-            if raw is None:
-                return None
-            before = decode(raw)
-            after = fn(before)
-            if after is None:
-                return None
-            after = replace(after, version=before.version + 1)
-            record = after.to_record()
-            changes = {k: v for k, v in record.items() if raw.get(k) != v}
-            # ``raw.get("version")`` is None for a record written before versions
-            # existed; the store compares it as it is.
-            expect = {"version": raw.get("version")}
-            if await self._eph.update(kind, key, changes, expect=expect, ttl=ttl_s) is not None:
-                return before, after
+        async with self._turns.of(kind + ":" + key):
+            for attempt in range(MAX_ATTEMPTS):
+                if attempt:
+                    await asyncio.sleep(random.uniform(0, min(_BACKOFF_MAX_S, 0.001 * 2**attempt)))  # noqa: S311
+                raw = await self._eph.get(kind, key)
+                if raw is None:
+                    return None
+                before = decode(raw)
+                after = fn(before)
+                if after is None:
+                    return None
+                after = replace(after, version=before.version + 1)
+                record = after.to_record()
+                changes = {k: v for k, v in record.items() if raw.get(k) != v}
+                # ``raw.get("version")`` is None for a record written before versions
+                # existed; the store compares it as it is.
+                expect = {"version": raw.get("version")}
+                if await self._eph.update(kind, key, changes, expect=expect, ttl=ttl_s) is not None:
+                    return before, after
         log.warning("compare-and-set on %s gave up after %d lost races", kind, MAX_ATTEMPTS)
         raise ServiceError("conflict", MSG_CONFLICT)
 
