@@ -66,7 +66,7 @@ async def test_operator_cannot_act_on_a_conversation_assigned_to_someone_else(se
         ("observe", {"conversation_id": cid}, "forbidden"),
         ("leave", {"conversation_id": cid}, "forbidden"),
         ("referral", {"conversation_id": cid, "targets": []}, None),
-        ("referral", {"conversation_id": cid, "targets": ["bris"]}, "forbidden"),
+        ("referral", {"conversation_id": cid, "targets": ["bris-116111"]}, "forbidden"),
         ("followup_summary", {"conversation_id": cid, "summary": "x"}, "forbidden"),
         ("triage_check", {"conversation_id": cid, "triage": {"categories": ["other"], "risk": "low"}}, "forbidden"),
     ]
