@@ -49,7 +49,7 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         translate: Callable[..., str],
         *,
         rate_limits: bool = True,
-        refusal_observer: Callable[[str], None] | None = None,
+        refusal_observer: Callable[[str], None] = lambda code: None,
     ) -> None:
         super().__init__(namespace)
         self._t = translate
@@ -71,8 +71,7 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         return "sv"
 
     def error(self, locale: str, code: str, message: str, **params: Any) -> dict[str, Any]:
-        if self.refusal_observer is not None:
-            self.refusal_observer(code)
+        self.refusal_observer(code)
         return {"ok": False, "error": {"code": code, "message": self._t(locale, message, **params)}}
 
     async def trigger_event(self, event: str, *args: Any) -> Any:

@@ -35,7 +35,7 @@ class OperatorNamespace(GuardedNamespace):
         translate: Callable[..., str],
         *,
         rate_limits: bool = True,
-        refusal_observer: Callable[[str], None] | None = None,
+        refusal_observer: Callable[[str], None] = lambda code: None,
     ) -> None:
         super().__init__(OPERATOR_NS, translate, rate_limits=rate_limits, refusal_observer=refusal_observer)
         self.services = services

@@ -49,7 +49,7 @@ class VisitorNamespace(GuardedNamespace):
         trust_proxy: bool,
         *,
         rate_limits: bool = True,
-        refusal_observer: Callable[[str], None] | None = None,
+        refusal_observer: Callable[[str], None] = lambda code: None,
     ) -> None:
         super().__init__(VISITOR_NS, translate, rate_limits=rate_limits, refusal_observer=refusal_observer)
         self.services = services
