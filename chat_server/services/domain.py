@@ -7,14 +7,23 @@ store). ``from_record`` fills defaults for every field a record may lack, so rec
 written by an older release (without ``version``, ``invited_ids``…) still load.
 
 Nothing here holds message text: the stored message record carries ciphertext only.
+
+Decoding is on the message path (every message reads its conversation), so
+``from_record`` fills a new instance's ``__dict__`` in one step (:func:`_decoded`)
+instead of calling the frozen ``__init__``, which sets each field through
+``object.__setattr__``; every field is given, and tests/services/test_domain.py
+round-trips each type. For the same reason a conversation is stored *sparse*: fields at
+their default are left out of a new record (an empty list costs a copy on every read of
+the memory store) and filled in again when it is read.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Literal, TypeVar
 
 State = Literal["waiting", "active", "ended"]
 #: Who a visitor asks for (the ``start`` event): themself, someone else, or a
@@ -30,6 +39,14 @@ EndReason = Literal["visitor_ended", "visitor_exit", "operator_ended", "abandone
 
 #: Millisecond timestamps since the Unix epoch, UTC, everywhere below.
 Millis = int
+_T = TypeVar("_T")
+
+
+def _decoded(cls: type[_T], values: dict[str, Any]) -> _T:
+    """An instance of the frozen dataclass ``cls`` with exactly ``values`` (every field)."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,9 @@ class Offer:
     def from_record(raw: Mapping[str, Any] | None) -> Offer | None:
         if not raw:
             return None
-        return Offer(str(raw["staff_id"]), int(raw["until"]), bool(raw.get("interpreter", False)))
+        return _decoded(
+            Offer, {"staff_id": raw["staff_id"], "until": raw["until"], "interpreter": bool(raw.get("interpreter"))}
+        )
 
 
 @dataclass(frozen=True)
@@ -110,9 +129,10 @@ class Conversation:
         return self.state == "active" and self.operator_id == staff_id
 
     # --- storage ---------------------------------------------------------------------
-    def to_record(self) -> dict[str, object]:
-        """The JSON record kept in the ephemeral store."""
-        return {
+    def to_record(self, sparse: bool = False) -> dict[str, object]:
+        """The JSON record kept in the ephemeral store; ``sparse`` leaves out the
+        optional fields that are at their default (a new record)."""
+        record: dict[str, object] = {
             "id": self.id,
             "state": self.state,
             "created_at": self.created_at,
@@ -142,41 +162,51 @@ class Conversation:
             "followup_redeemed": self.followup_redeemed,
             "version": self.version,
         }
+        if sparse:
+            return {k: v for k, v in record.items() if k not in _SPARSE or v != _SPARSE[k]}
+        return record
 
     @staticmethod
     def from_record(r: Mapping[str, Any]) -> Conversation:
-        """A conversation from its stored record; missing fields get their defaults."""
-        g = r.get
-        return Conversation(
-            id=r["id"],
-            state=cast(State, r["state"]),
-            created_at=r["created_at"],
-            waiting_since=r.get("waiting_since", r["created_at"]),
-            locale=r["locale"],
-            audience=cast(Audience, r["audience"]),
-            pseudonym=r["pseudonym"],
-            session_key=r["session_key"],
-            topic=g("topic"),
-            urgent=bool(g("urgent")),
-            age_band=g("age_band"),
-            accepted_at=g("accepted_at"),
-            operator_id=g("operator_id"),
-            operator_name=g("operator_name"),
-            invited_ids=tuple(g("invited_ids") or ()),
-            observer_ids=tuple(g("observer_ids") or ()),
-            staff_names=dict(g("staff_names") or {}),
-            offer=Offer.from_record(g("offer")),
-            passed=tuple(g("passed") or ()),
-            interpreter_needed=bool(g("interpreter_needed")),
-            visitor_connected=bool(g("visitor_connected", True)),
-            visitor_away_since=g("visitor_away_since"),
-            visitor_sid=g("visitor_sid"),
-            address_key=g("address_key"),
-            referral_types=tuple(g("referral_types") or ()),
-            followup_issued=bool(g("followup_issued")),
-            followup_redeemed=bool(g("followup_redeemed")),
-            version=int(g("version") or 0),
-        )
+        """A conversation from its stored record; missing fields get their defaults
+        (an older or sparse record), fields this release does not know are ignored."""
+        values = dict(_DECODE_DEFAULTS)
+        values["waiting_since"] = r["created_at"]
+        values.update(r)
+        if len(values) != len(_DECODE_DEFAULTS):  # a newer release's extra fields
+            values = {k: values[k] for k in _DECODE_DEFAULTS}
+        for name in _TUPLES:
+            listed = r.get(name)
+            values[name] = tuple(listed) if listed else ()
+        names = r.get("staff_names")
+        values["staff_names"] = dict(names) if names else {}
+        offer = r.get("offer")
+        values["offer"] = Offer.from_record(offer) if offer else None
+        values["version"] = r.get("version") or 0
+        return _decoded(Conversation, values)
+
+
+# Every field with the value a record without it means (the required ones are always
+# in a record); the list fields come back as tuples.
+_DECODE_DEFAULTS: dict[str, Any] = {
+    f.name: f.default if f.default is not MISSING else None for f in fields(Conversation) if f.init
+}
+_DECODE_DEFAULTS["staff_names"] = {}
+_TUPLES = ("invited_ids", "observer_ids", "passed", "referral_types")
+# Optional fields a sparse record leaves out at these values (from_record restores them).
+_SPARSE: dict[str, object] = {
+    "invited_ids": [],
+    "observer_ids": [],
+    "staff_names": {},
+    "offer": None,
+    "passed": [],
+    "interpreter_needed": False,
+    "address_key": None,
+    "referral_types": [],
+    "followup_issued": False,
+    "followup_redeemed": False,
+    "version": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -191,7 +221,7 @@ class Staff:
     @staticmethod
     def from_account(record: Mapping[str, Any]) -> Staff:
         """From a durable staff account record (services/staff.py)."""
-        return Staff(record["id"], record["name"], cast(Role, record["role"]), record.get("locale", "sv"))
+        return Staff(record["id"], record["name"], record["role"], record.get("locale", "sv"))
 
 
 @dataclass(frozen=True)
@@ -247,7 +277,8 @@ class StoredMessage:
     """One entry of a conversation's log, as stored: never plaintext.
 
     ``enc`` is the text (or, for a system message, its JSON parameters) encrypted under
-    the conversation's key. ``seq`` is assigned by the store (1, 2, …).
+    the conversation's key. The log keeps them in order (the store also numbers them,
+    ``seq``, which no service needs).
     """
 
     id: str
@@ -258,7 +289,6 @@ class StoredMessage:
     staff_id: str | None = None
     code: str | None = None  # system messages: what happened (operator_joined…)
     internal: bool = False  # staff-only: never sent to the visitor
-    seq: int = 0
 
     def to_record(self) -> dict[str, object]:
         record: dict[str, object] = {
@@ -276,17 +306,45 @@ class StoredMessage:
         return record
 
     @staticmethod
+    def new(
+        sender: Sender,
+        enc: str,
+        *,
+        client_id: str | None = None,
+        staff_id: str | None = None,
+        code: str | None = None,
+        internal: bool = False,
+    ) -> StoredMessage:
+        """The one place a message record is made: a fresh random id and the time now.
+        ``enc`` is already encrypted under the conversation's key."""
+        return _decoded(
+            StoredMessage,
+            {
+                "id": "m" + secrets.token_urlsafe(9),
+                "sender": sender,
+                "ts": now_ms(),
+                "enc": enc,
+                "client_id": client_id,
+                "staff_id": staff_id,
+                "code": code,
+                "internal": internal,
+            },
+        )
+
+    @staticmethod
     def from_record(r: Mapping[str, Any]) -> StoredMessage:
-        return StoredMessage(
-            id=r["id"],
-            sender=cast(Sender, r["from"]),
-            ts=r["ts"],
-            enc=r["enc"],
-            client_id=r.get("client_id"),
-            staff_id=r.get("staff_id"),
-            code=r.get("code"),
-            internal=bool(r.get("internal")),
-            seq=int(r.get("seq") or 0),
+        return _decoded(
+            StoredMessage,
+            {
+                "id": r["id"],
+                "sender": r["from"],
+                "ts": r["ts"],
+                "enc": r["enc"],
+                "client_id": r.get("client_id"),
+                "staff_id": r.get("staff_id"),
+                "code": r.get("code"),
+                "internal": bool(r.get("internal")),
+            },
         )
 
 

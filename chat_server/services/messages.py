@@ -2,7 +2,7 @@
 
 Text is encrypted under the conversation's key before it reaches the store and
 decrypted only to be rendered for a reader. A message record is built in one place,
-:func:`new_message`. Who receives a message is decided by services/recipients.py: a
+:meth:`~chat_server.services.domain.StoredMessage.new`. Who receives a message is decided by services/recipients.py: a
 staff-only note goes to the staff participants, everything else to everyone.
 """
 
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from typing import Literal, TypedDict
 
 from ..security.crypto import ConversationCipher
-from .domain import Conversation, Sender, Staff, StoredMessage, VisitorSession, now_ms
+from .domain import Conversation, Sender, Staff, StoredMessage, VisitorSession
 from .errors import MSG_CONFLICT, MSG_FORBIDDEN, MSG_NO_CONVERSATION, MSG_NOT_FOUND, N_, ServiceError
 from .events import Translator
 from .observer import Observer
@@ -54,29 +53,6 @@ MessageOut = TypedDict(
 class MessageAck(TypedDict):
     id: str
     ts: int
-
-
-def new_message(
-    sender: Sender,
-    enc: str,
-    *,
-    client_id: str | None = None,
-    staff_id: str | None = None,
-    code: str | None = None,
-    internal: bool = False,
-) -> StoredMessage:
-    """The one place a message record is made: a fresh random id and the time now.
-    ``enc`` is already encrypted under the conversation's key."""
-    return StoredMessage(
-        id="m" + secrets.token_urlsafe(9),
-        sender=sender,
-        ts=now_ms(),
-        enc=enc,
-        client_id=client_id,
-        staff_id=staff_id,
-        code=code,
-        internal=internal,
-    )
 
 
 class Messages:
@@ -125,7 +101,9 @@ class Messages:
         internal: bool = False,
     ) -> MessageAck:
         """Store (deduplicated by sender and ``client_id``) and deliver a message."""
-        message = new_message(sender, cipher.encrypt(text), client_id=client_id, staff_id=staff_id, internal=internal)
+        message = StoredMessage.new(
+            sender, cipher.encrypt(text), client_id=client_id, staff_id=staff_id, internal=internal
+        )
         stored, created = await self._repo.append_message(conv.id, f"{sender}:{staff_id or ''}:{client_id}", message)
         if created:
             self._observer.message_relayed(sender)
@@ -139,7 +117,7 @@ class Messages:
         """A system message with the parameters of its text (:data:`SYSTEM_TEXTS`),
         translated for each reader; ``internal`` keeps it for staff."""
         cipher = await self._repo.cipher(conv.id)
-        message = new_message("system", cipher.encrypt(json.dumps(params or {})), code=code, internal=internal)
+        message = StoredMessage.new("system", cipher.encrypt(json.dumps(params or {})), code=code, internal=internal)
         stored, _ = await self._repo.append_message(conv.id, "system:" + message.id, message)
         await self._deliver(conv, stored, cipher)
 

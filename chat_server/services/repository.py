@@ -112,9 +112,8 @@ class Repository:
         the record is missing or ``fn`` returned None. ``ttl_s`` restarts the record's
         expiry (else it keeps it). A ``ServiceError`` raised by ``fn`` propagates.
         Raises ``ServiceError("conflict")`` after :data:`MAX_ATTEMPTS` lost races.
-        Versions only ever grow, so a compare on them cannot be fooled by a record that
-        went away and came back (records are created at version 0 and then only
-        changed here).
+        While a record lives its version only grows (it is created at version 0 and
+        then changed only here), so a compare on it sees every write in between.
         """
         async with self._turns.of(kind + ":" + key):
             for attempt in range(MAX_ATTEMPTS):
@@ -128,8 +127,10 @@ class Repository:
                 if after is None:
                     return None
                 after = replace(after, version=before.version + 1)
-                record = after.to_record()
-                changes = {k: v for k, v in record.items() if raw.get(k) != v}
+                # Compared with the decoded record, not the raw one: a sparse record
+                # leaves out what is at its default.
+                old = before.to_record()
+                changes = {k: v for k, v in after.to_record().items() if old.get(k) != v}
                 # ``raw.get("version")`` is None for a record written before versions
                 # existed; the store compares it as it is.
                 expect = {"version": raw.get("version")}
@@ -155,7 +156,7 @@ class Repository:
         the queue (key first: there is never a record without its key)."""
         wrapped = self._keyring.wrap(self._keyring.new_conversation_key(), conv.id)
         await self._eph.put(CKEY, conv.id, {"k": wrapped}, self.ttl_s)
-        await self._eph.put(CONV, conv.id, conv.to_record(), self.ttl_s)
+        await self._eph.put(CONV, conv.id, conv.to_record(sparse=True), self.ttl_s)
         await self._eph.index_add(LIVE_INDEX, conv.id, conv.created_at, self.ttl_s)
         await self.enqueue(conv)
 
@@ -226,7 +227,8 @@ class Repository:
         """Append unless ``dedupe`` was seen in this conversation. Returns (the stored
         message, created); a duplicate returns the first one and False."""
         stored, created = await self._eph.append_message(conversation_id, dedupe, message.to_record(), self.ttl_s)
-        return StoredMessage.from_record(stored), created
+        # A new entry is the message as given; only a duplicate needs decoding.
+        return (message if created else StoredMessage.from_record(stored)), created
 
     async def messages(self, conversation_id: str) -> list[StoredMessage]:
         return [StoredMessage.from_record(r) for r in await self._eph.messages(conversation_id)]

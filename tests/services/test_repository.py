@@ -113,7 +113,7 @@ async def test_a_writer_that_always_loses_gives_up_with_conflict(tmp_path: Path)
         nonlocal calls
         calls += 1
         record = eph._records[("conv", "c1")]
-        eph._records[("conv", "c1")] = (record[0], {**record[1], "version": record[1]["version"] + 1})
+        eph._records[("conv", "c1")] = (record[0], {**record[1], "version": record[1].get("version", 0) + 1})
         return replace(c, urgent=True)
 
     with pytest.raises(ServiceError) as gave_up:
