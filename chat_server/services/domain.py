@@ -113,6 +113,7 @@ class Conversation:
     # --- reading ---------------------------------------------------------------------
     @property
     def live(self) -> bool:
+        """Waiting or active (not ended)."""
         return self.state != "ended"
 
     def staff_participants(self) -> tuple[str, ...]:
@@ -126,6 +127,7 @@ class Conversation:
         return self.state == "active" and (staff_id == self.operator_id or staff_id in self.invited_ids)
 
     def is_assigned_to(self, staff_id: str) -> bool:
+        """Active and assigned to this staff member."""
         return self.state == "active" and self.operator_id == staff_id
 
     # --- storage ---------------------------------------------------------------------

@@ -75,6 +75,7 @@ class QueueSnapshot(TypedDict):
 
 
 def summary(conv: Conversation) -> Summary:
+    """The conversation ``summary`` of docs/protocol.md (no content, nothing identifying)."""
     operator: OperatorRef | None = {"id": conv.operator_id, "name": conv.operator_name} if conv.operator_id else None
     return {
         "id": conv.id,
@@ -96,6 +97,7 @@ def summary(conv: Conversation) -> Summary:
 
 
 def console_summary(conv: Conversation) -> ConsoleSummary:
+    """A summary plus who else is in the chat (invited colleagues, observers)."""
     names = conv.staff_names
     return {
         **summary(conv),
@@ -113,8 +115,10 @@ def state_payload(conv: Conversation) -> StatePayload:
 
 
 def brief(conv: Conversation, position: int | None) -> Brief:
+    """The visitor's ``{id, state, position}``; ``position`` is 1-based, None unless waiting."""
     return {"id": conv.id, "state": conv.state, "position": position}
 
 
 def queue_snapshot(waiting: list[Conversation]) -> QueueSnapshot:
+    """The ``queue`` event for staff: summaries of the waiting chats, in queue order."""
     return {"items": [summary(c) for c in waiting]}

@@ -25,6 +25,7 @@ _BAND = 10**13  # larger than any millisecond timestamp for centuries
 
 
 def priority_band(conv: Conversation) -> int:
+    """0 urgent ("I am in danger now"), 1 under 18, 2 everyone else."""
     if conv.urgent:
         return 0
     if conv.age_band in UNDER_18_BANDS:
@@ -121,4 +122,5 @@ class Queue:
         return {"on": on, "languages": languages}
 
     async def duty_of(self, staff_id: str) -> Duty | None:
+        """Their duty (languages for the shift), or None when off duty."""
         return await self._repo.duty_of(staff_id)

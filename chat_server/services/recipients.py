@@ -81,10 +81,13 @@ class Notify:
         await self._events.to_visitor(conversation_id, event, payload)
 
     async def to_staff(self, staff_id: str, event: str, payload: Payload) -> None:
+        """One staff member (all their console tabs): offers, ``assigned``, ``released``, alerts."""
         await self._events.to_staff(staff_id, event, payload)
 
     async def to_queue_watchers(self, event: str, payload: Payload) -> None:
+        """Everyone watching the queue (on-duty operators, supervisors, admins)."""
         await self._events.to_queue_watchers(event, payload)
 
     async def staff_locale(self, staff_id: str) -> str:
+        """A staff member's console locale (for text rendered for them)."""
         return await self._staff_locale(staff_id)

@@ -181,6 +181,7 @@ class Repository:
         return Conversation.from_record(raw), self._ciphers.get(conversation_id, key["k"])
 
     async def live_ids(self) -> list[str]:
+        """Ids of the live conversations, oldest first (the index only; no reads)."""
         return [m for m, _ in await self._eph.index_members(LIVE_INDEX)]
 
     async def live(self) -> list[Conversation]:
@@ -210,6 +211,7 @@ class Repository:
         await self._eph.index_remove(LIVE_INDEX, conversation_id)
 
     async def delete(self, conversation_id: str) -> None:
+        """Remove the conversation record (last step of destroying it)."""
         await self._eph.delete(CONV, conversation_id)
 
     async def forget_missing(self, conversation_id: str) -> None:
@@ -218,6 +220,7 @@ class Repository:
         await self._eph.index_remove(QUEUE_INDEX, conversation_id)
 
     def drop_idle_ciphers(self) -> None:
+        """Forget unwrapped keys not used for a while (see CipherCache; the sweeper calls it)."""
         self._ciphers.drop_idle()
 
     # --- messages ---------------------------------------------------------------------
@@ -231,6 +234,7 @@ class Repository:
         return (message if created else StoredMessage.from_record(stored)), created
 
     async def messages(self, conversation_id: str) -> list[StoredMessage]:
+        """The conversation's log in order (ciphertext; empty once destroyed)."""
         return [StoredMessage.from_record(r) for r in await self._eph.messages(conversation_id)]
 
     # --- queue ------------------------------------------------------------------------
@@ -243,6 +247,7 @@ class Repository:
         await self._eph.index_add(QUEUE_INDEX, conv.id, queue_score(conv, head=head), self.ttl_s)
 
     async def dequeue(self, conversation_id: str) -> None:
+        """Take a conversation out of the queue (accepted or ended)."""
         await self._eph.index_remove(QUEUE_INDEX, conversation_id)
 
     async def waiting(self, ids: list[str] | None = None) -> list[Conversation]:
@@ -261,6 +266,7 @@ class Repository:
         return self._keyring.lookup_hash(token)
 
     async def find_session(self, token: str) -> VisitorSession | None:
+        """The session of a resume token, or None (unknown or expired)."""
         key = self.session_key(token)
         raw = await self._eph.get(VSESS, key)
         return VisitorSession.from_record(key, token, raw) if raw is not None else None
@@ -292,18 +298,22 @@ class Repository:
         await self.change_session(VisitorSession(session_key, "", "", ""), detach)
 
     async def delete_session(self, session_key: str) -> None:
+        """Forget a session: its resume token stops working (quick exit)."""
         await self._eph.delete(VSESS, session_key)
 
     # --- duty and presence ------------------------------------------------------------
     async def put_duty(self, duty: Duty) -> None:
+        """Put a staff member on duty (record and index; expires with the conversation TTL)."""
         await self._eph.put(DUTY, duty.staff_id, duty.to_record(), self.ttl_s)
         await self._eph.index_add(DUTY_INDEX, duty.staff_id, now_ms(), self.ttl_s)
 
     async def remove_duty(self, staff_id: str) -> None:
+        """Take a staff member off duty."""
         await self._eph.delete(DUTY, staff_id)
         await self._eph.index_remove(DUTY_INDEX, staff_id)
 
     async def duty_of(self, staff_id: str) -> Duty | None:
+        """Their duty (languages for the shift), or None when off duty."""
         raw = await self._eph.get(DUTY, staff_id)
         return Duty.from_record(staff_id, raw) if raw is not None else None
 
@@ -335,9 +345,11 @@ class Repository:
 
     # --- blocks and counters ----------------------------------------------------------
     async def block(self, address_key: str, ttl_s: int) -> None:
+        """Refuse new chats from this rate-limit key for ``ttl_s`` seconds."""
         await self._eph.put(BLOCKED, address_key, {"at": now_ms()}, ttl_s)
 
     async def is_blocked(self, address_key: str) -> bool:
+        """Whether this rate-limit key is blocked (never for the empty key)."""
         return bool(address_key) and await self._eph.get(BLOCKED, address_key) is not None
 
     async def first_time(self, name: str, ttl_s: int) -> bool:

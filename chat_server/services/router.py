@@ -89,9 +89,11 @@ class Router:
 
     @property
     def mode(self) -> str:
+        """``auto`` (offers) or ``pick`` (operators pick from the queue)."""
         return self.settings.routing_mode if self.settings.routing_mode in MODES else "auto"
 
     def policy(self) -> RoutingPolicy:
+        """The routing policy from the settings (language fallback in ms, mode)."""
         return RoutingPolicy(self.settings.language_fallback_s * 1000, self.mode)
 
     # --- what the router knows about operators -----------------------------------------
@@ -109,6 +111,7 @@ class Router:
         return cached.skills
 
     def forget_skills(self, staff_id: str | None = None) -> None:
+        """Read the account again next time (after a login or a profile change)."""
         if staff_id is None:
             self._skills.clear()
         else:
@@ -146,6 +149,7 @@ class Router:
         return ops
 
     async def queue(self) -> list[WaitingChat]:
+        """The waiting chats as :func:`plan` sees them, in queue order."""
         return [waiting_chat(conv) for conv in await self.repo.waiting()]
 
     async def accept_rule(self, staff: Staff) -> AcceptRule:

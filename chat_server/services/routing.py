@@ -86,6 +86,7 @@ class RoutingPolicy:
 
 
 def skilled(op: OperatorState, chat: WaitingChat) -> bool:
+    """Speaks the chat's language and takes its audience."""
     return chat.locale in op.languages and chat.audience in op.audiences
 
 

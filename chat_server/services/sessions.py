@@ -48,9 +48,11 @@ class AddressBook:
         self._keys: dict[str, str] = {}
 
     def remember(self, sid: str, address_key: str) -> None:
+        """A visitor socket connected from this (hashed) address."""
         self._keys[sid] = address_key
 
     def forget(self, sid: str) -> None:
+        """The socket disconnected."""
         self._keys.pop(sid, None)
 
     def key_of(self, sid: str | None) -> str:

@@ -43,6 +43,7 @@ async def _setup_body(request: web.Request, schema: dict[str, v.F]) -> dict[str,
 
 @json_api
 async def setup_begin(request: web.Request) -> web.StreamResponse:
+    """POST /api/setup/begin: the TOTP enrolment for the first admin (single-use token)."""
     data = await _setup_body(request, v.SETUP_BEGIN)
     first_run = request.app[K.SERVICES].first_run
     return ok(enrolment=await first_run.begin(data.get("token"), data.get("username") or "admin"))
@@ -50,6 +51,7 @@ async def setup_begin(request: web.Request) -> web.StreamResponse:
 
 @json_api
 async def setup_complete(request: web.Request) -> web.StreamResponse:
+    """POST /api/setup/complete: the first admin account, once the code proves the enrolment."""
     data = await _setup_body(request, v.SETUP_COMPLETE)
     staff = await request.app[K.SERVICES].first_run.complete(
         data.get("token"), data["username"], data["name"], data["password"], data["totp"], data.get("locale") or "sv"
@@ -80,6 +82,7 @@ async def announce_setup(app: web.Application) -> None:
 # --- own profile ----------------------------------------------------------------------
 @json_api
 async def patch_me(request: web.Request) -> web.StreamResponse:
+    """PATCH /api/me: one's own name, locale or languages."""
     me = await request.app[K.GUARD].require_staff(request, write=True)
     data = await read_json(request, v.OWN_PROFILE)
     staff = await request.app[K.SERVICES].admin.do_update_own_profile(
@@ -91,12 +94,14 @@ async def patch_me(request: web.Request) -> web.StreamResponse:
 # --- accounts -------------------------------------------------------------------------
 @json_api
 async def list_staff(request: web.Request) -> web.StreamResponse:
+    """GET /api/admin/staff: every account (admins)."""
     await request.app[K.GUARD].require_staff(request, roles=ADMINS)
     return ok(items=await request.app[K.SERVICES].admin.accounts())
 
 
 @json_api
 async def create_staff(request: web.Request) -> web.StreamResponse:
+    """POST /api/admin/staff: a new account and its TOTP enrolment (admins)."""
     admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
     data = await read_json(request, v.NEW_ACCOUNT)
     new = NewAccount(
@@ -113,6 +118,7 @@ async def create_staff(request: web.Request) -> web.StreamResponse:
 
 @json_api
 async def update_staff(request: web.Request) -> web.StreamResponse:
+    """PATCH /api/admin/staff/{id}: role, state or profile (admins; not one's own lock-out)."""
     admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
     data = await read_json(request, v.ACCOUNT_CHANGES)
     changes = AccountChanges(
@@ -128,6 +134,7 @@ async def update_staff(request: web.Request) -> web.StreamResponse:
 
 @json_api
 async def reset_password(request: web.Request) -> web.StreamResponse:
+    """POST /api/admin/staff/{id}/password: a new password; their sessions end (admins)."""
     admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
     data = await read_json(request, v.NEW_PASSWORD)
     await request.app[K.SERVICES].admin.do_reset_password(admin, request.match_info["staff_id"], data["password"])
@@ -136,6 +143,7 @@ async def reset_password(request: web.Request) -> web.StreamResponse:
 
 @json_api
 async def reset_totp(request: web.Request) -> web.StreamResponse:
+    """POST /api/admin/staff/{id}/totp: a new TOTP secret to enrol (admins)."""
     admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
     return ok(enrolment=await request.app[K.SERVICES].admin.do_reset_totp(admin, request.match_info["staff_id"]))
 
@@ -143,12 +151,14 @@ async def reset_totp(request: web.Request) -> web.StreamResponse:
 # --- opening hours --------------------------------------------------------------------
 @json_api
 async def get_hours(request: web.Request) -> web.StreamResponse:
+    """GET /api/hours: the stored opening hours and the status now (any staff)."""
     await request.app[K.GUARD].require_staff(request)
     return ok(**await request.app[K.SERVICES].admin.hours_view())
 
 
 @json_api
 async def put_hours(request: web.Request) -> web.StreamResponse:
+    """PUT /api/admin/hours: replace the opening hours (admins)."""
     admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
     # The document's shape is the service's rule (services/admin.check_hours_document).
     return ok(**await request.app[K.SERVICES].admin.do_set_hours(admin, await read_json(request)))
@@ -157,12 +167,14 @@ async def put_hours(request: web.Request) -> web.StreamResponse:
 # --- canned responses -----------------------------------------------------------------
 @json_api
 async def get_canned(request: web.Request) -> web.StreamResponse:
+    """GET /api/canned: canned responses of every locale (any staff)."""
     await request.app[K.GUARD].require_staff(request)
     return ok(locales=await request.app[K.SERVICES].canned.all())
 
 
 @json_api
 async def put_canned(request: web.Request) -> web.StreamResponse:
+    """PUT /api/admin/canned/{locale}: replace one locale's canned responses (admins)."""
     admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
     data = await read_json(request, v.CANNED_ITEMS)
     items = await request.app[K.SERVICES].admin.do_set_canned(admin, request.match_info["locale"], data.get("items"))
@@ -172,6 +184,7 @@ async def put_canned(request: web.Request) -> web.StreamResponse:
 # --- audit log ------------------------------------------------------------------------
 @json_api
 async def get_audit(request: web.Request) -> web.StreamResponse:
+    """GET /api/admin/audit?before=ts: the newest 100 audit entries (admins)."""
     await request.app[K.GUARD].require_staff(request, roles=ADMINS)
     before = request.query.get("before")
     before_ts = int(before) if before and before.isdigit() else None

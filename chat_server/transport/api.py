@@ -31,6 +31,7 @@ STATUS = {
 
 
 def ok(**fields: Any) -> web.Response:
+    """``{"ok": true, ...fields}`` as JSON."""
     return web.json_response({"ok": True, **fields})
 
 

@@ -30,6 +30,7 @@ MSG_LOG_IN = N_("Please log in.")
 
 
 def cookie_value(header: str | None, name: str) -> str | None:
+    """The value of cookie ``name`` in a Cookie header, or None (also for a malformed header)."""
     if not header:
         return None
     try:
@@ -42,6 +43,7 @@ def cookie_value(header: str | None, name: str) -> str | None:
 
 
 def is_tls(request: web.Request) -> bool:
+    """Whether the client reached us over TLS (directly, through a trusted proxy, or by the public URL)."""
     settings = request.app[K.SETTINGS]
     if request.secure:
         return True
@@ -51,6 +53,7 @@ def is_tls(request: web.Request) -> bool:
 
 
 def own_origin(request: web.Request) -> str:
+    """This server's origin (scheme://host[:port]), from the public URL or the request."""
     settings = request.app[K.SETTINGS]
     if settings.public_url:
         parts = urlsplit(settings.public_url)
@@ -92,6 +95,7 @@ class StaffSession:
 
     @property
     def staff(self) -> Staff:
+        """The staff member of this session."""
         return Staff.from_account(self.account)
 
 
@@ -158,10 +162,12 @@ class StaffGuard:
         return staff, account
 
     def disconnect(self, sid: str) -> Staff | None:
+        """Forget a console socket; returns who it was, if anyone."""
         socket = self._sockets.pop(sid, None)
         return socket.staff if socket else None
 
     def locale_of(self, sid: str) -> str | None:
+        """A console socket's staff locale, or None when it is not signed in."""
         socket = self._sockets.get(sid)
         return socket.staff.locale if socket else None
 

@@ -142,6 +142,7 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, sessi
 
 @json_api
 async def login(request: web.Request) -> web.StreamResponse:
+    """POST /api/login: check credentials, set the session cookie; ``{staff, csrf}``."""
     check_same_origin(request)
     data = await read_json(request, v.LOGIN)
     key = request_address_key(request, request.app[K.SETTINGS].trust_proxy, request.app[K.HASHER])
@@ -155,12 +156,14 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 @json_api
 async def me(request: web.Request) -> web.StreamResponse:
+    """GET /api/me: the signed-in staff member and the CSRF token; 401 otherwise."""
     found = await request.app[K.GUARD].session(request)
     return web.json_response({"ok": True, "staff": public_staff(found.account), "csrf": found.csrf})
 
 
 @json_api
 async def logout(request: web.Request) -> web.StreamResponse:
+    """POST /api/logout: end the session (CSRF)."""
     found = await request.app[K.GUARD].session(request)
     check_csrf(request, found.csrf)
     await request.app[K.SERVICES].staff.logout(found.session_id, found.account["id"])

@@ -42,12 +42,15 @@ class OperatorNamespace(GuardedNamespace):
         self.guard = guard
 
     async def locale_of(self, sid: str) -> str:
+        """The socket's staff locale, for refusals (Swedish before sign-in)."""
         return self.guard.locale_of(sid) or "sv"
 
     async def staff_of(self, sid: str) -> Staff:
+        """The staff member of a console socket (the staff guard; ``forbidden`` when signed out)."""
         return await self.guard.require_staff(sid)
 
     def connection_count(self) -> int:
+        """Console sockets signed in on this process (metrics)."""
         return len(self.guard)
 
     # --- connection -------------------------------------------------------------------

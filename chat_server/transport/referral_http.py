@@ -22,12 +22,14 @@ from .api import json_api, ok, read_json
 # --- referral directory ----------------------------------------------------------------
 @json_api
 async def list_referrals(request: web.Request) -> web.StreamResponse:
+    """GET /api/referrals: the directory for the console (any staff)."""
     staff = await request.app[K.GUARD].require_staff(request)
     return ok(**await request.app[K.SERVICES].referrals.listing(staff.locale))
 
 
 @json_api
 async def put_referral(request: web.Request) -> web.StreamResponse:
+    """PUT /api/admin/referrals/{id}: create or replace a receiver (supervisors, admins)."""
     staff = await request.app[K.GUARD].require_staff(request, roles=SUPERVISORS, write=True)
     # The receiver document is checked by the directory (services/referrals.py).
     body = await read_json(request)
@@ -37,6 +39,7 @@ async def put_referral(request: web.Request) -> web.StreamResponse:
 
 @json_api
 async def delete_referral(request: web.Request) -> web.StreamResponse:
+    """DELETE /api/admin/referrals/{id}: remove a receiver (supervisors, admins)."""
     staff = await request.app[K.GUARD].require_staff(request, roles=SUPERVISORS, write=True)
     await request.app[K.SERVICES].referrals.do_delete(staff, request.match_info["id"])
     return ok()
@@ -66,6 +69,7 @@ def _range(request: web.Request) -> tuple[date, date, str]:
 
 @json_api
 async def stats_json(request: web.Request) -> web.StreamResponse:
+    """GET /api/stats: suppressed counts per fixed period (supervisors, admins)."""
     await request.app[K.GUARD].require_staff(request, roles=SUPERVISORS)
     first, last, group = _range(request)
     report = await request.app[K.SERVICES].stats.report(first, last, group)
@@ -74,6 +78,7 @@ async def stats_json(request: web.Request) -> web.StreamResponse:
 
 @json_api
 async def stats_csv(request: web.Request) -> web.StreamResponse:
+    """GET /api/stats.csv: the same as CSV (supervisors, admins)."""
     await request.app[K.GUARD].require_staff(request, roles=SUPERVISORS)
     first, last, group = _range(request)
     report = await request.app[K.SERVICES].stats.report(first, last, group)

@@ -14,6 +14,7 @@ RECEIVER_ID = "{id:[a-z0-9][a-z0-9-]{1,63}}"
 
 
 def setup_routes(app: web.Application) -> None:
+    """Add every route to ``app``; nothing else."""
     r = app.router
     # Health, front ends, catalogs.
     r.add_get("/", http.root)

@@ -43,12 +43,15 @@ class F:
 
 
 def invalid(detail: str = "") -> ServiceError:
+    """An ``invalid`` refusal; ``detail`` names the rule broken (for debug logs, never content)."""
     err = ServiceError("invalid", MSG_INVALID)
     err.detail = detail  # type: ignore[attr-defined]  # for debug logs, never content
     return err
 
 
 def validate(payload: Any, schema: dict[str, F]) -> dict[str, Any]:
+    """The checked payload (absent optional fields left out); ``invalid`` or
+    ``too_large`` otherwise. ``None`` counts as ``{}``."""
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):

@@ -64,10 +64,12 @@ class VisitorNamespace(GuardedNamespace):
         self._sessions: dict[str, VisitorSession] = {}
 
     async def locale_of(self, sid: str) -> str:
+        """The socket's session locale, for refusals."""
         sess = self._sessions.get(sid)
         return sess.locale if sess else i18n.DEFAULT_LOCALE
 
     def session_of(self, sid: str) -> VisitorSession:
+        """The socket's session; ``not_found`` if it raced a disconnect."""
         sess = self._sessions.get(sid)
         if sess is None:  # an event raced a disconnect
             raise ServiceError("not_found", MSG_FORBIDDEN)
@@ -79,6 +81,7 @@ class VisitorNamespace(GuardedNamespace):
             self._sessions[sid] = sess
 
     def connection_count(self) -> int:
+        """Visitor sockets on this process (metrics)."""
         return len(self._sessions)
 
     # --- connection -------------------------------------------------------------------
