@@ -119,6 +119,8 @@ class Conversation:
     def staff_participants(self) -> tuple[str, ...]:
         """Everyone on the staff side who receives the conversation's messages: the
         assigned operator, invited colleagues and silent observers, each once."""
+        if not self.invited_ids and not self.observer_ids:  # most chats: one operator or none
+            return (self.operator_id,) if self.operator_id else ()
         ids = (self.operator_id, *self.invited_ids, *self.observer_ids)
         return tuple(dict.fromkeys(i for i in ids if i))
 
@@ -178,13 +180,12 @@ class Conversation:
         if len(values) != len(_DECODE_DEFAULTS):  # a newer release's extra fields
             values = {k: values[k] for k in _DECODE_DEFAULTS}
         for name in _TUPLES:
-            listed = r.get(name)
-            values[name] = tuple(listed) if listed else ()
-        names = r.get("staff_names")
-        values["staff_names"] = dict(names) if names else {}
-        offer = r.get("offer")
-        values["offer"] = Offer.from_record(offer) if offer else None
-        values["version"] = r.get("version") or 0
+            if name in r:
+                values[name] = tuple(r[name] or ())
+        values["staff_names"] = dict(r["staff_names"] or {}) if "staff_names" in r else {}
+        if r.get("offer"):
+            values["offer"] = Offer.from_record(r["offer"])
+        values["version"] = values["version"] or 0
         return _decoded(Conversation, values)
 
 

@@ -21,8 +21,7 @@ and :meth:`Notify.to_queue_watchers`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .domain import Conversation
 from .events import Events, Payload
@@ -34,8 +33,9 @@ StaffLocale = Callable[[str], Awaitable[str]]
 Localised = Callable[[str], Payload]
 
 
-@dataclass(frozen=True)
-class Recipients:
+class Recipients(NamedTuple):
+    """Whether the visitor receives an event, and which staff members do."""
+
     visitor: bool
     staff: tuple[str, ...]
 
