@@ -78,7 +78,8 @@ async def test_hostile_text_renders_as_text_in_the_console(server, visitor) -> N
         pytest.skip("the console is not built")
     from playwright.async_api import async_playwright
 
-    from ..browser.test_console_operator import CHROMIUM, CHROMIUM_ARGS, DESKTOP, catalog
+    from .conftest import CHROMIUM, CHROMIUM_ARGS
+    from .console import DESKTOP, catalog
 
     creds = await server.create_staff("operator", name="Sara", languages=["sv"])
     v = await visitor()
