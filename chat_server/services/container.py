@@ -79,7 +79,7 @@ def build_services(
     hours = Hours(durable)
     stats = Stats(durable)
     staff = StaffService(durable, ephemeral, keyring, settings, audit)
-    first_run = FirstRun(durable, keyring, staff, settings.setup_token_s)
+    first_run = FirstRun(durable, ephemeral, keyring, staff, settings.setup_token_s)
     canned = Canned(durable, translate)
     directory = Directory(durable, i18n.SUPPORTED)
     addresses = AddressBook()

@@ -15,7 +15,6 @@ from typing import Any
 from aiohttp import web
 
 from ..services.admin import AccountChanges, NewAccount
-from ..services.errors import MSG_RATE_LIMITED, ServiceError
 from ..services.roles import ADMINS
 from . import keys as K
 from . import validation as v
@@ -24,8 +23,6 @@ from .client_info import request_address_key
 from .guard import check_same_origin
 
 log = logging.getLogger(__name__)
-
-SETUP_ATTEMPTS = 30  # per address key and 15 minutes: the token is long, this stops noise
 
 
 def _tuple(value: list[str] | None) -> tuple[str, ...] | None:
@@ -36,8 +33,7 @@ def _tuple(value: list[str] | None) -> tuple[str, ...] | None:
 async def _setup_body(request: web.Request, schema: dict[str, v.F]) -> dict[str, Any]:
     check_same_origin(request)
     key = request_address_key(request, request.app[K.SETTINGS].trust_proxy, request.app[K.HASHER])
-    if await request.app[K.EPHEMERAL].incr("setup:addr:" + key, 15 * 60) > SETUP_ATTEMPTS:
-        raise ServiceError("rate_limited", MSG_RATE_LIMITED)
+    await request.app[K.SERVICES].first_run.check_attempt(key)
     return await read_json(request, schema)
 
 
