@@ -25,7 +25,10 @@ import math
 import os
 import secrets
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TypedDict
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
@@ -33,6 +36,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..security.crypto import KeyRing
 from ..storage.base import Durable
+from .audit import Audit
+from .domain import Conversation, Staff, VisitorSession
+from .errors import MSG_NO_CONVERSATION, MSG_NOT_FOUND, MSG_RATE_LIMITED, N_, ServiceError
+from .messages import Messages, require_assigned
+from .payloads import queue_snapshot, summary
+from .recipients import Notify
+from .repository import Repository
 
 NAMESPACE = "followup"
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
@@ -45,6 +55,12 @@ MAX_SUMMARY = 1000
 # argon2id parameters (OWASP's minimum recommendation: 19 MiB, 2 passes): the code has
 # 80 bits already; the KDF is defence in depth, not the main cost for an attacker.
 ARGON2 = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1, "hash_len": 32}
+# Wrong codes per address key (HMAC of the address under the daily key) and window.
+FAILURES_PER_ADDRESS = 10
+FAILURE_WINDOW_S = 3600
+REQUEST_EVERY_S = 30  # repeated requests tell the operator once per this many seconds
+MSG_WRONG_CODE = N_("That code is not valid. Check it and try again.")
+MSG_SUMMARY_TOO_LONG = N_("The summary is too long (at most 1,000 characters).")
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
@@ -66,6 +82,13 @@ def normalise(code: str) -> str | None:
 
 def _derive(code: str, salt: bytes) -> bytes:
     return hash_secret_raw(code.encode(), salt, type=Type.ID, **ARGON2)
+
+
+class Sealed(TypedDict):
+    """What a code opens: the summary and when it was written (ms)."""
+
+    summary: str
+    created_at: int
 
 
 class FollowUps:
@@ -109,7 +132,7 @@ class FollowUps:
         await self._durable.put_kv(NAMESPACE, lookup, record, expires_at=expires_at)
         return code, int(expires_at * 1000)
 
-    async def open(self, code: str) -> dict[str, Any] | None:
+    async def open(self, code: str) -> Sealed | None:
         """The stored ``{summary, created_at}`` for a code, or None (wrong or expired)."""
         canonical = normalise(code)
         if canonical is None:
@@ -124,5 +147,84 @@ class FollowUps:
             plain = AESGCM(key).decrypt(box[:12], box[12:], lookup.encode())
         except (InvalidTag, KeyError, ValueError):
             return None
-        data: dict[str, Any] = json.loads(plain)
+        data: Sealed = json.loads(plain)
         return data
+
+
+class FollowUpService:
+    """The follow-up actions: a visitor asks for a code, the operator issues one with a
+    summary, a returning visitor redeems it.
+
+    Wrong codes are limited per connection (by the caller) and per address key, and
+    each costs the same as a right one would not: a lookup by HMAC finds nothing, so no
+    key derivation is even attempted.
+    """
+
+    def __init__(self, codes: FollowUps, repo: Repository, notify: Notify, messages: Messages, audit: Audit) -> None:
+        self._codes = codes
+        self._repo = repo
+        self._notify = notify
+        self._messages = messages
+        self._audit = audit
+
+    async def _live(self, sess: VisitorSession) -> Conversation:
+        conv = await self._repo.get_live(sess.conversation_id)
+        if conv is None:
+            raise ServiceError("no_conversation", MSG_NO_CONVERSATION)
+        return conv
+
+    async def do_request(self, sess: VisitorSession) -> None:
+        """The visitor asks for a code: the staff in the chat get ``followup_requested``
+        (at most once per :data:`REQUEST_EVERY_S`, however often they tap)."""
+        conv = await self._live(sess)
+        if await self._repo.first_time("followup_req:" + conv.id, REQUEST_EVERY_S):
+            await self._notify.send(conv, "staff", "followup_requested", {"conversation_id": conv.id})
+
+    async def do_issue(self, staff: Staff, conversation_id: str, text: str) -> int:
+        """Seal ``text`` under a new code and send the code to the visitor's sockets
+        only (it is kept nowhere). Returns when the code expires (ms). ``too_large``
+        over :data:`MAX_SUMMARY` characters; the assigned operator only."""
+        if len(text) > MAX_SUMMARY:
+            raise ServiceError("too_large", MSG_SUMMARY_TOO_LONG)
+        conv = await require_assigned(self._repo, staff, conversation_id)
+        code, expires_at = await self._codes.store(text)
+        await self._repo.change(conv.id, lambda c: replace(c, followup_issued=True))
+        await self._notify.send(conv, "visitor", "followup_code", {"code": code, "expires_at": expires_at})
+        await self._audit.record(staff.id, "followup_create", conv.id)
+        return expires_at
+
+    async def do_redeem(
+        self, sess: VisitorSession, code: str, address_key: str, attempt: Callable[[], bool], limited: bool
+    ) -> None:
+        """A returning visitor enters a code: the earlier summary becomes a staff-only
+        note in the chat. ``attempt`` is the caller's per-connection limit (checked once
+        the conversation is known); ``limited`` turns the limits on (off only for load
+        benchmarks). ``not_found`` for a wrong or expired code."""
+        conv = await self._live(sess)
+        if limited and not attempt():
+            raise ServiceError("rate_limited", MSG_RATE_LIMITED)
+        failures = "followup_fail:" + address_key
+        # Counted as a failure before the lookup and taken back on success, so guesses
+        # sent at once over many connections cannot all pass before any is counted.
+        if await self._repo.count(failures, FAILURE_WINDOW_S) > FAILURES_PER_ADDRESS and limited:
+            raise ServiceError("rate_limited", MSG_RATE_LIMITED)
+        found = await self._codes.open(code)
+        if found is None:
+            raise ServiceError("not_found", MSG_WRONG_CODE)
+        await self._repo.count(failures, FAILURE_WINDOW_S, -1)
+        changed = await self._repo.change(conv.id, lambda c: replace(c, followup_redeemed=True))
+        conv = changed.after if changed else conv
+        # A staff-only note, encrypted under this conversation's key and destroyed
+        # with it.
+        day = datetime.fromtimestamp(found["created_at"] / 1000, UTC).date().isoformat()
+        await self._messages.add_system(
+            conv, "followup_summary", {"summary": found["summary"], "date": day}, internal=True
+        )
+        await self._notify.send(conv, "staff", "conversation", {"conversation": summary(conv)})
+        await self._notify.to_queue_watchers("queue", queue_snapshot(await self._repo.waiting()))
+
+    async def check_redeemed(self, staff: Staff, conversation_id: str) -> None:
+        """``not_found`` unless the chat (assigned to ``staff``) was opened with a code."""
+        conv = await require_assigned(self._repo, staff, conversation_id)
+        if not conv.followup_redeemed:
+            raise ServiceError("not_found", MSG_NOT_FOUND)

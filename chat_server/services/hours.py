@@ -30,7 +30,7 @@ import logging
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -59,6 +59,36 @@ MSG_TIME_SPAN = N_("{start}–{end}")
 MSG_HOLIDAYS = N_("Closed on public holidays.")
 
 Range = tuple[time, time | None]  # end None means midnight at the end of the day
+
+
+class Status(TypedDict):
+    """Open now, accepting new chats (open and not in the last call), when it closes
+    (while open) and when it opens next (while closed)."""
+
+    open_now: bool
+    accepting: bool
+    closes_at: datetime | None
+    next_open_at: datetime | None
+
+
+class WeekdayHours(TypedDict):
+    weekday: int  # Monday = 0
+    ranges: list[list[str]]  # [["09:00", "16:00"], …]
+
+
+class HoursPayload(TypedDict):
+    """The ``hours`` object of the visitor ``session`` event (docs/protocol.md); times
+    in ms since the epoch."""
+
+    timezone: str
+    always_open: bool
+    open_now: bool
+    accepting: bool
+    closes_at: int | None
+    next_open_at: int | None
+    last_call_min: int
+    weekly: list[WeekdayHours]
+    summary: str
 
 
 def _parse(hhmm: Any) -> time | None:
@@ -148,7 +178,7 @@ class Schedule:
             out.append((opens, closes))
         return out
 
-    def status(self, now: datetime) -> dict[str, Any]:
+    def status(self, now: datetime) -> Status:
         """open_now, accepting (open and not in the last minutes), closes_at, next_open_at."""
         if not self.configured:
             return {"open_now": True, "accepting": True, "closes_at": None, "next_open_at": None}
@@ -206,11 +236,12 @@ class Schedule:
             return t(MSG_ALWAYS_OPEN)
         status = self.status(now)
         parts: list[str] = []
-        if status["open_now"]:
+        closes, opens_next = status["closes_at"], status["next_open_at"]
+        if status["open_now"] and closes is not None:
             msg = MSG_OPEN_UNTIL if status["accepting"] else MSG_LAST_CALL
-            parts.append(t(msg, time=hhmm(status["closes_at"])))
-        elif status["next_open_at"] is not None:
-            opens: datetime = status["next_open_at"].astimezone(TZ)
+            parts.append(t(msg, time=hhmm(closes)))
+        elif opens_next is not None:
+            opens = opens_next.astimezone(TZ)
             days = (opens.date() - now.astimezone(TZ).date()).days
             if days == 0:
                 parts.append(t(MSG_OPENS_TODAY, time=hhmm(opens)))
@@ -312,7 +343,7 @@ class Hours:
     def invalidate(self) -> None:
         self._schedule = None
 
-    async def payload(self, now: datetime, locale: str | None = None, translate: Any = None) -> dict[str, Any]:
+    async def payload(self, now: datetime, locale: str | None = None, translate: Any = None) -> HoursPayload:
         """The ``hours`` object of the visitor ``session`` event; ``summary`` in
         ``locale`` (empty when no locale is given)."""
         schedule = await self.schedule()

@@ -12,7 +12,8 @@ import hashlib
 import logging
 import secrets
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypedDict
 
 from cryptography.exceptions import InvalidTag
 
@@ -21,11 +22,12 @@ from ..security import passwords, totp
 from ..security.crypto import KeyRing
 from ..storage.base import Durable, Ephemeral
 from .audit import Audit
+from .domain import Role
 from .errors import MSG_KEY_MISMATCH, MSG_RATE_LIMITED, MSG_UNAUTHORIZED, ServiceError
+from .roles import ROLES
 
 log = logging.getLogger(__name__)
 
-ROLES = ("operator", "supervisor", "admin")
 SESSION_NS = "staff_session"
 LOGIN_WINDOW_S = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -36,7 +38,25 @@ def _session_key(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def public_staff(record: dict[str, Any]) -> dict[str, Any]:
+#: Reads one account record by staff id (None if there is none).
+AccountLookup = Callable[[str], Awaitable[Mapping[str, Any] | None]]
+
+
+class PublicStaff(TypedDict):
+    """The fields of a staff account that may leave the server (docs/protocol.md)."""
+
+    id: str
+    username: str
+    name: str
+    role: Role
+    locale: str
+    languages: list[str]
+    audiences: list[str]
+    max_chats: int | None
+    disabled: bool
+
+
+def public_staff(record: Mapping[str, Any]) -> PublicStaff:
     """The fields of a staff record that may leave the server."""
     return {
         "id": record["id"],
@@ -73,7 +93,7 @@ class StaffService:
         locale: str = "sv",
         languages: list[str] | None = None,
         actor: str | None = None,
-    ) -> tuple[dict[str, Any], str]:
+    ) -> tuple[PublicStaff, str]:
         """Create an account; returns (public record, TOTP secret to enrol)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -104,6 +124,10 @@ class StaffService:
 
     async def get(self, staff_id: str) -> dict[str, Any] | None:
         return await self.durable.get_staff(staff_id)
+
+    async def accounts(self) -> list[dict[str, Any]]:
+        """Every account record (disabled ones too)."""
+        return await self.durable.list_staff()
 
     async def locale_of(self, staff_id: str) -> str:
         cached = self._locale_cache.get(staff_id)
@@ -143,7 +167,9 @@ class StaffService:
         await self.end_sessions(staff_id)  # the new role applies from the next login
         await self.audit.record(actor, "staff_update", staff_id, role=role)
 
-    async def update_profile(self, staff_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+    async def update_profile(self, staff_id: str, changes: Mapping[str, Any]) -> PublicStaff | None:
+        """Change name, locale, languages, audiences or max_chats (other keys are
+        ignored); ValueError for bad audiences or max_chats. None for an unknown id."""
         allowed = {k: v for k, v in changes.items() if k in {"name", "locale", "languages", "audiences", "max_chats"}}
         if "audiences" in allowed and (
             not isinstance(allowed["audiences"], list)
@@ -165,7 +191,7 @@ class StaffService:
         return public_staff(record) if record else None
 
     # login ----------------------------------------------------------------------------
-    async def login(self, username: str, password: str, code: str, address_key: str) -> tuple[dict[str, Any], str, str]:
+    async def login(self, username: str, password: str, code: str, address_key: str) -> tuple[PublicStaff, str, str]:
         """Check credentials; returns (staff, session id, csrf token).
 
         ``address_key`` is HMAC(ip) under a daily in-memory key, never the address.

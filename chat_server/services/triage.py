@@ -14,9 +14,11 @@ console what to show.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
+from .. import i18n
 from .errors import MSG_INVALID, N_, ServiceError
+from .events import Translator
 
 CATEGORIES = (
     "honour_control",
@@ -105,27 +107,45 @@ def _choices(value: Any, choices: tuple[str, ...], required: bool) -> list[str]:
     return sorted(set(out))
 
 
-def validate(form: Any, supported_languages: tuple[str, ...]) -> dict[str, Any]:
-    """A checked, normalised triage form; refuses unknown fields and values."""
+class _Required(TypedDict):
+    categories: list[str]
+    risk: str
+    actions: list[str]
+
+
+class TriageForm(_Required, total=False):
+    """A checked, normalised triage form (never stored; only :func:`counters`)."""
+
+    audience: str
+    age_band: str
+    gender: str
+    language: str
+
+
+def validate(form: Any, supported_languages: tuple[str, ...]) -> TriageForm:
+    """A checked, normalised triage form; ``invalid`` for unknown fields and values."""
     if not isinstance(form, dict):
         raise _invalid()
     known = {"categories", "audience", "age_band", "gender", "language", "risk", "actions"}
     if set(form) - known or "categories" not in form or "risk" not in form:
         raise _invalid()
-    out: dict[str, Any] = {
+    out: TriageForm = {
         "categories": _choices(form["categories"], CATEGORIES, required=True),
         "risk": _choice(form["risk"], RISKS),
         "actions": _choices(form.get("actions") or [], ACTIONS, required=False),
     }
-    for name, choices in (("audience", AUDIENCES), ("age_band", AGE_BANDS), ("gender", GENDERS)):
-        if form.get(name) is not None:
-            out[name] = _choice(form[name], choices)
+    if form.get("audience") is not None:
+        out["audience"] = _choice(form["audience"], AUDIENCES)
+    if form.get("age_band") is not None:
+        out["age_band"] = _choice(form["age_band"], AGE_BANDS)
+    if form.get("gender") is not None:
+        out["gender"] = _choice(form["gender"], GENDERS)
     if form.get("language") is not None:
         out["language"] = _choice(form["language"], (*supported_languages, "other"))
     return out
 
 
-def counters(form: dict[str, Any] | None) -> dict[str, int]:
+def counters(form: TriageForm | None) -> dict[str, int]:
     """The aggregate counters a validated form adds (nothing when no form was given)."""
     if not form:
         return {"triage:missing": 1}
@@ -146,3 +166,27 @@ def counters(form: dict[str, Any] | None) -> dict[str, int]:
 def report_duty(age_band: str | None, categories: list[str] | tuple[str, ...]) -> bool:
     """True when the duty-to-report reminder applies: under 18 and signs of harm."""
     return age_band in UNDER_18 and bool(HARM_CATEGORIES.intersection(categories))
+
+
+def schema_for(locale: str, translate: Translator) -> dict[str, Any]:
+    """:data:`SCHEMA` with every option labelled in ``locale``, the languages for the
+    language field and the duty-to-report text (``GET /api/triage``)."""
+
+    def label(value: str, audience: bool = False) -> str:
+        if audience and value == "other":
+            return translate(locale, AUDIENCE_OTHER_LABEL)
+        msgid = LABELS.get(value)
+        return translate(locale, msgid) if msgid else value
+
+    schema = dict(SCHEMA)
+    schema["labels"] = {
+        "categories": {c: label(c) for c in CATEGORIES},
+        "audiences": {a: label(a, audience=True) for a in AUDIENCES},
+        "age_bands": {a: label(a) for a in AGE_BANDS},
+        "genders": {g: label(g) for g in GENDERS},
+        "risks": {r: label(r) for r in RISKS},
+        "actions": {a: label(a) for a in ACTIONS},
+    }
+    schema["languages"] = [{"code": lang.code, "name": lang.name} for lang in i18n.LANGUAGES]
+    schema["report_duty_text"] = translate(locale, REPORT_DUTY_TEXT)
+    return schema

@@ -39,13 +39,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
 from ..config import Settings
-from ..services.conversations import DUTY_INDEX, LIVE_INDEX
-from ..services.errors import MSG_FORBIDDEN
-from ..services.queue import QUEUE_INDEX
+from ..services.errors import MSG_FORBIDDEN, ServiceError
 from ..storage.base import StoreUnavailable
 from . import keys as K
-from .http import api_error
-from .notifier import OPERATOR_NS, VISITOR_NS
+from .api import api_error
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +55,9 @@ _FORWARDED_FOR = re.compile(r'for="?\[?([^;,"\]]+)', re.IGNORECASE)
 class Metrics:
     """One registry per application (tests run several apps in one process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
+        #: Who may scrape without the token (CHAT_METRICS_ALLOW).
+        self.allowed = allowed_networks(settings)
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.live = Gauge("rc_chat_live_conversations", "Conversations waiting or active.", registry=r)
@@ -85,11 +84,9 @@ class Metrics:
         )
 
     def refusal(self, code: str) -> None:
+        """A client event was refused with ``code`` (the namespaces' hook)."""
         if code in COUNTED_REFUSALS:
             self.refused.labels(code).inc()
-
-
-METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 
 
 def allowed_networks(settings: Settings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -125,41 +122,25 @@ def may_scrape(request: web.Request, networks: list[ipaddress.IPv4Network | ipad
     return all(_on_list(a, networks) for a in addresses)
 
 
-def _socket_count(app: web.Application, namespace: str) -> int:
-    handler = app[K.SIO].namespace_handlers.get(namespace)
-    sessions = getattr(handler, "_sessions", None) if namespace == VISITOR_NS else getattr(handler, "_staff", None)
-    return len(sessions) if sessions is not None else 0
-
-
 async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text for an allowed scraper, 403 otherwise."""
     app = request.app
-    if not may_scrape(request, app[ALLOWED]):
-        return api_error(request, 403, "forbidden", MSG_FORBIDDEN)
-    m = app[METRICS]
-    eph = app[K.EPHEMERAL]
+    m = app[K.METRICS]
+    if not may_scrape(request, m.allowed):
+        return api_error(request, ServiceError("forbidden", MSG_FORBIDDEN))
     try:
-        m.live.set(len(await eph.index_members(LIVE_INDEX)))
-        m.waiting.set(len(await eph.index_members(QUEUE_INDEX)))
-        m.on_duty.set(len(await eph.index_members(DUTY_INDEX)))
+        live, waiting, on_duty = await app[K.SERVICES].repository.sizes()
+        m.live.set(live)
+        m.waiting.set(waiting)
+        m.on_duty.set(on_duty)
         m.store_up.set(1)
     except StoreUnavailable:
         # The gauges keep their last value and store_up says they are stale.
         m.store_up.set(0)
-    m.visitor_sockets.set(_socket_count(app, VISITOR_NS))
-    m.operator_sockets.set(_socket_count(app, OPERATOR_NS))
+    namespaces = app[K.NAMESPACES]
+    m.visitor_sockets.set(namespaces.visitor.connection_count())
+    m.operator_sockets.set(namespaces.operator.connection_count())
     return web.Response(
         body=generate_latest(m.registry),
         headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
     )
-
-
-ALLOWED: web.AppKey[list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = web.AppKey("metrics_allowed", list)
-
-
-def setup_routes(app: web.Application) -> None:
-    """Add ``/metrics`` and count refusals (called by ``create_app``)."""
-    m = app[METRICS] = Metrics()
-    app[ALLOWED] = allowed_networks(app[K.SETTINGS])
-    for handler in app[K.SIO].namespace_handlers.values():
-        handler.refusal_observer = m.refusal
-    app.router.add_get("/metrics", metrics)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from chat_server.security import totp
-from chat_server.transport import admin_http
+from chat_server.transport import keys as K
 
 from ..helpers import StaffCredentials
 from .console import Console, assert_clean, catalog
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 async def test_first_run_setup_then_login(server, console_factory) -> None:
-    token = await server.app[admin_http.FIRST_RUN].issue_token()
+    token = await server.app[K.SERVICES].first_run.issue_token()
     c: Console = await console_factory("setup")
     t = c.t
     await c.page.goto(f"{server.url}/console/#setup={token}")
@@ -81,7 +81,7 @@ async def test_admin_screens_new_account_and_rtl(server, console_factory) -> Non
     await admin.page.get_by_role("button", name=t("Save opening hours")).click()
     await admin.page.get_by_text(t("Opening hours saved.")).wait_for()
     await admin.check("32-admin-hours")
-    assert (await server.app[admin_http.K.HOURS].schedule()).raw["weekly"] == {"0": [["09:00", "16:00"]]}
+    assert (await server.app[K.SERVICES].hours.schedule()).raw["weekly"] == {"0": [["09:00", "16:00"]]}
 
     await admin.page.get_by_role("button", name=t("Canned responses")).click()
     await admin.page.locator(".canned-item").first.wait_for()

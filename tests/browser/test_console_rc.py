@@ -55,7 +55,7 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
     await sara.check("rc-03-triage")
     await dialog.get_by_role("button", name=t("Save and end")).click()
     await v.wait_for("ended")
-    totals = {k: n for _d, k, n in await server.app[K.STATS].totals("2000-01-01", "2999-12-31")}
+    totals = {k: n for _d, k, n in await server.app[K.SERVICES].stats.totals("2000-01-01", "2999-12-31")}
     assert totals["category:honour_control"] == 1 and totals["risk:high"] == 1
     assert totals["referral:social_services"] == 1 and totals["followup:issued"] == 1
     assert_clean(sara)
@@ -66,7 +66,7 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     from zoneinfo import ZoneInfo
 
     today = datetime.now(ZoneInfo("Europe/Stockholm"))
-    await server.app[K.STATS].record(
+    await server.app[K.SERVICES].stats.record(
         int(today.timestamp() * 1000),
         {
             "conversations:total": 12,
@@ -83,7 +83,7 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     )
     # Only months that have ended are published: let this one (and this week) be over.
     week_end = today.date() + timedelta(days=6 - today.weekday())
-    server.app[K.STATS].today = lambda: (week_end.replace(day=28) + timedelta(days=4)).replace(day=1)
+    server.app[K.SERVICES].stats.today = lambda: (week_end.replace(day=28) + timedelta(days=4)).replace(day=1)
     creds = await server.create_staff("supervisor", name="Maria")
     boss: Console = await console_factory("boss")
     t = boss.t

@@ -32,7 +32,7 @@ async def _assert_left(v: Visitor, op: Operator, before_len: int) -> None:
     ended = await op.rec.wait_for("ended", lambda d: d.get("conversation_id") == op.conversation_id)
     assert ended["reason"] == "visitor_exit"
     # The conversation is gone on the server (content and key destroyed).
-    assert await v.chat.conversations.get_live(op.conversation_id) is None
+    assert await v.chat.repository.get_live(op.conversation_id) is None
     # Back goes to the page before the host page, not to the chat.
     await v.page.go_back()
     await v.page.wait_for_url(v.host.origin + "/before")

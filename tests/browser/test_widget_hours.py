@@ -20,7 +20,7 @@ LANGS = {"sv": "Svenska", "ar": "العربية"}
 async def test_offline_view_outside_opening_hours(visitor_factory, chat, locale: str) -> None:
     now = datetime.now(ZoneInfo("Europe/Stockholm"))
     today = now.date()
-    await chat.app[K.HOURS].set_schedule(
+    await chat.app[K.SERVICES].hours.set_schedule(
         {
             "weekly": {str(d): [["09:00", "16:00"]] for d in range(5)},
             # Closed today and for the rest of this week, so "now" is always outside.

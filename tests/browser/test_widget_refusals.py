@@ -141,7 +141,7 @@ async def test_closed_while_in_the_steps(visitor_factory, chat: LiveServer, loca
     await _to_last_step(v, LANGS[locale])
     # The usual week is open around the clock; today and the next two days are closed.
     today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
-    await chat.app[K.HOURS].set_schedule(
+    await chat.app[K.SERVICES].hours.set_schedule(
         {
             "weekly": {str(d): [["00:00", "24:00"]] for d in range(7)},
             "exceptions": {(today + timedelta(days=i)).isoformat(): [] for i in range(3)},

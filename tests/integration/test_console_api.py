@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from chat_server.security import totp
-from chat_server.transport import admin_http
+from chat_server.transport import keys as K
 
 from ..helpers import StaffCredentials, login
 
@@ -22,7 +22,7 @@ async def _json(http: aiohttp.ClientSession, method: str, url: str, **kw: Any) -
 
 
 async def test_first_run_setup_link_creates_admin_once(server) -> None:
-    first_run = server.app[admin_http.FIRST_RUN]
+    first_run = server.app[K.SERVICES].first_run
     token = await first_run.issue_token()
     assert token
     # Only the hash is stored.
@@ -65,7 +65,7 @@ async def test_a_second_setup_begin_returns_the_same_enrolment(server) -> None:
     # Someone else holding the link (or the admin's second tab, or a reload) must not
     # replace the TOTP secret the admin already scanned: every begin with one token
     # returns the same pending enrolment, also when several arrive at once.
-    token = await server.app[admin_http.FIRST_RUN].issue_token()
+    token = await server.services.first_run.issue_token()
     url = server.url + "/api/setup/begin"
     async with aiohttp.ClientSession() as http:
         answers = await asyncio.gather(

@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from chat_server.security.crypto import derive_key
 from chat_server.services.followup import NAMESPACE, FollowUps
 from chat_server.transport import keys as K
-from chat_server.transport.operator_referral_events import FOLLOWUPS
 
 SUMMARY = "Samtal om kontroll hemma. Ville veta mer om skyddat boende. Pratade om BRIS."
 
@@ -80,7 +79,7 @@ async def test_the_server_cannot_read_the_summary_without_the_code(server, visit
         with pytest.raises(InvalidTag):
             AESGCM(derive_key(secret, purpose)).decrypt(box[:12], box[12:], lookup.encode())
     # Wrong codes open nothing; the right one does.
-    followups: FollowUps = server.app[FOLLOWUPS]
+    followups: FollowUps = server.app[K.SERVICES].followup_codes
     assert await followups.open("0000-0000-0000-0000") is None
     assert (await followups.open(code))["summary"] == SUMMARY
     # And the record expires after 30 days (stored with its expiry).
@@ -92,7 +91,7 @@ async def test_the_server_cannot_read_the_summary_without_the_code(server, visit
 
 
 async def test_expired_codes_open_nothing(server):
-    followups: FollowUps = server.app[FOLLOWUPS]
+    followups: FollowUps = server.app[K.SERVICES].followup_codes
     code, _ = await followups.store("gammal", now=time.time() - 31 * 86400)
     assert await followups.open(code) is None
 

@@ -14,7 +14,6 @@ from chat_server.config import Secret, SettingsError, load_settings
 from chat_server.services.audit import CONVERSATION_ACTIONS, Audit, audit_entry
 from chat_server.services.retention import Retention
 from chat_server.storage.sqlite import SqliteDurable
-from chat_server.transport import keys as K
 from tests.conftest import connect_operator
 
 HOUR_MS = 3600 * 1000
@@ -87,7 +86,7 @@ async def test_the_server_sweeps_at_start(tmp_path: Path, server_factory) -> Non
     again = await server_factory(data_dir=data, secret_key=key)
     assert await again.durable.list_audit(10) == []
     assert await again.durable.get_stats("2000-01-01", "2002-01-01") == []
-    assert again.app[K.RETENTION].audit_days == 730
+    assert again.services.retention.audit_days == 730
 
 
 def test_retention_settings() -> None:

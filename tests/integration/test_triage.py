@@ -30,7 +30,7 @@ async def active_chat(visitor, operator, **start):
 
 async def all_counters(server) -> dict[str, int]:
     out: dict[str, int] = {}
-    for _day, key, n in await server.app[K.STATS].totals("2000-01-01", "2999-12-31"):
+    for _day, key, n in await server.app[K.SERVICES].stats.totals("2000-01-01", "2999-12-31"):
         out[key] = out.get(key, 0) + n
     return out
 
@@ -96,7 +96,7 @@ async def test_invalid_triage_is_refused_and_the_chat_goes_on(server, visitor, o
     ):
         ack = await op.call("end", {"conversation_id": cid, "triage": bad})
         assert ack["ok"] is False and ack["error"]["code"] == "invalid"
-    assert (await server.conversations.get_live(cid))["state"] == "active"
+    assert (await server.repository.get_live(cid)).state == "active"
     assert (await op.call("end", {"conversation_id": cid}))["ok"]
     assert (await all_counters(server)).get("triage:missing") == 1
 
