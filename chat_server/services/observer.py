@@ -1,9 +1,11 @@
-"""Aggregate hooks for metrics, so services stay free of any metrics library.
+"""Hooks the conversation services call at the moments that count (started, accepted,
+ended once by whoever's compare-and-set won, message relayed).
 
-The composition root passes a :class:`Observer` to the services that report; the
-transport's metrics module subclasses it (transport/metrics_http.py). Each call is
-synchronous and cheap, and carries no content and nothing that identifies a
-conversation.
+Each call is synchronous and cheap, and carries no content and nothing that identifies
+a conversation. The server passes the no-op :class:`Observer`: /metrics deliberately
+exports no count of what visitors do (transport/metrics_http.py says why; those numbers
+live in the suppressed statistics). tests/services counts the calls to prove, e.g., that
+a conversation ended on two processes at once is counted once.
 """
 
 from __future__ import annotations
