@@ -29,8 +29,9 @@ from .services.retention import SWEEP_INTERVAL_S
 from .storage import StoreUnavailable, open_durable, open_ephemeral
 from .transport import keys as K
 from .transport.admin_http import announce_setup
+from .transport.admission import admission_control, session_caps
 from .transport.direct_emit import DirectEmitManager
-from .transport.guard import StaffGuard, same_origin
+from .transport.guard import SESSION_COOKIE, StaffGuard, same_origin
 from .transport.hardened import HardenedServer, engineio_requests
 from .transport.http import security_headers, unexpected_errors
 from .transport.metrics_http import Metrics
@@ -84,6 +85,9 @@ def create_app(settings: Settings) -> web.Application:
     sio.register_namespace(namespaces.visitor)
     sio.register_namespace(namespaces.operator)
     sio.attach(app)
+    # Refuse new sessions before the process runs out of descriptors (admission.py).
+    visitor_cap, staff_cap = session_caps(settings.max_connections)
+    app.middlewares.append(admission_control(lambda: len(sio.eio.sockets), visitor_cap, staff_cap, SESSION_COOKIE))
     if not settings.rate_limits:
         log.warning(
             "CHAT_RATE_LIMITS=false: Socket.IO rate limits are OFF. This is for load "

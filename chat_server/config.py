@@ -105,6 +105,9 @@ class Settings:
     max_http_buffer_size: int = 64 * 1024
     ping_interval_s: int = 20
     ping_timeout_s: int = 20
+    # Engine.IO sessions one process admits; 0: automatic, from the open-files limit
+    # less a reserve (transport/admission.py). Beyond it new connections get 503.
+    max_connections: int = 0
     # An Engine.IO connection that has joined no namespace for this long is closed
     # (socket.io's connectTimeout, also 45 s). 0 turns it off.
     connect_timeout_s: float = 45.0
