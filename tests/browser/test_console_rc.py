@@ -83,7 +83,7 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     )
     # Only months that have ended are published: let this one (and this week) be over.
     week_end = today.date() + timedelta(days=6 - today.weekday())
-    server.app[K.SERVICES].stats.today = lambda: (week_end.replace(day=28) + timedelta(days=4)).replace(day=1)
+    server.app[K.SERVICES].stats.today = lambda: (week_end.replace(day=28) + timedelta(days=4)).replace(day=2)
     creds = await server.create_staff("supervisor", name="Maria")
     boss: Console = await console_factory("boss")
     t = boss.t
