@@ -5,7 +5,7 @@ import { _, current, fmt } from "../../frontend_lib/i18n.js";
 import { api } from "./lib/api.js";
 
 // state: main.js's {staff, socket, views, chatTools, endDialog, handlers};
-// hooks: {notify(text), viewsChanged()}.
+// hooks: {notify(text), viewsChanged(), logLocal(conversationId, text)}.
 export function createFeatureApi(state, hooks) {
   return {
     addView(view) {
@@ -37,5 +37,7 @@ export function createFeatureApi(state, hooks) {
     fmt,
     el,
     notify: (text) => hooks.notify(text),
+    // A line in a chat's log that only this console shows (not part of its history).
+    logLocal: (conversationId, text) => hooks.logLocal && hooks.logLocal(conversationId, text),
   };
 }

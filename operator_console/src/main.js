@@ -27,7 +27,11 @@ function notify(text) {
   setTimeout(() => item.remove(), 5000);
 }
 
-const consoleApi = createFeatureApi(state, { notify, viewsChanged: () => renderShell() });
+const consoleApi = createFeatureApi(state, {
+  notify,
+  viewsChanged: () => renderShell(),
+  logLocal: (conversationId, text) => work && work.logLocal(conversationId, text),
+});
 
 function builtinViews() {
   return [
@@ -130,6 +134,7 @@ function ctx() {
     api,
     notify,
     call: (event, payload) => call(state.socket, event, payload),
+    duty: () => (work ? work.duty() : { on: false, languages: [] }),
     openObserved: (payload) => {
       work.addChat(payload.conversation, payload.messages, "observer");
       state.view = "work";

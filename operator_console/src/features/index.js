@@ -3,9 +3,11 @@
 // The features engineer adds imports here, e.g.:
 //   import * as triage from "./triage.js";
 //   export default [triage];
+// The triage form is part of the work view (views/work/triage_panel.js): every chat
+// gets its triage, also after it ended.
 import * as followup from "./followup.js";
+import * as referralPicker from "./referral_picker.js";
 import * as referrals from "./referrals.js";
 import * as stats from "./stats.js";
-import * as triage from "./triage.js";
 
-export default [triage, referrals, followup, stats];
+export default [referralPicker, followup, referrals, stats];
