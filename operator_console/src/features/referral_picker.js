@@ -17,7 +17,10 @@ export function install(api) {
 
   api.addChatTool({
     id: "referral",
-    label: _("Referrals"),
+    // A getter: the label follows the console's language after a switch.
+    get label() {
+      return _("Referrals");
+    },
     mount(host, conversation, chat) {
       if (chat.role !== "operator" || chat.ended) {
         host.append(el("p", { class: "hint", text: _("Only the operator of the chat can send referrals.") }));
@@ -48,7 +51,7 @@ export function install(api) {
         for (const g of groups) {
           const box = el("fieldset", { class: "referral-type" }, el("legend", { text: g.label }));
           for (const area of g.areas) {
-            box.append(el("h4", { class: "referral-area", text: area.kind === "national" ? _("National") : area.name }));
+            box.append(el("h3", { class: "referral-area", text: area.kind === "national" ? _("National") : area.name }));
             for (const r of area.receivers) {
               const id = nextId("ref");
               const input = el("input", { type: "checkbox", id, checked: chosen.has(r.id) });

@@ -66,8 +66,9 @@ function sidePanel(ctx, chat, tool) {
   const back = el("button", { type: "button", class: "ghost small back-to-chat", text: _("Back to the conversation") });
   back.addEventListener("click", () => ctx.openTool(chat, tool.id));
   const bodyEl = el("div", { class: "side-body" });
+  // A region (a <section> with a name), not an <aside>: it sits inside the main landmark.
   const aside = el(
-    "aside",
+    "section",
     { class: "side-panel", id: `side-panel-${chat.conv.id}`, "aria-labelledby": titleId },
     el("div", { class: "side-head" }, back, el("h2", { id: titleId, text: tool.label }), close),
     bodyEl,

@@ -9,6 +9,8 @@ import { clear, el, uniqueId } from "../../../../frontend_lib/dom.js";
 import { _, current, fmt, languageName } from "../../../../frontend_lib/i18n.js";
 import { cannedChoices, insertCanned, moveActive, slashQuery } from "../../state/canned.js";
 
+const SHOWN = 7;
+
 export function renderComposer(ctx, chat, host) {
   clear(host);
   if (chat.ended) return;
@@ -60,8 +62,14 @@ export function renderComposer(ctx, chat, host) {
     text.removeAttribute("aria-controls");
     text.removeAttribute("aria-activedescendant");
   };
+  // At most SHOWN rows and no scrolling (the keys work from the textarea); typing
+  // narrows the list.
+  const more = el("p", { class: "canned-more hint" });
+  popup.append(more);
   const drawList = () => {
-    shown = cannedChoices(visitorItems, staffItems, slash.query);
+    const all = cannedChoices(visitorItems, staffItems, slash.query);
+    shown = all.slice(0, SHOWN);
+    more.textContent = all.length > shown.length ? fmt(_("{shown} of {all}: type to narrow the list."), { shown: shown.length, all: all.length }) : "";
     active = shown.length ? Math.min(Math.max(active, 0), shown.length - 1) : -1;
     clear(list);
     if (!shown.length) list.append(el("li", { class: "empty", role: "option", "aria-disabled": "true", "aria-selected": "false", text: _("No canned response matches.") }));

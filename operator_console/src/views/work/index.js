@@ -97,6 +97,11 @@ export function createWork(socket, app) {
   }
 
   async function acknowledgeDuty(chat) {
+    if (chat.ended && !chat.toTriage) {
+      // Triaged with the end: the server keeps nothing of the chat any more.
+      ctx.marksChanged(chat.conv.id, { ...chat.marks, acknowledged_by: app.state.staff.name });
+      return;
+    }
     const ack = await call("report_duty_ack", ref(chat));
     if (!ack.ok) return app.notify(errorText(ack.error));
     ctx.marksChanged(chat.conv.id, ack.marks);

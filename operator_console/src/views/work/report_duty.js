@@ -100,18 +100,26 @@ export function renderDuty(ctx, chat, host) {
     });
     actions.append(el("p", { class: "duty-by" }, ...sentence(_("Read by {name}."), { name: by })), less);
   }
+  // The button stays in the top line, on screen however long the rest is.
   banner.append(
-    title,
-    el("p", { class: "duty-law", text: schema.report_duty_text }),
+    el("div", { class: "duty-top" }, title, actions),
     el(
-      "ul",
-      { class: "duty-steps" },
-      el("li", { text: _("Report at once, also if you are unsure. You do not need the visitor's permission.") }),
-      el("li", { text: _("If it is safe, tell the visitor honestly that you will contact social services, and what happens next.") }),
-      el("li", { text: _("Tick \"Report of concern to social services\" under Actions taken in the triage.") }),
+      "div",
+      { class: "duty-grid" },
+      el(
+        "div",
+        {},
+        el("p", { class: "duty-law", text: schema.report_duty_text }),
+        el(
+          "ul",
+          { class: "duty-steps" },
+          el("li", { text: _("Report at once, also if you are unsure. You do not need the visitor's permission.") }),
+          el("li", { text: _("If it is safe, tell the visitor honestly that you will contact social services, and what happens next.") }),
+          el("li", { text: _("Tick \"Report of concern to social services\" under Actions taken in the triage.") }),
+        ),
+      ),
+      dir ? whereTo(ctx, chat, dir) : el("p", { class: "hint", text: _("Loading the referral directory…") }),
     ),
-    dir ? whereTo(ctx, chat, dir) : el("p", { class: "hint", text: _("Loading the referral directory…") }),
-    actions,
   );
   // Announced once, when it first appears for this chat.
   if (!chat.dutyAnnounced) {
