@@ -184,3 +184,13 @@ describe("triage rules", () => {
     assert.equal(reportDuty(adult, null), false, "no rules loaded yet");
   });
 });
+
+describe("sentences with times", () => {
+  test("a time or a number is isolated left to right, a name in its own direction", async () => {
+    const { sentence } = await import("../src/views/work/bits.js");
+    const s = sentence("Away since {time}", { time: Date.UTC(2026, 0, 1, 13, 5) });
+    assert.match(s, /^Away since \u2066\d\d[:.]\d\d\u2069$/u);
+    assert.equal(sentence("Read by {name}.", { name: "سارا" }), "Read by \u2068سارا\u2069.");
+    assert.equal(sentence("In {seconds} s.", { seconds: 8 }), "In \u20668\u2069 s.");
+  });
+});

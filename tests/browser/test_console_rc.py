@@ -32,7 +32,7 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
     await panel.get_by_label(t("Search by name or municipality")).fill("Falun")
     await panel.get_by_label("Socialtjänsten, Falun kommun").check()
     await sara.check("rc-01-referral-tool")
-    await panel.get_by_role("button", name=t("Send to the visitor")).click()
+    await panel.get_by_role("button", name=t("Send referral cards")).click()
     cards = (await v.wait_for("referral"))["cards"]
     assert [c["id"] for c in cards] == ["socialtjansten-falun"]
 

@@ -117,7 +117,7 @@ async def test_a_shift(server_factory, console_browser, clients) -> None:
     await picker.get_by_label("Socialtjänsten, Borlänge kommun").check()
     await assert_nothing_cut_off(ali, "Ali, referral picker")
     await shot(ali, "06-referrals", "ar")
-    await picker.get_by_role("button", name=ta("Send to the visitor")).click()
+    await picker.get_by_role("button", name=ta("Send referral cards")).click()
     assert [c["id"] for c in (await v2.wait_for("referral"))["cards"]] == ["socialtjansten-borlange"]
     await ali.log().locator(".msg.system.local").wait_for()
     await ali.page.get_by_role("button", name=ta("Notes"), exact=True).click()
@@ -185,7 +185,7 @@ async def test_a_shift(server_factory, console_browser, clients) -> None:
     await accept(sara, p6)
     await say(v6, sara, "هل يمكنني أن أسأل؟")
     await v6.disconnect()
-    await sara.page.locator(".chat-head .presence time").wait_for()
+    await sara.page.locator(".chat-head .presence", has_text=ts("Away since {time}").split("{time}")[0].strip()).wait_for()
     await shot(sara, "11-visitor-away", "sv")
     await sara.page.get_by_role("button", name=ts("Follow-up code"), exact=True).click()
     await shot(sara, "12-followup", "sv")

@@ -231,7 +231,7 @@ async def test_tools_open_beside_the_conversation(server, console_browser, visit
     await panel.get_by_label("Socialtjänsten, Mora kommun").check()
     await panel.get_by_label("112 – SOS Alarm").check()
     await sara.check("work-09-referral-picker")
-    await panel.get_by_role("button", name=t("Send to the visitor")).click()
+    await panel.get_by_role("button", name=t("Send referral cards")).click()
     cards = (await v.wait_for("referral"))["cards"]
     assert sorted(c["id"] for c in cards) == ["emergency-112", "socialtjansten-mora"]
     # What was sent shows in the log; the municipality is the chat's, so the reminder
@@ -311,8 +311,9 @@ async def test_composer_canned_notifications_sound_presence(server, console_brow
 
     # Presence follows the visitor.
     await v.disconnect()
-    await page.locator(".chat-head .presence time").wait_for()
-    assert t("Away since {time}").split("{time}")[0].strip() in await page.locator(".chat-head .presence").inner_text()
+    away = page.locator(".chat-head .presence", has_text=t("Away since {time}").split("{time}")[0].strip())
+    await away.wait_for()
+    assert re.search(r"\u2066\d\d:\d\d\u2069", await away.text_content() or "")  # the time, isolated
     await sara.check("work-14-away")
 
     # After a reload the browser plays no sound until a click: the console says so.
@@ -342,11 +343,12 @@ async def test_the_work_view_holds_at_every_size(server, console_browser, visito
         await assert_send_in_view(sara, f"{locale} {size}")
         await assert_no_sideways_scroll(sara, f"{locale} {size}")
         await assert_nothing_cut_off(sara, f"{locale} {size}")
-        # A notice never covers Send.
-        await page.evaluate("() => document.getElementById('duty-toggle').click()")
-        await page.locator("#toasts .toast").first.wait_for()
+        # A notice never covers Send (a saved note says so in one).
+        await page.get_by_role("radio", name=t("Internal note")).check()
+        await sara.composer().fill(f"Anteckning vid {size['width']}")
+        await sara.composer().press("Enter")
+        await page.locator("#toasts .toast").last.wait_for()
         await assert_send_in_view(sara, f"{locale} {size} with a notice")
-        await page.evaluate("() => document.getElementById('duty-toggle').click()")
         await sara.check(f"work-16-layout-{size['width']}-{locale}")
     await page.set_viewport_size({"width": 360, "height": 640})
     await page.wait_for_timeout(150)

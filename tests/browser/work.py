@@ -85,7 +85,9 @@ async def accept(console: Console, pseudonym: str) -> None:
 
 
 async def box(console: Console, selector: str) -> Box:
-    found = await console.page.locator(selector).first.bounding_box()
+    where = console.page.locator(selector).first
+    await where.wait_for(state="visible", timeout=3000)  # a redraw may be under way
+    found = await where.bounding_box()
     assert found is not None, f"{selector} is not on screen"
     return found
 

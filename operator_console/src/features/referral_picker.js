@@ -41,7 +41,7 @@ export function install(api) {
       let municipality = (chat.marks && chat.marks.municipality) || "";
 
       const updateCount = () => {
-        count.textContent = chosen.size ? fmt(_("{n} chosen"), { n: chosen.size }) : "";
+        count.textContent = chosen.size ? fmt(_("Chosen: {n}"), { n: chosen.size }) : "";
       };
       const render = () => {
         allBox.hidden = !municipality;
@@ -84,7 +84,7 @@ export function install(api) {
         if (!ack.ok) status.textContent = ack.error.message;
       });
 
-      const send = el("button", { type: "button", class: "primary", text: _("Send to the visitor") });
+      const send = el("button", { type: "button", class: "primary", text: _("Send referral cards") });
       send.addEventListener("click", async () => {
         if (!chosen.size) {
           status.textContent = _("Choose at least one receiver.");

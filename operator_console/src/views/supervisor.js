@@ -103,14 +103,14 @@ export function supervisorView(main, ctx) {
     );
   }
 
+  // One whole sentence each (the list is drawn again every few seconds); the waiting
+  // time is isolated left to right, the pseudonym in its own direction.
   function attentionItem(a) {
-    if (a.kind === "alert") return el("li", { class: "att alert" }, ...sentence(_("Urgent chat {name} has waited too long: {time}"), a.pseudonym, a.since));
-    if (a.kind === "urgent_waiting") return el("li", { class: "att urgent" }, ...sentence(_("Urgent chat {name} is waiting: {time}"), a.pseudonym, a.since));
-    return el("li", { class: "att away" }, ...sentence(_("The visitor of {name} has left the page."), a.pseudonym, null));
-  }
-
-  function sentence(text, name, since) {
-    return text.split(/(\{name\}|\{time\})/).map((p) => (p === "{name}" ? el("bdi", { text: name }) : p === "{time}" ? waitCell(since) : p));
+    const wait = `\u2066${elapsed(a.since)}\u2069`;
+    const name = `\u2068${a.pseudonym}\u2069`;
+    if (a.kind === "alert") return el("li", { class: "att alert", text: fmt(_("Urgent chat {name} has waited too long: {time}"), { name, time: wait }) });
+    if (a.kind === "urgent_waiting") return el("li", { class: "att urgent", text: fmt(_("Urgent chat {name} is waiting: {time}"), { name, time: wait }) });
+    return el("li", { class: "att away", text: fmt(_("The visitor of {name} has left the page."), { name }) });
   }
 
   async function refresh() {
@@ -134,7 +134,7 @@ export function supervisorView(main, ctx) {
     if (!att.length) attentionBox.append(el("p", { class: "empty", text: _("Nothing needs attention right now.") }));
     else attentionBox.append(el("ul", { class: "attention-list" }, att.map(attentionItem)));
     const n = counts(ack.items);
-    status.textContent = fmt(_("{waiting} waiting ({urgent} urgent), {active} active, {away} visitors away"), n);
+    status.textContent = fmt(_("Waiting: {waiting} (urgent: {urgent}) · Active: {active} · Visitors away: {away}"), n);
   }
   refresh();
   const onQueue = () => refresh();

@@ -1,17 +1,21 @@
 // Small pieces the work view's parts share.
-import { el } from "../../../../frontend_lib/dom.js";
+import { fmt } from "../../../../frontend_lib/i18n.js";
 import { timeOf } from "../../lib/locale.js";
 
-// A translated sentence with {time} (and other {placeholders} from `params`) as nodes:
-// the time isolated left to right in a <time> (so "14:05" never turns round inside
-// right-to-left text), other values in <bdi>.
+const LRI = "\u2066"; // left-to-right isolate
+const FSI = "\u2068"; // first-strong isolate
+const PDI = "\u2069"; // pop directional isolate
+
+// A translated sentence with {placeholders} filled in, one string (a screen reader reads
+// it as one, and it stays one text for the catalogs): {time} (a timestamp, ms) becomes
+// "14:05" and {seconds} a number, each isolated left to right so they never turn round
+// inside right-to-left text; any other value (a name) is isolated in its own direction.
 export function sentence(text, params) {
-  return text.split(/(\{\w+\})/).map((part) => {
-    const m = /^\{(\w+)\}$/.exec(part);
-    if (!m || !(m[1] in params)) return part;
-    const v = params[m[1]];
-    if (m[1] === "time") return el("time", { dir: "ltr", datetime: new Date(v).toISOString(), text: timeOf(v) });
-    if (m[1] === "seconds") return el("bdi", { dir: "ltr", text: String(v) });
-    return el("bdi", { text: String(v) });
-  });
+  const values = {};
+  for (const [key, v] of Object.entries(params)) {
+    if (key === "time") values[key] = `${LRI}${timeOf(v)}${PDI}`;
+    else if (key === "seconds") values[key] = `${LRI}${v}${PDI}`;
+    else values[key] = `${FSI}${v}${PDI}`;
+  }
+  return fmt(text, values);
 }

@@ -142,7 +142,7 @@ export function renderTyping(ctx, chat) {
 function presence(chat) {
   if (chat.ended) return el("span", { class: "presence", text: chat.toTriage ? _("To triage") : _("Ended") });
   if (chat.conv.visitor_connected !== false) return el("span", { class: "presence on", text: _("Connected") });
-  if (chat.awaySince) return el("span", { class: "presence" }, ...sentence(_("Away since {time}"), { time: chat.awaySince }));
+  if (chat.awaySince) return el("span", { class: "presence", text: sentence(_("Away since {time}"), { time: chat.awaySince }) });
   return el("span", { class: "presence", text: _("Away") });
 }
 

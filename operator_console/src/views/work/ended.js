@@ -11,17 +11,22 @@ export function secondsLeft(closeAt, now = Date.now()) {
   return Math.max(0, Math.ceil((closeAt - now) / 1000));
 }
 
+export function countdownText(closeAt, now = Date.now()) {
+  return sentence(_("This chat closes by itself in {seconds} s."), { seconds: secondsLeft(closeAt, now) });
+}
+
 // The countdown line; index.js updates every [data-close-at] each second.
 export function countdown(closeAt) {
-  return el("span", { class: "countdown", "data-close-at": String(closeAt) }, ...sentence(_("This chat closes by itself in {seconds} s."), { seconds: secondsLeft(closeAt) }));
+  return el("span", { class: "countdown", "data-close-at": String(closeAt), text: countdownText(closeAt) });
 }
 
 export function renderEnded(ctx, chat, host) {
-  const when = chat.endedAt ? sentence(_("Ended at {time}."), { time: chat.endedAt }) : [];
+  const when = chat.endedAt ? sentence(_("Ended at {time}."), { time: chat.endedAt }) : "";
   const box = el(
     "div",
     { class: "ended-view" },
-    el("p", { class: "ended-title", role: "status" }, endReasonLabel(chat.ended), " ", ...when),
+    // Two sentences side by side, each whole.
+    el("p", { class: "ended-title", role: "status" }, el("span", { text: endReasonLabel(chat.ended) }), " ", el("span", { text: when })),
     el("p", { class: "hint", text: _("The conversation has ended and its messages are deleted.") }),
   );
   if (chat.toTriage) {

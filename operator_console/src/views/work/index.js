@@ -17,7 +17,7 @@ import { reportDutyOpen } from "../../state/triage.js";
 import { createActions, dutyControl } from "./actions.js";
 import { renderAlertControls } from "./alert_controls.js";
 import { renderChat, renderHeader, renderTyping, showMessage } from "./chat_panel.js";
-import { secondsLeft } from "./ended.js";
+import { countdownText } from "./ended.js";
 import { queueColumn, renderQueue, renderToTriage } from "./queue.js";
 import { renderDuty } from "./report_duty.js";
 import { renderTabs } from "./tabs.js";
@@ -340,8 +340,8 @@ export function createWork(socket, app) {
     document.querySelectorAll(".wait[data-since]").forEach((n) => {
       n.textContent = elapsed(Number(n.dataset.since));
     });
-    document.querySelectorAll("[data-close-at] bdi").forEach((n) => {
-      n.textContent = String(secondsLeft(Number(n.parentElement.dataset.closeAt), now));
+    document.querySelectorAll("[data-close-at]").forEach((n) => {
+      n.textContent = countdownText(Number(n.dataset.closeAt), now);
     });
     const due = chats.dueToClose(W, now, (chat) => reportDutyOpen(chat, known.schema));
     for (const id of due) removeChat(id);

@@ -37,7 +37,7 @@ function whereTo(ctx, chat, dir) {
   const m = code ? municipalityOf(receivers, code) : null;
   if (m) {
     const list = socialServicesFor(receivers, code);
-    box.append(el("p", {}, ...sentence(_("Social services in {municipality}:"), { municipality: m.name })));
+    box.append(el("p", { text: sentence(_("Social services in {municipality}:"), { municipality: m.name }) }));
     if (list.length) box.append(el("ul", { class: "duty-contacts" }, list.map(contact)));
     else box.append(el("p", { text: _("The referral directory has no social services for this municipality. Find them on the municipality's website.") }));
   } else {
@@ -83,7 +83,7 @@ export function renderDuty(ctx, chat, host) {
       chat.dutyOpen = true;
       renderDuty(ctx, chat, host);
     });
-    banner.append(el("div", { class: "duty-line" }, title, el("p", { class: "duty-by" }, ...sentence(_("Read by {name}."), { name: by })), more));
+    banner.append(el("div", { class: "duty-line" }, title, el("p", { class: "duty-by", text: sentence(_("Read by {name}."), { name: by }) }), more));
     clear(host).append(banner);
     return;
   }
@@ -98,7 +98,7 @@ export function renderDuty(ctx, chat, host) {
       chat.dutyOpen = false;
       renderDuty(ctx, chat, host);
     });
-    actions.append(el("p", { class: "duty-by" }, ...sentence(_("Read by {name}."), { name: by })), less);
+    actions.append(el("p", { class: "duty-by", text: sentence(_("Read by {name}."), { name: by }) }), less);
   }
   // The button stays in the top line, on screen however long the rest is.
   banner.append(
