@@ -119,8 +119,3 @@ export function endDialog(conv, triageComplete) {
     return form;
   });
 }
-
-// The end confirmation without a word about triage (kept for feature modules).
-export function defaultEndDialog(conv) {
-  return endDialog(conv, false);
-}
