@@ -4,7 +4,10 @@ form's options for the console."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
+import pytest
 
 from chat_server.transport import keys as K
 
@@ -190,3 +193,49 @@ async def test_skipping_needs_a_known_reason(server, visitor, operator):
     assert counters["triage:skipped"] == 1 and counters["triage_skip:no_contact"] == 1
     refused = await op.call("report_duty_ack", {"conversation_id": cid})
     assert refused["error"]["code"] == "not_found"
+
+
+@pytest.mark.redis
+async def test_two_processes_on_one_redis_count_a_triage_once(redis_server, server_factory, clients) -> None:
+    """The visitor on one process, the operator's two consoles on two: the entry is
+    listed on both, and saving it from both at once counts it once."""
+    from chat_server.config import Secret
+
+    from ..conftest import LiveServer
+    from ..helpers import Recorder, login
+
+    prefix_db = {"ephemeral_url": redis_server.url_db(6), "durable_url": redis_server.url_db(7)}
+    shared = {**prefix_db, "secret_key": Secret("triage-two-processes-" + str(redis_server.port))}
+    a: LiveServer = await server_factory(**shared)
+    b: LiveServer = await server_factory(**shared)
+    creds = await a.create_staff("operator", name="Sara")
+    consoles = []
+    for live in (a, b):
+        session = await login(live.url, creds)
+        rec = Recorder(live.url, "/operator", headers={"Cookie": session.cookie})
+        clients.append(rec)
+        await rec.connect()
+        await rec.wait_for("session")
+        consoles.append(rec)
+    on_a, on_b = consoles
+    assert (await on_a.call("duty", {"on": True}))["ok"]
+    v = Recorder(b.url, "/visitor")
+    clients.append(v)
+    await v.connect()
+    await v.wait_for("session")
+    cid = (await v.call("start", {"audience": "self", "age_band": "16-17", "topic": "fgm"}))["conversation"]["id"]
+    assert (await on_a.call("accept", {"conversation_id": cid}))["ok"]
+    assert (await on_b.call("triage_marks", {"conversation_id": cid, "municipality": "2080"}))["report_duty"]
+    assert (await v.call("end", {}))["ok"]
+    tid = (await on_b.wait_for("triage_pending"))["item"]["id"]  # every console of Sara's
+    await on_a.wait_for("triage_pending")
+    assert [i["id"] for i in (await on_a.call("triage_list", {}))["items"]] == [tid]
+    acks = await asyncio.gather(
+        on_a.call("triage", {"triage_id": tid, "triage": FORM}),
+        on_b.call("triage_skip", {"triage_id": tid, "reason": "duplicate"}),
+    )
+    assert sorted(x["ok"] for x in acks) == [False, True]
+    assert [x["error"]["code"] for x in acks if not x["ok"]] == ["not_found"]
+    counters = await all_counters(a)
+    assert counters.get("triage:recorded", 0) + counters.get("triage:skipped", 0) == 1
+    assert (await on_b.call("triage_list", {}))["items"] == []
