@@ -10,6 +10,7 @@ import { roleLabel } from "./lib/labels.js";
 import { savedLocale, setConsoleLocale } from "./lib/locale.js";
 import { beep, unlockAudio } from "./lib/sound.js";
 import { adminView } from "./views/admin.js";
+import { confirmDialog } from "./views/dialogs.js";
 import { loginView, setupView } from "./views/login.js";
 import { installAlerts, supervisorView } from "./views/supervisor.js";
 import { createWork } from "./views/work/index.js";
@@ -74,6 +75,9 @@ function renderShell() {
   if (!views.some((v) => v.id === state.view)) state.view = "work";
   const logout = el("button", { class: "ghost", type: "button", text: _("Log out") });
   logout.addEventListener("click", async () => {
+    // Chats that still wait for their triage: say so before leaving (they wait a day).
+    const waiting = work ? work.toTriage() : 0;
+    if (waiting && !(await confirmDialog(_("Log out"), fmt(_("Chats waiting for your triage: {n}. They wait for you for 24 hours, then they count as not triaged. Log out anyway?"), { n: waiting }), _("Log out")))) return;
     try {
       await api("POST", "/api/logout");
     } catch (e) {
