@@ -98,11 +98,11 @@ async def test_every_chat_gets_its_triage(server, console_browser, visitor) -> N
     # Logging out with a chat still to triage asks first.
     await page.get_by_role("button", name=t("Log out")).click()
     dialog = page.get_by_role("dialog")
-    await dialog.get_by_text(
-        t(
-            "Chats waiting for your triage: {n}. They wait for you for 24 hours, then they count as not triaged. Log out anyway?"
-        ).replace("{n}", "1")
-    ).wait_for()
+    asks = t(
+        "Chats waiting for your triage: {n}. They wait for you for 24 hours, then they count as not triaged. "
+        "Log out anyway?"
+    )
+    await dialog.get_by_text(asks.replace("{n}", "1")).wait_for()
     await dialog.get_by_role("button", name=t("Cancel")).click()
     await page.locator(".ended-triage").get_by_label(t("Other"), exact=True).check()
     await page.locator(".ended-triage").get_by_label(t("Medium"), exact=True).check()
