@@ -6,8 +6,8 @@ owner (services/repository.py owns the conversation itself):
 
 * ``tmarks:<conversation id>`` (*marks*), while the chat lives: the harm categories an
   operator ticked (``categories``), their assessment of the age band (``age_band``),
-  the visitor's municipality when they said it (``municipality``, a municipality code
-  from the referral directory), and who acknowledged the duty-to-report reminder
+  the visitor's municipality when they said it (``municipality``, a municipality code,
+  or name, from the referral directory), and who acknowledged the duty-to-report reminder
   (``acknowledged_by``, a staff display name). They decide the reminder while the chat
   runs (services/triage.py ``report_duty``) and move into the entry when it ends.
 * ``totriage:<triage id>`` (*entry*), from the end until the triage is saved or
@@ -31,6 +31,7 @@ services/recipients.py.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
@@ -53,7 +54,9 @@ INDEX = "totriage:"  # + staff id
 #: the chat counts as not triaged. Statistics wait this long past a month's end before
 #: publishing it (services/stats.py SETTLE_DAYS).
 WINDOW_S = 24 * 3600
-MUNICIPALITY_CODE_MAX = 8  # Swedish municipality codes are four digits
+#: A municipality as the referral directory names it: its code ("2080"), or its name
+#: when a receiver has no code ("Malung-Sälen").
+MUNICIPALITY = re.compile(r"[\w\- ]{1,80}")
 
 
 class MarksOut(TypedDict):
@@ -189,8 +192,7 @@ def check_marks(categories: Any, age_band: Any, municipality: Any) -> dict[str, 
             raise ServiceError("invalid", MSG_INVALID)
         changes["age_band"] = age_band or None
     if municipality is not None:
-        ok = isinstance(municipality, str) and len(municipality) <= MUNICIPALITY_CODE_MAX
-        if not ok or (municipality and not municipality.isalnum()):
+        if not isinstance(municipality, str) or (municipality and not MUNICIPALITY.fullmatch(municipality)):
             raise ServiceError("invalid", MSG_INVALID)
         changes["municipality"] = municipality or None
     return changes

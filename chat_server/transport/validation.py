@@ -181,7 +181,7 @@ TRIAGE_MARKS = {
     **TRIAGE_REF,
     "categories": F("any", nullable=True),
     "age_band": F("str", nullable=True, max_len=16),
-    "municipality": F("str", nullable=True, max_len=16),
+    "municipality": F("str", nullable=True, max_len=80),
 }
 TRANSFER = {
     "conversation_id": F("id", required=True),

@@ -166,7 +166,14 @@ async def test_marks_decide_the_duty_to_report_and_reach_every_participant(world
     assert visitor_of(cid) not in world.events.recipients("triage_marks")
     assert await code_of(pending.do_mark(boss, live, {"categories": []})) == "forbidden"  # observers read only
     assert await code_of(pending.do_mark(outsider, live, {"categories": []})) == "forbidden"
-    for bad in ((["other"], None, None), (None, "12", None), (None, None, "../x"), ("fgm", None, None)):
+    assert check_marks(None, None, "Malung-Sälen") == {"municipality": "Malung-Sälen"}
+    for bad in (
+        (["other"], None, None),
+        (None, "12", None),
+        (None, None, "../x"),
+        (None, None, "x" * 81),
+        ("fgm", None, None),
+    ):
         with pytest.raises(ServiceError) as invalid:
             check_marks(*bad)
         assert invalid.value.code == "invalid"
