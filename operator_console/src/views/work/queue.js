@@ -82,7 +82,7 @@ export function renderQueue(ctx) {
           { class: "q-top" },
           el("strong", { class: "pseudonym", text: c.pseudonym }),
           c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null,
-          el("span", { class: "wait", "data-since": String(c.waiting_since), title: _("Waiting time"), text: elapsed(c.waiting_since) }),
+          el("span", { class: "wait", dir: "ltr", "data-since": String(c.waiting_since), title: _("Waiting time"), text: elapsed(c.waiting_since) }),
         ),
         el("p", { class: "q-meta", text: summaryMeta(c).join(" · ") }),
         c.visitor_connected ? null : el("p", { class: "q-away", text: _("The visitor is away.") }),
