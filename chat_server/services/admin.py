@@ -30,6 +30,7 @@ MSG_HOURS_INVALID = N_("Check the opening hours: each range needs a start before
 MSG_HOURS_OVERLAP = N_("Two exceptions cover the same day. Change or remove one of them.")
 MSG_HOURS_PERIOD = N_("An exception period must end on or after its first day, and last at most a year.")
 MAX_PERIODS = 100
+MSG_SKILLS_INVALID = N_("Choose at least one group of visitors, and a number of chats from 1 to 20.")
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,26 @@ class NewAccount:
     role: Role = "operator"
     locale: str = "sv"
     languages: tuple[str, ...] | None = None  # None: [locale]
+    audiences: tuple[str, ...] | None = None  # None: both ("individual", "professional")
+    max_chats: int | None = None  # None: the deployment's default
+
+
+#: ``AccountChanges.max_chats`` when it is not to be changed (None means "the default").
+KEEP = -1
 
 
 @dataclass(frozen=True)
 class AccountChanges:
-    """Changes to someone's account; None leaves a field as it is."""
+    """Changes to someone's account; None leaves a field as it is (``max_chats``:
+    ``KEEP`` leaves it, None sets the deployment's default)."""
 
     role: Role | None = None
     disabled: bool | None = None
     name: str | None = None
     languages: tuple[str, ...] | None = None
     locale: str | None = None
+    audiences: tuple[str, ...] | None = None
+    max_chats: int | None = KEEP
 
 
 class Account(PublicStaff):
@@ -239,7 +249,24 @@ class Admin:
             raise ServiceError("invalid", MSG_WEAK_PASSWORD) from exc
         except ValueError as exc:
             raise ServiceError("invalid", MSG_BAD_USERNAME) from exc
+        skills: dict[str, Any] = {}
+        if new.audiences is not None:
+            skills["audiences"] = list(new.audiences)
+        if new.max_chats is not None:
+            skills["max_chats"] = new.max_chats
+        if skills:
+            staff = await self._update_skills(staff["id"], skills) or staff
         return staff, enrolment(secret, staff["username"])
+
+    async def _update_skills(self, staff_id: str, changes: dict[str, Any]) -> PublicStaff | None:
+        # audiences: a non-empty list of "individual"/"professional"; max_chats 1-20 or
+        # None (services/staff.py update_profile has the rule and raises ValueError).
+        if "audiences" in changes and not changes["audiences"]:
+            raise ServiceError("invalid", MSG_SKILLS_INVALID)
+        try:
+            return await self._staff.update_profile(staff_id, changes)
+        except ValueError as exc:
+            raise ServiceError("invalid", MSG_SKILLS_INVALID) from exc
 
     async def do_update_account(self, admin: Staff, target_id: str, changes: AccountChanges) -> PublicStaff:
         """Change someone's role, state or profile (a role change or disabling ends
@@ -257,8 +284,12 @@ class Admin:
             profile["languages"] = list(changes.languages)
         if changes.locale is not None:
             profile["locale"] = changes.locale
+        if changes.audiences is not None:
+            profile["audiences"] = list(changes.audiences)
+        if changes.max_chats != KEEP:
+            profile["max_chats"] = changes.max_chats
         if profile:
-            await self._staff.update_profile(target_id, profile)
+            await self._update_skills(target_id, profile)
             await self._audit.record(admin.id, "staff_update", target_id, fields=sorted(profile))
         return public_staff(await self._durable.get_staff(target_id) or target)
 

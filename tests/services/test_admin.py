@@ -134,3 +134,22 @@ async def test_accounts_are_created_changed_and_audited(world: World) -> None:
     assert "staff_create" in actions and "staff_update" in actions
     view = await world.services.admin.do_set_hours(admin, {"weekly": {"0": [["09:00", "16:00"]]}})
     assert view["hours"]["weekly"] == {"0": [["09:00", "16:00"]]} and view["status"]["timezone"]
+
+
+async def test_max_chats_and_audiences_are_set_on_creation_and_changed(world: World) -> None:
+    admin = await world.staff("admin")
+    new = NewAccount(
+        username="pro", name="Pro", password="correct horse battery staple", audiences=("professional",), max_chats=2
+    )
+    account, _ = await world.services.admin.do_create_account(admin, new)
+    assert account["audiences"] == ["professional"] and account["max_chats"] == 2
+    kept = await world.services.admin.do_update_account(admin, account["id"], AccountChanges(name="Pro 2"))
+    assert kept["max_chats"] == 2 and kept["audiences"] == ["professional"]
+    changed = await world.services.admin.do_update_account(
+        admin, account["id"], AccountChanges(audiences=("individual", "professional"), max_chats=None)
+    )
+    assert changed["audiences"] == ["individual", "professional"] and changed["max_chats"] is None
+    for bad in (AccountChanges(audiences=()), AccountChanges(audiences=("everyone",)), AccountChanges(max_chats=21)):
+        with pytest.raises(ServiceError) as refused:
+            await world.services.admin.do_update_account(admin, account["id"], bad)
+        assert refused.value.code == "invalid"
