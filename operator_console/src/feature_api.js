@@ -1,7 +1,7 @@
 // The API offered to feature modules (features/index.js; see ../README.md). Keep it
 // stable: other parts of the product build on it.
 import { el } from "../../frontend_lib/dom.js";
-import { _, current, fmt } from "../../frontend_lib/i18n.js";
+import { _, current, fmt, languageLabel } from "../../frontend_lib/i18n.js";
 import { api } from "./lib/api.js";
 
 // state: main.js's {staff, socket, views, chatTools, endDialog, handlers};
@@ -33,6 +33,10 @@ export function createFeatureApi(state, hooks) {
     get locale() {
       return current.locale;
     },
+    // The supported languages [{code, name, dir}] and a language's name for the reader
+    // ("Arabiska (العربية)", from the server's CLDR names).
+    locales: () => current.locales,
+    languageLabel,
     _,
     fmt,
     el,

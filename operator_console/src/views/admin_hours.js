@@ -40,7 +40,8 @@ export function hoursEditor(host, ctx) {
       remove);
   }
 
-  function rangesBlock(list, name, where) {
+  // `labelId`: the element naming the day or exception, describing the Add button.
+  function rangesBlock(list, name, where, labelId) {
     const box = el("div", { class: "ranges", "data-where": where });
     const draw = () => {
       clear(box);
@@ -48,8 +49,7 @@ export function hoursEditor(host, ctx) {
       list.forEach((r, i) => items.append(rangeRow(list, r, i, name, draw)));
       if (!list.length) box.append(el("p", { class: "closed-note", text: _("Closed") }));
       else box.append(items);
-      const add = el("button", { type: "button", class: "ghost small", text: _("Add a time range") });
-      add.setAttribute("aria-label", fmt(_("Add a time range: {place}"), { place: name }));
+      const add = el("button", { type: "button", class: "ghost small", text: _("Add a time range"), "aria-describedby": labelId });
       add.disabled = list.length >= MAX_RANGES;
       add.addEventListener("click", () => {
         list.push(nextRange(list));
@@ -64,8 +64,10 @@ export function hoursEditor(host, ctx) {
   }
 
   function weekly() {
-    const rows = state.days.map((list, i) =>
-      el("tr", {}, el("th", { scope: "row", text: weekdayName(i) }), el("td", {}, rangesBlock(list, weekdayName(i), `day:${i}`))));
+    const rows = state.days.map((list, i) => {
+      const id = uniqueId("day");
+      return el("tr", { "data-day": String(i) }, el("th", { scope: "row", id, text: weekdayName(i) }), el("td", {}, rangesBlock(list, weekdayName(i), `day:${i}`, id)));
+    });
     return el("table", { class: "grid compact hours-week" },
       el("caption", { class: "visually-hidden", text: _("Weekly hours") }),
       el("thead", {}, el("tr", {}, el("th", { scope: "col", text: _("Day") }), el("th", { scope: "col", text: _("Open") }))),
@@ -91,20 +93,21 @@ export function hoursEditor(host, ctx) {
     const closedId = uniqueId("closed");
     closed.id = closedId;
     const rangesHost = el("div");
-    const drawRanges = () => clear(rangesHost).append(e.ranges.length ? rangesBlock(e.ranges, name, `exception-ranges:${index}`) : []);
+    const legendId = uniqueId("exc");
+    const drawRanges = () => clear(rangesHost).append(e.ranges.length ? rangesBlock(e.ranges, name, `exception-ranges:${index}`, legendId) : []);
     closed.addEventListener("change", () => {
       if (closed.checked) e.ranges.splice(0);
       else e.ranges.push(nextRange([]));
       drawRanges();
     });
     drawRanges();
-    const remove = el("button", { type: "button", class: "ghost small", text: _("Remove this exception") });
+    const remove = el("button", { type: "button", class: "ghost small", text: _("Remove this exception"), "aria-describedby": legendId });
     remove.addEventListener("click", () => {
       state.exceptions.splice(index, 1);
       draw();
     });
     return el("fieldset", { class: "exception", "data-where": `exception:${index}` },
-      el("legend", { text: name }),
+      el("legend", { id: legendId, text: name }),
       el("div", { class: "inline-fields" },
         field(_("First day"), first),
         field(_("Last day"), last, _("The same as the first day for one day.")),
