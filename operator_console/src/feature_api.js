@@ -4,16 +4,24 @@ import { el } from "../../frontend_lib/dom.js";
 import { _, current, fmt, languageLabel } from "../../frontend_lib/i18n.js";
 import { api } from "./lib/api.js";
 
+// A label given as a function is read afresh each time it is shown, so it follows the
+// console's language when the staff member switches it (a string is fixed at install).
+function liveLabel(item) {
+  const label = item.label;
+  if (typeof label === "function") Object.defineProperty(item, "label", { get: label, enumerable: true });
+  return item;
+}
+
 // state: main.js's {staff, socket, views, chatTools, endDialog, handlers};
 // hooks: {notify(text), viewsChanged()}.
 export function createFeatureApi(state, hooks) {
   return {
     addView(view) {
-      state.views.push({ roles: ["operator", "supervisor", "admin"], ...view });
+      state.views.push(liveLabel({ roles: ["operator", "supervisor", "admin"], ...view }));
       if (state.staff) hooks.viewsChanged();
     },
     addChatTool(tool) {
-      state.chatTools.push(tool);
+      state.chatTools.push(liveLabel({ ...tool }));
     },
     setEndDialog(fn) {
       state.endDialog = fn;

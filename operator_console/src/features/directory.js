@@ -7,7 +7,7 @@ import { confirmDialog } from "../views/dialogs.js";
 import { nextId } from "./rc_common.js";
 
 export function install(api) {
-  api.addView({ id: "referrals", label: api._("Referral directory"), roles: ["supervisor", "admin"], mount: (root) => directoryView(api, root) });
+  api.addView({ id: "referrals", label: () => api._("Referral directory"), roles: ["supervisor", "admin"], mount: (root) => directoryView(api, root) });
 }
 
 function channelLabel(api, kind) {

@@ -12,7 +12,7 @@ export function install(api) {
 
   api.addChatTool({
     id: "followup",
-    label: _("Follow-up code"),
+    label: () => _("Follow-up code"),
     mount(host, conversation, chat) {
       if (conversation.followup) {
         host.append(el("p", { class: "notice", text: _("This visitor came back with a follow-up code. The earlier summary is shown in the chat as a note only staff can see.") }));

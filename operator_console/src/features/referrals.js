@@ -18,7 +18,7 @@ export function install(api) {
 
   api.addChatTool({
     id: "referral",
-    label: _("Referrals"),
+    label: () => _("Referrals"),
     mount(host, conversation, chat) {
       if (chat.role !== "operator" || chat.ended) {
         host.append(el("p", { class: "hint", text: _("Only the operator of the chat can send referrals.") }));
