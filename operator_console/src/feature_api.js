@@ -13,7 +13,7 @@ function liveLabel(item) {
 }
 
 // state: main.js's {staff, socket, views, chatTools, endDialog, handlers};
-// hooks: {notify(text), viewsChanged()}.
+// hooks: {notify(text, options), viewsChanged(), conversation(id)}.
 export function createFeatureApi(state, hooks) {
   return {
     addView(view) {
@@ -48,6 +48,9 @@ export function createFeatureApi(state, hooks) {
     _,
     fmt,
     el,
-    notify: (text) => hooks.notify(text),
+    // notify(text, {conversation: id}) marks that chat's tab too.
+    notify: (text, options) => hooks.notify(text, options),
+    // An open chat's conversation summary ({id, pseudonym, locale, …}) or null.
+    conversation: (id) => hooks.conversation(id),
   };
 }

@@ -75,7 +75,7 @@ function directoryView(api, root) {
         el("td", {}, r.verify ? el("span", { class: "tag danger tiny", text: _("Verify before use") }) : el("span", { text: _("Verified") })),
         el("td", {}, btn));
     });
-    table.replaceChildren(add, el("div", { class: "table-wrap" }, el("table", { class: "grid directory-table" },
+    table.replaceChildren(add, el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": _("Receivers") }, el("table", { class: "grid directory-table" },
       el("caption", { class: "visually-hidden", text: _("Receivers") }),
       el("thead", {}, el("tr", {}, [_("Name"), _("Type"), _("Area"), _("Contact"), _("Languages"), _("Status"), _("Actions")].map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, rows))));

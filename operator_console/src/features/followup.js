@@ -8,7 +8,13 @@ const MAX = 1000;
 export function install(api) {
   const { _, el, fmt } = api;
 
-  api.on("followup_requested", () => api.notify(_("A visitor asks for a follow-up code. Open \"Follow-up code\" in the chat.")));
+  // The notice names the chat and marks its tab (with several chats open "a visitor"
+  // would not say which).
+  api.on("followup_requested", (d) => {
+    const conv = d && api.conversation(d.conversation_id);
+    if (!conv) return;
+    api.notify(fmt(_("{name} asks for a follow-up code. Open \"Follow-up code\" in that chat."), { name: conv.pseudonym }), { conversation: conv.id });
+  });
 
   api.addChatTool({
     id: "followup",

@@ -128,7 +128,8 @@ function accounts(host, ctx) {
     }
   });
   host.append(
-    el("div", { class: "table-wrap" },
+    // Focusable: on a phone the table scrolls sideways, also by keyboard.
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": _("Accounts") },
       el("table", { class: "grid" }, el("caption", { class: "visually-hidden", text: _("Accounts") }),
         el("thead", {}, el("tr", {}, [_("Username"), _("Display name"), _("Role"), _("Languages"), _("Takes chats from"), _("Status"), _("Actions")].map((h) => el("th", { scope: "col", text: h })))),
         list)),
@@ -358,7 +359,7 @@ function audit(host, ctx) {
   let names = {};
   host.append(
     el("p", { class: "hint", text: _("Who did what, and when. The log never holds message content. Actions on a chat are shown to the hour, without the chat.") }),
-    el("div", { class: "table-wrap" }, el("table", { class: "grid" }, el("caption", { class: "visually-hidden", text: _("Audit log") }),
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": _("Audit log") }, el("table", { class: "grid" }, el("caption", { class: "visually-hidden", text: _("Audit log") }),
       el("thead", {}, el("tr", {}, [_("Time"), _("Who"), _("Action"), _("Object"), _("Details")].map((h) => el("th", { scope: "col", text: h })))), body)),
     error, more);
   async function load() {
