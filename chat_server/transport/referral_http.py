@@ -25,7 +25,7 @@ from .api import json_api, ok, read_json
 async def list_referrals(request: web.Request) -> web.StreamResponse:
     """GET /api/referrals: the directory for the console (any staff)."""
     staff = await request.app[K.GUARD].require_staff(request)
-    return ok(**await request.app[K.SERVICES].referrals.listing(staff.locale))
+    return ok(**await request.app[K.SERVICES].referrals.listing(_reading(request, staff.locale)))
 
 
 @json_api
@@ -68,9 +68,16 @@ def _range(request: web.Request) -> tuple[date, date, str]:
     return first, last, group
 
 
+def _reading(request: web.Request, locale: str) -> str:
+    """The language the console shows now (the console sends it as Accept-Language, one
+    catalog's exact code), else the staff member's saved language."""
+    asked = (request.headers.get("Accept-Language") or "").split(",")[0].strip()
+    return asked if asked and request.app[K.CATALOGS].has(asked) else locale
+
+
 def _labels(request: web.Request, locale: str) -> StatsLabels:
     catalogs = request.app[K.CATALOGS]
-    return stats_labels(locale, catalogs, catalogs.language_label)
+    return stats_labels(_reading(request, locale), catalogs, catalogs.language_label)
 
 
 @json_api

@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import aiohttp
+
+from chat_server.services.stats import TZ
 
 from ..conftest import LiveServer
 from ..helpers import Recorder, StaffCredentials
@@ -142,3 +145,57 @@ async def start_visitor(visitor: Callable[..., Awaitable[Recorder]], **params: A
     ack = await v.call("start", {"audience": "self", **params})
     assert ack["ok"], ack
     return v, ack["conversation"]["id"], session["pseudonym"]
+
+
+def month_days(first: date) -> list[date]:
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return [first + timedelta(days=i) for i in range((nxt - first).days)]
+
+
+async def seed_statistics(server: Any) -> None:
+    """Three ended months of counters: busy enough to publish, with one rare chat."""
+    this_month = datetime.now(TZ).date().replace(day=1)
+    months = []
+    m = this_month
+    for _ in range(3):
+        m = (m - timedelta(days=1)).replace(day=1)
+        months.append(m)
+    durable = server.durable
+    for k, month in enumerate(sorted(months)):
+        for day in month_days(month)[: 10 + 5 * k]:
+            await durable.add_stats(
+                day.isoformat(),
+                {
+                    "conversations:total": 2,
+                    "audience:self": 2,
+                    "topic:control": 2,
+                    "language:sv": 2,
+                    "age_band:16-17": 1,
+                    "age_band:18-21": 1,
+                    "urgent:no": 2,
+                    "outcome:operator_ended": 2,
+                    "wait:1-5m": 1,
+                    "wait:0-1m": 1,
+                    "duration:5-15m": 2,
+                    "triage:recorded": 2,
+                    "risk:low": 2,
+                    "category:honour_control": 2,
+                    "gender:not_stated": 2,
+                    "assessed_age_band:over-26": 2,
+                    "referral:social_services": 1,
+                },
+            )
+        # One rare chat: Tigrinya, urgent, unanswered.
+        await durable.add_stats(
+            month.isoformat(),
+            {
+                "conversations:total": 1,
+                "audience:self": 1,
+                "topic:fgm": 1,
+                "language:ti": 1,
+                "age_band:13-15": 1,
+                "urgent:yes": 1,
+                "outcome:abandoned": 1,
+                "wait:unanswered": 1,
+            },
+        )

@@ -5,79 +5,20 @@ and a printable report (print media)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 
-from chat_server.services.stats import TZ
-
-from .console import Console, assert_clean, catalog
+from .console import Console, assert_clean, catalog, seed_statistics
 
 pytestmark = pytest.mark.browser
 
 RAW = ("missing", "issued", "0-1m", "1-5m", "unanswered", "operator_ended", "over-26", "social_services")
 
 
-def month_days(first: date) -> list[date]:
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return [first + timedelta(days=i) for i in range((nxt - first).days)]
-
-
-async def seed(server: Any) -> None:
-    """Three ended months of counters: busy enough to publish, with one rare chat."""
-    from datetime import datetime
-
-    this_month = datetime.now(TZ).date().replace(day=1)
-    months = []
-    m = this_month
-    for _ in range(3):
-        m = (m - timedelta(days=1)).replace(day=1)
-        months.append(m)
-    durable = server.durable
-    for k, month in enumerate(sorted(months)):
-        for day in month_days(month)[: 10 + 5 * k]:
-            await durable.add_stats(
-                day.isoformat(),
-                {
-                    "conversations:total": 2,
-                    "audience:self": 2,
-                    "topic:control": 2,
-                    "language:sv": 2,
-                    "age_band:16-17": 1,
-                    "age_band:18-21": 1,
-                    "urgent:no": 2,
-                    "outcome:operator_ended": 2,
-                    "wait:1-5m": 1,
-                    "wait:0-1m": 1,
-                    "duration:5-15m": 2,
-                    "triage:recorded": 2,
-                    "risk:low": 2,
-                    "category:honour_control": 2,
-                    "gender:not_stated": 2,
-                    "assessed_age_band:over-26": 2,
-                    "referral:social_services": 1,
-                },
-            )
-        # One rare chat: Tigrinya, urgent, unanswered.
-        await durable.add_stats(
-            month.isoformat(),
-            {
-                "conversations:total": 1,
-                "audience:self": 1,
-                "topic:fgm": 1,
-                "language:ti": 1,
-                "age_band:13-15": 1,
-                "urgent:yes": 1,
-                "outcome:abandoned": 1,
-                "wait:unanswered": 1,
-            },
-        )
-
-
 async def test_statistics_read_in_a_minute(server, console_factory) -> None:
-    await seed(server)
+    await seed_statistics(server)
     creds = await server.create_staff("supervisor", name="Lina")
     c: Console = await console_factory("stats")
     t = c.t
@@ -125,7 +66,7 @@ async def test_statistics_read_in_a_minute(server, console_factory) -> None:
 
 
 async def test_statistics_in_arabic(server, console_factory) -> None:
-    await seed(server)
+    await seed_statistics(server)
     creds = await server.create_staff("admin", name="Lina", locale="ar")
     c: Console = await console_factory("stats-ar")
     await c.login(creds)
