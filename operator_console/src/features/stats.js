@@ -172,7 +172,8 @@ function render(api, f, data, host, onUnmount) {
     figure(_("Started as urgent"), shareText(urgent), shareNote(urgent)));
   const referrals = valuesOf(periods, "referral").map((type) => {
     const s = sumCells(periods, "referral", type);
-    return el("li", {}, el("span", { text: word("referral", type) }), " ", el("bdi", { class: "figure-value small", text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) }));
+    const value = s.hidden && !s.known ? hidden() : el("bdi", { class: "figure-value small", text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) });
+    return el("li", {}, el("span", { text: word("referral", type) }), " ", value);
   });
   host.append(el("section", { class: "card headline", "aria-labelledby": "stats-headline" },
     el("h2", { id: "stats-headline", text: _("The period at a glance") }),
@@ -219,7 +220,8 @@ function render(api, f, data, host, onUnmount) {
       return el("tr", {},
         el("th", { scope: "row", text: word(dim, v) }),
         periods.length > 1 ? periods.map((p) => el("td", {}, cell(((p.counts[dim] || {})[v]) ?? 0))) : null,
-        el("td", { class: "sum" }, el("bdi", { text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) })));
+        // Hidden everywhere: "hidden"; partly hidden: the published part is a floor.
+        el("td", { class: "sum" }, s.hidden && !s.known ? hidden() : el("bdi", { text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) })));
     });
     tables.append(el("div", { class: "card dimension" },
       el("h2", { id, text: title(dim) }),

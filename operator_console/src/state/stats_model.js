@@ -182,11 +182,9 @@ export function parsePeriod(label) {
   return { kind: "other" };
 }
 
-// The default range: the last twelve months that have ended, as YYYY-MM-DD, for `today`.
+// The default range: the twelve months up to `today` (the server publishes only the
+// months that have ended and leaves the rest out), as YYYY-MM-DD.
 export function lastTwelveMonths(today) {
-  const y = today.getFullYear();
-  const m = today.getMonth();
-  const to = new Date(Date.UTC(y, m, 0));
-  const from = new Date(Date.UTC(y, m - 12, 1));
-  return { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
+  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  return { from: iso(new Date(today.getFullYear(), today.getMonth() - 12, 1)), to: iso(today) };
 }
