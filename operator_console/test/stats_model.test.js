@@ -2,7 +2,7 @@
 // hidden cells leave them open, quantiles of waits from the server's buckets.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { conversations, lastTwelveMonths, minutesOf, parsePeriod, partitionBounds, shareBounds, shareSeries, sumCells, totalSeries, valuesOf, waitQuantile } from "../src/state/stats_model.js";
+import { cellOf, conversations, lastTwelveMonths, minutesOf, parsePeriod, partitionBounds, shareBounds, shareSeries, sumCells, totalSeries, valuesOf, waitQuantile } from "../src/state/stats_model.js";
 
 const P = (period, counts) => ({ period, from: `${period}-01`, counts });
 
@@ -62,4 +62,12 @@ test("periods and the default range", () => {
   assert.deepEqual(parsePeriod("2026-11-03"), { kind: "day", year: 2026, month: 11, day: 3 });
   assert.deepEqual(lastTwelveMonths(new Date(2026, 10, 30)), { from: "2025-11-01", to: "2026-11-30" });
   assert.deepEqual(lastTwelveMonths(new Date(2026, 0, 5)), { from: "2025-01-01", to: "2026-01-05" });
+});
+
+test("a hidden cell stays hidden, a left-out one is zero", () => {
+  const p = P("2026-08", { topic: { fgm: null, control: 20 } });
+  assert.equal(cellOf(p, "topic", "fgm"), null);
+  assert.equal(cellOf(p, "topic", "control"), 20);
+  assert.equal(cellOf(p, "topic", "marriage"), 0);
+  assert.equal(cellOf(p, "language", "sv"), 0);
 });

@@ -41,8 +41,12 @@ async def test_statistics_read_in_a_minute(server, console_factory) -> None:
     figures = await headline.locator(".figure").all_inner_texts()
     assert len(figures) == 6
     assert any(t("Median wait (answered chats)") in f for f in figures)
-    # The rare chat's cells are hidden, and said so in words.
+    # The rare chat's cells are hidden, and said so in words, in every period's column
+    # too (a hidden cell must never read 0).
     assert await c.page.locator(".hidden-cell").count() > 0
+    ti_row = c.page.locator(".dimension tr").filter(has_text="ትግርኛ").first
+    cells = await ti_row.locator("td").all_inner_texts()
+    assert cells and all(x.strip() == t("hidden") for x in cells), cells
     await c.check("60-statistics")
 
     # The CSV: codes and words.

@@ -8,6 +8,7 @@ import { lineChart } from "../lib/chart.js";
 import {
   UNDER_18,
   WAIT_BUCKETS,
+  cellOf,
   conversations,
   lastTwelveMonths,
   minutesOf,
@@ -219,7 +220,7 @@ function render(api, f, data, host, onUnmount) {
       const s = sumCells(periods, dim, v);
       return el("tr", {},
         el("th", { scope: "row", text: word(dim, v) }),
-        periods.length > 1 ? periods.map((p) => el("td", {}, cell(((p.counts[dim] || {})[v]) ?? 0))) : null,
+        periods.length > 1 ? periods.map((p) => el("td", {}, cell(cellOf(p, dim, v)))) : null,
         // Hidden everywhere: "hidden"; partly hidden: the published part is a floor.
         el("td", { class: "sum" }, s.hidden && !s.known ? hidden() : el("bdi", { text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) })));
     });

@@ -18,6 +18,12 @@ export const WAIT_MINUTES = { "0-1m": [0, 1], "1-5m": [1, 5], "5-15m": [5, 15], 
 export const UNDER_18 = ["13-15", "16-17"];
 
 const cellsOf = (p, dim) => (p.counts && p.counts[dim]) || {};
+
+// One cell: its count, null when hidden, 0 when left out (a published zero).
+export function cellOf(p, dim, value) {
+  const cells = cellsOf(p, dim);
+  return value in cells ? cells[value] : 0;
+}
 const totalOf = (p) => {
   const t = cellsOf(p, "conversations").total;
   return t === undefined ? 0 : t;
