@@ -63,6 +63,11 @@ LABELS = {
     "police_contacted": N_("Police contacted"),
     "safety_planning": N_("Safety planning"),
     "under-13": N_("Under 13"),
+    "13-15": N_("13–15 years"),
+    "16-17": N_("16–17 years"),
+    "18-21": N_("18–21 years"),
+    "22-26": N_("22–26 years"),
+    "over-26": N_("Over 26"),
     "unknown": N_("Unknown"),
 }
 # Visitors asking on behalf of someone else: "other" is both an audience and a

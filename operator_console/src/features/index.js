@@ -3,9 +3,10 @@
 // The features engineer adds imports here, e.g.:
 //   import * as triage from "./triage.js";
 //   export default [triage];
+import * as directory from "./directory.js";
 import * as followup from "./followup.js";
 import * as referrals from "./referrals.js";
 import * as stats from "./stats.js";
 import * as triage from "./triage.js";
 
-export default [triage, referrals, followup, stats];
+export default [triage, referrals, followup, directory, stats];

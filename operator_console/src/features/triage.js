@@ -38,7 +38,7 @@ export function install(api) {
       const langId = nextId("lang");
       const language = el("select", { id: langId },
         el("option", { value: "", text: _("Not recorded") }),
-        (schema.languages || []).map((l) => el("option", { value: l.code, lang: l.code, text: l.name, selected: l.code === conversation.locale })),
+        (schema.languages || []).map((l) => el("option", { value: l.code, text: api.languageLabel(l.code), selected: l.code === conversation.locale })),
         el("option", { value: "other", text: _("Other language") }));
 
       const reminder = el("div", { class: "notice report-duty", role: "alert", hidden: true },

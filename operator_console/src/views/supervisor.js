@@ -1,6 +1,6 @@
 // Supervision: the queue and every live chat, silent observation, urgent alerts.
 import { clear, el } from "../../../frontend_lib/dom.js";
-import { _, fmt, languageName } from "../../../frontend_lib/i18n.js";
+import { _, fmt, languageLabel } from "../../../frontend_lib/i18n.js";
 import { elapsed } from "../lib/locale.js";
 import { ageLabel, audienceLabel, errorText, topicLabel } from "../lib/labels.js";
 
@@ -12,7 +12,7 @@ export function supervisorView(main, ctx) {
     el("div", { class: "page" },
       el("div", { class: "page-head" }, el("h1", { text: _("Supervision") }), status),
       el("p", { class: "hint", text: fmt(_("You are alerted when an urgent chat waits longer than the configured time."), {}) }),
-      el("div", { class: "table-wrap" },
+      el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": _("Live chats") },
         el("table", { class: "grid" },
           el("caption", { class: "visually-hidden", text: _("Live chats") }),
           el("thead", {}, el("tr", {}, [_("Visitor"), _("State"), _("Time"), _("Language"), _("About"), _("Operator"), _("Others"), _("Actions")].map((h) => el("th", { scope: "col", text: h })))),
@@ -32,7 +32,7 @@ export function supervisorView(main, ctx) {
       el("td", {}, el("strong", { text: c.pseudonym }), c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null),
       el("td", { text: c.state === "waiting" ? _("Waiting") : _("Active") }),
       el("td", {}, el("span", { class: "wait", "data-since": String(c.waiting_since), text: elapsed(c.waiting_since) })),
-      el("td", { text: languageName(c.locale) }),
+      el("td", { text: languageLabel(c.locale) }),
       el("td", { text: [audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)].join(" · ") }),
       el("td", { dir: "auto", text: c.operator ? c.operator.name : "–" }),
       el("td", { dir: "auto", text: others.join(", ") || "–" }),
@@ -69,7 +69,7 @@ export function installAlerts(socket, beep) {
     const c = d.conversation;
     const close = el("button", { type: "button", class: "ghost small", text: _("Dismiss") });
     const item = el("div", { class: "alert-item" },
-      el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageName(c.locale) }) }),
+      el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageLabel(c.locale) }) }),
       close);
     close.addEventListener("click", () => item.remove());
     region.append(item);

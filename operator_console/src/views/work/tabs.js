@@ -28,6 +28,7 @@ export function renderTabs(ctx) {
       chat.conv.urgent ? el("span", { class: "tag danger tiny", text: "!", "aria-label": _("Urgent") }) : null,
       chat.role === "observer" ? el("span", { class: "tag tiny", text: _("Observing") }) : null,
       chat.unread ? el("span", { class: "badge", text: String(chat.unread), "aria-label": fmt(_("{n} unread"), { n: chat.unread }) }) : null,
+      chat.attention ? el("span", { class: "tag attention tiny", text: _("Notice") }) : null,
     );
     tab.title = fmt(_("Alt+{n}"), { n: i + 1 });
     tab.addEventListener("click", () => ctx.select(id));
