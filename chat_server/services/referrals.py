@@ -249,6 +249,14 @@ def load_seed(path: Path = SEED) -> list[object]:
     return list(data["receivers"])
 
 
+def _in_order(receivers: list[Receiver]) -> list[Receiver]:
+    """The directory's one order (national first, then by area, type and name), for the
+    seed as for every save: a receiver saved unchanged leaves the document unchanged."""
+    return sorted(
+        receivers, key=lambda r: (r["area"]["kind"] != "national", r["area"].get("name", ""), r["type"], r["name"])
+    )
+
+
 class Directory:
     """The receivers, as one durable document."""
 
@@ -261,7 +269,7 @@ class Directory:
         """Every receiver (seeded from the example data on first use)."""
         doc = await self._durable.get_kv("doc", DOC)
         if doc is None:
-            receivers = [validate_receiver(r, self._languages) for r in load_seed(self._seed)]
+            receivers = _in_order([validate_receiver(r, self._languages) for r in load_seed(self._seed)])
             doc = {"receivers": receivers}
             await self._durable.put_kv("doc", DOC, doc)
         stored: list[Receiver] = copy.deepcopy(doc["receivers"])
@@ -277,15 +285,7 @@ class Directory:
         if len(receivers) >= MAX_RECEIVERS:
             raise InvalidReceiver("too many receivers")
         receivers.append(receiver)
-        receivers.sort(
-            key=lambda r: (
-                r["area"]["kind"] != "national",
-                r["area"].get("name", ""),
-                r["type"],
-                r["name"],
-            )
-        )
-        await self._durable.put_kv("doc", DOC, {"receivers": receivers})
+        await self._durable.put_kv("doc", DOC, {"receivers": _in_order(receivers)})
         return receiver
 
     async def delete(self, receiver_id: str) -> bool:

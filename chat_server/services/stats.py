@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..storage.base import Durable
+from .stats_labels import StatsLabels
 from .stats_protection import SMALL, Counts, MonthPlan, plan_month, tables
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -165,14 +166,21 @@ class Report:
             ],
         }
 
-    def as_csv(self) -> str:
+    def as_csv(self, labels: StatsLabels | None = None) -> str:
+        """``period,period_start,dimension,value,count`` and, with ``labels``, the
+        dimension's and the value's words after them (``dimension_label,value_label``:
+        codes for programs, words for people). A suppressed count is ``suppressed``."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["period", "period_start", "dimension", "value", "count"])
+        head = ["period", "period_start", "dimension", "value", "count"]
+        writer.writerow([*head, "dimension_label", "value_label"] if labels else head)
         for label, first, dims in self.periods:
             for dim in _ordered(set(dims)):
                 for value, count in sorted(dims[dim].items()):
-                    writer.writerow([label, first.isoformat(), dim, value, SUPPRESSED if count is None else count])
+                    row: list[object] = [label, first.isoformat(), dim, value, SUPPRESSED if count is None else count]
+                    if labels:
+                        row += [labels["dimensions"].get(dim, dim), labels["values"].get(dim, {}).get(value, value)]
+                    writer.writerow(row)
         return out.getvalue()
 
 

@@ -75,18 +75,16 @@ LABELS = {
     "police_contacted": N_("Police contacted"),
     "safety_planning": N_("Safety planning"),
     "under-13": N_("Under 13"),
-    "unknown": N_("Unknown"),
-}
-# Visitors asking on behalf of someone else: "other" is both an audience and a
-# category value, so the audience gets its own label.
-AUDIENCE_OTHER_LABEL = N_("Someone worried about another person")
-AGE_LABELS = {
     "13-15": N_("13–15 years"),
     "16-17": N_("16–17 years"),
     "18-21": N_("18–21 years"),
     "22-26": N_("22–26 years"),
     "over-26": N_("Over 26"),
+    "unknown": N_("Unknown"),
 }
+# Visitors asking on behalf of someone else: "other" is both an audience and a
+# category value, so the audience gets its own label.
+AUDIENCE_OTHER_LABEL = N_("Someone worried about another person")
 SKIP_LABELS = {
     "no_contact": N_("The visitor left before we could talk"),
     "test": N_("A test or a mistake"),
@@ -224,7 +222,7 @@ def schema_for(locale: str, translate: Translator) -> dict[str, Any]:
     def label(value: str, audience: bool = False) -> str:
         if audience and value == "other":
             return translate(locale, AUDIENCE_OTHER_LABEL)
-        msgid = LABELS.get(value) or AGE_LABELS.get(value)
+        msgid = LABELS.get(value)
         return translate(locale, msgid) if msgid else value
 
     schema = dict(SCHEMA)

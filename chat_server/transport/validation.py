@@ -223,6 +223,9 @@ NEW_ACCOUNT = {
     "password": F("line", required=True, max_len=1024),
     "locale": F("locale"),
     "languages": F("locales", min_items=1),
+    # Routing skills; their rules are services/staff.py update_profile's.
+    "audiences": F("any"),
+    "max_chats": F("int", nullable=True),
 }
 ACCOUNT_CHANGES = {
     "role": F("enum", choices=ROLES),
@@ -230,6 +233,8 @@ ACCOUNT_CHANGES = {
     "disabled": F("bool"),
     "languages": F("locales", min_items=1),
     "locale": F("locale"),
+    "audiences": F("any"),
+    "max_chats": F("int", nullable=True),
 }
 NEW_PASSWORD = {"password": F("line", required=True, max_len=1024)}
 CANNED_ITEMS = {"items": F("any", nullable=True)}  # checked by services/canned.py

@@ -18,7 +18,10 @@ import { createWork } from "./views/work/index.js";
 const root = () => document.getElementById("app");
 const state = { staff: null, socket: null, view: "work", views: [], chatTools: [], endDialog: null, handlers: [] };
 
-function notify(text) {
+// A notice (toast). `options.conversation`: the chat it is about, whose tab is marked
+// until the chat is opened (the text names the chat too).
+function notify(text, options = {}) {
+  if (options.conversation && work) work.markAttention(options.conversation);
   const region = document.getElementById("toasts");
   if (!region) return;
   const item = el("div", { class: "toast", text });
@@ -31,6 +34,7 @@ function notify(text) {
 const consoleApi = createFeatureApi(state, {
   notify,
   viewsChanged: () => renderShell(),
+  conversation: (id) => (work ? work.conversation(id) : null),
   logLocal: (conversationId, text) => work && work.logLocal(conversationId, text),
 });
 
@@ -102,7 +106,7 @@ function renderShell() {
     "header",
     { class: "topbar" },
     el("a", { class: "skip", href: "#main", text: _("Skip to content") }),
-    el("p", { class: "brand" }, el("span", { class: "brand-mark", "aria-hidden": "true", text: "RC" }), _("Chat console")),
+    el("p", { class: "brand" }, el("span", { class: "brand-mark", "aria-hidden": "true", text: "RC" }), el("span", { class: "brand-text", text: _("Chat console") })),
     nav,
     el("div", { class: "spacer" }),
     work ? work.dutyControl() : null,

@@ -295,16 +295,10 @@ class Visitor:
         await self.page.wait_for_timeout(150)
         await self.page.screenshot(path=str(path))
         self.shots.append(path)
-        frame = self.content_frame()
-        if not await frame.evaluate("typeof window.axe !== 'undefined'"):
-            await frame.evaluate(AXE.read_text(encoding="utf-8"))
-        result = await frame.evaluate(
-            """async () => {
-                const r = await axe.run(document, {resultTypes: ['violations']});
-                return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
-            }"""
-        )
+        # The same WCAG 2.1 A/AA run as the console's (tests/browser/console.py).
+        from .console import axe_violations
+
+        result = await axe_violations(self.content_frame(), AXE)
         if result:
             self.violations[state] = result
 

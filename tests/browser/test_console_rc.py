@@ -92,16 +92,16 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     await boss.login(creds)
 
     await boss.page.get_by_role("button", name=t("Statistics"), exact=True).click()
-    chart = boss.page.locator("figure.chart").filter(has_text=t("Categories (triage)"))
-    await chart.locator("svg.bar-chart").wait_for()
-    text = await chart.inner_text()
+    table = boss.page.locator(".dimension").filter(has_text=t("What the chat was about (triage)"))
+    await table.wait_for()
+    text = await table.inner_text()
     assert "7" in text and t("hidden") in text  # 2 is never shown
     href = await boss.page.get_by_role("link", name=t("Download CSV")).get_attribute("href")
     assert href.startswith("/api/stats.csv?from=")
     await boss.check("rc-04-statistics")
 
     await boss.page.get_by_role("button", name=t("Referral directory"), exact=True).click()
-    rows = boss.page.locator("table.data tbody tr")
+    rows = boss.page.locator("table.directory-table tbody tr")
     await rows.nth(19).wait_for()
     assert await rows.count() == 20
     await boss.check("rc-05-directory")

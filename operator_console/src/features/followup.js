@@ -8,14 +8,17 @@ const MAX = 1000;
 export function install(api) {
   const { _, el, fmt } = api;
 
-  api.on("followup_requested", () => api.notify(_("A visitor asks for a follow-up code. Open \"Follow-up code\" in the chat.")));
+  // The notice names the chat and marks its tab (with several chats open "a visitor"
+  // would not say which).
+  api.on("followup_requested", (d) => {
+    const conv = d && api.conversation(d.conversation_id);
+    if (!conv) return;
+    api.notify(fmt(_("{name} asks for a follow-up code. Open \"Follow-up code\" in that chat."), { name: conv.pseudonym }), { conversation: conv.id });
+  });
 
   api.addChatTool({
     id: "followup",
-    // A getter: the label follows the console's language after a switch.
-    get label() {
-      return _("Follow-up code");
-    },
+    label: () => _("Follow-up code"),
     mount(host, conversation, chat) {
       if (conversation.followup) {
         host.append(el("p", { class: "notice", text: _("This visitor came back with a follow-up code. The earlier summary is shown in the chat as a note only staff can see.") }));

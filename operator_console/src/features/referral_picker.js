@@ -17,10 +17,7 @@ export function install(api) {
 
   api.addChatTool({
     id: "referral",
-    // A getter: the label follows the console's language after a switch.
-    get label() {
-      return _("Referrals");
-    },
+    label: () => _("Referrals"),
     mount(host, conversation, chat) {
       if (chat.role !== "operator" || chat.ended) {
         host.append(el("p", { class: "hint", text: _("Only the operator of the chat can send referrals.") }));

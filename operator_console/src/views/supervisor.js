@@ -4,7 +4,7 @@
 // counts are state/supervision.js; urgent alerts reach supervisors anywhere in the
 // console (installAlerts) and are listed here while their chat waits.
 import { clear, el } from "../../../frontend_lib/dom.js";
-import { _, fmt, languageName } from "../../../frontend_lib/i18n.js";
+import { _, fmt, languageLabel } from "../../../frontend_lib/i18n.js";
 import { ageLabel, audienceLabel, errorText, roleLabel, topicLabel } from "../lib/labels.js";
 import { elapsed } from "../lib/locale.js";
 import { attention, counts, orderChats, staffOnDuty } from "../state/supervision.js";
@@ -34,7 +34,8 @@ export function supervisorView(main, ctx) {
         el("h2", { id: "staff-h", text: _("Staff on duty") }),
         el(
           "div",
-          { class: "table-wrap" },
+          // Focusable: it scrolls sideways on a phone (keyboard users can scroll it).
+          { class: "table-wrap", tabindex: "0", role: "region", "aria-labelledby": "staff-h" },
           el(
             "table",
             { class: "grid", "aria-labelledby": "staff-h" },
@@ -50,7 +51,7 @@ export function supervisorView(main, ctx) {
         el("p", { class: "hint", text: _("Urgent and longest-waiting chats first.") }),
         el(
           "div",
-          { class: "table-wrap" },
+          { class: "table-wrap", tabindex: "0", role: "region", "aria-labelledby": "chats-h" },
           el(
             "table",
             { class: "grid", "aria-labelledby": "chats-h" },
@@ -84,7 +85,7 @@ export function supervisorView(main, ctx) {
       ),
       el("td", { text: c.state === "waiting" ? _("Waiting") : _("Active") }),
       el("td", {}, waitCell(c.waiting_since)),
-      el("td", { text: languageName(c.locale) }),
+      el("td", { text: languageLabel(c.locale) }),
       el("td", { text: [audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)].join(" · ") }),
       el("td", { dir: "auto", text: c.operator ? c.operator.name : "–" }),
       el("td", { dir: "auto", text: others.join(", ") || "–" }),
@@ -98,7 +99,7 @@ export function supervisorView(main, ctx) {
       {},
       el("td", {}, el("span", { dir: "auto", text: s.name }), s.me ? el("span", { class: "tag tiny", text: _("You") }) : null),
       el("td", { text: roleLabel(s.role) }),
-      el("td", { text: s.languages.map(languageName).join(", ") || "–" }),
+      el("td", { text: s.languages.map(languageLabel).join(", ") || "–" }),
       el("td", {}, el("span", { class: s.load ? "load" : "load none", text: String(s.load) }), s.chats.length ? el("span", { class: "hint", dir: "auto", text: ` (${s.chats.join(", ")})` }) : null),
     );
   }
@@ -161,7 +162,7 @@ export function installAlerts(socket, beep) {
     const item = el(
       "div",
       { class: "alert-item" },
-      el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageName(c.locale) }) }),
+      el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageLabel(c.locale) }) }),
       close,
     );
     close.addEventListener("click", () => item.remove());

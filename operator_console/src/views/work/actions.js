@@ -2,7 +2,7 @@
 // chat actions (transfer, invite, block, end, join, leave). Each calls the server with an
 // acknowledged call and reports a refusal as a notice.
 import { el } from "../../../../frontend_lib/dom.js";
-import { _, fmt, languageName } from "../../../../frontend_lib/i18n.js";
+import { _, fmt, languageLabel } from "../../../../frontend_lib/i18n.js";
 import { errorText } from "../../lib/labels.js";
 import { known } from "../../lib/directory.js";
 import { applySent, outgoing } from "../../state/chats.js";
@@ -79,7 +79,8 @@ export function createActions(ctx) {
       if (!choice) return;
       const ack = await call("transfer", { conversation_id: chat.conv.id, to: choice.to, note: choice.note });
       if (!ack.ok) return refused(ack);
-      app.notify(choice.to === "queue" ? _("The chat is back in the queue.") : _("The chat was transferred."));
+      const name = chat.conv.pseudonym;
+      app.notify(choice.to === "queue" ? fmt(_("The chat with {name} is back in the queue."), { name }) : fmt(_("The chat with {name} was transferred."), { name }));
       ctx.removeChat(chat.conv.id);
     },
 
@@ -99,7 +100,8 @@ export function createActions(ctx) {
       if (!yes) return;
       const ack = await call("block", { conversation_id: chat.conv.id });
       if (!ack.ok) return refused(ack);
-      app.notify(ack.blocked ? _("The visitor was blocked.") : _("The chat was ended, but the visitor's connection was already gone."));
+      const name = chat.conv.pseudonym;
+      app.notify(ack.blocked ? fmt(_("{name} was blocked."), { name }) : fmt(_("The chat with {name} was ended, but the visitor's connection was already gone."), { name }));
     },
 
     // End the chat. A triage filled in during the chat (the side panel) is sent with
@@ -148,12 +150,10 @@ export function dutyControl(ctx) {
     W.duty.on ? _("On duty") : _("Off duty"),
   );
   toggle.addEventListener("click", actions.toggleDuty);
-  const langs = el(
-    "button",
-    { type: "button", class: "ghost small", title: _("Languages you chat in") },
-    W.duty.languages.length ? W.duty.languages.map((c) => c.toUpperCase()).join(" · ") : _("Languages"),
-  );
-  langs.setAttribute("aria-label", fmt(_("Languages you chat in: {list}"), { list: W.duty.languages.map(languageName).join(", ") }));
+  // The name holds the visible codes ("SV · AR", WCAG 2.5.3); the title names them.
+  const codes = W.duty.languages.length ? W.duty.languages.map((c) => c.toUpperCase()).join(" · ") : _("Languages");
+  const langs = el("button", { type: "button", class: "ghost small", title: W.duty.languages.map(languageLabel).join(", ") || null }, codes);
+  langs.setAttribute("aria-label", fmt(_("Languages you chat in: {list}"), { list: codes }));
   langs.addEventListener("click", actions.chooseLanguages);
   return el("div", { class: "duty-box" }, toggle, langs);
 }

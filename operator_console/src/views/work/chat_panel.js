@@ -87,7 +87,10 @@ function staffName(ctx, chat, id) {
   const c = chat.conv;
   if (c.operator && c.operator.id === id) return c.operator.name;
   const found = [...(c.invited || []), ...(c.observers || [])].find((p) => p.id === id);
-  return found ? found.name : _("Colleague");
+  if (found) return found.name;
+  // A colleague no longer in the chat (who transferred it with a note): index.js learns
+  // their name from `assigned` or the colleagues list.
+  return ctx.staffNames.get(id) || _("Colleague");
 }
 
 function messageEl(ctx, chat, m) {

@@ -6,7 +6,7 @@
 // in the chat's state (state/chats.js), so switching tabs keeps it; the same text sent
 // again after no answer keeps its client_id.
 import { clear, el, uniqueId } from "../../../../frontend_lib/dom.js";
-import { _, current, fmt, languageName } from "../../../../frontend_lib/i18n.js";
+import { _, current, fmt, languageLabel } from "../../../../frontend_lib/i18n.js";
 import { cannedChoices, insertCanned, moveActive, slashQuery } from "../../state/canned.js";
 
 const SHOWN = 7;
@@ -36,11 +36,11 @@ export function renderComposer(ctx, chat, host) {
   const error = el("p", { class: "form-error", role: "alert" });
   const send = el("button", { type: "submit", class: note ? "note-send" : "primary", text: note ? _("Save note") : _("Send to visitor") });
   const cannedButton = el("button", { type: "button", class: "ghost small", "aria-haspopup": "listbox", text: _("Canned responses (/)") });
-  const list = el("ul", { class: "canned-list", role: "listbox", id: listId, "aria-label": fmt(_("Canned responses in {language}"), { language: languageName(chat.conv.locale) }) });
+  const list = el("ul", { class: "canned-list", role: "listbox", id: listId, "aria-label": fmt(_("Canned responses in {language}"), { language: languageLabel(chat.conv.locale) }) });
   const popup = el(
     "div",
     { class: "canned-popup", hidden: true },
-    el("p", { class: "canned-head" }, fmt(_("Canned responses in {language}"), { language: languageName(chat.conv.locale) }), " · ", _("↑↓ choose, Enter inserts, Esc closes")),
+    el("p", { class: "canned-head" }, fmt(_("Canned responses in {language}"), { language: languageLabel(chat.conv.locale) }), " · ", _("↑↓ choose, Enter inserts, Esc closes")),
     list,
   );
 

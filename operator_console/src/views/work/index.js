@@ -35,6 +35,8 @@ export function createWork(socket, app) {
   const senders = new Map(); // conversation id -> our typing signal
   const peers = new Map(); // conversation id -> the visitor's typing
   const mounted = new Map(); // conversation id -> unmount functions of its tools
+  const staffNames = new Map(); // staff id -> name, for notes by colleagues who left a chat
+  let namesAsked = 0;
 
   // --- what the parts share ------------------------------------------------------------
   const ctx = {
@@ -84,6 +86,7 @@ export function createWork(socket, app) {
       chats.keepOpen(W, id);
       if (W.active === id) renderChat(ctx);
     },
+    staffNames,
   };
   ctx.actions = createActions(ctx);
 
@@ -105,6 +108,19 @@ export function createWork(socket, app) {
     const ack = await call("report_duty_ack", ref(chat));
     if (!ack.ok) return app.notify(errorText(ack.error));
     ctx.marksChanged(chat.conv.id, ack.marks);
+  }
+
+  // Names of staff who wrote in a chat but are no longer in it (a transfer note's
+  // author): asked once from the colleagues list, then the log is drawn again.
+  async function learnNames(chat) {
+    const c = chat.conv;
+    const known = new Set([ctx.me(), c.operator && c.operator.id, ...(c.invited || []).map((p) => p.id), ...(c.observers || []).map((p) => p.id), ...staffNames.keys()]);
+    if (!chat.messages.some((m) => m.staff_id && !known.has(m.staff_id)) || Date.now() - namesAsked < 30000) return;
+    namesAsked = Date.now();
+    const ack = await call("colleagues", {});
+    if (!ack.ok) return;
+    for (const p of ack.items) staffNames.set(p.id, p.name);
+    if (W.active === c.id) renderChat(ctx);
   }
 
   function typingOf(chat) {
@@ -150,6 +166,8 @@ export function createWork(socket, app) {
   function addChat(conv, messages, role = "operator") {
     chats.addChat(W, conv, messages, role);
     render();
+    const chat = W.chats.get(conv.id);
+    if (chat) learnNames(chat);
   }
 
   function removeChat(id) {
@@ -160,6 +178,7 @@ export function createWork(socket, app) {
 
   function select(id) {
     if (!chats.select(W, id)) return;
+    W.chats.get(id).attention = false;
     renderTabs(ctx);
     renderChat(ctx);
     refreshBadges();
@@ -205,16 +224,17 @@ export function createWork(socket, app) {
   });
   socket.on("offer_withdrawn", () => renderQueue(ctx));
   socket.on("assigned", (data) => {
+    if (data.transferred_by && data.transferred_by.id) staffNames.set(data.transferred_by.id, data.transferred_by.name);
     addChat(data.conversation, data.messages, "operator");
     if (data.transferred_by) {
-      app.notify(fmt(_("{name} transferred a chat to you."), { name: data.transferred_by.name }));
+      app.notify(fmt(_("{name} transferred the chat with {visitor} to you."), { name: data.transferred_by.name, visitor: data.conversation.pseudonym }));
       desktop.notify(fmt(_("A chat was transferred to you: {name}"), { name: data.conversation.pseudonym }), `rc-chat-${data.conversation.id}`);
     }
     select(data.conversation.id);
   });
   socket.on("invited", (data) => {
     addChat(data.conversation, data.messages, "invited");
-    app.notify(fmt(_("{name} invited you into a chat."), { name: data.by.name }));
+    app.notify(fmt(_("{name} invited you into the chat with {visitor}."), { name: data.by.name, visitor: data.conversation.pseudonym }), { conversation: data.conversation.id });
     beep();
   });
   socket.on("message", (m) => {
@@ -388,9 +408,19 @@ export function createWork(socket, app) {
     W.queue = [];
   }
 
+  // A notice about a chat marks its tab until the chat is opened (main.js notify).
+  function markAttention(id) {
+    const chat = W.chats.get(id);
+    if (!chat || (W.active === id && ctx.root)) return;
+    chat.attention = true;
+    renderTabs(ctx);
+  }
+
   return {
     mount,
     onSession,
+    markAttention,
+    conversation: (id) => (W.chats.has(id) ? W.chats.get(id).conv : null),
     addChat,
     select,
     logLocal,

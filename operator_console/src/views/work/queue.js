@@ -1,12 +1,12 @@
 // The queue column: chats waiting, with Accept (and Let go for a chat offered to me).
 import { clear, el } from "../../../../frontend_lib/dom.js";
-import { _, fmt, languageName } from "../../../../frontend_lib/i18n.js";
+import { _, fmt, languageLabel } from "../../../../frontend_lib/i18n.js";
 import { ageLabel, audienceLabel, endReasonLabel, topicLabel } from "../../lib/labels.js";
 import { elapsed } from "../../lib/locale.js";
 
 // "Svenska · About themselves · Marriage · 16–17 years"
 export function summaryMeta(c) {
-  return [languageName(c.locale), audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)];
+  return [languageLabel(c.locale), audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)];
 }
 
 export function queueColumn() {
@@ -44,7 +44,7 @@ export function renderToTriage(ctx) {
           "button",
           { type: "button", class: "ghost triage-item" },
           el("strong", { dir: "auto", text: chat.conv.pseudonym }),
-          el("span", { class: "hint", text: `${languageName(chat.conv.locale)} · ${endReasonLabel(chat.ended)}` }),
+          el("span", { class: "hint", text: `${languageLabel(chat.conv.locale)} · ${endReasonLabel(chat.ended)}` }),
         );
         b.addEventListener("click", () => ctx.select(chat.conv.id));
         return el("li", {}, b);
@@ -70,7 +70,8 @@ export function renderQueue(ctx) {
     const offeredToMe = c.offered_to && c.offered_to === ctx.me();
     let decline = null;
     if (offeredToMe) {
-      decline = el("button", { type: "button", class: "ghost small", "aria-label": fmt(_("Let the chat with {name} go to a colleague"), { name: c.pseudonym }), text: _("Let go") });
+      // Named by its visible text (WCAG 2.5.3), described by the visitor's pseudonym.
+      decline = el("button", { type: "button", class: "ghost small", "aria-describedby": `q-name-${c.id}`, text: _("Let go") });
       decline.addEventListener("click", () => ctx.actions.decline(c.id));
     }
     list.append(
@@ -80,7 +81,7 @@ export function renderQueue(ctx) {
         el(
           "div",
           { class: "q-top" },
-          el("strong", { class: "pseudonym", text: c.pseudonym }),
+          el("strong", { class: "pseudonym", id: `q-name-${c.id}`, text: c.pseudonym }),
           c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null,
           el("span", { class: "wait", dir: "ltr", "data-since": String(c.waiting_since), title: _("Waiting time"), text: elapsed(c.waiting_since) }),
         ),

@@ -30,6 +30,7 @@ export function renderTabs(ctx) {
       chat.toTriage ? el("span", { class: "tag tiny triage-tag", text: _("To triage") }) : null,
       !chat.ended && chat.conv.visitor_connected === false ? el("span", { class: "tag tiny away-tag", text: _("Away") }) : null,
       chat.unread ? el("span", { class: "badge", text: String(chat.unread), "aria-label": fmt(_("{n} unread"), { n: chat.unread }) }) : null,
+      chat.attention ? el("span", { class: "tag attention tiny", text: _("Notice") }) : null,
     );
     tab.title = fmt(_("Alt+{n}"), { n: i + 1 });
     tab.addEventListener("click", () => ctx.select(id));
