@@ -24,6 +24,7 @@ from .hours import Hours
 from .lifecycle import Lifecycle
 from .messages import Messages
 from .observer import Observer
+from .pending_triage import PendingTriage
 from .queue import Queue
 from .recipients import Notify
 from .referrals import Directory, Referrals
@@ -64,6 +65,7 @@ class Services:
     followups: FollowUpService
     followup_codes: FollowUps
     admin: Admin
+    pending_triage: PendingTriage
 
 
 def build_services(
@@ -91,7 +93,10 @@ def build_services(
     messages = Messages(repository, notify, translate, observer)
     router = Router(repository, notify, settings, staff.get)
     queue = Queue(repository, notify, settings, router, staff.get)
-    lifecycle = Lifecycle(repository, notify, messages, queue, router, hours, stats, audit, observer, settings)
+    pending_triage = PendingTriage(ephemeral, repository, notify, stats, audit)
+    lifecycle = Lifecycle(
+        repository, notify, messages, queue, router, hours, stats, audit, observer, settings, pending_triage
+    )
     return Services(
         settings=settings,
         repository=repository,
@@ -127,4 +132,5 @@ def build_services(
         followups=FollowUpService(followup_codes, repository, notify, messages, audit),
         followup_codes=followup_codes,
         admin=Admin(staff, hours, canned, audit, durable),
+        pending_triage=pending_triage,
     )

@@ -27,6 +27,7 @@ from .hours import Hours
 from .messages import Messages, SystemCode, require_assigned
 from .observer import Observer
 from .payloads import Brief, Summary, state_payload, summary
+from .pending_triage import PendingTriage
 from .queue import Queue
 from .recipients import Notify
 from .repository import Changed, Repository
@@ -78,6 +79,7 @@ class Lifecycle:
         audit: Audit,
         observer: Observer,
         settings: Settings,
+        pending: PendingTriage,
     ) -> None:
         self._repo = repo
         self._notify = notify
@@ -89,6 +91,7 @@ class Lifecycle:
         self._audit = audit
         self._observer = observer
         self._settings = settings
+        self._pending = pending
         self._last_start_ms = 0  # see do_start
 
     # --- start ------------------------------------------------------------------------
@@ -250,16 +253,19 @@ class Lifecycle:
     async def do_operator_end(self, staff: Staff, conversation_id: str, form: object) -> EndResult:
         """The assigned operator ends the chat with an optional triage form, which only
         ever becomes aggregate counters (services/triage.py). An invalid form refuses
-        the end (``invalid``) and the chat goes on."""
+        the end (``invalid``) and the chat goes on. Without a form the chat waits in
+        the operator's list for its triage (services/pending_triage.py)."""
         checked = triage.validate(form, i18n.SUPPORTED) if form else None
         result: EndResult = {}
         if checked:
             conv = await self._repo.get_live(conversation_id)
             if conv is not None:
-                age = checked.get("age_band") or conv.age_band
-                result["report_duty"] = triage.report_duty(age, checked["categories"])
+                marks = await self._pending.marks(conv.id)
+                age = checked.get("age_band") or marks.age_band or conv.age_band
+                categories = (*checked["categories"], *marks.categories)
+                result["report_duty"] = triage.report_duty(age, categories, conv.topic)
         conv = await require_assigned(self._repo, staff, conversation_id)
-        await self.finish(conv.id, "operator_ended", triage.counters(checked))
+        await self.finish(conv.id, "operator_ended", triage.counters(checked) if checked else None)
         await self._audit.record(staff.id, "end", conv.id)
         return result
 
@@ -268,13 +274,18 @@ class Lifecycle:
         reminder applies (see services/triage.py)."""
         conv = await require_assigned(self._repo, staff, conversation_id)
         checked = triage.validate(form, i18n.SUPPORTED)
-        return triage.report_duty(checked.get("age_band") or conv.age_band, checked["categories"])
+        marks = await self._pending.marks(conv.id)
+        age = checked.get("age_band") or marks.age_band or conv.age_band
+        return triage.report_duty(age, (*checked["categories"], *marks.categories), conv.topic)
 
     async def finish(
         self, conversation_id: str, reason: EndReason, extra_counters: dict[str, int] | None = None
     ) -> bool:
         """End a conversation once (the first caller wins, on any process) and destroy
-        its content. Returns whether this call ended it."""
+        its content. ``extra_counters`` holding ``triage:recorded`` means the triage
+        was given at the end; otherwise an answered chat waits in its operator's list
+        for its triage (services/pending_triage.py). Returns whether this call ended
+        it."""
 
         def end(conv: Conversation) -> Conversation | None:
             return replace(conv, state="ended") if conv.live else None
@@ -294,6 +305,12 @@ class Lifecycle:
             await self._stats.record(ts, counters)
         except Exception:  # noqa: BLE001 - statistics must never keep a chat alive
             log.exception("could not record statistics")
+        try:
+            # Before ``ended``: the operator's console learns the chat waits for triage
+            # first, so it never closes it by itself.
+            await self._pending.on_ended(conv, reason, ts, "triage:recorded" in counters)
+        except StoreUnavailable:
+            log.warning("the chat's triage entry could not be stored: the ephemeral store is unavailable")
         await self._notify.send(conv, "visitor", "state", {"state": "ended", "operator": None})
         await self._notify.send(
             conv, "everyone", "ended", {"reason": reason}, {"conversation_id": conv.id, "reason": reason}

@@ -6,7 +6,7 @@ conversation, and times are coarsened into buckets before they are counted.
 
 Reports (the dashboard's JSON and the CSV export) cover fixed calendar periods (day,
 ISO week or month; the requested range is widened to whole periods), and only months
-that have ended and are within the retention period: a period still filling up would
+that have ended (at least :data:`SETTLE_DAYS` ago) and are within the retention period: a period still filling up would
 give a different count every time it is read, and the difference would be the chats
 in between. Which cells are published is decided per month by
 ``stats_protection.plan_month``: no count from 1 to 4 can be worked out from any
@@ -37,6 +37,10 @@ TZ = ZoneInfo("Europe/Stockholm")
 WAIT_BUCKETS = ((60, "0-1m"), (300, "1-5m"), (900, "5-15m"), (1800, "15-30m"))
 DURATION_BUCKETS = ((300, "0-5m"), (900, "5-15m"), (1800, "15-30m"), (3600, "30-60m"))
 SMALL_COUNT = SMALL  # published in the JSON (counts below it are never shown)
+#: Days after a month ends before it is published: a chat that ended on its last
+#: evening may be triaged up to a day later (services/pending_triage.py WINDOW_S), and
+#: its counters belong to the day it ended. A published month never changes.
+SETTLE_DAYS = 1
 GROUPS = ("day", "week", "month")
 MAX_DAYS = 3 * 366
 
@@ -52,6 +56,7 @@ DIMENSIONS = (
     "wait",
     "duration",
     "triage",
+    "triage_skip",
     "category",
     "risk",
     "action",
@@ -217,7 +222,7 @@ class Stats:
         """First days of the months touching [first, last] that may be published (ended,
         and not older than the retention horizon), the last published day, the horizon."""
         today = self.today()
-        until = today.replace(day=1) - timedelta(days=1)
+        until = (today - timedelta(days=SETTLE_DAYS)).replace(day=1) - timedelta(days=1)
         horizon = stats_horizon(today, self.retention_days)
         months = []
         month = first.replace(day=1)

@@ -30,6 +30,7 @@ DIMENSION_TITLES: dict[str, str] = {
     "wait": N_("Waiting time before an answer"),
     "duration": N_("Length of answered chats"),
     "triage": N_("Triage form"),
+    "triage_skip": N_("Why the triage was skipped"),
     "category": N_("What the chat was about (triage)"),
     "risk": N_("Risk level (triage)"),
     "action": N_("Actions taken (triage)"),
@@ -89,7 +90,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "30-60m": N_("30–60 minutes"),
         "60m+": N_("An hour or more"),
     },
-    "triage": {"recorded": N_("Filled in"), "missing": N_("Not filled in")},
+    "triage": {"recorded": N_("Filled in"), "skipped": N_("Skipped with a reason"), "missing": N_("Not filled in")},
     "interpreter": {"needed": N_("Interpreter needed")},
     "followup": {"issued": N_("Codes given"), "returned": N_("Visitors who came back with a code")},
 }
@@ -111,6 +112,7 @@ def _triage_values(translate: Translator, locale: str) -> dict[str, dict[str, st
         "gender": dict(schema["genders"]),
         "assessed_age_band": dict(schema["age_bands"]),
         "assessed_audience": dict(schema["audiences"]),
+        "triage_skip": dict(schema["skip_reasons"]),
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..services.container import Services
 from ..services.domain import Staff
+from ..services.pending_triage import check_marks, check_ref
 from ..services.roles import SUPERVISORS
 from . import validation as v
 from .guard import StaffGuard, same_origin
@@ -144,6 +145,41 @@ class OperatorNamespace(GuardedNamespace):
         return ok(
             report_duty=await self.services.lifecycle.check_triage(staff, params["conversation_id"], params["triage"])
         )
+
+    # --- every chat gets its triage (services/pending_triage.py) -----------------------
+    async def on_triage_list(self, sid: str, data: Any) -> dict[str, Any]:
+        """Ended chats waiting for this operator's triage, and the marks of their live chats."""
+        v.validate(data, v.EMPTY)
+        staff = await self.staff_of(sid)
+        pending = self.services.pending_triage
+        return ok(items=await pending.listing(staff), marks=await pending.marks_of_chats(staff))
+
+    async def on_triage_marks(self, sid: str, data: Any) -> dict[str, Any]:
+        """Harm categories, assessed age band or municipality marked in a chat."""
+        params = v.validate(data, v.TRIAGE_MARKS)
+        ref = check_ref(params.get("conversation_id"), params.get("triage_id"))
+        changes = check_marks(params.get("categories"), params.get("age_band"), params.get("municipality"))
+        marks, duty = await self.services.pending_triage.do_mark(await self.staff_of(sid), ref, changes)
+        return ok(marks=marks, report_duty=duty)
+
+    async def on_report_duty_ack(self, sid: str, data: Any) -> dict[str, Any]:
+        """The duty-to-report reminder of a chat was read."""
+        params = v.validate(data, v.TRIAGE_REF)
+        ref = check_ref(params.get("conversation_id"), params.get("triage_id"))
+        return ok(marks=await self.services.pending_triage.do_acknowledge(await self.staff_of(sid), ref))
+
+    async def on_triage(self, sid: str, data: Any) -> dict[str, Any]:
+        """The triage of an ended chat, saved afterwards."""
+        params = v.validate(data, v.TRIAGE_SAVE)
+        staff = await self.staff_of(sid)
+        duty = await self.services.pending_triage.do_triage(staff, params["triage_id"], params["triage"])
+        return ok(report_duty=duty)
+
+    async def on_triage_skip(self, sid: str, data: Any) -> dict[str, Any]:
+        """An ended chat not triaged, with a reason."""
+        params = v.validate(data, v.TRIAGE_SKIP)
+        await self.services.pending_triage.do_skip(await self.staff_of(sid), params["triage_id"], params["reason"])
+        return ok()
 
     # --- console actions --------------------------------------------------------------
     async def on_transfer(self, sid: str, data: Any) -> dict[str, Any]:

@@ -172,6 +172,17 @@ OPERATOR_MESSAGE = {
 OPERATOR_TYPING = {"conversation_id": F("id", required=True), "active": F("bool", required=True)}
 OPERATOR_END = {"conversation_id": F("id", required=True), "triage": F("dict", nullable=True)}
 TRIAGE_CHECK = {"conversation_id": F("id", required=True), "triage": F("dict", required=True)}
+TRIAGE_SAVE = {"triage_id": F("id", required=True), "triage": F("dict", required=True)}
+TRIAGE_SKIP = {"triage_id": F("id", required=True), "reason": F("str", required=True, max_len=32)}
+# A live chat or an ended one waiting for triage: exactly one (services/pending_triage.py).
+TRIAGE_REF = {"conversation_id": F("id", nullable=True), "triage_id": F("id", nullable=True)}
+# Values checked by services/pending_triage.py check_marks.
+TRIAGE_MARKS = {
+    **TRIAGE_REF,
+    "categories": F("any", nullable=True),
+    "age_band": F("str", nullable=True, max_len=16),
+    "municipality": F("str", nullable=True, max_len=80),
+}
 TRANSFER = {
     "conversation_id": F("id", required=True),
     "to": F("id", required=True),

@@ -13,7 +13,7 @@ function liveLabel(item) {
 }
 
 // state: main.js's {staff, socket, views, chatTools, endDialog, handlers};
-// hooks: {notify(text, options), viewsChanged(), conversation(id)}.
+// hooks: {notify(text, options), viewsChanged(), conversation(id), logLocal(conversationId, text)}.
 export function createFeatureApi(state, hooks) {
   return {
     addView(view) {
@@ -52,5 +52,7 @@ export function createFeatureApi(state, hooks) {
     notify: (text, options) => hooks.notify(text, options),
     // An open chat's conversation summary ({id, pseudonym, locale, …}) or null.
     conversation: (id) => hooks.conversation(id),
+    // A line in a chat's log that only this console shows (not part of its history).
+    logLocal: (conversationId, text) => hooks.logLocal && hooks.logLocal(conversationId, text),
   };
 }

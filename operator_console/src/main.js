@@ -10,6 +10,7 @@ import { roleLabel } from "./lib/labels.js";
 import { savedLocale, setConsoleLocale } from "./lib/locale.js";
 import { beep, unlockAudio } from "./lib/sound.js";
 import { adminView } from "./views/admin.js";
+import { confirmDialog } from "./views/dialogs.js";
 import { loginView, setupView } from "./views/login.js";
 import { installAlerts, supervisorView } from "./views/supervisor.js";
 import { createWork } from "./views/work/index.js";
@@ -30,7 +31,12 @@ function notify(text, options = {}) {
   setTimeout(() => item.remove(), 5000);
 }
 
-const consoleApi = createFeatureApi(state, { notify, viewsChanged: () => renderShell(), conversation: (id) => (work ? work.conversation(id) : null) });
+const consoleApi = createFeatureApi(state, {
+  notify,
+  viewsChanged: () => renderShell(),
+  conversation: (id) => (work ? work.conversation(id) : null),
+  logLocal: (conversationId, text) => work && work.logLocal(conversationId, text),
+});
 
 function builtinViews() {
   return [
@@ -73,6 +79,9 @@ function renderShell() {
   if (!views.some((v) => v.id === state.view)) state.view = "work";
   const logout = el("button", { class: "ghost", type: "button", text: _("Log out") });
   logout.addEventListener("click", async () => {
+    // Chats that still wait for their triage: say so before leaving (they wait a day).
+    const waiting = work ? work.toTriage() : 0;
+    if (waiting && !(await confirmDialog(_("Log out"), fmt(_("Chats waiting for your triage: {n}. They wait for you for 24 hours, then they count as not triaged. Log out anyway?"), { n: waiting }), _("Log out")))) return;
     try {
       await api("POST", "/api/logout");
     } catch (e) {
@@ -133,6 +142,7 @@ function ctx() {
     api,
     notify,
     call: (event, payload) => call(state.socket, event, payload),
+    duty: () => (work ? work.duty() : { on: false, languages: [] }),
     openObserved: (payload) => {
       work.addChat(payload.conversation, payload.messages, "observer");
       state.view = "work";

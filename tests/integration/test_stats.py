@@ -31,7 +31,7 @@ def month_ended(live):
     (only ended months are published)."""
     today = datetime.now(TZ).date()
     week_end = today + timedelta(days=6 - today.weekday())
-    live.app[K.SERVICES].stats.today = lambda: (week_end.replace(day=28) + timedelta(days=4)).replace(day=1)
+    live.app[K.SERVICES].stats.today = lambda: (week_end.replace(day=28) + timedelta(days=4)).replace(day=2)
 
 
 async def get(live, cookie, path):

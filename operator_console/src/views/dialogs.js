@@ -101,11 +101,21 @@ export function languagesDialog(selected) {
   });
 }
 
-export function defaultEndDialog(conv) {
-  return confirmDialog(
-    _("End the chat"),
-    fmt(_("End the chat with {name}? The conversation is deleted when it ends."), { name: conv.pseudonym }),
-    _("End chat"),
-    true,
-  ).then((yes) => (yes ? {} : null));
+// End the chat? Says whether the triage goes with it or waits for afterwards.
+// Resolves with {} (end) or null (cancel).
+export function endDialog(conv, triageComplete) {
+  return modal(_("End the chat"), (close) => {
+    const form = el(
+      "form",
+      { method: "dialog" },
+      el("p", { text: fmt(_("End the chat with {name}? The conversation is deleted when it ends."), { name: conv.pseudonym }) }),
+      el("p", { class: "hint", text: triageComplete ? _("Your triage is complete and is saved with the end.") : _("You can fill in the triage after the chat has ended.") }),
+      buttons(close, _("End chat"), null, true),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      close({});
+    });
+    return form;
+  });
 }

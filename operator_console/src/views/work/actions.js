@@ -4,8 +4,10 @@
 import { el } from "../../../../frontend_lib/dom.js";
 import { _, fmt, languageLabel } from "../../../../frontend_lib/i18n.js";
 import { errorText } from "../../lib/labels.js";
+import { known } from "../../lib/directory.js";
 import { applySent, outgoing } from "../../state/chats.js";
-import { confirmDialog, defaultEndDialog, inviteDialog, languagesDialog, transferDialog } from "../dialogs.js";
+import { draftComplete, draftToForm } from "../../state/triage.js";
+import { confirmDialog, endDialog, inviteDialog, languagesDialog, transferDialog } from "../dialogs.js";
 
 function clientId() {
   return `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -102,8 +104,12 @@ export function createActions(ctx) {
       app.notify(ack.blocked ? fmt(_("{name} was blocked."), { name }) : fmt(_("The chat with {name} was ended, but the visitor's connection was already gone."), { name }));
     },
 
+    // End the chat. A triage filled in during the chat (the side panel) is sent with
+    // it; otherwise the chat waits in the list for its triage (docs/protocol.md). A
+    // feature module may replace the dialog (setEndDialog).
     async end(chat) {
-      const dialog = app.state.endDialog || defaultEndDialog;
+      const complete = draftComplete(chat.triageDraft);
+      const dialog = app.state.endDialog || ((conv) => endDialog(conv, complete));
       let triage;
       try {
         triage = await dialog(chat.conv);
@@ -113,10 +119,9 @@ export function createActions(ctx) {
       if (!triage) return;
       const payload = { conversation_id: chat.conv.id };
       if (Object.keys(triage).length) payload.triage = triage;
+      else if (complete && known.schema) payload.triage = draftToForm(chat.triageDraft);
       const ack = await call("end", payload);
       if (!ack.ok) return refused(ack);
-      // Set by the triage rules (social services act, 14 ch. 1 §): a child and signs of harm.
-      if (ack.report_duty) app.notify(_("Remember your duty to report: the visitor is under 18 and there are signs of harm. Report to social services."));
     },
 
     async join(chat) {
