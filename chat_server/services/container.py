@@ -29,6 +29,7 @@ from .recipients import Notify
 from .referrals import Directory, Referrals
 from .repository import Repository
 from .retention import Retention
+from .revocation import Revocation
 from .router import Router
 from .sessions import AddressBook, VisitorSessions
 from .setup import FirstRun
@@ -60,6 +61,7 @@ class Services:
     sessions: VisitorSessions
     console: Console
     supervision: Supervision
+    revocation: Revocation
     referrals: Referrals
     followups: FollowUpService
     followup_codes: FollowUps
@@ -92,6 +94,10 @@ def build_services(
     router = Router(repository, notify, settings, staff.get)
     queue = Queue(repository, notify, settings, router, staff.get)
     lifecycle = Lifecycle(repository, notify, messages, queue, router, hours, stats, audit, observer, settings)
+    supervision = Supervision(
+        repository, notify, messages, lifecycle, queue, staff.get, staff.accounts, audit, addresses, settings
+    )
+    revocation = Revocation(staff, repository, notify, translate, queue, router, lifecycle, supervision)
     return Services(
         settings=settings,
         repository=repository,
@@ -111,20 +117,10 @@ def build_services(
         lifecycle=lifecycle,
         sessions=VisitorSessions(repository, notify, queue, messages, hours, translate),
         console=Console(repository, queue, router, messages, audit, public_staff),
-        supervision=Supervision(
-            repository,
-            notify,
-            messages,
-            lifecycle,
-            queue,
-            staff.get,
-            staff.accounts,
-            audit,
-            addresses,
-            settings,
-        ),
+        supervision=supervision,
+        revocation=revocation,
         referrals=Referrals(directory, repository, notify, translate, audit),
         followups=FollowUpService(followup_codes, repository, notify, messages, audit),
         followup_codes=followup_codes,
-        admin=Admin(staff, hours, canned, audit, durable),
+        admin=Admin(staff, revocation, hours, canned, audit, durable),
     )

@@ -331,11 +331,14 @@ class Lifecycle:
             if await self._repo.get(cid) is None:
                 await self._repo.dequeue(cid)
         for staff_id in await self._router.take_dropped():
-            await self._requeue_chats_of(staff_id)
+            await self.requeue_chats_of(staff_id)
         await self._router.kick()
         return done
 
-    async def _requeue_chats_of(self, staff_id: str) -> None:
+    async def requeue_chats_of(self, staff_id: str) -> None:
+        """Put every chat assigned to ``staff_id`` back in the queue, the visitor told
+        (``operator_left``): their console is gone for good (dropped past the grace
+        period, or their staff session ended: services/revocation.py)."""
         for conv in await self._repo.live():
             if not conv.is_assigned_to(staff_id):
                 continue

@@ -70,6 +70,8 @@ function renderShell() {
   if (!views.some((v) => v.id === state.view)) state.view = "work";
   const logout = el("button", { class: "ghost", type: "button", text: _("Log out") });
   logout.addEventListener("click", async () => {
+    // Closed first: the server's `session_ended` for this very logout is not news here.
+    disconnect(state.socket);
     try {
       await api("POST", "/api/logout");
     } catch (e) {
@@ -152,7 +154,7 @@ function endSession(notice) {
 
 function connect() {
   const socket = connectSocket({
-    onSessionEnded: () => state.socket === socket && endSession(_("Your session has ended. Please log in again.")),
+    onSessionEnded: (message) => state.socket === socket && endSession(message || _("Your session has ended. Please log in again.")),
     onLost: () => state.socket === socket && notify(_("The connection to the server was lost. Reconnecting…")),
     onBack: () => state.socket === socket && notify(_("Connected to the server again.")),
   });
