@@ -5,7 +5,8 @@ own conversation through the socket's session; no visitor event names a conversa
 id, so a visitor cannot reach anyone else's.
 
 Follow-up codes: ``followup_request`` ``{}`` asks the operator for a code;
-``followup`` ``{"code"}`` redeems one (after ``start``). Wrong codes are limited per
+``followup`` ``{"code"}`` redeems one (after ``start``; it works once);
+``followup_revoke`` ``{"code"}`` cancels one (any time). Tries are limited per
 connection here and per address key in the service.
 """
 
@@ -187,5 +188,14 @@ class VisitorNamespace(GuardedNamespace):
             self.addresses.key_of(sid),
             lambda: self.code_attempts.take(sid),
             self.rate_limits_enabled,
+        )
+        return ok()
+
+    async def on_followup_revoke(self, sid: str, data: Any) -> dict[str, Any]:
+        """Cancel a code (the same answer whether or not it existed)."""
+        params = v.validate(data, v.FOLLOWUP_CODE)
+        self.session_of(sid)
+        await self.services.followups.do_revoke(
+            params["code"], self.addresses.key_of(sid), lambda: self.code_attempts.take(sid), self.rate_limits_enabled
         )
         return ok()
