@@ -23,7 +23,7 @@ from chat_server.locales_cli import pseudo
 
 from ..conftest import LiveServer
 from ..helpers import Recorder
-from .conftest import HostSite
+from .conftest import HostSite, widget_context
 
 pytestmark = pytest.mark.browser
 
@@ -123,7 +123,7 @@ async def _pseudo_routes(context: Any) -> None:
 
 @pytest.fixture
 async def pseudo_context(browser: Any) -> Any:
-    context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="sv-SE")
+    context = await widget_context(browser, viewport={"width": 400, "height": 760}, locale="sv-SE")
     context.set_default_timeout(10_000)
     await _pseudo_routes(context)
     yield context

@@ -116,7 +116,6 @@ async function startChat() {
   const ack = await conn.call("start", { locale: current.locale, audience, topic, urgent: !!urgent, age_band });
   if (exiting || S.view !== "starting") return;
   if (applyStart(S, ack) === "started") {
-    host.post({ t: "live", on: true });
     go("chat");
     sendFollowupCode();
   } else refused(refusalKind({ ack, online: navigator.onLine }));
@@ -231,7 +230,6 @@ function ended(reason) {
   ownTyping.reset();
   peer.clear();
   outbox.stop();
-  host.post({ t: "live", on: false });
   updateBanner(S, false);
   draw();
 }
@@ -250,7 +248,7 @@ function newChat() {
 export function quickExit() {
   if (exiting) return;
   exiting = true;
-  host.post({ t: "exiting" });
+  host.post({ t: "exit" }); // hide now; the second "exit" below: leave now
   outbox.stop();
   peer.clear();
   ownTyping.reset();
