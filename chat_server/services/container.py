@@ -25,6 +25,7 @@ from .lifecycle import Lifecycle
 from .messages import Messages
 from .observer import Observer
 from .queue import Queue
+from .queue_guard import QueueGuard
 from .recipients import Notify
 from .referrals import Directory, Referrals
 from .repository import Repository
@@ -57,6 +58,7 @@ class Services:
     messages: Messages
     router: Router
     queue: Queue
+    queue_guard: QueueGuard
     lifecycle: Lifecycle
     sessions: VisitorSessions
     console: Console
@@ -114,6 +116,7 @@ def build_services(
         messages=messages,
         router=router,
         queue=queue,
+        queue_guard=QueueGuard(repository, notify, lifecycle, staff.accounts, audit, settings),
         lifecycle=lifecycle,
         sessions=VisitorSessions(repository, notify, queue, messages, hours, translate),
         console=Console(repository, queue, router, messages, audit, public_staff),

@@ -48,6 +48,9 @@ class StartRequest:
     topic: Topic | None = None
     urgent: bool = False
     age_band: AgeBand | None = None
+    #: The visitor's address key (daily keyed hash, never the address), kept on the
+    #: record for the queue caps and for blocking (services/queue_guard.py).
+    address_key: str | None = None
 
 
 class EndResult(TypedDict, total=False):
@@ -129,6 +132,7 @@ class Lifecycle:
             pseudonym=sess.pseudonym,
             session_key=sess.key,
             visitor_sid=sid,
+            address_key=request.address_key or None,
         )
         await self._repo.create(conv)
         sess = await self._bind(sess, replace(sess, locale=conv.locale, conversation_id=conv.id), self._repo.ttl_s)
@@ -271,13 +275,18 @@ class Lifecycle:
         return triage.report_duty(checked.get("age_band") or conv.age_band, checked["categories"])
 
     async def finish(
-        self, conversation_id: str, reason: EndReason, extra_counters: dict[str, int] | None = None
+        self,
+        conversation_id: str,
+        reason: EndReason,
+        extra_counters: dict[str, int] | None = None,
+        when: Callable[[Conversation], bool] | None = None,
     ) -> bool:
         """End a conversation once (the first caller wins, on any process) and destroy
-        its content. Returns whether this call ended it."""
+        its content; with ``when``, only if it holds for the conversation as the
+        compare-and-set sees it (e.g. still waiting). Returns whether this call ended it."""
 
         def end(conv: Conversation) -> Conversation | None:
-            return replace(conv, state="ended") if conv.live else None
+            return replace(conv, state="ended") if conv.live and (when is None or when(conv)) else None
 
         changed = await self._repo.change(conversation_id, end)
         if changed is None:

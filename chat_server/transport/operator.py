@@ -211,6 +211,12 @@ class OperatorNamespace(GuardedNamespace):
         await self.services.supervision.do_leave(await self.staff_of(sid), params["conversation_id"])
         return ok()
 
+    async def on_remove_waiting(self, sid: str, data: Any) -> dict[str, Any]:
+        """Supervisors: remove waiting chats judged fake (a flood); each is blocked."""
+        params = v.validate(data, v.REMOVE_WAITING)
+        staff = await self.guard.require_staff(sid, roles=SUPERVISORS, write=True)
+        return ok(removed=await self.services.queue_guard.do_remove_waiting(staff, params["conversation_ids"]))
+
     async def on_block(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.CONVERSATION_REF)
         staff = await self.staff_of(sid)

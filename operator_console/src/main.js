@@ -161,7 +161,7 @@ function connect() {
   state.socket = socket;
   for (const [event, handler] of state.handlers) socket.on(event, handler);
   work = createWork(socket, { state, notify, api, rerender: () => renderShell() });
-  installAlerts(socket, beep);
+  installAlerts(socket, beep, (event, payload) => call(socket, event, payload), notify);
   socket.on("session", (data) => {
     state.staff = data.staff;
     work.onSession(data);

@@ -27,6 +27,7 @@ export function supervisorView(main, ctx) {
       if (!ack.ok) return ctx.notify(errorText(ack.error));
       ctx.openObserved(ack);
     });
+    const remove = c.state === "waiting" ? removeButton(ctx, [c], _("Remove"), fmt(_("Remove the waiting chat {name}"), { name: c.pseudonym })) : null;
     const others = [...(c.invited || []).map((p) => p.name), ...(c.observers || []).map((p) => fmt(_("{name} (observing)"), { name: p.name }))];
     return el("tr", { class: c.urgent ? "urgent" : null },
       el("td", {}, el("strong", { text: c.pseudonym }), c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null),
@@ -36,7 +37,7 @@ export function supervisorView(main, ctx) {
       el("td", { text: [audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)].join(" · ") }),
       el("td", { dir: "auto", text: c.operator ? c.operator.name : "–" }),
       el("td", { dir: "auto", text: others.join(", ") || "–" }),
-      el("td", {}, observe));
+      el("td", {}, observe, remove));
   }
 
   async function refresh() {
@@ -61,16 +62,39 @@ export function supervisorView(main, ctx) {
   };
 }
 
-// Urgent alerts reach supervisors wherever they are in the console.
-export function installAlerts(socket, beep) {
+// Remove waiting chats a supervisor judges fake (a flood): each ends and its network is
+// blocked for a while (`remove_waiting`, docs/protocol.md). Asks first.
+function removeButton(ctx, chats, text, label) {
+  const b = el("button", { type: "button", class: "ghost small", text, "aria-label": label || null });
+  b.addEventListener("click", async () => {
+    if (!window.confirm(_("Remove and block? Do this only for chats you are sure are fake: a real visitor is told the chat has ended."))) return;
+    const ack = await ctx.call("remove_waiting", { conversation_ids: chats.map((c) => c.id) });
+    if (ack.ok) b.disabled = true;
+    ctx.notify(ack.ok ? fmt(_("Chats removed: {n}."), { n: ack.removed }) : errorText(ack.error));
+  });
+  return b;
+}
+
+// Alerts reach supervisors wherever they are in the console: an urgent chat that waits
+// too long, and a burst of new chats (`start_burst`: maybe a flood, maybe a school class).
+export function installAlerts(socket, beep, call, notify) {
   socket.on("alert", (d) => {
     const region = document.getElementById("alerts");
-    if (!region || !d || !d.conversation) return;
-    const c = d.conversation;
+    if (!region || !d) return;
     const close = el("button", { type: "button", class: "ghost small", text: _("Dismiss") });
-    const item = el("div", { class: "alert-item" },
-      el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageName(c.locale) }) }),
-      close);
+    let item;
+    if (d.kind === "start_burst" && Array.isArray(d.conversations)) {
+      const text = d.scope === "network"
+        ? fmt(_("New chats from one network within a minute: {count}. Remove the waiting ones if they look fake."), { count: d.count })
+        : fmt(_("New chats within a minute: {count}. Remove the waiting ones if they look fake."), { count: d.count });
+      const remove = d.conversations.length ? removeButton({ call, notify }, d.conversations, fmt(_("Remove these chats ({n})"), { n: d.conversations.length })) : null;
+      item = el("div", { class: "alert-item" }, el("p", { text }), remove, close);
+    } else if (d.conversation) {
+      const c = d.conversation;
+      item = el("div", { class: "alert-item" },
+        el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageName(c.locale) }) }),
+        close);
+    } else return;
     close.addEventListener("click", () => item.remove());
     region.append(item);
     beep(true);
