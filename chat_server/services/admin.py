@@ -21,7 +21,7 @@ from .canned import Canned
 from .domain import Role, Staff
 from .errors import MSG_FORBIDDEN, MSG_INVALID, N_, ServiceError
 from .hours import Hours, HoursPayload
-from .revocation import EndReason, Revocation
+from .revocation import EndReason, Revocation, announce_end
 from .setup import MSG_BAD_USERNAME, MSG_TAKEN, MSG_WEAK_PASSWORD, enrolment
 from .staff import PublicStaff, StaffService, public_staff
 
@@ -190,7 +190,7 @@ class Admin:
             if changes.disabled:
                 ended = "disabled"
         if ended is not None:
-            await self._revocation.do_signed_out(target_id, ended)
+            await announce_end(self._revocation.do_signed_out(target_id, ended), ended)
         profile: dict[str, Any] = {}
         if changes.name is not None:
             profile["name"] = changes.name.strip() or target["name"]
@@ -211,14 +211,14 @@ class Admin:
             await self._staff.set_password(target["id"], password, actor=admin.id)
         except ValueError as exc:
             raise ServiceError("invalid", MSG_WEAK_PASSWORD) from exc
-        await self._revocation.do_signed_out(target["id"], "password_reset")
+        await announce_end(self._revocation.do_signed_out(target["id"], "password_reset"), "password_reset")
 
     async def do_reset_totp(self, admin: Staff, target_id: str) -> dict[str, str]:
         """A new TOTP secret (the old one stops working; their sessions and open
         consoles end); the enrolment to show once."""
         target = await self._target(target_id)
         secret = await self._staff.reset_totp(target["id"], actor=admin.id)
-        await self._revocation.do_signed_out(target["id"], "totp_reset")
+        await announce_end(self._revocation.do_signed_out(target["id"], "totp_reset"), "totp_reset")
         return enrolment(secret, target["username"])
 
     async def do_update_own_profile(

@@ -1,9 +1,10 @@
 """The single way services talk to clients.
 
 Every emit names its recipients explicitly (one visitor's conversation, one staff
-member, everyone who watches the queue, or one console socket being closed), so who can receive what is decided in one
-place (services/recipients.py) and can be audited there. The transport implements it
-with Socket.IO rooms (transport/notifier.py); tests/services records it.
+member, everyone who watches the queue, or one console socket being closed), so who can
+receive what is decided in one place (services/recipients.py) and can be audited there.
+The transport implements it with Socket.IO rooms (transport/notifier.py);
+tests/services records it.
 """
 
 from __future__ import annotations

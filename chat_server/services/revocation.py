@@ -25,8 +25,10 @@ expiry, and an account disabled from the command line.
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from collections.abc import Awaitable
+from typing import Literal, TypedDict
 
+from ..storage.base import StoreUnavailable
 from .domain import Staff
 from .errors import N_, ServiceError
 from .events import Translator
@@ -43,6 +45,14 @@ log = logging.getLogger(__name__)
 #: Why a session ended, as ``session_ended`` says (docs/protocol.md).
 EndReason = Literal["logout", "disabled", "role_changed", "password_reset", "totp_reset", "expired", "ended"]
 
+
+class SessionEnded(TypedDict):
+    """The ``session_ended`` event (docs/protocol.md)."""
+
+    reason: EndReason
+    message: str
+
+
 MESSAGES: dict[EndReason, str] = {
     "logout": N_("You have been logged out."),
     "disabled": N_("Your account has been disabled."),
@@ -54,6 +64,18 @@ MESSAGES: dict[EndReason, str] = {
     "expired": N_("Your session has expired. Please log in again."),
     "ended": N_("Your session has ended. Please log in again."),
 }
+
+
+async def announce_end(end: Awaitable[int], reason: EndReason) -> int:
+    """Await ``end`` (a :class:`Revocation` action after a session ended in the durable
+    store) for a caller that must not fail because of it (an admin's request, a logout):
+    with the ephemeral store away, each process's console watcher closes its consoles
+    and releases the work once the store answers again. Returns the sockets told."""
+    try:
+        return await end
+    except StoreUnavailable:
+        log.warning("staff session ended (%s) while the ephemeral store is unavailable: consoles close later", reason)
+        return 0
 
 
 class Revocation:
@@ -94,7 +116,7 @@ class Revocation:
         """End the session ``session_id`` of ``staff_id`` (HTTP logout) and its open
         consoles. Returns how many console sockets were told."""
         await self._staff.logout(session_id, staff_id)
-        return await self.do_session_ended(staff_id, session_ref(session_id), "logout")
+        return await announce_end(self.do_session_ended(staff_id, session_ref(session_id), "logout"), "logout")
 
     async def do_session_ended(self, staff_id: str, ref: str, reason: EndReason) -> int:
         """The session ``ref`` of ``staff_id`` has ended (logout, or found expired or
@@ -126,12 +148,17 @@ class Revocation:
     async def _end_sockets(self, staff_id: str, sids: list[str], reason: EndReason) -> int:
         if not sids:
             return 0
-        locale = await self._notify.staff_locale(staff_id)
-        payload = {"reason": reason, "message": self._t(locale, MESSAGES[reason])}
+        payload = await self.notice(staff_id, reason)
         for sid in sids:
             await self._notify.end_staff_socket(sid, payload)
         log.info("staff session ended (%s): %d console socket(s) closed", reason, len(sids))
         return len(sids)
+
+    async def notice(self, staff_id: str, reason: EndReason) -> SessionEnded:
+        """The ``session_ended`` payload for ``staff_id``: the reason and its sentence in
+        their console language."""
+        locale = await self._notify.staff_locale(staff_id)
+        return {"reason": reason, "message": self._t(locale, MESSAGES[reason])}
 
     async def release(self, staff_id: str) -> None:
         """Release everything ``staff_id`` holds, as when their console drops for good

@@ -4,8 +4,16 @@ the same-origin and CSRF rules it applies.
 :meth:`StaffGuard.require_staff` is the one check: it resolves the staff member (an
 HTTP request by its session cookie; a console socket by the session it connected with)
 and checks their role and, for a state-changing HTTP request, the CSRF token and the
-Origin. A socket's staff member is resolved from what was recorded at connect; checking
-the live session on every event is a change in :meth:`StaffGuard._socket_staff` only.
+Origin.
+
+A console socket's session and role are read again whenever what this process knows of
+them is older than :data:`SOCKET_CHECK_S`, or the session's end is due: a supervisor
+demoted to operator loses ``overview`` and ``observe`` within a second, and the event
+after a session ended (logout in another tab, an admin's action, idle or absolute
+expiry) is refused ``unauthorized``. :meth:`StaffGuard.check_sessions` does the same
+for every console of this process twice a second (the operator namespace's watcher),
+so a console that sends nothing is still closed within a second of its session's end;
+services/revocation.py closes the consoles of a session that ended, on every process.
 """
 
 from __future__ import annotations
@@ -249,6 +257,11 @@ class StaffGuard:
             await self._read(session_id, False)
         found, self._found_ended = list(self._found_ended.values()), {}
         return found
+
+    def check_again(self, ended: EndedSession) -> None:
+        """Return an ended session to the next :meth:`check_sessions` (its consoles
+        could not be closed this time)."""
+        self._found_ended.setdefault(ended.session_id, ended)
 
     # --- console sockets --------------------------------------------------------------
     async def connect(self, sid: str, cookie_header: str | None) -> tuple[Staff, dict[str, Any]] | None:

@@ -16,6 +16,7 @@ from ..services.container import Services
 from ..services.domain import Staff
 from ..services.roles import SUPERVISORS
 from ..services.staff import session_ref
+from ..storage.base import StoreUnavailable
 from . import validation as v
 from .guard import StaffGuard, same_origin
 from .guarded import GuardedNamespace, connect_locale, ok
@@ -100,14 +101,22 @@ class OperatorNamespace(GuardedNamespace):
         work is released (services/revocation.py)."""
         for ended in await self.guard.check_sessions():
             revocation = self.services.revocation
-            if ended.reason in ("disabled", "role_changed"):  # the account changed: every session ends
-                await revocation.do_account_changed(ended.staff_id, ended.reason)
-            else:
-                await revocation.do_session_ended(ended.staff_id, session_ref(ended.session_id), ended.reason)
+            try:
+                if ended.reason in ("disabled", "role_changed"):  # the account changed: every session ends
+                    await revocation.do_account_changed(ended.staff_id, ended.reason)
+                else:
+                    await revocation.do_session_ended(ended.staff_id, session_ref(ended.session_id), ended.reason)
+            except StoreUnavailable:
+                # Its consoles refuse every event meanwhile; closed (and the work
+                # released) on a later round, once the store answers.
+                self.guard.check_again(ended)
+                continue
             for sid in ended.sids:
                 # Normally closed by now through the store's index of sockets; one that
-                # was not listed there is closed here.
+                # was not listed there (the index lost with a restarted store) is closed
+                # here, with the same notice.
                 if self.guard.session_id_of(sid) is not None:
+                    await self.emit("session_ended", await revocation.notice(ended.staff_id, ended.reason), to=sid)
                     await self.disconnect(sid)
 
     # --- activity ---------------------------------------------------------------------

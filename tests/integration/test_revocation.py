@@ -272,3 +272,48 @@ async def test_disabling_from_the_command_line_closes_the_consoles(
     await a.services.staff.set_disabled(scene.operator.staff["id"], True)
     await closed_within(scene.consoles, started, limit=2 * AT_ONCE_S)
     await check_released(scene, "disabled", clients)
+
+
+async def test_a_console_on_long_polling_is_closed_too(
+    own_redis: RedisServer, server_factory: Any, clients: list[Recorder]
+) -> None:
+    a, b = await two_processes(own_redis, server_factory)
+    creds = await a.create_staff()
+    session = await login(a.url, creds)
+    polling = Recorder(b.url, "/operator", headers={"Cookie": session.cookie})
+    clients.append(polling)
+    await polling.connect(transports=["polling"])
+    await polling.wait_for("session")
+    assert (await polling.call("duty", {"on": True}))["ok"]
+    admin = await login(a.url, await a.create_staff("admin"))
+    await http(a, "PATCH", f"/api/admin/staff/{creds.id}", admin, {"disabled": True})
+    await closed_within([polling], time.monotonic())
+    assert polling.received("session_ended")[0]["reason"] == "disabled"
+    assert await b.repository.duty_of(creds.id) is None
+
+
+async def test_an_admin_action_while_the_live_store_is_away(
+    own_redis: RedisServer, server_factory: Any, clients: list[Recorder]
+) -> None:
+    """The ephemeral Redis restarts just as an admin disables an account: the admin's
+    request still succeeds (the session is in the durable store), the console's events
+    are refused at once, and it is told and closed once the store answers again."""
+    live = await server_factory(ephemeral_url=own_redis.url_db(0))
+    creds = await live.create_staff()
+    session = await login(live.url, creds)
+    console = await console_on(live, session, clients)
+    assert (await console.call("duty", {"on": True}))["ok"]
+    admin = await login(live.url, await live.create_staff("admin"))
+    own_redis.stop()
+    try:
+        await http(live, "PATCH", f"/api/admin/staff/{creds.id}", admin, {"disabled": True})
+        await asyncio.sleep(1.05)
+        if not console.disconnected.is_set():
+            refused = await console.call("accept", {"conversation_id": "x" * 16})
+            assert refused["error"]["code"] == "unauthorized", refused
+        assert not console.disconnected.is_set()
+    finally:
+        own_redis.process = start_redis(own_redis.dir, port=own_redis.port).process
+    await asyncio.wait_for(console.disconnected.wait(), 15)
+    assert console.received("session_ended")[0]["reason"] == "disabled"
+    assert await connect_refusal(live, session.cookie) == "unauthorized"
