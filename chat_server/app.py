@@ -111,6 +111,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_stores_lifetime)
     app.cleanup_ctx.append(_sweeper)
     app.cleanup_ctx.append(_alerts)
+    app.cleanup_ctx.append(_console_watch)
     app.cleanup_ctx.append(_retention_sweeper)
     return app
 
@@ -235,6 +236,27 @@ async def _alerts(app: web.Application) -> AsyncIterator[None]:
             log.exception("urgent alert sweep failed")
 
     async with periodic("urgent-alerts", interval, step):
+        yield
+
+
+#: How often this process checks the staff sessions of its consoles (s): a console whose
+#: session ended (expired, or revoked where nobody announced it) closes within a second.
+CONSOLE_WATCH_S = 0.5
+
+
+async def _console_watch(app: web.Application) -> AsyncIterator[None]:
+    """Close the consoles of staff sessions that ended (transport/guard.py)."""
+    operator = app[K.NAMESPACES].operator
+
+    async def step() -> None:
+        try:
+            await operator.close_ended_sessions()
+        except StoreUnavailable:
+            log.warning("console session check skipped: a store is unavailable")
+        except Exception:  # noqa: BLE001 - keep watching whatever happens
+            log.exception("console session check failed")
+
+    async with periodic("console-sessions", CONSOLE_WATCH_S, step):
         yield
 
 

@@ -21,6 +21,7 @@ from .canned import Canned
 from .domain import Role, Staff
 from .errors import MSG_FORBIDDEN, MSG_INVALID, N_, ServiceError
 from .hours import MAX_PERIOD_DAYS, MAX_REASON, Hours, HoursPayload
+from .revocation import EndReason, Revocation, announce_end
 from .setup import MSG_BAD_USERNAME, MSG_TAKEN, MSG_WEAK_PASSWORD, enrolment
 from .staff import PublicStaff, StaffService, public_staff
 
@@ -212,8 +213,11 @@ def _check_no_overlap(dates: dict[str, list[list[str]]], periods: list[Exception
 
 
 class Admin:
-    def __init__(self, staff: StaffService, hours: Hours, canned: Canned, audit: Audit, durable: Durable) -> None:
+    def __init__(
+        self, staff: StaffService, revocation: Revocation, hours: Hours, canned: Canned, audit: Audit, durable: Durable
+    ) -> None:
         self._staff = staff
+        self._revocation = revocation
         self._hours = hours
         self._canned = canned
         self._audit = audit
@@ -269,14 +273,21 @@ class Admin:
             raise ServiceError("invalid", MSG_SKILLS_INVALID) from exc
 
     async def do_update_account(self, admin: Staff, target_id: str, changes: AccountChanges) -> PublicStaff:
-        """Change someone's role, state or profile (a role change or disabling ends
-        their sessions). Returns their public fields."""
+        """Change someone's role, state or profile. A role change or disabling ends
+        their sessions, and their open consoles at once (services/revocation.py).
+        Returns their public fields."""
         target = await self._target(target_id)
         check_not_locking_out(admin, target_id, changes)
+        ended: EndReason | None = None
         if changes.role is not None and changes.role != target["role"]:
             await self._staff.set_role(target_id, changes.role, actor=admin.id)
+            ended = "role_changed"
         if changes.disabled is not None and changes.disabled != bool(target.get("disabled")):
             await self._staff.set_disabled(target_id, changes.disabled, actor=admin.id)
+            if changes.disabled:
+                ended = "disabled"
+        if ended is not None:
+            await announce_end(self._revocation.do_signed_out(target_id, ended), ended)
         profile: dict[str, Any] = {}
         if changes.name is not None:
             profile["name"] = changes.name.strip() or target["name"]
@@ -294,17 +305,21 @@ class Admin:
         return public_staff(await self._durable.get_staff(target_id) or target)
 
     async def do_reset_password(self, admin: Staff, target_id: str, password: str) -> None:
-        """A new password (their sessions end); ``invalid`` when it is too weak."""
+        """A new password (their sessions and open consoles end); ``invalid`` when it
+        is too weak."""
         target = await self._target(target_id)
         try:
             await self._staff.set_password(target["id"], password, actor=admin.id)
         except ValueError as exc:
             raise ServiceError("invalid", MSG_WEAK_PASSWORD) from exc
+        await announce_end(self._revocation.do_signed_out(target["id"], "password_reset"), "password_reset")
 
     async def do_reset_totp(self, admin: Staff, target_id: str) -> dict[str, str]:
-        """A new TOTP secret (the old one stops working); the enrolment to show once."""
+        """A new TOTP secret (the old one stops working; their sessions and open
+        consoles end); the enrolment to show once."""
         target = await self._target(target_id)
         secret = await self._staff.reset_totp(target["id"], actor=admin.id)
+        await announce_end(self._revocation.do_signed_out(target["id"], "totp_reset"), "totp_reset")
         return enrolment(secret, target["username"])
 
     async def do_update_own_profile(

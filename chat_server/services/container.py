@@ -26,10 +26,12 @@ from .messages import Messages
 from .observer import Observer
 from .pending_triage import PendingTriage
 from .queue import Queue
+from .queue_guard import QueueGuard
 from .recipients import Notify
 from .referrals import Directory, Referrals
 from .repository import Repository
 from .retention import Retention
+from .revocation import Revocation
 from .router import Router
 from .sessions import AddressBook, VisitorSessions
 from .setup import FirstRun
@@ -57,10 +59,12 @@ class Services:
     messages: Messages
     router: Router
     queue: Queue
+    queue_guard: QueueGuard
     lifecycle: Lifecycle
     sessions: VisitorSessions
     console: Console
     supervision: Supervision
+    revocation: Revocation
     referrals: Referrals
     followups: FollowUpService
     followup_codes: FollowUps
@@ -97,6 +101,10 @@ def build_services(
     lifecycle = Lifecycle(
         repository, notify, messages, queue, router, hours, stats, audit, observer, settings, pending_triage
     )
+    supervision = Supervision(
+        repository, notify, messages, lifecycle, queue, staff.get, staff.accounts, audit, addresses, settings
+    )
+    revocation = Revocation(staff, repository, notify, translate, queue, router, lifecycle, supervision)
     return Services(
         settings=settings,
         repository=repository,
@@ -113,24 +121,15 @@ def build_services(
         messages=messages,
         router=router,
         queue=queue,
+        queue_guard=QueueGuard(repository, notify, lifecycle, staff.accounts, audit, settings),
         lifecycle=lifecycle,
         sessions=VisitorSessions(repository, notify, queue, messages, hours, translate),
         console=Console(repository, queue, router, messages, audit, public_staff),
-        supervision=Supervision(
-            repository,
-            notify,
-            messages,
-            lifecycle,
-            queue,
-            staff.get,
-            staff.accounts,
-            audit,
-            addresses,
-            settings,
-        ),
+        supervision=supervision,
+        revocation=revocation,
         referrals=Referrals(directory, repository, notify, translate, audit),
         followups=FollowUpService(followup_codes, repository, notify, messages, audit),
         followup_codes=followup_codes,
-        admin=Admin(staff, hours, canned, audit, durable),
+        admin=Admin(staff, revocation, hours, canned, audit, durable),
         pending_triage=pending_triage,
     )

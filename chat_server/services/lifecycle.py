@@ -49,6 +49,9 @@ class StartRequest:
     topic: Topic | None = None
     urgent: bool = False
     age_band: AgeBand | None = None
+    #: The visitor's address key (daily keyed hash, never the address), kept on the
+    #: record for the queue caps and for blocking (services/queue_guard.py).
+    address_key: str | None = None
 
 
 class EndResult(TypedDict, total=False):
@@ -132,6 +135,7 @@ class Lifecycle:
             pseudonym=sess.pseudonym,
             session_key=sess.key,
             visitor_sid=sid,
+            address_key=request.address_key or None,
         )
         await self._repo.create(conv)
         sess = await self._bind(sess, replace(sess, locale=conv.locale, conversation_id=conv.id), self._repo.ttl_s)
@@ -279,16 +283,21 @@ class Lifecycle:
         return triage.report_duty(age, (*checked["categories"], *marks.categories), conv.topic)
 
     async def finish(
-        self, conversation_id: str, reason: EndReason, extra_counters: dict[str, int] | None = None
+        self,
+        conversation_id: str,
+        reason: EndReason,
+        extra_counters: dict[str, int] | None = None,
+        when: Callable[[Conversation], bool] | None = None,
     ) -> bool:
         """End a conversation once (the first caller wins, on any process) and destroy
-        its content. ``extra_counters`` holding ``triage:recorded`` means the triage
-        was given at the end; otherwise an answered chat waits in its operator's list
-        for its triage (services/pending_triage.py). Returns whether this call ended
-        it."""
+        its content; with ``when``, only if it holds for the conversation as the
+        compare-and-set sees it (e.g. still waiting). ``extra_counters`` holding
+        ``triage:recorded`` means the triage was given at the end; otherwise an answered
+        chat waits in its operator's list for its triage (services/pending_triage.py).
+        Returns whether this call ended it."""
 
         def end(conv: Conversation) -> Conversation | None:
-            return replace(conv, state="ended") if conv.live else None
+            return replace(conv, state="ended") if conv.live and (when is None or when(conv)) else None
 
         changed = await self._repo.change(conversation_id, end)
         if changed is None:
@@ -348,11 +357,14 @@ class Lifecycle:
             if await self._repo.get(cid) is None:
                 await self._repo.dequeue(cid)
         for staff_id in await self._router.take_dropped():
-            await self._requeue_chats_of(staff_id)
+            await self.requeue_chats_of(staff_id)
         await self._router.kick()
         return done
 
-    async def _requeue_chats_of(self, staff_id: str) -> None:
+    async def requeue_chats_of(self, staff_id: str) -> None:
+        """Put every chat assigned to ``staff_id`` back in the queue, the visitor told
+        (``operator_left``): their console is gone for good (dropped past the grace
+        period, or their staff session ended: services/revocation.py)."""
         for conv in await self._repo.live():
             if not conv.is_assigned_to(staff_id):
                 continue

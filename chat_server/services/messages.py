@@ -27,8 +27,13 @@ SYSTEM_TEXTS: dict[str, str] = {
     "operator_joined": N_("{name} has joined the chat."),
     "operator_left": N_("{name} had to leave. You are back in the queue."),
     "transferred": N_("You are being transferred to a colleague."),
-    # Staff-only note when a returning visitor enters a follow-up code.
-    "followup_summary": N_("Summary from an earlier conversation ({date}): {summary}"),
+    # Staff-only note when a returning visitor enters a follow-up code (a family member
+    # may have found it: the counsellor is asked not to take the holder for the visitor).
+    "followup_summary": N_(
+        "Someone entered a follow-up code from a conversation on {date}. A code shows only that "
+        "someone has it, not who they are: let the visitor tell their story first. The earlier "
+        "summary: {summary}"
+    ),
 }
 
 # ``from`` is a keyword, hence the functional form. Staff also get conversation_id,

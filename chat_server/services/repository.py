@@ -40,6 +40,7 @@ LIVE_INDEX = "live"
 DUTY_INDEX = "duty"
 AWAY_INDEX = "op_away"  # staff with no console socket left, scored by when they left
 SOCKETS_INDEX = "opsock:"  # + staff id: their console sockets
+SESSION_SOCKETS_INDEX = "opsess:"  # + staff session ref: the console sockets of that session
 #: Lost races tolerated by one ``change`` before it gives up with ``conflict``. Each
 #: loss means a writer on another process changed the record meanwhile (writers in this
 #: process take turns); after a loss the next try waits a random 0-``2**n`` ms (at most
@@ -333,6 +334,22 @@ class Repository:
             return False
         await self._eph.index_add(AWAY_INDEX, staff_id, now_ms(), self.ttl_s)
         return True
+
+    async def console_sockets(self, staff_id: str) -> list[str]:
+        """The Socket.IO ids of every console socket of ``staff_id``, on any process."""
+        return [m for m, _ in await self._eph.index_members(SOCKETS_INDEX + staff_id)]
+
+    async def session_socket_opened(self, session_ref: str, sid: str) -> None:
+        """Console socket ``sid`` was opened with the staff session ``session_ref``."""
+        await self._eph.index_add(SESSION_SOCKETS_INDEX + session_ref, sid, now_ms(), self.ttl_s)
+
+    async def session_socket_closed(self, session_ref: str, sid: str) -> None:
+        """Console socket ``sid`` of the staff session ``session_ref`` closed."""
+        await self._eph.index_remove(SESSION_SOCKETS_INDEX + session_ref, sid)
+
+    async def session_sockets(self, session_ref: str) -> list[str]:
+        """The Socket.IO ids of the console sockets of one staff session, on any process."""
+        return [m for m, _ in await self._eph.index_members(SESSION_SOCKETS_INDEX + session_ref)]
 
     async def away(self) -> list[tuple[str, Millis]]:
         """(staff id, away since) of staff with no console socket left."""

@@ -194,6 +194,7 @@ CANNED = {"locale": F("locale", nullable=True)}
 REFERRAL = {"conversation_id": F("id", required=True), "targets": F("ids", required=True, min_items=1, max_items=10)}
 FOLLOWUP_SUMMARY = {"conversation_id": F("id", required=True), "summary": F("text", required=True)}
 FOLLOWUP_CODE = {"code": F("str", required=True, max_len=40)}
+REMOVE_WAITING = {"conversation_ids": F("ids", required=True, min_items=1, max_items=200)}
 
 # HTTP bodies (console API) ---------------------------------------------------------
 LOGIN = {

@@ -5,7 +5,8 @@ own conversation through the socket's session; no visitor event names a conversa
 id, so a visitor cannot reach anyone else's.
 
 Follow-up codes: ``followup_request`` ``{}`` asks the operator for a code;
-``followup`` ``{"code"}`` redeems one (after ``start``). Wrong codes are limited per
+``followup`` ``{"code"}`` redeems one (after ``start``; it works once);
+``followup_revoke`` ``{"code"}`` cancels one (any time). Tries are limited per
 connection here and per address key in the service.
 """
 
@@ -55,9 +56,13 @@ class VisitorNamespace(GuardedNamespace):
         self.hasher = hasher
         self.trust_proxy = trust_proxy
         self.addresses = services.addresses
-        # Per address key: new connections and new conversations.
-        self.connect_limit = TokenBuckets(rate=1.0, burst=30)
-        self.start_limit = TokenBuckets(rate=0.1, burst=5)
+        # Per address key: new connections and new conversations. A school class shares
+        # one address: 30 pupils starting at once must get through (issue 17), each with
+        # a connection and a reconnect, then one more chat every ten seconds. What keeps
+        # a script from filling the queue beyond that is the cap on waiting chats and the
+        # supervisors' burst alert (services/queue_guard.py).
+        self.connect_limit = TokenBuckets(rate=1.0, burst=60)
+        self.start_limit = TokenBuckets(rate=0.1, burst=30)
         # Follow-up codes per connection: 5 tries, then one every two minutes.
         self.code_attempts = TokenBuckets(rate=1 / 120, burst=5)
         self._sessions: dict[str, VisitorSession] = {}
@@ -140,8 +145,10 @@ class VisitorNamespace(GuardedNamespace):
             topic=params.get("topic"),
             urgent=bool(params.get("urgent")),
             age_band=params.get("age_band"),
+            address_key=key,
         )
-        sess, brief, announce = await self.services.lifecycle.do_start(sess, request, attach, sid)
+        # Within the caps on waiting chats (services/queue_guard.py).
+        sess, brief, announce = await self.services.queue_guard.do_start(sess, request, attach, sid)
         self._keep(sid, sess)
         server: socketio.AsyncServer = self.server
         server.start_background_task(announce)
@@ -187,5 +194,14 @@ class VisitorNamespace(GuardedNamespace):
             self.addresses.key_of(sid),
             lambda: self.code_attempts.take(sid),
             self.rate_limits_enabled,
+        )
+        return ok()
+
+    async def on_followup_revoke(self, sid: str, data: Any) -> dict[str, Any]:
+        """Cancel a code (the same answer whether or not it existed)."""
+        params = v.validate(data, v.FOLLOWUP_CODE)
+        self.session_of(sid)
+        await self.services.followups.do_revoke(
+            params["code"], self.addresses.key_of(sid), lambda: self.code_attempts.take(sid), self.rate_limits_enabled
         )
         return ok()

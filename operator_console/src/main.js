@@ -82,6 +82,8 @@ function renderShell() {
     // Chats that still wait for their triage: say so before leaving (they wait a day).
     const waiting = work ? work.toTriage() : 0;
     if (waiting && !(await confirmDialog(_("Log out"), fmt(_("Chats waiting for your triage: {n}. They wait for you for 24 hours, then they count as not triaged. Log out anyway?"), { n: waiting }), _("Log out")))) return;
+    // Closed first: the server's `session_ended` for this very logout is not news here.
+    disconnect(state.socket);
     try {
       await api("POST", "/api/logout");
     } catch (e) {
@@ -165,14 +167,14 @@ function endSession(notice) {
 
 function connect() {
   const socket = connectSocket({
-    onSessionEnded: () => state.socket === socket && endSession(_("Your session has ended. Please log in again.")),
+    onSessionEnded: (message) => state.socket === socket && endSession(message || _("Your session has ended. Please log in again.")),
     onLost: () => state.socket === socket && notify(_("The connection to the server was lost. Reconnecting…")),
     onBack: () => state.socket === socket && notify(_("Connected to the server again.")),
   });
   state.socket = socket;
   for (const [event, handler] of state.handlers) socket.on(event, handler);
   work = createWork(socket, { state, notify, api, rerender: () => renderShell() });
-  installAlerts(socket, beep);
+  installAlerts(socket, beep, (event, payload) => call(socket, event, payload), notify);
   socket.on("session", (data) => {
     state.staff = data.staff;
     work.onSession(data);

@@ -63,6 +63,32 @@ async def test_referral_followup_and_triage_in_a_chat(server, console_factory, v
     assert_clean(sara)
 
 
+async def test_a_chat_opened_with_a_code_asks_to_hear_the_visitor_first(server, console_factory, visitor) -> None:
+    """A code shows that someone holds it, not who they are: the console says so and
+    asks the counsellor to let the visitor tell their story first."""
+    creds = await server.create_staff("operator", name="Sara", languages=["sv"])
+    sara: Console = await console_factory("sara")
+    t = sara.t
+    await sara.login(creds)
+    await sara.go_on_duty()
+    code, _ = await server.app[K.SERVICES].followup_codes.store("Pratade om kontroll hemma.")
+    v, cid, pseudonym = await start_visitor(visitor, locale="sv")
+    assert (await v.call("followup", {"code": code}))["ok"]
+    await sara.page.locator("#queue-list > li.q-item").first.wait_for()
+    await sara.page.keyboard.press("Alt+a")
+    await sara.tab(pseudonym).wait_for()
+    await sara.page.locator("summary", has_text=t("Follow-up code")).click()
+    for msgid in (
+        "This chat was opened with a follow-up code. A code shows only that someone has it, not who they are.",
+        "Let the visitor tell their story first. The earlier summary is a note in the chat that only staff can see.",
+        "The code has now been used and no longer works. You can give a new one if the visitor wants it.",
+    ):
+        await sara.page.get_by_text(t(msgid)).wait_for()
+    await sara.log().get_by_text("Pratade om kontroll hemma.", exact=False).wait_for()
+    await sara.check("rc-04-followup-redeemed")
+    assert_clean(sara)
+
+
 async def test_statistics_dashboard_and_directory(server, console_factory) -> None:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo

@@ -24,7 +24,7 @@ from chat_server.transport import keys as K
 
 from ..conftest import LiveServer
 from ..helpers import Recorder
-from .conftest import HostSite
+from .conftest import HostSite, widget_context
 from .console import seed_statistics
 
 pytestmark = pytest.mark.browser
@@ -127,7 +127,7 @@ async def _pseudo_routes(context: Any) -> None:
 
 @pytest.fixture
 async def pseudo_context(browser: Any) -> Any:
-    context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="sv-SE")
+    context = await widget_context(browser, viewport={"width": 400, "height": 760}, locale="sv-SE")
     context.set_default_timeout(10_000)
     await _pseudo_routes(context)
     yield context

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .conftest import AXE, DESKTOP, PHONE, SHOTS, Visitor
+from .conftest import AXE, DESKTOP, PHONE, SHOTS, Visitor, widget_context
 from .console import axe_violations
 
 STATIC = Path(__file__).resolve().parents[2] / "chat_server" / "static"
@@ -156,7 +156,7 @@ async def test_keyboard_only(visitor_factory, operator_factory, locale: str) -> 
 
 async def test_demo_page(browser, chat) -> None:
     for name, viewport in [("desktop", DESKTOP), ("phone", PHONE)]:
-        context = await browser.new_context(viewport=viewport, locale="sv-SE")
+        context = await widget_context(browser, viewport=viewport, locale="sv-SE")
         try:
             page = await context.new_page()
             await page.goto(chat.url + "/demo/")

@@ -193,3 +193,46 @@ async def test_lost_conversation_offers_a_new_one(visitor_factory, operator_fact
     await v.button("Start a new chat").click()
     await v.expect_heading("Talk to us anonymously")
     assert_no_violations(v)
+
+
+async def test_a_visitor_cancels_their_code(visitor_factory, operator_factory) -> None:
+    """Someone might find the code: the visitor cancels it on the ended screen, or types
+    one in the start flow and cancels it instead of using it."""
+    from chat_server.services.followup import NAMESPACE
+    from chat_server.transport import keys as K
+
+    op: Operator = await operator_factory()
+    v: Visitor = await visitor_factory("sv", prefix="followup-cancel-")
+    await v.open_host()
+    await v.open_widget()
+    await v.start_chat("Svenska")
+    await op.accept_next()
+    await _request_code(v, op)
+    await op.end()
+    await v.expect_heading("The chat has ended")
+    durable = v.chat.app[K.DURABLE]
+    assert len(await durable.list_kv(NAMESPACE)) == 1
+    await v.frame.locator(".code-box").get_by_role("button", name=v.t("Cancel this code")).click()
+    await v.frame.get_by_text(v.t("The code is cancelled. It no longer works, and the summary is deleted.")).wait_for()
+    assert await v.frame.locator(".code-box").count() == 0
+    assert await durable.list_kv(NAMESPACE) == []
+    await v.check("code-cancelled")
+    assert_no_violations(v)
+
+    # A code from an earlier chat, cancelled from the start flow without starting one.
+    code, _ = await v.chat.app[K.SERVICES].followup_codes.store("Pratade om skolan.")
+    other: Visitor = await visitor_factory("sv", prefix="followup-cancel-typed-")
+    await other.open_host()
+    await other.open_widget()
+    await other.choose_language("Svenska")
+    await other.frame.get_by_text(other.t("I have a code from an earlier chat")).click()
+    await other.frame.get_by_role("textbox", name=other.t("Code from an earlier chat (optional)")).fill(code)
+    await other.button("Cancel this code instead").click()
+    await other.frame.get_by_text(
+        other.t("The code is cancelled. It no longer works, and the summary is deleted.")
+    ).wait_for()
+    assert await durable.list_kv(NAMESPACE) == []
+    field = other.frame.get_by_role("textbox", name=other.t("Code from an earlier chat (optional)"))
+    assert await field.input_value() == ""
+    await other.check("code-cancelled-typed")
+    assert_no_violations(other)

@@ -30,8 +30,8 @@ CATALOGS = Catalogs()
 
 @dataclass(frozen=True)
 class Sent:
-    """One emit: to ``("visitor", conversation id)``, ``("staff", staff id)`` or
-    ``("watchers", "")``."""
+    """One emit: to ``("visitor", conversation id)``, ``("staff", staff id)``,
+    ``("watchers", "")`` or, closing it, ``("socket", console socket id)``."""
 
     to: tuple[str, str]
     event: str
@@ -52,6 +52,9 @@ class RecordingEvents:
 
     async def to_queue_watchers(self, event: str, payload: Payload) -> None:
         self.sent.append(Sent(("watchers", ""), event, payload))
+
+    async def end_staff_socket(self, sid: str, event: str, payload: Payload) -> None:
+        self.sent.append(Sent(("socket", sid), event, payload))
 
     def clear(self) -> None:
         self.sent.clear()

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   addReferrals,
+  applyCodeRevoked,
   applyEnded,
   applyFollowupCode,
   applyQueue,
@@ -142,5 +143,24 @@ describe("the end", () => {
     S.endedReason = "visitor_ended";
     applyEnded(S, null);
     assert.equal(S.endedReason, "visitor_ended");
+  });
+});
+
+describe("follow-up codes", () => {
+  test("a cancelled code is forgotten at once", () => {
+    const S = inChat();
+    assert.equal(applyCodeRevoked(S, "shown"), false); // no code shown yet
+    assert.equal(applyFollowupCode(S, { code: "7KQ2-M9XD-4RTA-HV3C", expires_at: 1 }), true);
+    assert.equal(applyCodeRevoked(S, "shown"), true);
+    assert.equal(S.followup, "revoked");
+    assert.ok(!JSON.stringify(S).includes("7KQ2"));
+  });
+
+  test("a typed code is forgotten once cancelled", () => {
+    const S = freshState();
+    S.codeIn = "7kq2 m9xd 4rta hv3c";
+    assert.equal(applyCodeRevoked(S, "typed"), true);
+    assert.equal(S.codeIn, "");
+    assert.deepEqual(S.revokeNote, { ok: true });
   });
 });

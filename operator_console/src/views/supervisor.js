@@ -7,6 +7,7 @@ import { clear, el } from "../../../frontend_lib/dom.js";
 import { _, fmt, languageLabel } from "../../../frontend_lib/i18n.js";
 import { ageLabel, audienceLabel, errorText, roleLabel, topicLabel } from "../lib/labels.js";
 import { elapsed } from "../lib/locale.js";
+import { confirmDialog } from "./dialogs.js";
 import { attention, counts, orderChats, staffOnDuty } from "../state/supervision.js";
 
 const received = []; // `alert` events of this session (urgent chats that waited too long)
@@ -72,6 +73,7 @@ export function supervisorView(main, ctx) {
       if (!ack.ok) return ctx.notify(errorText(ack.error));
       ctx.openObserved(ack);
     });
+    const remove = c.state === "waiting" ? removeButton(ctx, [c], _("Remove"), fmt(_("Remove the waiting chat {name}"), { name: c.pseudonym })) : null;
     const others = [...(c.invited || []).map((p) => p.name), ...(c.observers || []).map((p) => fmt(_("{name} (observing)"), { name: p.name }))];
     return el(
       "tr",
@@ -89,7 +91,7 @@ export function supervisorView(main, ctx) {
       el("td", { text: [audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)].join(" · ") }),
       el("td", { dir: "auto", text: c.operator ? c.operator.name : "–" }),
       el("td", { dir: "auto", text: others.join(", ") || "–" }),
-      el("td", {}, observe),
+      el("td", {}, observe, remove),
     );
   }
 
@@ -149,22 +151,47 @@ export function supervisorView(main, ctx) {
   };
 }
 
-// Urgent alerts reach supervisors wherever they are in the console.
-export function installAlerts(socket, beep) {
+// Remove waiting chats a supervisor judges fake (a flood): each ends and its network is
+// blocked for a while (`remove_waiting`, docs/protocol.md). Asks first.
+function removeButton(ctx, chats, text, label) {
+  const b = el("button", { type: "button", class: "ghost small", text, "aria-label": label || null });
+  b.addEventListener("click", async () => {
+    const sure = await confirmDialog(_("Remove"), _("Remove and block? Do this only for chats you are sure are fake: a real visitor is told the chat has ended."), _("Remove"), true);
+    if (!sure) return;
+    const ack = await ctx.call("remove_waiting", { conversation_ids: chats.map((c) => c.id) });
+    if (ack.ok) b.disabled = true;
+    ctx.notify(ack.ok ? fmt(_("Chats removed: {n}."), { n: ack.removed }) : errorText(ack.error));
+  });
+  return b;
+}
+
+// Alerts reach supervisors wherever they are in the console: an urgent chat that waits
+// too long, and a burst of new chats (`start_burst`: maybe a flood, maybe a school class).
+export function installAlerts(socket, beep, call, notify) {
   socket.on("alert", (d) => {
     const region = document.getElementById("alerts");
-    if (!d || !d.conversation) return;
-    received.unshift(d);
-    received.splice(20);
-    if (!region) return;
-    const c = d.conversation;
+    if (!d) return;
     const close = el("button", { type: "button", class: "ghost small", text: _("Dismiss") });
-    const item = el(
-      "div",
-      { class: "alert-item" },
-      el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageLabel(c.locale) }) }),
-      close,
-    );
+    let item;
+    if (d.kind === "start_burst" && Array.isArray(d.conversations)) {
+      if (!region) return;
+      const text = d.scope === "network"
+        ? fmt(_("New chats from one network within a minute: {count}. Remove the waiting ones if they look fake."), { count: d.count })
+        : fmt(_("New chats within a minute: {count}. Remove the waiting ones if they look fake."), { count: d.count });
+      const remove = d.conversations.length ? removeButton({ call, notify }, d.conversations, fmt(_("Remove these chats ({n})"), { n: d.conversations.length })) : null;
+      item = el("div", { class: "alert-item" }, el("p", { text }), remove, close);
+    } else if (d.conversation) {
+      received.unshift(d);
+      received.splice(20);
+      if (!region) return;
+      const c = d.conversation;
+      item = el(
+        "div",
+        { class: "alert-item" },
+        el("p", { text: fmt(_("Urgent chat {name} has waited {time} ({language})."), { name: c.pseudonym, time: elapsed(Date.now() - d.waited_s * 1000), language: languageLabel(c.locale) }) }),
+        close,
+      );
+    } else return;
     close.addEventListener("click", () => item.remove());
     region.append(item);
     beep(true);

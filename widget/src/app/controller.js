@@ -10,7 +10,7 @@ import * as host from "./host.js";
 import { addOwnMessage, mergeHistory, pushMessageToConversation, sortMessages } from "./state/conversation.js";
 import { createOutbox } from "./state/outbox.js";
 import { refusalKind } from "./state/refusal.js";
-import { START_VIEWS, addReferrals, applyEnded, applyFollowupCode, applyQueue, applySession, applyStart, applyState, freshState, isLive } from "./state/session.js";
+import { START_VIEWS, addReferrals, applyCodeRevoked, applyEnded, applyFollowupCode, applyQueue, applySession, applyStart, applyState, freshState, isLive } from "./state/session.js";
 import * as chatView from "./views/chat.js";
 import { rewordEnded } from "./views/ended.js";
 import { spokenCode } from "./views/followup.js";
@@ -116,7 +116,6 @@ async function startChat() {
   const ack = await conn.call("start", { locale: current.locale, audience, topic, urgent: !!urgent, age_band });
   if (exiting || S.view !== "starting") return;
   if (applyStart(S, ack) === "started") {
-    host.post({ t: "live", on: true });
     go("chat");
     sendFollowupCode();
   } else refused(refusalKind({ ack, online: navigator.onLine }));
@@ -176,7 +175,7 @@ async function requestCode() {
   const ack = await conn.call("followup_request", {});
   if (exiting || !isLive(S)) return;
   if (ack.ok) {
-    if (!S.followup) S.followup = "asked";
+    if (!S.followup || S.followup === "revoked") S.followup = "asked";
   } else {
     const code = ack.error.code;
     if (code === "no_conversation" || code === "conflict") return ended("gone");
@@ -201,6 +200,20 @@ async function sendFollowupCode() {
   chatView.updateFollowup(S);
 }
 
+// Cancel a code: the one shown in this chat ("shown") or one typed in the start flow
+// ("typed"). The server answers the same whether or not the code existed.
+async function revokeCode(which) {
+  const code = which === "shown" ? S.followup && S.followup.code : (S.codeIn || "").trim();
+  if (!code) return;
+  const ack = conn.isOpen() ? await conn.call("followup_revoke", { code }) : { ok: false, error: { code: "offline" } };
+  if (exiting) return;
+  if (ack.ok) applyCodeRevoked(S, which);
+  else if (which === "typed") S.revokeNote = { ok: false, text: ack.error.message || _("Your code could not be checked right now.") };
+  else announce(ack.error.message || _("Something went wrong. Please try again."));
+  if (S.view === "chat") chatView.updateFollowup(S);
+  else draw();
+}
+
 function showCode(visible) {
   if (!S.followup || !S.followup.code) return;
   S.followup.hidden = !visible;
@@ -217,7 +230,6 @@ function ended(reason) {
   ownTyping.reset();
   peer.clear();
   outbox.stop();
-  host.post({ t: "live", on: false });
   updateBanner(S, false);
   draw();
 }
@@ -236,7 +248,7 @@ function newChat() {
 export function quickExit() {
   if (exiting) return;
   exiting = true;
-  host.post({ t: "exiting" });
+  host.post({ t: "exit" }); // hide now; the second "exit" below: leave now
   outbox.stop();
   peer.clear();
   ownTyping.reset();
@@ -391,6 +403,8 @@ const act = {
     chatView.updateFollowup(S);
     sendFollowupCode();
   },
+  revokeShownCode: () => revokeCode("shown"),
+  revokeTypedCode: () => revokeCode("typed"),
   hideCode: () => showCode(false),
   showCode: () => showCode(true),
   newChat,

@@ -28,8 +28,9 @@ export function freshState() {
     // Follow-up code: the one typed in the start flow (sent once after `start`, then
     // forgotten), and the one the server shows once (memory only, wiped on quick exit).
     codeIn: "",
-    followup: null, // null | "asked" | {code, expires_at, hidden}
+    followup: null, // null | "asked" | "revoked" | {code, expires_at, hidden}
     codeNote: null, // {ok, text, retry}: the answer to the entered code
+    revokeNote: null, // {ok, text}: the answer to cancelling a typed code (start flow)
   };
 }
 
@@ -117,6 +118,20 @@ export function addReferrals(S, p) {
 export function applyFollowupCode(S, p) {
   if (!p || typeof p.code !== "string" || !p.code) return false;
   S.followup = { code: p.code, expires_at: p.expires_at, hidden: false };
+  return true;
+}
+
+// The visitor cancelled a code (`followup_revoke` answered ok): the one shown to them
+// ("shown") or the one typed in the start flow ("typed") is forgotten at once; it no
+// longer works anywhere.
+export function applyCodeRevoked(S, which) {
+  if (which === "shown") {
+    if (!S.followup || typeof S.followup !== "object") return false;
+    S.followup = "revoked";
+    return true;
+  }
+  S.codeIn = "";
+  S.revokeNote = { ok: true };
   return true;
 }
 
