@@ -25,7 +25,7 @@ from .domain import Conversation, EndReason, Staff, VisitorSession, now_ms
 from .errors import MSG_CONFLICT, MSG_NOT_FOUND, ServiceError
 from .messages import Messages, SystemCode, require_assigned
 from .observer import Observer
-from .payloads import Summary, state_payload, summary
+from .payloads import Summary, console_summary, state_payload, summary
 from .queue import Queue
 from .recipients import Notify
 from .repository import Changed, Repository
@@ -153,7 +153,9 @@ class Lifecycle:
         await self._notify.send(conv, "visitor", "state", state_payload(conv))
         await self._messages.add_system(conv, "operator_joined", {"name": staff.name})
         history = await self._messages.history_for_staff(conv, staff.locale)
-        await self._notify.to_staff(staff.id, "assigned", {"conversation": summary(conv), "messages": history})
+        # The console summary: whoever else is in it (a supervisor observing since it
+        # waited) is shown too.
+        await self._notify.to_staff(staff.id, "assigned", {"conversation": console_summary(conv), "messages": history})
         await self._router.withdraw_excess_offers(staff.id, rule.max_chats)
         await self._queue.announce()
         override = rule.override(before)

@@ -203,6 +203,7 @@ class Supervision:
         view = await self._view(updated, await self._notify.staff_locale(to))
         by = {"id": staff.id, "name": staff.name}
         await self._notify.to_staff(to, "assigned", {**view, "transferred_by": by})
+        await self._router.withdraw_excess_offers(to, skills.max_chats)
         return updated
 
     # --- invite, observe, join, leave -------------------------------------------------
