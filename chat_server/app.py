@@ -205,14 +205,14 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
-    """Abandons conversations whose visitor is gone past the grace period, and requeues
-    the chats of operators gone past theirs."""
-    lifecycle = app[K.SERVICES].lifecycle
+    """Heartbeat, the presence net, abandoned conversations, the chats of operators gone
+    past their grace (services/sweeper.py)."""
+    services = app[K.SERVICES]
     interval = app[K.SETTINGS].sweep_interval_s
 
     async def step() -> None:
         try:
-            await lifecycle.sweep()
+            await services.sweeper.sweep()
             await app[K.HASHER].sync(app[K.EPHEMERAL])
         except StoreUnavailable:
             # Expected while Redis restarts; the next round catches up.
@@ -220,6 +220,12 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
         except Exception:  # noqa: BLE001 - keep sweeping whatever happens
             log.exception("sweep failed")
 
+    # Alive before the first visitor connects: another process must not judge this
+    # one's sockets gone for want of a heartbeat.
+    try:
+        await services.presence.heartbeat()
+    except StoreUnavailable:
+        log.warning("first heartbeat skipped: the ephemeral store is unavailable")
     async with periodic("sweeper", interval, step):
         yield
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
+from babel import lists as babel_lists
 from babel import numbers as babel_numbers
 from babel.support import Translations
 
@@ -240,6 +241,11 @@ def format_time(value: time | datetime, locale: str, tzinfo: Any = None) -> str:
 def format_date(value: date | datetime, locale: str, format: str = "medium") -> str:
     """A date in the locale's own words and order."""
     return _with_fallback(babel_dates.format_date, value, locale, format=format)
+
+
+def format_list(items: list[str], locale: str) -> str:
+    """Items joined the way the locale writes a list ("A, B och C", "A وB وC")."""
+    return _with_fallback(babel_lists.format_list, items, locale)
 
 
 def format_number(value: float, locale: str) -> str:

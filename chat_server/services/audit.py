@@ -8,7 +8,8 @@ on a quiet day singles out a pupil. So this service decides from the action:
 * actions on a conversation (``CONVERSATION_ACTIONS``: accept, transfer, end, block,
   observe, invite, referral, follow-up code, a triage saved or skipped after the end)
   are stored without the conversation's id, at the start of their hour, and with only
-  the details that are about staff (who a chat went to; whether a colleague joined).
+  the details that are about staff (who a chat went to; whether a colleague joined;
+  what a supervisor overrode to take a chat: ``override`` ``duty`` or ``audience``).
   The log still answers "who blocked, who observed silently, how many chats did this
   account accept that afternoon";
 * everything else (logins, account changes, settings) keeps its exact time and target:
@@ -31,7 +32,7 @@ CONVERSATION_ACTIONS = frozenset(
     {"accept", "transfer", "end", "block", "observe", "invite", "referral", "followup_create", "triage", "triage_skip"}
 )
 #: The details of a conversation action that are kept (they name staff, not the chat).
-CONVERSATION_DETAILS = frozenset({"to", "joined"})
+CONVERSATION_DETAILS = frozenset({"to", "joined", "override"})
 
 ACTIONS = frozenset(
     {

@@ -25,6 +25,7 @@ from .lifecycle import Lifecycle
 from .messages import Messages
 from .observer import Observer
 from .pending_triage import PendingTriage
+from .presence import ConsoleSockets, Presence, new_node_id
 from .queue import Queue
 from .queue_guard import QueueGuard
 from .recipients import Notify
@@ -36,8 +37,10 @@ from .router import Router
 from .sessions import AddressBook, VisitorSessions
 from .setup import FirstRun
 from .staff import StaffService, public_staff
+from .starting import Starts
 from .stats import Stats
 from .supervision import Supervision
+from .sweeper import Sweeper
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,12 @@ class Services:
     messages: Messages
     router: Router
     queue: Queue
+    starts: Starts
     queue_guard: QueueGuard
     lifecycle: Lifecycle
     sessions: VisitorSessions
+    presence: Presence
+    sweeper: Sweeper
     console: Console
     supervision: Supervision
     revocation: Revocation
@@ -81,8 +87,11 @@ def build_services(
     events: Events,
     translate: Translator,
     observer: Observer,
+    node_id: str | None = None,
 ) -> Services:
-    """Construct every service once. Nothing is started here (no I/O)."""
+    """Construct every service once. Nothing is started here (no I/O). ``node_id``
+    names this process among those sharing the store (services/presence.py; random
+    unless a test gives one)."""
     audit = Audit(durable)
     hours = Hours(durable)
     stats = Stats(durable, settings.stats_retention_days)
@@ -92,17 +101,18 @@ def build_services(
     directory = Directory(durable, i18n.SUPPORTED)
     addresses = AddressBook()
     followup_codes = FollowUps(durable, keyring)
-    repository = Repository(ephemeral, keyring, settings)
+    repository = Repository(ephemeral, keyring, settings, node_id or new_node_id())
     notify = Notify(events, staff.locale_of)
     messages = Messages(repository, notify, translate, observer)
     router = Router(repository, notify, settings, staff.get)
     queue = Queue(repository, notify, settings, router, staff.get)
     pending_triage = PendingTriage(ephemeral, repository, notify, stats, audit)
-    lifecycle = Lifecycle(
-        repository, notify, messages, queue, router, hours, stats, audit, observer, settings, pending_triage
-    )
+    lifecycle = Lifecycle(repository, notify, messages, queue, router, stats, audit, observer, settings, pending_triage)
+    sessions = VisitorSessions(repository, notify, queue, messages, hours, translate, router)
+    presence = Presence(repository, addresses, ConsoleSockets(), settings)
+    starts = Starts(repository, notify, queue, hours, observer)
     supervision = Supervision(
-        repository, notify, messages, lifecycle, queue, staff.get, staff.accounts, audit, addresses, settings
+        repository, notify, messages, lifecycle, queue, staff.get, staff.accounts, audit, router, settings
     )
     revocation = Revocation(staff, repository, notify, translate, queue, router, lifecycle, supervision)
     return Services(
@@ -121,13 +131,16 @@ def build_services(
         messages=messages,
         router=router,
         queue=queue,
-        queue_guard=QueueGuard(repository, notify, lifecycle, staff.accounts, audit, settings),
+        starts=starts,
+        queue_guard=QueueGuard(repository, notify, lifecycle, starts, staff.accounts, audit, settings),
         lifecycle=lifecycle,
-        sessions=VisitorSessions(repository, notify, queue, messages, hours, translate),
+        sessions=sessions,
+        presence=presence,
+        sweeper=Sweeper(repository, lifecycle, sessions, router, presence, settings),
         console=Console(repository, queue, router, messages, audit, public_staff),
         supervision=supervision,
         revocation=revocation,
-        referrals=Referrals(directory, repository, notify, translate, audit),
+        referrals=Referrals(directory, repository, messages, translate, audit),
         followups=FollowUpService(followup_codes, repository, notify, messages, audit),
         followup_codes=followup_codes,
         admin=Admin(staff, revocation, hours, canned, audit, durable),

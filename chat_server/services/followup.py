@@ -2,9 +2,12 @@
 
 At the end of a chat the visitor may ask for a code. The operator writes a short
 summary; the server encrypts it under a key derived from the code (argon2id) and keeps
-only the ciphertext, found by HMAC(secret, code), for 30 days. The code itself is shown
-once to the visitor and never stored, so the server (or anyone with its database and
-its secret) cannot read a summary without the code.
+only the ciphertext, found by HMAC(secret, code), for 30 days. The code itself is never
+in the durable store, so the server (or anyone with its database and its secret)
+cannot read a summary without the code. The visitor is shown the code, and it is a
+record of the conversation's history (in the ephemeral store, encrypted under the
+conversation's key, destroyed with the conversation), so a visitor whose connection
+drops at that moment still gets it when they resume; staff never see it.
 
 A returning visitor enters the code; the summary is attached to the new conversation
 as a staff-only note (in the ephemeral store, encrypted under that conversation's key,
@@ -212,15 +215,18 @@ class FollowUpService:
             await self._notify.send(conv, "staff", "followup_requested", {"conversation_id": conv.id})
 
     async def do_issue(self, staff: Staff, conversation_id: str, text: str) -> int:
-        """Seal ``text`` under a new code and send the code to the visitor's sockets
-        only (it is kept nowhere). Returns when the code expires (ms). ``too_large``
-        over :data:`MAX_SUMMARY` characters; the assigned operator only."""
+        """Seal ``text`` under a new code and give the code to the visitor: the live
+        ``followup_code`` and a record of the conversation's history, destroyed with it
+        (never in the durable store; staff never see it). Returns when the code expires
+        (ms). ``too_large`` over :data:`MAX_SUMMARY` characters; the assigned operator
+        only."""
         if len(text) > MAX_SUMMARY:
             raise ServiceError("too_large", MSG_SUMMARY_TOO_LONG)
         conv = await require_assigned(self._repo, staff, conversation_id)
         code, expires_at = await self._codes.store(text)
         await self._repo.change(conv.id, lambda c: replace(c, followup_issued=True))
-        await self._notify.send(conv, "visitor", "followup_code", {"code": code, "expires_at": expires_at})
+        issued = {"code": code, "expires_at": expires_at}
+        await self._messages.add_record(conv, "followup_code", issued, "followup_code", issued)
         await self._audit.record(staff.id, "followup_create", conv.id)
         return expires_at
 

@@ -37,11 +37,12 @@ from ..storage.base import StoreUnavailable
 from .audit import Audit
 from .domain import Conversation, Staff, VisitorSession, now_ms
 from .errors import MSG_FORBIDDEN, N_, ServiceError
-from .lifecycle import Announce, Attach, Lifecycle, StartRequest
+from .lifecycle import Announce, Attach, Lifecycle
 from .payloads import Brief, ConsoleSummary, console_summary
 from .recipients import Notify
 from .repository import Repository
 from .roles import SUPERVISORS
+from .starting import StartRequest, Starts
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class QueueGuard:
         repo: Repository,
         notify: Notify,
         lifecycle: Lifecycle,
+        starts: Starts,
         accounts: Accounts,
         audit: Audit,
         settings: Settings,
@@ -87,6 +89,7 @@ class QueueGuard:
         self._repo = repo
         self._notify = notify
         self._lifecycle = lifecycle
+        self._starts = starts
         self._accounts = accounts
         self._audit = audit
         self._settings = settings
@@ -94,24 +97,24 @@ class QueueGuard:
 
     # --- starting ---------------------------------------------------------------------
     async def do_start(
-        self, sess: VisitorSession, request: StartRequest, attach: Attach, sid: str
+        self, sess: VisitorSession, request: StartRequest, attach: Attach, sid: str, address_key: str = ""
     ) -> tuple[VisitorSession, Brief, Announce]:
-        """:meth:`Lifecycle.do_start` within the caps (:meth:`check_may_queue`): the
+        """:meth:`~.starting.Starts.do_start` within the caps (:meth:`check_may_queue`): the
         check and the creation take turns with the other starts of this process. What
         to announce after the ack also counts a new chat towards the burst alerts
         (:meth:`do_started`). ``queue_full``, ``rate_limited`` and whatever ``do_start``
         raises."""
         async with self._admission:
-            await self.check_may_queue(sess, request.address_key or "")
+            await self.check_may_queue(sess, address_key)
             previous = sess.conversation_id
-            sess, brief, announce = await self._lifecycle.do_start(sess, request, attach, sid)
+            sess, brief, announce = await self._starts.do_start(sess, request, attach, sid, address_key)
         if brief["id"] == previous:  # its live chat (start is idempotent): nothing new
             return sess, brief, announce
 
         async def announce_and_count() -> None:
             await announce()
             try:
-                await self.do_started(brief["id"], request.address_key or "")
+                await self.do_started(brief["id"], address_key)
             except StoreUnavailable:
                 log.warning("burst count skipped: the ephemeral store is unavailable")
 

@@ -25,8 +25,7 @@ from .audit import Audit
 from .domain import Staff
 from .errors import MSG_INVALID, MSG_NOT_FOUND, N_, ServiceError
 from .events import Translator
-from .messages import require_assigned
-from .recipients import Notify
+from .messages import Messages, require_assigned
 from .repository import Repository
 
 DOC = "referrals"
@@ -361,19 +360,21 @@ class Referrals:
     """Sending referral cards to a visitor, and the directory as staff see and edit it."""
 
     def __init__(
-        self, directory: Directory, repo: Repository, notify: Notify, translate: Translator, audit: Audit
+        self, directory: Directory, repo: Repository, messages: Messages, translate: Translator, audit: Audit
     ) -> None:
         self._directory = directory
         self._repo = repo
-        self._notify = notify
+        self._messages = messages
         self._t = translate
         self._audit = audit
 
     async def do_send(self, staff: Staff, conversation_id: str, targets: list[str]) -> list[Card]:
         """Send cards for the receivers ``targets`` to the visitor, in the visitor's
-        language. ``not_found`` for an unknown receiver (nothing is sent) or chat,
-        ``forbidden`` when the chat is not assigned to ``staff``. Only the *types* of
-        the receivers are remembered, for the counters written when the chat ends."""
+        language. They become a record of the conversation's history (services/
+        messages.py), so a visitor whose connection is down gets them on resume.
+        ``not_found`` for an unknown receiver (nothing is sent) or chat, ``forbidden``
+        when the chat is not assigned to ``staff``. Only the *types* of the receivers
+        are remembered, for the counters written when the chat ends."""
         conv = await require_assigned(self._repo, staff, conversation_id)
         receivers = []
         for rid in targets:
@@ -382,7 +383,7 @@ class Referrals:
                 raise ServiceError("not_found", MSG_UNKNOWN_RECEIVER)
             receivers.append(receiver)
         cards = [card(r, conv.locale, self._t) for r in receivers]
-        await self._notify.send(conv, "visitor", "referral", {"cards": cards})
+        await self._messages.add_record(conv, "referral", {"cards": cards}, "referral", {"cards": cards})
         kinds = {r["type"] for r in receivers}
         await self._repo.change(
             conv.id, lambda c: replace(c, referral_types=tuple(sorted({*c.referral_types, *kinds})))

@@ -133,7 +133,8 @@ class Revocation:
         changed its role, or reset its password or TOTP): every console of theirs is
         told and disconnected and their work released. Returns how many sockets were
         told."""
-        told = await self._end_sockets(staff_id, await self._repo.console_sockets(staff_id), reason)
+        sids = [sid for _node, sid in await self._repo.console_sockets(staff_id)]
+        told = await self._end_sockets(staff_id, sids, reason)
         await self.release(staff_id)
         return told
 

@@ -67,6 +67,7 @@ class OperatorNamespace(GuardedNamespace):
         if found is None:
             raise self.refuse_connect(connect_locale(environ), "unauthorized")
         self._greeting[sid] = found
+        self.services.presence.consoles.opened(sid)
 
     async def after_connect(self, sid: str) -> None:
         """After the CONNECT packet: the staff rooms, presence, then ``session`` (nothing
@@ -81,12 +82,17 @@ class OperatorNamespace(GuardedNamespace):
         await self.services.revocation.do_console_opened(session_ref(session_id), sid)
         await self.enter_room(sid, staff_room(staff.id))
         watch, route = await self.services.console.do_connected(staff, sid)
+        if not self.services.presence.consoles.here(sid):
+            # Disconnected meanwhile: its disconnect found nothing to remove yet.
+            await self.services.console.do_disconnected(staff, sid)
+            return
         self.server.start_background_task(route)
         if watch:
             await self.enter_room(sid, QUEUE_WATCHERS)
         await self.emit("session", await self.services.console.session(staff, account), to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.services.presence.consoles.closed(sid)
         session_id = self.guard.session_id_of(sid)
         staff = self.guard.disconnect(sid)
         self._greeting.pop(sid, None)

@@ -23,7 +23,7 @@ from ..security.ratelimit import DailyKeyedHasher, TokenBuckets
 from ..services.container import Services
 from ..services.domain import Conversation, VisitorSession
 from ..services.errors import MSG_FORBIDDEN, MSG_RATE_LIMITED, ServiceError
-from ..services.lifecycle import StartRequest
+from ..services.starting import StartRequest
 from . import validation as v
 from .client_info import address_key
 from .guarded import GuardedNamespace, connect_locale, ok
@@ -114,10 +114,21 @@ class VisitorNamespace(GuardedNamespace):
             return
         if conv is not None:
             await self.enter_room(sid, visitor_room(conv.id))
-            conv = await self.services.sessions.do_connected(conv, sid)
+            conv = await self.services.sessions.do_connected(conv, sid, self.addresses.key_of(sid))
+            if not await self._still_here(sid, sess):
+                return
         await self.emit("session", await self.services.sessions.payload(sess, conv), to=sid)
         if conv is not None:
             await self.services.sessions.resume_announce(conv)
+
+    async def _still_here(self, sid: str, sess: VisitorSession) -> bool:
+        """After a start or a resume recorded ``sid`` as the visitor's socket: if the
+        socket was disconnected meanwhile, its disconnect found nothing to mark, so
+        run it now (else the conversation would show a visitor who is gone)."""
+        if sid in self._sessions:
+            return True
+        await self.services.sessions.do_disconnected(sess, sid)
+        return False
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         sess = self._sessions.pop(sid, None)
@@ -132,7 +143,7 @@ class VisitorNamespace(GuardedNamespace):
         params = v.validate(data, v.START)
         sess = self.session_of(sid)
         key = self.addresses.key_of(sid)
-        await self.services.lifecycle.check_may_start(key)
+        await self.services.starts.check_may_start(key)
         if self.rate_limits_enabled and not sess.conversation_id and not self.start_limit.take(key):
             raise ServiceError("rate_limited", MSG_RATE_LIMITED)
 
@@ -145,11 +156,12 @@ class VisitorNamespace(GuardedNamespace):
             topic=params.get("topic"),
             urgent=bool(params.get("urgent")),
             age_band=params.get("age_band"),
-            address_key=key,
         )
         # Within the caps on waiting chats (services/queue_guard.py).
-        sess, brief, announce = await self.services.queue_guard.do_start(sess, request, attach, sid)
+        sess, brief, announce = await self.services.queue_guard.do_start(sess, request, attach, sid, key)
         self._keep(sid, sess)
+        if not await self._still_here(sid, sess):
+            return ok(conversation=brief)
         server: socketio.AsyncServer = self.server
         server.start_background_task(announce)
         return ok(conversation=brief)

@@ -36,6 +36,10 @@ async def test_issue_then_redeem_in_a_new_conversation(world: World) -> None:
     sent = world.events.of("followup_code")
     assert [s.to for s in sent] == [visitor_of(cid)] and sent[0].payload["expires_at"] == expires_at
     code = sent[0].payload["code"]
+    # Staff see that a code was given, never the code.
+    (shown,) = world.events.payloads("message", staff_of(sara))
+    assert shown["id"] == sent[0].payload["id"] and shown["code"] == "followup_code"
+    assert code not in str(world.events.payloads("message", staff_of(sara)))
     assert (await world.services.repository.get(cid)).followup_issued  # type: ignore[union-attr]
     with pytest.raises(ServiceError) as too_long:
         await world.services.followups.do_issue(sara, cid, "x" * 1001)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chat_server.services.errors import ServiceError
-from chat_server.services.lifecycle import StartRequest
+from chat_server.services.starting import StartRequest
 
 from .conftest import World, staff_of, visitor_of
 
@@ -22,8 +22,8 @@ async def start_from(world: World, key: str, **params: Any) -> str:
     async def attach(_cid: str) -> None:
         return None
 
-    request = StartRequest(**{"audience": "self", "address_key": key, **params})
-    _, brief, announce = await world.services.queue_guard.do_start(sess, request, attach, "vsid-" + sess.key[:8])
+    request = StartRequest(**{"audience": "self", **params})
+    _, brief, announce = await world.services.queue_guard.do_start(sess, request, attach, "vsid-" + sess.key[:8], key)
     await announce()
     return brief["id"]
 
@@ -114,7 +114,7 @@ async def test_supervisors_remove_waiting_chats_and_block_their_networks(world: 
     assert await world.services.repository.is_blocked("bot")
     assert not await world.services.repository.is_blocked("home")
     with pytest.raises(ServiceError) as blocked:
-        await world.services.lifecycle.check_may_start("bot")
+        await world.services.starts.check_may_start("bot")
     assert blocked.value.code == "forbidden"
     # The real urgent visitor is first now.
     assert await world.services.queue.position(real) == 1

@@ -10,7 +10,21 @@ import * as host from "./host.js";
 import { addOwnMessage, mergeHistory, pushMessageToConversation, sortMessages } from "./state/conversation.js";
 import { createOutbox } from "./state/outbox.js";
 import { refusalKind } from "./state/refusal.js";
-import { START_VIEWS, addReferrals, applyCodeRevoked, applyEnded, applyFollowupCode, applyQueue, applySession, applyStart, applyState, freshState, isLive } from "./state/session.js";
+import {
+  START_VIEWS,
+  addReferrals,
+  applyCodeRevoked,
+  applyEnded,
+  applyFollowupCode,
+  applyQueue,
+  applySession,
+  applyStart,
+  applyState,
+  freshState,
+  isLive,
+  recordEvent,
+  splitRecords,
+} from "./state/session.js";
 import * as chatView from "./views/chat.js";
 import { rewordEnded } from "./views/ended.js";
 import { spokenCode } from "./views/followup.js";
@@ -315,12 +329,22 @@ function onSession(p) {
 }
 
 function onHistory(p) {
-  for (const r of mergeHistory(S.conversation, p && p.messages, { operatorName: S.operator })) show(r);
+  const { messages, records } = splitRecords(p && p.messages);
+  for (const r of mergeHistory(S.conversation, messages, { operatorName: S.operator })) show(r);
   if (S.lost) {
     S.lost = false;
     back();
   }
   afterMerge();
+  // Referral cards and a follow-up code sent while the connection was down (each
+  // record once: one that also came live is not applied again).
+  for (const m of records) onRecord(m);
+}
+
+function onRecord(m) {
+  const [event, payload] = recordEvent(m) || [];
+  if (event === "referral") onReferral(payload);
+  else if (event === "followup_code") onFollowupCode(payload);
 }
 
 function onState(p) {
@@ -337,6 +361,7 @@ function onState(p) {
 }
 
 function onMessage(m) {
+  if (recordEvent(m)) return onRecord(m);
   if (m && m.from === "operator") peer.clear();
   show(pushMessageToConversation(S.conversation, m, { operatorName: S.operator }));
   afterMerge();
