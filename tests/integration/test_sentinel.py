@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import signal
+import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -36,9 +38,9 @@ import socketio
 
 from chat_server.storage import redis_client
 from chat_server.storage.redis_ephemeral import RedisEphemeral
-from tests.conftest import ServerProcess, spawn_server, start_redis
+from tests.conftest import ServerProcess, free_port, spawn_server, start_redis, wait_port
 from tests.helpers import Recorder, login
-from tests.redis_sentinel import DISKLESS, SentinelSet, start_sentinel_set
+from tests.redis_sentinel import DISKLESS, SentinelSet, redis_cli, start_sentinel_set
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -304,3 +306,146 @@ async def test_a_primary_that_would_feed_replicas_from_disk_is_refused(
     finally:
         await store.close()
         primary.stop()
+
+
+# --- deploy/redis-ha.sh ---------------------------------------------------------------------
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+class HaSet:
+    """Data nodes and sentinels started the way compose.sentinel.yaml and k8s/sentinel/
+    start them: through deploy/redis-ha.sh with deploy/redis-ephemeral.conf and
+    deploy/sentinel.conf (timings shortened, bound to 127.0.0.1)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.node_ports = [free_port(), free_port()]
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        conf = (DEPLOY / "redis-ephemeral.conf").read_text()
+        assert "\ndir /data\n" in conf
+        self.node_dirs = [tmp / f"node-{port}" for port in self.node_ports]
+        for directory in self.node_dirs:
+            directory.mkdir()
+            (tmp / f"{directory.name}.conf").write_text(conf.replace("\ndir /data\n", f"\ndir {directory}\n"))
+        sentinel = (DEPLOY / "sentinel.conf").read_text()
+        for production, quick in (
+            ("rc-ephemeral 5000", "rc-ephemeral 500"),
+            ("rc-ephemeral 60000", "rc-ephemeral 2000"),
+        ):
+            assert production in sentinel
+            sentinel = sentinel.replace(production, quick)
+        (tmp / "sentinel.conf").write_text(sentinel)
+        self.env = {
+            **os.environ,
+            "RC_REDIS_NODES": " ".join(f"127.0.0.1:{p}" for p in self.node_ports),
+            "RC_SENTINELS": " ".join(f"127.0.0.1:{p}" for p in self.sentinel_ports),
+            "RC_SENTINEL_CONF": str(tmp / "sentinel.conf"),
+        }
+        self.processes: dict[int, subprocess.Popen[bytes]] = {}
+
+    def start_node(self, index: int) -> None:
+        port = self.node_ports[index]
+        env = {**self.env, "RC_REDIS_SELF": f"127.0.0.1:{port}", "RC_REDIS_CONF": str(self.node_dirs[index]) + ".conf"}
+        self._start(port, ["node", "--bind", "127.0.0.1"], env)
+
+    def start_sentinel(self, index: int) -> None:
+        port = self.sentinel_ports[index]
+        directory = self.tmp / f"sentinel-{port}"
+        directory.mkdir(exist_ok=True)
+        env = {**self.env, "RC_SENTINEL_DIR": str(directory), "RC_SENTINEL_SELF": f"127.0.0.1:{port}"}
+        self._start(port, ["sentinel", "--port", str(port), "--bind", "127.0.0.1"], env)
+        wait_port(port)
+
+    def _start(self, port: int, args: list[str], env: dict[str, str]) -> None:
+        log = (self.tmp / f"{port}.log").open("ab")
+        self.processes[port] = subprocess.Popen(
+            ["sh", str(DEPLOY / "redis-ha.sh"), *args], env=env, stdout=log, stderr=log
+        )
+
+    def log(self, port: int) -> str:
+        return (self.tmp / f"{port}.log").read_text()
+
+    def kill(self, port: int) -> None:
+        self.processes[port].send_signal(signal.SIGKILL)
+        self.processes[port].wait(5)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def role(port: int) -> str:
+    return redis_cli(port, "ROLE").split("\n")[0]
+
+
+def test_a_primary_that_restarts_empty_joins_the_promoted_replica(tmp_path: Path) -> None:
+    """The danger of replication without persistence: a primary that crashes and comes
+    back at once (a container restart) is empty; started as it was, it would hand its
+    empty data set to the replica. redis-ha.sh makes it wait for the sentinels to
+    promote the replica, then join it."""
+    ha = HaSet(tmp_path)
+    a, b = ha.node_ports
+    try:
+        # A set starting from nothing: the first node is the primary.
+        ha.start_node(0)
+        ha.start_node(1)
+        for port in ha.node_ports:
+            wait_port(port)
+        until(lambda: role(a) == "master" and role(b) == "slave")
+        for i in range(3):
+            ha.start_sentinel(i)
+        sentinel = ha.sentinel_ports[0]
+        until(lambda: redis_cli(sentinel, "SENTINEL", "MASTER", "rc-ephemeral").count("\n") > 10)
+        until(lambda: "num-other-sentinels\n2" in redis_cli(sentinel, "SENTINEL", "MASTER", "rc-ephemeral"))
+        until(lambda: "flags\nslave\n" in redis_cli(sentinel, "SENTINEL", "REPLICAS", "rc-ephemeral"))
+        redis_cli(a, "SET", "conversation", "ciphertext")
+        until(lambda: redis_cli(b, "GET", "conversation") == "ciphertext")
+
+        # The primary crashes and its container restarts at once.
+        ha.kill(a)
+        ha.start_node(0)
+        until(lambda: redis_cli(sentinel, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "rc-ephemeral") == f"127.0.0.1\n{b}")
+        wait_port(a)
+        until(lambda: role(a) == "slave" and redis_cli(a, "GET", "conversation") == "ciphertext")
+        restarted = ha.log(a).split("starting as the first primary", 1)[1]
+        assert "waiting for them to promote the replica" in restarted
+        assert f"the sentinels name 127.0.0.1:{b}: starting as its replica" in restarted
+        assert "starting as the primary" not in restarted
+        assert redis_cli(b, "GET", "conversation") == "ciphertext"
+
+        # Stopping the primary on purpose (a rolling upgrade): it hands over first, once
+        # the sentinels see the replica up again.
+        until(lambda: "flags\nslave\n" in redis_cli(sentinel, "SENTINEL", "REPLICAS", "rc-ephemeral"))
+        done = subprocess.run(
+            ["sh", str(DEPLOY / "redis-ha.sh"), "handover"],
+            env={**ha.env, "RC_REDIS_SELF": f"127.0.0.1:{b}"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "handed over" in done.stderr, done.stderr
+        assert role(b) == "slave" and role(a) == "master"
+        until(lambda: redis_cli(b, "GET", "conversation") == "ciphertext")
+
+        # A sentinel that restarts watches the current primary, not the first one.
+        ha.kill(sentinel)
+        ha.start_sentinel(0)
+        assert f"with the primary at 127.0.0.1:{a}" in ha.log(sentinel).rsplit("starting a sentinel", 1)[1]
+        # Nothing reached a disk, on either node, through all of it.
+        for directory in ha.node_dirs:
+            assert list(directory.iterdir()) == [], directory
+    finally:
+        ha.stop()
