@@ -115,6 +115,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_stores_lifetime)
     app.cleanup_ctx.append(_sweeper)
     app.cleanup_ctx.append(_alerts)
+    app.cleanup_ctx.append(_console_watch)
     app.cleanup_ctx.append(_retention_sweeper)
     return app
 
@@ -209,14 +210,14 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
-    """Abandons conversations whose visitor is gone past the grace period, and requeues
-    the chats of operators gone past theirs."""
-    lifecycle = app[K.SERVICES].lifecycle
+    """Heartbeat, the presence net, abandoned conversations, the chats of operators gone
+    past their grace (services/sweeper.py)."""
+    services = app[K.SERVICES]
     interval = app[K.SETTINGS].sweep_interval_s
 
     async def step() -> None:
         try:
-            await lifecycle.sweep()
+            await services.sweeper.sweep()
             await app[K.HASHER].sync(app[K.EPHEMERAL])
         except StoreUnavailable:
             # Expected while Redis restarts; the next round catches up.
@@ -224,6 +225,12 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
         except Exception:  # noqa: BLE001 - keep sweeping whatever happens
             log.exception("sweep failed")
 
+    # Alive before the first visitor connects: another process must not judge this
+    # one's sockets gone for want of a heartbeat.
+    try:
+        await services.presence.heartbeat()
+    except StoreUnavailable:
+        log.warning("first heartbeat skipped: the ephemeral store is unavailable")
     async with periodic("sweeper", interval, step):
         yield
 
@@ -243,6 +250,27 @@ async def _alerts(app: web.Application) -> AsyncIterator[None]:
             log.exception("urgent alert sweep failed")
 
     async with periodic("urgent-alerts", interval, step):
+        yield
+
+
+#: How often this process checks the staff sessions of its consoles (s): a console whose
+#: session ended (expired, or revoked where nobody announced it) closes within a second.
+CONSOLE_WATCH_S = 0.5
+
+
+async def _console_watch(app: web.Application) -> AsyncIterator[None]:
+    """Close the consoles of staff sessions that ended (transport/guard.py)."""
+    operator = app[K.NAMESPACES].operator
+
+    async def step() -> None:
+        try:
+            await operator.close_ended_sessions()
+        except StoreUnavailable:
+            log.warning("console session check skipped: a store is unavailable")
+        except Exception:  # noqa: BLE001 - keep watching whatever happens
+            log.exception("console session check failed")
+
+    async with periodic("console-sessions", CONSOLE_WATCH_S, step):
         yield
 
 

@@ -83,6 +83,14 @@ class Settings:
     # link expires after this long.
     urgent_alert_s: int = 120
     block_s: int = 6 * 3600
+    # The queue under abuse (services/queue_guard.py): at most this many conversations
+    # wait at once, and this many from one address key (a school class of 30 must fit,
+    # issue 17); supervisors are alerted when one address key starts this many chats
+    # within a minute, or everyone together this many.
+    max_waiting: int = 100
+    max_waiting_per_key: int = 40
+    burst_alert_per_key: int = 10
+    burst_alert_total: int = 20
     # Rate limits and blocks key on the IPv4 address, or on the IPv6 network of this
     # many bits (one subscriber; security/ratelimit.py limit_subject).
     ipv6_prefix: int = 64
@@ -205,6 +213,8 @@ def load_settings(
         raise SettingsError("grace_period_s must be >= 0; max_http_buffer_size <= 65536")
     if settings.audit_retention_days < 0 or settings.stats_retention_days < 0:
         raise SettingsError("audit_retention_days and stats_retention_days must be >= 0")
+    if min(settings.max_waiting, settings.max_waiting_per_key, settings.burst_alert_per_key) < 1:
+        raise SettingsError("max_waiting, max_waiting_per_key and burst_alert_per_key must be >= 1")
     if not 32 <= settings.ipv6_prefix <= 128:
         raise SettingsError("ipv6_prefix must be between 32 and 128")
     if settings.redis_wait_replicas < -1 or settings.redis_wait_timeout_ms < 1:

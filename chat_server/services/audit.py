@@ -6,10 +6,12 @@ log, "operator 3 accepted conversation X at 14:02:31.512 and ended it at 14:31:0
 on a quiet day singles out a pupil. So this service decides from the action:
 
 * actions on a conversation (``CONVERSATION_ACTIONS``: accept, transfer, end, block,
-  observe, invite, referral, follow-up code) are stored without the conversation's id,
-  at the start of their hour, and with only the details that are about staff (who a
-  chat went to; whether a colleague joined). The log still answers "who blocked, who
-  observed silently, how many chats did this account accept that afternoon";
+  observe, invite, referral, follow-up code, a triage saved or skipped after the end)
+  are stored without the conversation's id, at the start of their hour, and with only
+  the details that are about staff (who a chat went to; whether a colleague joined;
+  what a supervisor overrode to take a chat: ``override`` ``duty`` or ``audience``).
+  The log still answers "who blocked, who observed silently, how many chats did this
+  account accept that afternoon";
 * everything else (logins, account changes, settings) keeps its exact time and target:
   those are about staff accounts, and an investigation of a misused account needs them.
 
@@ -27,10 +29,10 @@ HOUR_MS = 3600 * 1000
 
 #: Actions about one conversation: no id, time rounded down to the hour.
 CONVERSATION_ACTIONS = frozenset(
-    {"accept", "transfer", "end", "block", "observe", "invite", "referral", "followup_create"}
+    {"accept", "transfer", "end", "block", "observe", "invite", "referral", "followup_create", "triage", "triage_skip"}
 )
 #: The details of a conversation action that are kept (they name staff, not the chat).
-CONVERSATION_DETAILS = frozenset({"to", "joined"})
+CONVERSATION_DETAILS = frozenset({"to", "joined", "override"})
 
 ACTIONS = frozenset(
     {

@@ -78,14 +78,17 @@ class Console:
         await self._router.do_operator_disconnected(staff, sid)
 
     async def session(self, staff: Staff, account: Mapping[str, Any]) -> ConsoleSession:
-        """The ``session`` event for a console that just connected."""
+        """The ``session`` event for a console that just connected. The queue is shown
+        to those who watch it: operators on duty, supervisors and admins (an operator
+        off duty gets an empty one, as they get no queue updates)."""
         duty = await self._repo.duty_of(staff.id)
         languages = list(duty.languages) if duty else list(account.get("languages", []))
+        watches = duty is not None or staff.role in SUPERVISORS
         return {
             "staff": self._public(account),
             "duty": {"on": duty is not None, "languages": languages},
             "chats": await self.chats_of(staff),
-            "queue": await self._queue.snapshot(),
+            "queue": await self._queue.snapshot() if watches else {"items": []},
         }
 
     async def chats_of(self, staff: Staff) -> list[AssignedChat]:

@@ -24,17 +24,23 @@ from .hours import Hours
 from .lifecycle import Lifecycle
 from .messages import Messages
 from .observer import Observer
+from .pending_triage import PendingTriage
+from .presence import ConsoleSockets, Presence, new_node_id
 from .queue import Queue
+from .queue_guard import QueueGuard
 from .recipients import Notify
 from .referrals import Directory, Referrals
 from .repository import Repository
 from .retention import Retention
+from .revocation import Revocation
 from .router import Router
 from .sessions import AddressBook, VisitorSessions
 from .setup import FirstRun
 from .staff import StaffService, public_staff
+from .starting import Starts
 from .stats import Stats
 from .supervision import Supervision
+from .sweeper import Sweeper
 
 
 @dataclass(frozen=True)
@@ -56,14 +62,20 @@ class Services:
     messages: Messages
     router: Router
     queue: Queue
+    starts: Starts
+    queue_guard: QueueGuard
     lifecycle: Lifecycle
     sessions: VisitorSessions
+    presence: Presence
+    sweeper: Sweeper
     console: Console
     supervision: Supervision
+    revocation: Revocation
     referrals: Referrals
     followups: FollowUpService
     followup_codes: FollowUps
     admin: Admin
+    pending_triage: PendingTriage
 
 
 def build_services(
@@ -75,8 +87,11 @@ def build_services(
     events: Events,
     translate: Translator,
     observer: Observer,
+    node_id: str | None = None,
 ) -> Services:
-    """Construct every service once. Nothing is started here (no I/O)."""
+    """Construct every service once. Nothing is started here (no I/O). ``node_id``
+    names this process among those sharing the store (services/presence.py; random
+    unless a test gives one)."""
     audit = Audit(durable)
     hours = Hours(durable)
     stats = Stats(durable, settings.stats_retention_days)
@@ -86,12 +101,20 @@ def build_services(
     directory = Directory(durable, i18n.SUPPORTED)
     addresses = AddressBook()
     followup_codes = FollowUps(durable, keyring)
-    repository = Repository(ephemeral, keyring, settings)
+    repository = Repository(ephemeral, keyring, settings, node_id or new_node_id())
     notify = Notify(events, staff.locale_of)
     messages = Messages(repository, notify, translate, observer)
     router = Router(repository, notify, settings, staff.get)
     queue = Queue(repository, notify, settings, router, staff.get)
-    lifecycle = Lifecycle(repository, notify, messages, queue, router, hours, stats, audit, observer, settings)
+    pending_triage = PendingTriage(ephemeral, repository, notify, stats, audit)
+    lifecycle = Lifecycle(repository, notify, messages, queue, router, stats, audit, observer, settings, pending_triage)
+    sessions = VisitorSessions(repository, notify, queue, messages, hours, translate, router)
+    presence = Presence(repository, addresses, ConsoleSockets(), settings)
+    starts = Starts(repository, notify, queue, hours, observer)
+    supervision = Supervision(
+        repository, notify, messages, lifecycle, queue, staff.get, staff.accounts, audit, router, settings
+    )
+    revocation = Revocation(staff, repository, notify, translate, queue, router, lifecycle, supervision)
     return Services(
         settings=settings,
         repository=repository,
@@ -108,23 +131,18 @@ def build_services(
         messages=messages,
         router=router,
         queue=queue,
+        starts=starts,
+        queue_guard=QueueGuard(repository, notify, lifecycle, starts, staff.accounts, audit, settings),
         lifecycle=lifecycle,
-        sessions=VisitorSessions(repository, notify, queue, messages, hours, translate),
+        sessions=sessions,
+        presence=presence,
+        sweeper=Sweeper(repository, lifecycle, sessions, router, presence, settings),
         console=Console(repository, queue, router, messages, audit, public_staff),
-        supervision=Supervision(
-            repository,
-            notify,
-            messages,
-            lifecycle,
-            queue,
-            staff.get,
-            staff.accounts,
-            audit,
-            addresses,
-            settings,
-        ),
-        referrals=Referrals(directory, repository, notify, translate, audit),
+        supervision=supervision,
+        revocation=revocation,
+        referrals=Referrals(directory, repository, messages, translate, audit),
         followups=FollowUpService(followup_codes, repository, notify, messages, audit),
         followup_codes=followup_codes,
-        admin=Admin(staff, hours, canned, audit, durable),
+        admin=Admin(staff, revocation, hours, canned, audit, durable),
+        pending_triage=pending_triage,
     )

@@ -102,8 +102,11 @@ class Conversation:
     visitor_connected: bool = True
     visitor_away_since: Millis | None = None
     visitor_sid: str | None = None  # the visitor's newest socket (only it may mark away)
-    # The visitor's rate-limit key (HMAC of the address under the daily key), when
-    # known on the record; today the visitor's own process keeps it (AddressBook).
+    # The process that socket is connected to (services/presence.py: a process whose
+    # heartbeat stopped has no sockets left, so its visitors are away).
+    visitor_node: str | None = None
+    # The visitor's rate-limit key (HMAC of the address under the daily key, never the
+    # address), set at start and at every resume, so ``block`` works from any process.
     address_key: str | None = None
     referral_types: tuple[str, ...] = ()  # kinds only, for the statistics
     followup_issued: bool = False
@@ -160,6 +163,7 @@ class Conversation:
             "visitor_connected": self.visitor_connected,
             "visitor_away_since": self.visitor_away_since,
             "visitor_sid": self.visitor_sid,
+            "visitor_node": self.visitor_node,
             "address_key": self.address_key,
             "referral_types": list(self.referral_types),
             "followup_issued": self.followup_issued,
@@ -204,6 +208,7 @@ _SPARSE: dict[str, object] = {
     "offer": None,
     "passed": [],
     "interpreter_needed": False,
+    "visitor_node": None,
     "address_key": None,
     "referral_types": [],
     "followup_issued": False,
@@ -290,7 +295,9 @@ class StoredMessage:
     enc: str
     client_id: str | None = None
     staff_id: str | None = None
-    code: str | None = None  # system messages: what happened (operator_joined…)
+    # System messages: what happened (operator_joined…), or what the record holds for the
+    # visitor (referral cards, a follow-up code: services/messages.py).
+    code: str | None = None
     internal: bool = False  # staff-only: never sent to the visitor
 
     def to_record(self) -> dict[str, object]:

@@ -23,6 +23,7 @@ ERROR_CODES = frozenset(
         "invalid",
         "too_large",
         "rate_limited",
+        "queue_full",
         "closed",
         "not_found",
         "forbidden",

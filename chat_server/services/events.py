@@ -1,9 +1,10 @@
 """The single way services talk to clients.
 
 Every emit names its recipients explicitly (one visitor's conversation, one staff
-member, or everyone who watches the queue), so who can receive what is decided in one
-place (services/recipients.py) and can be audited there. The transport implements it
-with Socket.IO rooms (transport/notifier.py); tests/services records it.
+member, everyone who watches the queue, or one console socket being closed), so who can
+receive what is decided in one place (services/recipients.py) and can be audited there.
+The transport implements it with Socket.IO rooms (transport/notifier.py);
+tests/services records it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ class Events(Protocol):
 
     async def to_queue_watchers(self, event: str, payload: Payload) -> None:
         """Send to on-duty operators and supervisors (queue snapshots)."""
+
+    async def end_staff_socket(self, sid: str, event: str, payload: Payload) -> None:
+        """Send ``event`` to one console socket (on whichever process holds it), then
+        disconnect it there (a staff session that ended: services/revocation.py)."""
 
 
 class Translator(Protocol):

@@ -2,13 +2,22 @@
 
 At the end of a chat the visitor may ask for a code. The operator writes a short
 summary; the server encrypts it under a key derived from the code (argon2id) and keeps
-only the ciphertext, found by HMAC(secret, code), for 30 days. The code itself is shown
-once to the visitor and never stored, so the server (or anyone with its database and
-its secret) cannot read a summary without the code.
+only the ciphertext, found by HMAC(secret, code), for 30 days. The code itself is never
+in the durable store, so the server (or anyone with its database and its secret)
+cannot read a summary without the code. The visitor is shown the code, and it is a
+record of the conversation's history (in the ephemeral store, encrypted under the
+conversation's key, destroyed with the conversation), so a visitor whose connection
+drops at that moment still gets it when they resume; staff never see it.
 
 A returning visitor enters the code; the summary is attached to the new conversation
 as a staff-only note (in the ephemeral store, encrypted under that conversation's key,
-destroyed with it), and the next operator sees it.
+destroyed with it), and the next operator sees it. A code works once: redeeming it
+takes the sealed summary out of the durable store atomically (``take_kv``), so a code
+written down and found later by someone else opens nothing, and two redeems at once
+cannot both succeed. The new chat can issue a fresh code if the visitor wants one. A
+code shows only that someone holds it, never who they are: the note says so to the
+counsellor. The visitor can cancel a code (``followup_revoke``), and with it the
+summary, at any time.
 
 Code: 16 symbols from Crockford's base32 alphabet (no I, L, O, U; reading is forgiving:
 O is read as 0, I and L as 1, case and separators are ignored), shown as four groups of
@@ -26,9 +35,9 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
@@ -91,6 +100,14 @@ class Sealed(TypedDict):
     created_at: int
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A record taken out of the store by a redeem (to put back if it cannot be used)."""
+
+    lookup: str
+    record: dict[str, Any]
+
+
 class FollowUps:
     """Encrypted summaries, keyed by HMAC(secret, code), expiring after 30 days."""
 
@@ -128,17 +145,20 @@ class FollowUps:
             "v": 1,
             "salt": base64.b64encode(salt).decode(),
             "box": base64.b64encode(nonce + sealed).decode(),
+            "exp": expires_at,  # a UTC midnight: to put a taken record back (take)
         }
         await self._durable.put_kv(NAMESPACE, lookup, record, expires_at=expires_at)
         return code, int(expires_at * 1000)
 
-    async def open(self, code: str) -> Sealed | None:
-        """The stored ``{summary, created_at}`` for a code, or None (wrong or expired)."""
+    async def take(self, code: str) -> tuple[Sealed, Taken] | None:
+        """Redeem a code: take its record out of the store (atomically: of two takes at
+        once, one gets it) and open it. Returns (``{summary, created_at}``, what
+        :meth:`put_back` needs), or None for a wrong, used, cancelled or expired code."""
         canonical = normalise(code)
         if canonical is None:
             return None
         lookup = self._lookup(canonical)
-        record = await self._durable.get_kv(NAMESPACE, lookup)
+        record = await self._durable.take_kv(NAMESPACE, lookup)
         if record is None:
             return None
         try:
@@ -148,7 +168,21 @@ class FollowUps:
         except (InvalidTag, KeyError, ValueError):
             return None
         data: Sealed = json.loads(plain)
-        return data
+        return data, Taken(lookup, record)
+
+    async def put_back(self, taken: Taken) -> None:
+        """Undo a :meth:`take` whose summary could not be delivered (the new chat ended
+        in between): the code works again until its old expiry."""
+        expires_at = taken.record.get("exp")
+        if isinstance(expires_at, int | float) and expires_at > time.time():
+            await self._durable.add_kv(NAMESPACE, taken.lookup, taken.record, expires_at=float(expires_at))
+
+    async def revoke(self, code: str) -> bool:
+        """Cancel a code: its sealed summary is deleted. True if there was one."""
+        canonical = normalise(code)
+        if canonical is None:
+            return False
+        return await self._durable.delete_kv(NAMESPACE, self._lookup(canonical))
 
 
 class FollowUpService:
@@ -181,15 +215,18 @@ class FollowUpService:
             await self._notify.send(conv, "staff", "followup_requested", {"conversation_id": conv.id})
 
     async def do_issue(self, staff: Staff, conversation_id: str, text: str) -> int:
-        """Seal ``text`` under a new code and send the code to the visitor's sockets
-        only (it is kept nowhere). Returns when the code expires (ms). ``too_large``
-        over :data:`MAX_SUMMARY` characters; the assigned operator only."""
+        """Seal ``text`` under a new code and give the code to the visitor: the live
+        ``followup_code`` and a record of the conversation's history, destroyed with it
+        (never in the durable store; staff never see it). Returns when the code expires
+        (ms). ``too_large`` over :data:`MAX_SUMMARY` characters; the assigned operator
+        only."""
         if len(text) > MAX_SUMMARY:
             raise ServiceError("too_large", MSG_SUMMARY_TOO_LONG)
         conv = await require_assigned(self._repo, staff, conversation_id)
         code, expires_at = await self._codes.store(text)
         await self._repo.change(conv.id, lambda c: replace(c, followup_issued=True))
-        await self._notify.send(conv, "visitor", "followup_code", {"code": code, "expires_at": expires_at})
+        issued = {"code": code, "expires_at": expires_at}
+        await self._messages.add_record(conv, "followup_code", issued, "followup_code", issued)
         await self._audit.record(staff.id, "followup_create", conv.id)
         return expires_at
 
@@ -197,31 +234,52 @@ class FollowUpService:
         self, sess: VisitorSession, code: str, address_key: str, attempt: Callable[[], bool], limited: bool
     ) -> None:
         """A returning visitor enters a code: the earlier summary becomes a staff-only
-        note in the chat. ``attempt`` is the caller's per-connection limit (checked once
-        the conversation is known); ``limited`` turns the limits on (off only for load
-        benchmarks). ``not_found`` for a wrong or expired code."""
+        note in the chat, with a word to the counsellor that a code shows only that
+        someone holds it, and the code stops working (it is used up). ``attempt`` is
+        the caller's per-connection limit (checked once the conversation is known);
+        ``limited`` turns the limits on (off only for load benchmarks). ``not_found``
+        for a wrong, used, cancelled or expired code."""
         conv = await self._live(sess)
-        if limited and not attempt():
-            raise ServiceError("rate_limited", MSG_RATE_LIMITED)
+        await self._check_attempt(address_key, attempt, limited)
         failures = "followup_fail:" + address_key
-        # Counted as a failure before the lookup and taken back on success, so guesses
-        # sent at once over many connections cannot all pass before any is counted.
-        if await self._repo.count(failures, FAILURE_WINDOW_S) > FAILURES_PER_ADDRESS and limited:
-            raise ServiceError("rate_limited", MSG_RATE_LIMITED)
-        found = await self._codes.open(code)
+        found = await self._codes.take(code)
         if found is None:
             raise ServiceError("not_found", MSG_WRONG_CODE)
+        sealed, taken = found
         await self._repo.count(failures, FAILURE_WINDOW_S, -1)
-        changed = await self._repo.change(conv.id, lambda c: replace(c, followup_redeemed=True))
-        conv = changed.after if changed else conv
+        changed = await self._repo.change(conv.id, lambda c: replace(c, followup_redeemed=True) if c.live else None)
+        if changed is None:
+            # The chat ended meanwhile: the summary has nowhere to go, so the code
+            # keeps working.
+            await self._codes.put_back(taken)
+            raise ServiceError("no_conversation", MSG_NO_CONVERSATION)
+        conv = changed.after
         # A staff-only note, encrypted under this conversation's key and destroyed
         # with it.
-        day = datetime.fromtimestamp(found["created_at"] / 1000, UTC).date().isoformat()
+        day = datetime.fromtimestamp(sealed["created_at"] / 1000, UTC).date().isoformat()
         await self._messages.add_system(
-            conv, "followup_summary", {"summary": found["summary"], "date": day}, internal=True
+            conv, "followup_summary", {"summary": sealed["summary"], "date": day}, internal=True
         )
         await self._notify.send(conv, "staff", "conversation", {"conversation": summary(conv)})
         await self._notify.to_queue_watchers("queue", queue_snapshot(await self._repo.waiting()))
+
+    async def do_revoke(self, code: str, address_key: str, attempt: Callable[[], bool], limited: bool) -> None:
+        """The visitor cancels a code (no chat needed): the summary is deleted and the
+        code opens nothing any more. The answer is the same whether or not the code
+        existed, so cancelling cannot be used to test guessed codes; the tries count
+        against the same limits as redeeming."""
+        await self._check_attempt(address_key, attempt, limited)
+        if await self._codes.revoke(code):
+            await self._repo.count("followup_fail:" + address_key, FAILURE_WINDOW_S, -1)
+
+    async def _check_attempt(self, address_key: str, attempt: Callable[[], bool], limited: bool) -> None:
+        """The per-connection limit, then the per-address one. The attempt counts as a
+        failure before the lookup (the caller takes it back on success), so guesses
+        sent at once over many connections cannot all pass before any is counted."""
+        if limited and not attempt():
+            raise ServiceError("rate_limited", MSG_RATE_LIMITED)
+        if await self._repo.count("followup_fail:" + address_key, FAILURE_WINDOW_S) > FAILURES_PER_ADDRESS and limited:
+            raise ServiceError("rate_limited", MSG_RATE_LIMITED)
 
     async def check_redeemed(self, staff: Staff, conversation_id: str) -> None:
         """``not_found`` unless the chat (assigned to ``staff``) was opened with a code."""

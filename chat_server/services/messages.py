@@ -1,21 +1,30 @@
-"""Messages: posting, system notices, history, typing.
+"""Messages: posting, system notices, visitor records, history, typing.
 
 Text is encrypted under the conversation's key before it reaches the store and
 decrypted only to be rendered for a reader. A message record is built in one place,
-:meth:`~chat_server.services.domain.StoredMessage.new`. Who receives a message is decided by services/recipients.py: a
-staff-only note goes to the staff participants, everything else to everyone.
+:meth:`~chat_server.services.domain.StoredMessage.new`. Who receives a message is
+decided by services/recipients.py: a staff-only note goes to the staff participants,
+everything else to everyone.
+
+*Visitor records* (:data:`RECORD_TEXTS`: referral cards, a follow-up code) are what the
+visitor must keep beyond the moment: they are system messages of the log like any other
+(encrypted under the conversation's key, destroyed with it) and so reach the visitor in
+``history`` after a resume, once, in order. Live, the visitor gets them as their own
+event (``referral``, ``followup_code``) carrying the record's ``id``, and staff as a
+``message`` in their language, which never shows the code.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
+from .. import i18n
 from ..security.crypto import ConversationCipher
 from .domain import Conversation, Sender, Staff, StoredMessage, VisitorSession
 from .errors import MSG_CONFLICT, MSG_FORBIDDEN, MSG_NO_CONVERSATION, MSG_NOT_FOUND, N_, ServiceError
-from .events import Translator
+from .events import Payload, Translator
 from .observer import Observer
 from .recipients import Notify
 from .repository import Repository
@@ -23,12 +32,31 @@ from .repository import Repository
 log = logging.getLogger(__name__)
 
 SystemCode = Literal["operator_joined", "operator_left", "transferred", "followup_summary"]
+RecordCode = Literal["referral", "followup_code"]
 SYSTEM_TEXTS: dict[str, str] = {
     "operator_joined": N_("{name} has joined the chat."),
     "operator_left": N_("{name} had to leave. You are back in the queue."),
     "transferred": N_("You are being transferred to a colleague."),
-    # Staff-only note when a returning visitor enters a follow-up code.
-    "followup_summary": N_("Summary from an earlier conversation ({date}): {summary}"),
+    # Staff-only note when a returning visitor enters a follow-up code (a family member
+    # may have found it: the counsellor is asked not to take the holder for the visitor).
+    "followup_summary": N_(
+        "Someone entered a follow-up code from a conversation on {date}. A code shows only that "
+        "someone has it, not who they are: let the visitor tell their story first. The earlier "
+        "summary: {summary}"
+    ),
+}
+#: Visitor records: (the visitor's text, shown by clients that do not know the record;
+#: the staff's text). Parameters: ``names`` (the receivers' names, as a list in the
+#: reader's language), ``code``.
+RECORD_TEXTS: dict[str, tuple[str, str]] = {
+    "referral": (
+        N_("The counsellor has shared places that can help you: {names}."),
+        N_("Referral cards sent: {names}."),
+    ),
+    "followup_code": (
+        N_("Your code to continue later: {code}"),
+        N_("The visitor was given a code to continue later."),
+    ),
 }
 
 # ``from`` is a keyword, hence the functional form. Staff also get conversation_id,
@@ -45,6 +73,8 @@ MessageOut = TypedDict(
         "conversation_id": str,
         "internal": bool,
         "staff_id": str,
+        "cards": list[Any],
+        "followup": dict[str, Any],
     },
     total=False,
 )
@@ -121,6 +151,21 @@ class Messages:
         stored, _ = await self._repo.append_message(conv.id, "system:" + message.id, message)
         await self._deliver(conv, stored, cipher)
 
+    async def add_record(
+        self, conv: Conversation, code: RecordCode, params: dict[str, Any], event: str, payload: Payload
+    ) -> str:
+        """Store a visitor record (:data:`RECORD_TEXTS`) with ``params`` and deliver it:
+        the visitor gets ``event`` with ``payload`` and the record's ``id``, the staff
+        participants the record as ``message`` in their locale. Returns its id."""
+        cipher = await self._repo.cipher(conv.id)
+        message = StoredMessage.new("system", cipher.encrypt(json.dumps(params)), code=code)
+        stored, _ = await self._repo.append_message(conv.id, "system:" + message.id, message)
+        await self._notify.send(conv, "visitor", event, {**payload, "id": stored.id})
+        await self._notify.send(
+            conv, "staff", "message", {}, lambda locale: self.render(stored, conv, False, locale, cipher)
+        )
+        return stored.id
+
     async def _deliver(
         self, conv: Conversation, stored: StoredMessage, cipher: ConversationCipher, text: str | None = None
     ) -> None:
@@ -148,7 +193,10 @@ class Messages:
             params = json.loads(cipher.decrypt(message.enc))
             code = message.code or ""
             out["code"] = code
-            out["text"] = self._t(locale, SYSTEM_TEXTS.get(code, code), **params)
+            if code in RECORD_TEXTS:
+                self._render_record(out, code, params, for_visitor, locale)
+            else:
+                out["text"] = self._t(locale, SYSTEM_TEXTS.get(code, code), **params)
         else:
             out["text"] = text if text is not None else cipher.decrypt(message.enc)
         if not for_visitor:
@@ -158,6 +206,22 @@ class Messages:
             if message.staff_id:
                 out["staff_id"] = message.staff_id
         return out
+
+    def _render_record(
+        self, out: MessageOut, code: str, params: dict[str, Any], for_visitor: bool, locale: str
+    ) -> None:
+        visitor_text, staff_text = RECORD_TEXTS[code]
+        if code == "referral":
+            cards = params.get("cards") or []
+            names = i18n.format_list([str(c.get("name", "")) for c in cards], locale)
+            out["text"] = self._t(locale, visitor_text if for_visitor else staff_text, names=names)
+            if for_visitor:
+                out["cards"] = cards
+        elif for_visitor:
+            out["text"] = self._t(locale, visitor_text, code=params["code"])
+            out["followup"] = {"code": params["code"], "expires_at": params["expires_at"]}
+        else:
+            out["text"] = self._t(locale, staff_text)  # never the code
 
     async def history_for_staff(self, conv: Conversation, locale: str) -> list[MessageOut]:
         """Every message so far, internal notes included, in order."""

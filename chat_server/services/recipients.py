@@ -88,6 +88,11 @@ class Notify:
         """Everyone watching the queue (on-duty operators, supervisors, admins)."""
         await self._events.to_queue_watchers(event, payload)
 
+    async def end_staff_socket(self, sid: str, payload: Payload) -> None:
+        """Tell one console socket its staff session ended (``session_ended``) and
+        disconnect it, on whichever process holds it."""
+        await self._events.end_staff_socket(sid, "session_ended", payload)
+
     async def staff_locale(self, staff_id: str) -> str:
         """A staff member's console locale (for text rendered for them)."""
         return await self._staff_locale(staff_id)

@@ -25,8 +25,7 @@ from .audit import Audit
 from .domain import Staff
 from .errors import MSG_INVALID, MSG_NOT_FOUND, N_, ServiceError
 from .events import Translator
-from .messages import require_assigned
-from .recipients import Notify
+from .messages import Messages, require_assigned
 from .repository import Repository
 
 DOC = "referrals"
@@ -249,6 +248,14 @@ def load_seed(path: Path = SEED) -> list[object]:
     return list(data["receivers"])
 
 
+def _in_order(receivers: list[Receiver]) -> list[Receiver]:
+    """The directory's one order (national first, then by area, type and name), for the
+    seed as for every save: a receiver saved unchanged leaves the document unchanged."""
+    return sorted(
+        receivers, key=lambda r: (r["area"]["kind"] != "national", r["area"].get("name", ""), r["type"], r["name"])
+    )
+
+
 class Directory:
     """The receivers, as one durable document."""
 
@@ -261,7 +268,7 @@ class Directory:
         """Every receiver (seeded from the example data on first use)."""
         doc = await self._durable.get_kv("doc", DOC)
         if doc is None:
-            receivers = [validate_receiver(r, self._languages) for r in load_seed(self._seed)]
+            receivers = _in_order([validate_receiver(r, self._languages) for r in load_seed(self._seed)])
             doc = {"receivers": receivers}
             await self._durable.put_kv("doc", DOC, doc)
         stored: list[Receiver] = copy.deepcopy(doc["receivers"])
@@ -277,15 +284,7 @@ class Directory:
         if len(receivers) >= MAX_RECEIVERS:
             raise InvalidReceiver("too many receivers")
         receivers.append(receiver)
-        receivers.sort(
-            key=lambda r: (
-                r["area"]["kind"] != "national",
-                r["area"].get("name", ""),
-                r["type"],
-                r["name"],
-            )
-        )
-        await self._durable.put_kv("doc", DOC, {"receivers": receivers})
+        await self._durable.put_kv("doc", DOC, {"receivers": _in_order(receivers)})
         return receiver
 
     async def delete(self, receiver_id: str) -> bool:
@@ -361,19 +360,21 @@ class Referrals:
     """Sending referral cards to a visitor, and the directory as staff see and edit it."""
 
     def __init__(
-        self, directory: Directory, repo: Repository, notify: Notify, translate: Translator, audit: Audit
+        self, directory: Directory, repo: Repository, messages: Messages, translate: Translator, audit: Audit
     ) -> None:
         self._directory = directory
         self._repo = repo
-        self._notify = notify
+        self._messages = messages
         self._t = translate
         self._audit = audit
 
     async def do_send(self, staff: Staff, conversation_id: str, targets: list[str]) -> list[Card]:
         """Send cards for the receivers ``targets`` to the visitor, in the visitor's
-        language. ``not_found`` for an unknown receiver (nothing is sent) or chat,
-        ``forbidden`` when the chat is not assigned to ``staff``. Only the *types* of
-        the receivers are remembered, for the counters written when the chat ends."""
+        language. They become a record of the conversation's history (services/
+        messages.py), so a visitor whose connection is down gets them on resume.
+        ``not_found`` for an unknown receiver (nothing is sent) or chat, ``forbidden``
+        when the chat is not assigned to ``staff``. Only the *types* of the receivers
+        are remembered, for the counters written when the chat ends."""
         conv = await require_assigned(self._repo, staff, conversation_id)
         receivers = []
         for rid in targets:
@@ -382,7 +383,7 @@ class Referrals:
                 raise ServiceError("not_found", MSG_UNKNOWN_RECEIVER)
             receivers.append(receiver)
         cards = [card(r, conv.locale, self._t) for r in receivers]
-        await self._notify.send(conv, "visitor", "referral", {"cards": cards})
+        await self._messages.add_record(conv, "referral", {"cards": cards}, "referral", {"cards": cards})
         kinds = {r["type"] for r in receivers}
         await self._repo.change(
             conv.id, lambda c: replace(c, referral_types=tuple(sorted({*c.referral_types, *kinds})))

@@ -1,54 +1,58 @@
 """The one owner of live state in the ephemeral store.
 
 Every read and write of conversations, their keys and messages, visitor sessions, the
-queue, live, duty and presence indexes, blocks and the counters that belong to a
-conversation goes through :class:`Repository`; no other module names a store key.
+queue, live, duty and presence indexes, operators' places, blocks and the counters that
+belong to a conversation goes through :class:`Repository`; no other module names a
+store key. (Staff-side records are in services/repository_staff.py, a part of the same
+class.)
 
 Writes to a conversation go through :meth:`Repository.change` only: read, apply a pure
-function, write back with a compare-and-set on ``version`` (``Ephemeral.update`` with
-``expect``: atomic in memory because nothing awaits between its read and its write, and
-WATCH/MULTI on Redis), retry a bounded number of times when another writer won. Writers
-of one conversation in this process also queue on a lock of its own, so they never race
-each other and retries are left for writers on other processes. So one conversation has
-one writer at a time, on every process sharing the store; side effects (emits,
-statistics) are decided afterwards from ``(before, after)``.
+function, write back with a compare-and-set on ``version`` (services/cas.py), retry a
+bounded number of times when another writer won. So one conversation has one writer at
+a time, on every process sharing the store; side effects (emits, statistics) are
+decided afterwards from ``(before, after)``. Sessions change the same way
+(:meth:`Repository.change_session`, :meth:`Repository.claim_session`).
+
+A new conversation becomes visible in steps (services/starting.py): its key and record
+are written first (:meth:`Repository.store_new`), then the visitor's session is claimed
+for it, and only then is it put in the live index and the queue
+(:meth:`Repository.publish`); a start that loses the claim removes what it wrote
+(:meth:`Repository.discard`), which nobody else has seen.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, Literal
 
 from ..config import Settings
 from ..security.crypto import CipherCache, ConversationCipher, KeyRing
 from ..storage.base import Ephemeral
-from .domain import Conversation, Duty, Millis, StoredMessage, VisitorSession, now_ms
+from .cas import MAX_ATTEMPTS, CompareAndSet, Places
+from .domain import Conversation, StoredMessage, VisitorSession, now_ms
 from .errors import MSG_CONFLICT, MSG_NOT_FOUND, ServiceError
 from .queue import QUEUE_INDEX, queue_score
+from .repository_staff import StaffRecords
+
+__all__ = ["MAX_ATTEMPTS", "Changed", "Repository"]
 
 log = logging.getLogger(__name__)
 
 # Store names (kinds and indexes). They are the stored layout: changing one strands
 # the data of a running deployment during a rolling upgrade.
-CONV, CKEY, VSESS, DUTY, BLOCKED = "conv", "ckey", "vsess", "duty", "blocked"
+CONV, CKEY, VSESS = "conv", "ckey", "vsess"
 LIVE_INDEX = "live"
-DUTY_INDEX = "duty"
-AWAY_INDEX = "op_away"  # staff with no console socket left, scored by when they left
-SOCKETS_INDEX = "opsock:"  # + staff id: their console sockets
-#: Lost races tolerated by one ``change`` before it gives up with ``conflict``. Each
-#: loss means a writer on another process changed the record meanwhile (writers in this
-#: process take turns); after a loss the next try waits a random 0-``2**n`` ms (at most
-#: 50 ms), so contenders spread out. Sixteen losses in a row take a storm of writes to
-#: one conversation from many processes.
-MAX_ATTEMPTS = 16
-_BACKOFF_MAX_S = 0.05
+#: A place taken this recently (ms) counts even if its chat is not (yet) the operator's:
+#: it is being given to them right now (accept, transfer). Older places of chats they no
+#: longer have are given back when the next place is taken, so a place a crash left
+#: behind costs nothing for long.
+IN_FLIGHT_MS = 10_000
 
-T = TypeVar("T", Conversation, VisitorSession)
+
+class _Full(Exception):
+    """No free place (raised inside a compare-and-set, so nothing is written)."""
 
 
 @dataclass(frozen=True)
@@ -59,85 +63,24 @@ class Changed:
     after: Conversation
 
 
-class _Turns:
-    """One asyncio lock per key, kept only while someone holds or waits for it."""
+class Repository(StaffRecords):
+    """Typed access to the ephemeral store. Constructed once per process
+    (services/container.py); ``node_id`` names this process (services/presence.py)."""
 
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def of(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
-class Repository:
-    """Typed access to the ephemeral store. Constructed once (app.create_app)."""
-
-    def __init__(self, eph: Ephemeral, keyring: KeyRing, settings: Settings) -> None:
-        self._eph = eph
-        self._turns = _Turns()
-        self._keyring = keyring
-        self._ciphers = CipherCache(keyring)
+    def __init__(self, eph: Ephemeral, keyring: KeyRing, settings: Settings, node_id: str = "") -> None:
         #: Lifetime of a conversation's records (s): the longest chat plus the grace
         #: period, so nothing outlives an abandoned chat for long even if no sweep runs.
-        self.ttl_s = settings.max_conversation_s + settings.grace_period_s
+        ttl_s = settings.max_conversation_s + settings.grace_period_s
+        super().__init__(eph, CompareAndSet(eph), ttl_s, node_id)
+        self._keyring = keyring
+        self._ciphers = CipherCache(keyring)
         #: Lifetime of a visitor session without a conversation (s).
         self.idle_session_ttl_s = max(60, settings.grace_period_s or 60)
 
-    # --- compare-and-set (the only place) ---------------------------------------------
-    async def _compare_and_set(
-        self,
-        kind: str,
-        key: str,
-        decode: Callable[[dict[str, Any]], T],
-        fn: Callable[[T], T | None],
-        ttl_s: int | None = None,
-    ) -> tuple[T, T] | None:
-        """Read ``kind:key``, apply ``fn``, write back only if nobody wrote meanwhile.
-
-        Returns (before, after) with ``after.version = before.version + 1``, or None if
-        the record is missing or ``fn`` returned None. ``ttl_s`` restarts the record's
-        expiry (else it keeps it). A ``ServiceError`` raised by ``fn`` propagates.
-        Raises ``ServiceError("conflict")`` after :data:`MAX_ATTEMPTS` lost races.
-        While a record lives its version only grows (it is created at version 0 and
-        then changed only here), so a compare on it sees every write in between.
-        """
-        async with self._turns.of(kind + ":" + key):
-            for attempt in range(MAX_ATTEMPTS):
-                if attempt:
-                    await asyncio.sleep(random.uniform(0, min(_BACKOFF_MAX_S, 0.001 * 2**attempt)))  # noqa: S311
-                raw = await self._eph.get(kind, key)
-                if raw is None:
-                    return None
-                before = decode(raw)
-                after = fn(before)
-                if after is None:
-                    return None
-                after = replace(after, version=before.version + 1)
-                # Compared with the decoded record, not the raw one: a sparse record
-                # leaves out what is at its default.
-                old = before.to_record()
-                changes = {k: v for k, v in after.to_record().items() if old.get(k) != v}
-                # ``raw.get("version")`` is None for a record written before versions
-                # existed; the store compares it as it is.
-                expect = {"version": raw.get("version")}
-                if await self._eph.update(kind, key, changes, expect=expect, ttl=ttl_s) is not None:
-                    return before, after
-        log.warning("compare-and-set on %s gave up after %d lost races", kind, MAX_ATTEMPTS)
-        raise ServiceError("conflict", MSG_CONFLICT)
+    @property
+    def _turns(self) -> Any:
+        """The per-record locks of this process (tests check none outlives its writers)."""
+        return self._cas.turns
 
     async def change(self, conversation_id: str, fn: Callable[[Conversation], Conversation | None]) -> Changed | None:
         """Change a conversation with the pure function ``fn``.
@@ -147,18 +90,35 @@ class Repository:
         run several times, so it must not have side effects. Returns None if the
         conversation does not exist or ``fn`` returned None.
         """
-        done = await self._compare_and_set(CONV, conversation_id, Conversation.from_record, fn)
+        done = await self._cas(CONV, conversation_id, Conversation.from_record, fn)
         return Changed(*done) if done else None
 
     # --- conversations ----------------------------------------------------------------
-    async def create(self, conv: Conversation) -> None:
-        """Store a new conversation with a fresh key and put it in the live index and
-        the queue (key first: there is never a record without its key)."""
+    async def store_new(self, conv: Conversation) -> None:
+        """Write a new conversation's key and record (key first: there is never a record
+        without its key). Nobody finds it yet: see :meth:`publish`."""
         wrapped = self._keyring.wrap(self._keyring.new_conversation_key(), conv.id)
         await self._eph.put(CKEY, conv.id, {"k": wrapped}, self.ttl_s)
         await self._eph.put(CONV, conv.id, conv.to_record(sparse=True), self.ttl_s)
+
+    async def publish(self, conv: Conversation) -> None:
+        """Make a stored conversation visible: the live index (the sweep, the
+        supervisors' overview) and the queue."""
         await self._eph.index_add(LIVE_INDEX, conv.id, conv.created_at, self.ttl_s)
         await self.enqueue(conv)
+
+    async def create(self, conv: Conversation) -> None:
+        """Store and publish a new conversation at once (tests and tools; a visitor's
+        start claims the session in between: services/starting.py)."""
+        await self.store_new(conv)
+        await self.publish(conv)
+
+    async def discard(self, conversation_id: str) -> None:
+        """Remove a conversation that was stored but never published (a start that
+        lost its claim, or failed before publishing): key first, then the record and
+        any index entry it may have got."""
+        await self.shred(conversation_id)
+        await self.delete(conversation_id)
 
     async def get(self, conversation_id: str) -> Conversation | None:
         """The conversation (in any state, also ``ended`` while it is being destroyed)."""
@@ -283,11 +243,51 @@ class Repository:
         :meth:`change`); ``ttl_s`` restarts its expiry. Returns the new session, or None
         if the record is gone or ``fn`` returned None."""
 
+        ttl = None if ttl_s is None else max(60, ttl_s)
+        done = await self._cas(VSESS, sess.key, self._session_decoder(sess), fn, ttl)
+        return done[1] if done else None
+
+    async def stored_session(self, sess: VisitorSession) -> VisitorSession | None:
+        """The session as stored now (another socket of the same session, or another
+        process, may have changed it since ``sess`` was read), or None if it expired."""
+        raw = await self._eph.get(VSESS, sess.key)
+        return self._session_decoder(sess)(raw) if raw is not None else None
+
+    async def claim_session(
+        self, sess: VisitorSession, expected: str | None, conversation_id: str, locale: str
+    ) -> VisitorSession:
+        """Bind the session to ``conversation_id`` if it is still bound to ``expected``
+        (None, or a conversation the caller found ended): the compare-and-set that
+        makes ``start`` idempotent under any interleaving, on every process.
+
+        Returns the session as stored afterwards: bound to ``conversation_id`` when this
+        call won, else to whatever the winner put there. A session whose record expired
+        is created afresh (only if nobody else did so first). The session then lives as
+        long as a conversation may (:attr:`ttl_s`)."""
+
+        def claim(current: VisitorSession) -> VisitorSession | None:
+            if current.conversation_id != expected:
+                return None  # another start won
+            return replace(current, conversation_id=conversation_id, locale=locale)
+
+        decode = self._session_decoder(sess)
+        for _ in range(MAX_ATTEMPTS):
+            done = await self._cas(VSESS, sess.key, decode, claim, self.ttl_s)
+            if done is not None:
+                return done[1]
+            raw = await self._eph.get(VSESS, sess.key)
+            if raw is not None:
+                return decode(raw)
+            fresh = replace(sess, conversation_id=conversation_id, locale=locale, version=0)
+            if await self._eph.add(VSESS, sess.key, fresh.to_record(), self.ttl_s):
+                return fresh
+        raise ServiceError("conflict", MSG_CONFLICT)
+
+    def _session_decoder(self, sess: VisitorSession) -> Callable[[dict[str, Any]], VisitorSession]:
         def decode(raw: dict[str, Any]) -> VisitorSession:
             return VisitorSession.from_record(sess.key, sess.token, raw)
 
-        done = await self._compare_and_set(VSESS, sess.key, decode, fn, None if ttl_s is None else max(60, ttl_s))
-        return done[1] if done else None
+        return decode
 
     async def detach_session(self, session_key: str, conversation_id: str) -> None:
         """Forget the session's conversation, if it is still this one."""
@@ -301,69 +301,40 @@ class Repository:
         """Forget a session: its resume token stops working (quick exit)."""
         await self._eph.delete(VSESS, session_key)
 
-    # --- duty and presence ------------------------------------------------------------
-    async def put_duty(self, duty: Duty) -> None:
-        """Put a staff member on duty (record and index; expires with the conversation TTL)."""
-        await self._eph.put(DUTY, duty.staff_id, duty.to_record(), self.ttl_s)
-        await self._eph.index_add(DUTY_INDEX, duty.staff_id, now_ms(), self.ttl_s)
+    # --- operators' places ------------------------------------------------------------
+    async def take_place(self, staff_id: str, conversation_id: str, max_chats: int) -> Literal["taken", "held", "full"]:
+        """Take one of ``staff_id``'s ``max_chats`` places for ``conversation_id`` before
+        the chat is given to them (accept, transfer): ``taken``, ``held`` (it was
+        theirs already) or ``full``. Atomic on every process, so no path, however it
+        interleaves with others, gives an operator more than their maximum. A caller
+        that took a place gives it back (:meth:`give_back_place`) if the chat is not
+        theirs after all."""
+        held = await self.places_of(staff_id)
+        ts = now_ms()
+        stale = set()
+        for cid, at in held.chats.items():
+            if cid == conversation_id or ts - at < IN_FLIGHT_MS:
+                continue
+            conv = await self.get_live(cid)
+            if conv is None or not conv.is_assigned_to(staff_id):
+                stale.add(cid)  # a place nobody gave back (a crash between two steps)
 
-    async def remove_duty(self, staff_id: str) -> None:
-        """Take a staff member off duty."""
-        await self._eph.delete(DUTY, staff_id)
-        await self._eph.index_remove(DUTY_INDEX, staff_id)
+        def take(p: Places) -> Places | None:
+            if conversation_id in p.chats:
+                return None  # theirs already
+            keep = {c: t for c, t in p.chats.items() if c not in stale}
+            if len(keep) >= max_chats:
+                raise _Full
+            return Places(staff_id, {**keep, conversation_id: ts}, p.version)
 
-    async def duty_of(self, staff_id: str) -> Duty | None:
-        """Their duty (languages for the shift), or None when off duty."""
-        raw = await self._eph.get(DUTY, staff_id)
-        return Duty.from_record(staff_id, raw) if raw is not None else None
-
-    async def on_duty(self) -> list[tuple[str, Millis]]:
-        """(staff id, on duty since) of everyone on duty, longest first."""
-        return [(m, int(s)) for m, s in await self._eph.index_members(DUTY_INDEX)]
-
-    async def socket_connected(self, staff_id: str, sid: str) -> None:
-        """A console socket of ``staff_id`` opened: they are present."""
-        await self._eph.index_add(SOCKETS_INDEX + staff_id, sid, now_ms(), self.ttl_s)
-        await self._eph.index_remove(AWAY_INDEX, staff_id)
-
-    async def socket_disconnected(self, staff_id: str, sid: str) -> bool:
-        """A console socket closed. True when it was their last: they are away now."""
-        await self._eph.index_remove(SOCKETS_INDEX + staff_id, sid)
-        if await self._eph.index_members(SOCKETS_INDEX + staff_id):
-            return False
-        await self._eph.index_add(AWAY_INDEX, staff_id, now_ms(), self.ttl_s)
-        return True
-
-    async def away(self) -> list[tuple[str, Millis]]:
-        """(staff id, away since) of staff with no console socket left."""
-        return [(m, int(s)) for m, s in await self._eph.index_members(AWAY_INDEX)]
-
-    async def claim_away(self, staff_id: str) -> bool:
-        """Take ``staff_id`` out of the away index; True for the one caller (on any
-        process) that did, so only it handles their drop."""
-        return await self._eph.index_remove(AWAY_INDEX, staff_id)
-
-    # --- blocks and counters ----------------------------------------------------------
-    async def block(self, address_key: str, ttl_s: int) -> None:
-        """Refuse new chats from this rate-limit key for ``ttl_s`` seconds."""
-        await self._eph.put(BLOCKED, address_key, {"at": now_ms()}, ttl_s)
-
-    async def is_blocked(self, address_key: str) -> bool:
-        """Whether this rate-limit key is blocked (never for the empty key)."""
-        return bool(address_key) and await self._eph.get(BLOCKED, address_key) is not None
-
-    async def first_time(self, name: str, ttl_s: int) -> bool:
-        """True for the first call with ``name`` within ``ttl_s`` on any process (an
-        atomic counter: one urgent alert per chat, one follow-up request a while)."""
-        return await self._eph.incr(name, ttl_s) == 1
-
-    async def count(self, name: str, ttl_s: int, amount: int = 1) -> int:
-        """Add ``amount`` to a counter that expires ``ttl_s`` after it was created."""
-        return await self._eph.incr(name, ttl_s, amount)
+        try:
+            done = await self._change_places(staff_id, take)
+        except _Full:
+            return "full"
+        return "taken" if done is not None else "held"
 
     async def sizes(self) -> tuple[int, int, int]:
         """(live conversations, waiting conversations, staff on duty), for metrics."""
         live = await self._eph.index_members(LIVE_INDEX)
         waiting = await self._eph.index_members(QUEUE_INDEX)
-        duty = await self._eph.index_members(DUTY_INDEX)
-        return len(live), len(waiting), len(duty)
+        return len(live), len(waiting), len(await self.on_duty())

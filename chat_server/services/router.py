@@ -1,10 +1,12 @@
 """The router: applies :func:`~chat_server.services.routing.plan` to the live store.
 
-It makes and withdraws offers (``auto`` mode), checks an ``accept`` against the
-operator's maximum, and watches operators' console sockets: an operator whose sockets
-are all gone has their pending offers passed on at once and, after
-``operator_grace_s``, is taken off duty (their chats go back to the queue:
-services/lifecycle.py).
+It makes and withdraws offers (``auto`` mode): only to operators on duty, present and
+with a free place, and only for visitors whose connection is live. It says what an
+``accept`` must respect (:class:`AcceptRule`; the maximum itself is a place taken
+atomically, services/repository.py ``take_place``). It watches operators' console
+sockets: an operator whose sockets are all gone has their pending offers passed on at
+once and, after ``operator_grace_s``, is taken off duty (their chats go back to the
+queue: services/sweeper.py).
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from typing import Literal
 
 from ..config import Settings
 from .domain import Conversation, Offer, Staff, now_ms
-from .errors import MSG_CONFLICT, ServiceError
+from .errors import MSG_CONFLICT, N_, ServiceError
 from .payloads import queue_snapshot, summary
 from .recipients import Notify
 from .repository import Repository
+from .roles import SUPERVISORS
 from .routing import (
     AUDIENCES,
     MODES,
-    MSG_AT_MAXIMUM,
     Assignment,
     OperatorState,
     RoutingPolicy,
     WaitingChat,
+    operator_audience,
     plan,
     waiting_chat,
 )
@@ -35,7 +38,13 @@ from .staff import AccountLookup
 
 log = logging.getLogger(__name__)
 
-WithdrawReason = Literal["timeout", "declined", "operator_away"]
+#: Why an offer was withdrawn (``offer_withdrawn``; ``taken`` is sent by an accept).
+WithdrawReason = Literal["timeout", "declined", "operator_away", "at_maximum"]
+MSG_OFF_DUTY = N_("Go on duty to take a chat.")
+MSG_NOT_PROFESSIONAL = N_("This chat is a consultation for a professional, and your account does not take those.")
+MSG_NOT_INDIVIDUAL = N_(
+    "This chat is support for a visitor, and your account takes only consultations for professionals."
+)
 SKILLS_CACHE_S = 10.0
 
 
@@ -50,25 +59,38 @@ class Skills:
 
 @dataclass(frozen=True)
 class AcceptRule:
-    """What an ``accept`` by one operator must respect, read before the change.
+    """What an ``accept`` by one staff member must respect, read before the change.
 
-    ``load`` is the operator's active chats plus pending offers, or None when there are
-    fewer live chats than their maximum (no need to count them).
-    """
+    Operators must be on duty and take the chat's audience (``individual`` or
+    ``professional``, services/routing.py); supervisors and admins may take any chat on
+    purpose (:meth:`override` names what they overrode, for the audit log). The
+    maximum (``max_chats``) is enforced with a place (services/repository.py): it
+    counts chats they have, never offers."""
 
     staff_id: str
+    supervisor: bool
+    on_duty: bool
     languages: frozenset[str]
+    audiences: frozenset[str]
     max_chats: int
-    load: int | None
+
+    def override(self, conv: Conversation) -> str | None:
+        """``duty`` or ``audience`` when a supervisor takes ``conv`` despite it, else None."""
+        if not self.on_duty:
+            return "duty"
+        if operator_audience(conv.audience) not in self.audiences:
+            return "audience"
+        return None
 
     def check(self, conv: Conversation) -> None:
-        """Raise ``conflict`` when taking ``conv`` would go over the maximum (a pending
-        offer of this very chat to them is already in ``load``)."""
-        if self.load is None:
+        """Raise ``forbidden`` when this staff member may not take ``conv``."""
+        missing = self.override(conv)
+        if missing is None or self.supervisor:
             return
-        mine = conv.offer is not None and conv.offer.staff_id == self.staff_id
-        if self.load - (1 if mine else 0) >= self.max_chats:
-            raise ServiceError("conflict", MSG_AT_MAXIMUM)
+        if missing == "duty":
+            raise ServiceError("forbidden", MSG_OFF_DUTY)
+        audience = operator_audience(conv.audience)
+        raise ServiceError("forbidden", MSG_NOT_PROFESSIONAL if audience == "professional" else MSG_NOT_INDIVIDUAL)
 
 
 @dataclass
@@ -149,22 +171,19 @@ class Router:
         return ops
 
     async def queue(self) -> list[WaitingChat]:
-        """The waiting chats as :func:`plan` sees them, in queue order."""
-        return [waiting_chat(conv) for conv in await self.repo.waiting()]
+        """The waiting chats as :func:`plan` sees them, in queue order: only those whose
+        visitor is connected (an offer for a visitor who left wastes the operator's
+        time; the chat is offered when they are back)."""
+        return [waiting_chat(conv) for conv in await self.repo.waiting() if conv.visitor_connected]
 
     async def accept_rule(self, staff: Staff) -> AcceptRule:
-        """Read what :meth:`AcceptRule.check` needs for an ``accept`` by ``staff``.
-
-        Anyone may take a waiting chat (pick mode, or a coordinator stepping in) while
-        it keeps them within their maximum."""
+        """Read what :meth:`AcceptRule.check` needs for an ``accept`` by ``staff``."""
         skills = await self.skills(staff.id)
         duty = await self.repo.duty_of(staff.id)
         languages = frozenset(duty.languages) if duty and duty.languages else skills.languages
-        # Counting needs a read of every live chat; skip it when there are fewer live
-        # chats than the maximum (one index read).
-        few = len(await self.repo.live_ids()) <= skills.max_chats
-        load = None if few else (await self.loads()).get(staff.id, 0)
-        return AcceptRule(staff.id, languages, skills.max_chats, load)
+        return AcceptRule(
+            staff.id, staff.role in SUPERVISORS, duty is not None, languages, skills.audiences, skills.max_chats
+        )
 
     # --- the loop ---------------------------------------------------------------------
     async def kick(self) -> None:
@@ -249,6 +268,24 @@ class Router:
         if await self.withdraw(conv.id, conv.offer, "declined"):
             await self.kick()
 
+    async def withdraw_offers_to(self, staff_id: str, reason: WithdrawReason, keep: int = 0) -> int:
+        """Withdraw the offers pending for ``staff_id`` but the first ``keep`` in queue
+        order (their console closed, their staff session ended, or they have no place
+        left for them). Returns how many were withdrawn."""
+        mine = [c for c in await self.repo.waiting() if c.offer and c.offer.staff_id == staff_id]
+        done = 0
+        for conv in mine[keep:]:
+            if conv.offer is not None and await self.withdraw(conv.id, conv.offer, reason):
+                done += 1
+        return done
+
+    async def withdraw_excess_offers(self, staff_id: str, max_chats: int) -> None:
+        """After ``staff_id`` took a chat: the offers pending for them beyond their free
+        places go on to others (``at_maximum``)."""
+        free = max(0, max_chats - len((await self.repo.places_of(staff_id)).chats))
+        if await self.withdraw_offers_to(staff_id, "at_maximum", keep=free):
+            await self.kick()
+
     # --- operator presence ------------------------------------------------------------
     async def do_operator_connected(self, staff: Staff, sid: str) -> None:
         """A console socket opened: the operator is present (a fresh login may carry
@@ -257,13 +294,15 @@ class Router:
         self.forget_skills(staff.id)
 
     async def do_operator_disconnected(self, staff: Staff, sid: str) -> None:
-        """A console socket closed; when it was their last, pending offers to them go on
-        at once."""
-        if not await self.repo.socket_disconnected(staff.id, sid):
+        """A console socket of this process closed (see :meth:`console_gone`)."""
+        await self.console_gone(staff.id, sid)
+
+    async def console_gone(self, staff_id: str, sid: str, node: str | None = None) -> None:
+        """Console socket ``sid`` (on ``node``, by default this process) is gone; when
+        it was their last, pending offers to them go on at once."""
+        if not await self.repo.socket_disconnected(staff_id, sid, node):
             return
-        for conv in await self.repo.waiting():
-            if conv.offer and conv.offer.staff_id == staff.id:
-                await self.withdraw(conv.id, conv.offer, "operator_away")
+        await self.withdraw_offers_to(staff_id, "operator_away")
         await self.kick()
 
     async def take_dropped(self) -> list[str]:

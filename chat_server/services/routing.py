@@ -4,7 +4,7 @@ The decision is a pure function (:func:`plan`) over plain snapshots, so its prom
 can be checked directly with property-based tests: no operator is given more chats
 than their maximum, chats are served in queue order (urgent, under 18, longest
 waiting), and a chat past the language fallback is never left waiting while any
-operator has room, so no chat starves.
+operator who takes its audience has room, so no chat starves.
 
 Rules:
 
@@ -13,9 +13,12 @@ Rules:
 * Skills: the chat's language among the operator's languages, and the audience
   (``individual`` for visitors asking for themselves or someone else, ``professional``
   for professional consultation) among the operator's audiences.
-* Before ``language_fallback_s`` only fully skilled operators are candidates. After it,
-  any operator with room is; one who does not speak the language gets the chat flagged
-  ``interpreter_needed``. Skilled operators are still preferred.
+* The audience is a requirement (an operator may only ``accept`` chats of the audiences
+  they take). Before ``language_fallback_s`` only operators who also speak the chat's
+  language are candidates. After it, any operator with the audience and room is; one
+  who does not speak the language gets the chat flagged ``interpreter_needed``.
+  Operators who speak it are still preferred. A chat whose audience nobody on duty
+  takes waits for someone who does.
 * In ``auto`` mode the chosen operator gets an *offer*; an offer not accepted within
   ``offer_timeout_s`` (or declined) goes to the next candidate. Operators who let an
   offer pass are skipped for that chat until everyone suitable has passed, then the
@@ -91,14 +94,16 @@ def skilled(op: OperatorState, chat: WaitingChat) -> bool:
 
 
 def eligible(op: OperatorState, chat: WaitingChat, now: int, policy: RoutingPolicy) -> bool:
-    """May ``op`` be given ``chat`` now (ignoring capacity)?"""
-    return skilled(op, chat) or now - chat.waiting_since >= policy.language_fallback_ms
+    """May ``op`` be given ``chat`` now (ignoring capacity)? The audience always, the
+    language until the fallback."""
+    if chat.audience not in op.audiences:
+        return False
+    return chat.locale in op.languages or now - chat.waiting_since >= policy.language_fallback_ms
 
 
-def _rank(op: OperatorState, chat: WaitingChat) -> tuple[int, int, int, int, str]:
+def _rank(op: OperatorState, chat: WaitingChat) -> tuple[int, int, int, str]:
     return (
         0 if chat.locale in op.languages else 1,
-        0 if chat.audience in op.audiences else 1,
         op.load,
         op.idle_since,
         op.id,

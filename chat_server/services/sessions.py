@@ -4,6 +4,13 @@ connection coming and going.
 A session is found by its resume token's lookup hash (the token itself is never
 stored). A visitor who reconnects with the token within the grace period gets their
 live conversation back, with its history.
+
+The conversation records the visitor's newest socket and the process it is connected
+to (``visitor_sid``, ``visitor_node``); only that socket's disconnect marks the visitor
+away. The transport re-checks, after a start or a resume, that the socket is still
+there (a disconnect handled in between found nothing to mark), and the sweep
+(services/sweeper.py) marks away whatever a lost disconnect or a dead process left
+"connected".
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from .payloads import Brief, state_payload, summary
 from .queue import Queue
 from .recipients import Notify
 from .repository import Repository
+from .router import Router
 
 _PSEUDONYM_ALPHABET = "ACDEFHJKLMNPRTUVWXY3479"  # no look-alikes (0/O, 1/I, 5/S…)
 
@@ -59,6 +67,11 @@ class AddressBook:
         """The key of a socket on this process, or "" when unknown here."""
         return self._keys.get(sid or "", "")
 
+    def here(self, sid: str | None) -> bool:
+        """Whether visitor socket ``sid`` is connected to this process (remembered at
+        its connect, before anything else, and forgotten first at its disconnect)."""
+        return (sid or "") in self._keys
+
 
 class VisitorSessions:
     def __init__(
@@ -69,8 +82,10 @@ class VisitorSessions:
         messages: Messages,
         hours: Hours,
         translate: Translator,
+        router: Router,
     ) -> None:
         self._repo = repo
+        self._router = router
         self._notify = notify
         self._queue = queue
         self._messages = messages
@@ -108,18 +123,30 @@ class VisitorSessions:
             "conversation": await self._queue.brief(conv) if conv else None,
         }
 
-    async def do_connected(self, conv: Conversation, sid: str) -> Conversation:
-        """The visitor is back on socket ``sid`` (a resume): staff see them present."""
+    async def do_connected(self, conv: Conversation, sid: str, address_key: str = "") -> Conversation:
+        """The visitor is back on socket ``sid`` of this process (a resume), from an
+        address with rate-limit key ``address_key``: staff see them present, and a
+        waiting chat can be offered again."""
+        node = self._repo.node_id
 
         def back(current: Conversation) -> Conversation | None:
             if not current.live:
                 return None
-            return replace(current, visitor_connected=True, visitor_away_since=None, visitor_sid=sid)
+            return replace(
+                current,
+                visitor_connected=True,
+                visitor_away_since=None,
+                visitor_sid=sid,
+                visitor_node=node,
+                address_key=address_key or current.address_key,
+            )
 
         changed = await self._repo.change(conv.id, back)
         if changed is None:
             return conv
         await self._notify.send(changed.after, "staff", "conversation", {"conversation": summary(changed.after)})
+        if changed.after.state == "waiting" and not changed.before.visitor_connected:
+            await self._router.kick()
         return changed.after
 
     async def resume_announce(self, conv: Conversation) -> None:
@@ -134,15 +161,43 @@ class VisitorSessions:
         """The socket ``sid`` closed: the visitor is away (the sweep ends the chat after
         the grace period). Only the newest socket counts: after a resume, the old
         socket's late disconnect must not mark the visitor away."""
-        if not sess.conversation_id:
-            return
+        if sess.conversation_id:
+            await self.mark_away(sess.conversation_id, sid)
+
+    async def mark_away(self, conversation_id: str, sid: str) -> bool:
+        """Socket ``sid`` of the visitor is gone: if it is still their newest and they
+        are shown connected, they are away from now. The staff participants get the
+        summary and ``typing`` ``{active: false}`` (whatever the visitor was typing is
+        not coming). Returns whether this call marked them away."""
 
         def away(conv: Conversation) -> Conversation | None:
-            if not conv.live or conv.visitor_sid != sid:
+            if not conv.live or conv.visitor_sid != sid or not conv.visitor_connected:
                 return None
             return replace(conv, visitor_connected=False, visitor_away_since=now_ms())
 
-        changed = await self._repo.change(sess.conversation_id, away)
-        if changed is not None:
-            await self._notify.send(changed.after, "staff", "conversation", {"conversation": summary(changed.after)})
-            await self._queue.announce()
+        changed = await self._repo.change(conversation_id, away)
+        if changed is None:
+            return False
+        conv = changed.after
+        await self._notify.send(conv, "staff", "typing", {"conversation_id": conv.id, "active": False})
+        await self._notify.send(conv, "staff", "conversation", {"conversation": summary(conv)})
+        await self._queue.announce()
+        return True
+
+    async def mark_back(self, conversation_id: str, sid: str) -> bool:
+        """Socket ``sid`` of this process is the visitor's newest and still connected,
+        but the conversation says away (another process judged this one dead while its
+        heartbeat was late): present again. Returns whether this call changed it."""
+        node = self._repo.node_id
+
+        def back(conv: Conversation) -> Conversation | None:
+            if not conv.live or conv.visitor_connected or conv.visitor_sid != sid or conv.visitor_node != node:
+                return None
+            return replace(conv, visitor_connected=True, visitor_away_since=None)
+
+        changed = await self._repo.change(conversation_id, back)
+        if changed is None:
+            return False
+        await self._notify.send(changed.after, "staff", "conversation", {"conversation": summary(changed.after)})
+        await self._router.kick()
+        return True

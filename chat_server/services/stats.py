@@ -6,7 +6,7 @@ conversation, and times are coarsened into buckets before they are counted.
 
 Reports (the dashboard's JSON and the CSV export) cover fixed calendar periods (day,
 ISO week or month; the requested range is widened to whole periods), and only months
-that have ended and are within the retention period: a period still filling up would
+that have ended (at least :data:`SETTLE_DAYS` ago) and are within the retention period: a period still filling up would
 give a different count every time it is read, and the difference would be the chats
 in between. Which cells are published is decided per month by
 ``stats_protection.plan_month``: no count from 1 to 4 can be worked out from any
@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..storage.base import Durable
+from .stats_labels import StatsLabels
 from .stats_protection import SMALL, Counts, MonthPlan, plan_month, tables
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -36,6 +37,10 @@ TZ = ZoneInfo("Europe/Stockholm")
 WAIT_BUCKETS = ((60, "0-1m"), (300, "1-5m"), (900, "5-15m"), (1800, "15-30m"))
 DURATION_BUCKETS = ((300, "0-5m"), (900, "5-15m"), (1800, "15-30m"), (3600, "30-60m"))
 SMALL_COUNT = SMALL  # published in the JSON (counts below it are never shown)
+#: Days after a month ends before it is published: a chat that ended on its last
+#: evening may be triaged up to a day later (services/pending_triage.py WINDOW_S), and
+#: its counters belong to the day it ended. A published month never changes.
+SETTLE_DAYS = 1
 GROUPS = ("day", "week", "month")
 MAX_DAYS = 3 * 366
 
@@ -51,6 +56,7 @@ DIMENSIONS = (
     "wait",
     "duration",
     "triage",
+    "triage_skip",
     "category",
     "risk",
     "action",
@@ -160,14 +166,21 @@ class Report:
             ],
         }
 
-    def as_csv(self) -> str:
+    def as_csv(self, labels: StatsLabels | None = None) -> str:
+        """``period,period_start,dimension,value,count`` and, with ``labels``, the
+        dimension's and the value's words after them (``dimension_label,value_label``:
+        codes for programs, words for people). A suppressed count is ``suppressed``."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["period", "period_start", "dimension", "value", "count"])
+        head = ["period", "period_start", "dimension", "value", "count"]
+        writer.writerow([*head, "dimension_label", "value_label"] if labels else head)
         for label, first, dims in self.periods:
             for dim in _ordered(set(dims)):
                 for value, count in sorted(dims[dim].items()):
-                    writer.writerow([label, first.isoformat(), dim, value, SUPPRESSED if count is None else count])
+                    row: list[object] = [label, first.isoformat(), dim, value, SUPPRESSED if count is None else count]
+                    if labels:
+                        row += [labels["dimensions"].get(dim, dim), labels["values"].get(dim, {}).get(value, value)]
+                    writer.writerow(row)
         return out.getvalue()
 
 
@@ -209,7 +222,7 @@ class Stats:
         """First days of the months touching [first, last] that may be published (ended,
         and not older than the retention horizon), the last published day, the horizon."""
         today = self.today()
-        until = today.replace(day=1) - timedelta(days=1)
+        until = (today - timedelta(days=SETTLE_DAYS)).replace(day=1) - timedelta(days=1)
         horizon = stats_horizon(today, self.retention_days)
         months = []
         month = first.replace(day=1)

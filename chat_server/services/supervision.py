@@ -26,12 +26,13 @@ from .queue import Queue
 from .recipients import Notify
 from .repository import Repository
 from .roles import SUPERVISORS
-from .sessions import AddressBook
+from .router import Router
 from .staff import AccountLookup
 
 log = logging.getLogger(__name__)
 
 MSG_NOT_ON_DUTY = N_("That colleague is not on duty.")
+MSG_COLLEAGUE_FULL = N_("That colleague already has as many chats as they can take.")
 MSG_NO_BLOCK_KEY = N_("This visitor cannot be blocked: their connection is gone. The chat was ended.")
 
 Accounts = Callable[[], Awaitable[list[dict[str, Any]]]]
@@ -78,7 +79,7 @@ class Supervision:
         account: AccountLookup,
         accounts: Accounts,
         audit: Audit,
-        addresses: AddressBook,
+        router: Router,
         settings: Settings,
     ) -> None:
         self._repo = repo
@@ -89,7 +90,7 @@ class Supervision:
         self._account = account
         self._accounts = accounts
         self._audit = audit
-        self._addresses = addresses
+        self._router = router
         self._settings = settings
 
     # --- helpers ----------------------------------------------------------------------
@@ -127,56 +128,82 @@ class Supervision:
 
     # --- transfer ---------------------------------------------------------------------
     async def do_transfer(self, staff: Staff, conversation_id: str, to: str, note: str | None) -> ConsoleSummary:
-        """Hand the chat to colleague ``to`` (who must exist, be enabled and on duty) or,
-        with ``to == "queue"``, back to the head of the queue. ``note`` is a staff-only
-        message for whoever takes it next. The previous operator gets ``released``."""
+        """Hand the chat to colleague ``to`` (who must exist, be enabled, be on duty and
+        have a free place) or, with ``to == "queue"``, back to the head of the queue.
+        ``note`` is a staff-only message for whoever takes it next, written only when
+        the transfer happens (a refused transfer leaves nothing). The previous operator
+        gets ``released``; the visitor's "is typing" from them is cleared."""
         conv = await self._live(conversation_id)
         check_owns(staff, conv)
         previous = conv.operator_id
-        if note:
-            # The note is a staff-only message: the colleague (or whoever accepts from
-            # the queue) reads it in the history; the visitor never does.
-            cipher = await self._repo.cipher(conv.id)
-            await self._messages.post(conv, cipher, "operator", staff.id, "note-" + str(now_ms()), note, internal=True)
+
+        async def write_note(before: Conversation) -> None:
+            # A staff-only message: the colleague (or whoever accepts from the queue)
+            # reads it in the history; the visitor never does. Delivered live to those
+            # who were in the chat when it was written.
+            if note:
+                cipher = await self._repo.cipher(before.id)
+                await self._messages.post(before, cipher, "operator", staff.id, "note-" + str(now_ms()), note, True)
+
         if to == "queue":
-            changed = await self._lifecycle.requeue(conv.id, lambda c: c.operator_id == previous, "transferred")
+            changed = await self._lifecycle.requeue(
+                conv.id, lambda c: c.operator_id == previous, "transferred", why="transferred", then=write_note
+            )
             if changed is None:
                 raise ServiceError("conflict", MSG_CONFLICT)
             updated = changed.after
         else:
-            updated = await self._transfer_to(conv, to)
-            await self._messages.add_system(updated, "operator_joined", {"name": updated.operator_name or ""})
-            locale = await self._notify.staff_locale(to)
-            await self._notify.to_staff(
-                to,
-                "assigned",
-                {**await self._view(updated, locale), "transferred_by": {"id": staff.id, "name": staff.name}},
-            )
-        if previous:
-            await self._notify.to_staff(previous, "released", {"conversation_id": conv.id, "reason": "transferred"})
+            updated = await self._transfer_to(staff, conv, to, write_note)
         await self._audit.record(staff.id, "transfer", conv.id, to=to)
         return console_summary(updated)
 
-    async def _transfer_to(self, conv: Conversation, to: str) -> Conversation:
+    async def _transfer_to(
+        self, staff: Staff, conv: Conversation, to: str, write_note: Callable[[Conversation], Awaitable[None]]
+    ) -> Conversation:
         record = await self._colleague(to)
         if to == conv.operator_id:
             raise ServiceError("conflict", MSG_CONFLICT)
         if await self._queue.duty_of(to) is None:
             raise ServiceError("conflict", MSG_NOT_ON_DUTY)
-        name = str(record["name"])
-        updated = await self._change(
-            conv,
-            lambda c: replace(
+        skills = await self._router.skills(to)
+        took = await self._repo.take_place(to, conv.id, skills.max_chats)
+        if took == "full":
+            raise ServiceError("conflict", MSG_COLLEAGUE_FULL)
+        name, previous = str(record["name"]), conv.operator_id
+
+        def hand_over(c: Conversation) -> Conversation:
+            if c.state != "active" or c.operator_id != previous:
+                raise ServiceError("conflict", MSG_CONFLICT)
+            return replace(
                 c,
                 operator_id=to,
                 operator_name=name,
                 invited_ids=_without(c.invited_ids, to),
                 observer_ids=_without(c.observer_ids, to),
                 staff_names={**c.staff_names, to: name},
-            ),
-        )
+            )
+
+        try:
+            changed = await self._repo.change(conv.id, hand_over)
+            if changed is None:
+                raise ServiceError("conflict", MSG_CONFLICT)
+        except BaseException:
+            if took == "taken":
+                await self._repo.give_back_place(to, conv.id)
+            raise
+        before, updated = changed.before, changed.after
+        await self._repo.give_back_place(previous, conv.id)
+        await write_note(before)
+        if previous:
+            await self._notify.to_staff(previous, "released", {"conversation_id": conv.id, "reason": "transferred"})
+        await self._notify.send(updated, "visitor", "typing", {"active": False})
         await self._messages.add_system(updated, "transferred")
         await self._notify.send(updated, "visitor", "state", state_payload(updated))
+        await self._messages.add_system(updated, "operator_joined", {"name": name})
+        view = await self._view(updated, await self._notify.staff_locale(to))
+        by = {"id": staff.id, "name": staff.name}
+        await self._notify.to_staff(to, "assigned", {**view, "transferred_by": by})
+        await self._router.withdraw_excess_offers(to, skills.max_chats)
         return updated
 
     # --- invite, observe, join, leave -------------------------------------------------
@@ -261,12 +288,13 @@ class Supervision:
     # --- block ------------------------------------------------------------------------
     async def do_block(self, staff: Staff, conversation_id: str) -> bool:
         """End the chat with reason ``blocked`` and refuse new chats from the visitor's
-        rate-limit key (HMAC of the address under the daily key) for ``block_s``.
-        Returns whether a key could be blocked (known while the visitor is connected
-        to this process)."""
+        rate-limit key (HMAC of the address under the daily key) for ``block_s``, on
+        every process: the key is on the conversation (set at start and at every
+        resume). Returns whether a key could be blocked (false only for a conversation
+        an older release started)."""
         conv = await self._live(conversation_id)
         check_owns(staff, conv)
-        key = conv.address_key or self._addresses.key_of(conv.visitor_sid)
+        key = conv.address_key
         if key:
             await self._repo.block(key, self._settings.block_s)
         await self._lifecycle.finish(conv.id, "blocked")

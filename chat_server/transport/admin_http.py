@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..services.admin import AccountChanges, NewAccount
+from ..services.admin import KEEP, AccountChanges, NewAccount
 from ..services.roles import ADMINS
 from . import keys as K
 from . import validation as v
@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 
 def _tuple(value: list[str] | None) -> tuple[str, ...] | None:
     return tuple(value) if value is not None else None
+
+
+def _audiences(value: Any) -> tuple[str, ...] | None:
+    """A list of strings (the service checks which), or None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > 4 or not all(isinstance(a, str) for a in value):
+        raise v.invalid("audiences must be a list of strings")
+    return tuple(value)
 
 
 # --- first run --------------------------------------------------------------------------
@@ -107,6 +116,8 @@ async def create_staff(request: web.Request) -> web.StreamResponse:
         role=data.get("role", "operator"),
         locale=data.get("locale", "sv"),
         languages=_tuple(data.get("languages")),
+        audiences=_audiences(data.get("audiences")),
+        max_chats=data.get("max_chats"),
     )
     staff, enrolment = await request.app[K.SERVICES].admin.do_create_account(admin, new)
     return ok(staff=staff, enrolment=enrolment)
@@ -123,6 +134,8 @@ async def update_staff(request: web.Request) -> web.StreamResponse:
         name=data.get("name"),
         languages=_tuple(data.get("languages")),
         locale=data.get("locale"),
+        audiences=_audiences(data.get("audiences")),
+        max_chats=data["max_chats"] if "max_chats" in data else KEEP,
     )
     staff = await request.app[K.SERVICES].admin.do_update_account(admin, request.match_info["staff_id"], changes)
     return ok(staff=staff)

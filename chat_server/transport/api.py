@@ -25,6 +25,7 @@ STATUS = {
     "not_found": 404,
     "conflict": 409,
     "rate_limited": 429,
+    "queue_full": 503,
     "closed": 403,
     "unavailable": 503,
 }

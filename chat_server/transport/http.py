@@ -188,10 +188,10 @@ async def me(request: web.Request) -> web.StreamResponse:
 
 @json_api
 async def logout(request: web.Request) -> web.StreamResponse:
-    """POST /api/logout: end the session (CSRF)."""
+    """POST /api/logout: end the session (CSRF) and close its open consoles."""
     found = await request.app[K.GUARD].session(request)
     check_csrf(request, found.csrf)
-    await request.app[K.SERVICES].staff.logout(found.session_id, found.account["id"])
+    await request.app[K.SERVICES].revocation.do_logout(found.session_id, found.account["id"])
     response = web.json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

@@ -40,3 +40,10 @@ class SocketEvents:
 
     async def to_queue_watchers(self, event: str, payload: Payload) -> None:
         await self.sio.emit(event, payload, room=QUEUE_WATCHERS, namespace=OPERATOR_NS)
+
+    async def end_staff_socket(self, sid: str, event: str, payload: Payload) -> None:
+        # A socket of another process: the emit and the disconnect both travel on the
+        # (sealed) shared channel of the Redis manager, in this order, and that process
+        # sends the event before the DISCONNECT packet.
+        await self.sio.emit(event, payload, to=sid, namespace=OPERATOR_NS)
+        await self.sio.disconnect(sid, namespace=OPERATOR_NS)

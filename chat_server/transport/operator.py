@@ -14,7 +14,10 @@ from typing import Any
 
 from ..services.container import Services
 from ..services.domain import Staff
+from ..services.pending_triage import check_marks, check_ref
 from ..services.roles import SUPERVISORS
+from ..services.staff import session_ref
+from ..storage.base import StoreUnavailable
 from . import validation as v
 from .guard import StaffGuard, same_origin
 from .guarded import GuardedNamespace, connect_locale, ok
@@ -45,9 +48,12 @@ class OperatorNamespace(GuardedNamespace):
         """The socket's staff locale, for refusals (Swedish before sign-in)."""
         return self.guard.locale_of(sid) or "sv"
 
-    async def staff_of(self, sid: str) -> Staff:
-        """The staff member of a console socket (the staff guard; ``forbidden`` when signed out)."""
-        return await self.guard.require_staff(sid)
+    async def staff_of(self, sid: str, used: bool = True) -> Staff:
+        """The staff member of a console socket, with their current role (the staff
+        guard: ``unauthorized`` once the session has ended). ``used``: the event is
+        something the person did, so it keeps the session from idling out; what a
+        console asks by itself passes False."""
+        return await self.guard.require_staff(sid, write=used)
 
     def connection_count(self) -> int:
         """Console sockets signed in on this process (metrics)."""
@@ -61,6 +67,7 @@ class OperatorNamespace(GuardedNamespace):
         if found is None:
             raise self.refuse_connect(connect_locale(environ), "unauthorized")
         self._greeting[sid] = found
+        self.services.presence.consoles.opened(sid)
 
     async def after_connect(self, sid: str) -> None:
         """After the CONNECT packet: the staff rooms, presence, then ``session`` (nothing
@@ -69,19 +76,63 @@ class OperatorNamespace(GuardedNamespace):
         if found is None:  # gone already
             return
         staff, account = found
+        session_id = self.guard.session_id_of(sid)
+        if session_id is None:  # gone already
+            return
+        await self.services.revocation.do_console_opened(session_ref(session_id), sid)
         await self.enter_room(sid, staff_room(staff.id))
         watch, route = await self.services.console.do_connected(staff, sid)
+        if not self.services.presence.consoles.here(sid):
+            # Disconnected meanwhile: its disconnect found nothing to remove yet.
+            await self.services.console.do_disconnected(staff, sid)
+            return
         self.server.start_background_task(route)
         if watch:
             await self.enter_room(sid, QUEUE_WATCHERS)
         await self.emit("session", await self.services.console.session(staff, account), to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.services.presence.consoles.closed(sid)
+        session_id = self.guard.session_id_of(sid)
         staff = self.guard.disconnect(sid)
         self._greeting.pop(sid, None)
         self.forget(sid)
-        if staff is not None:
+        if staff is not None and session_id is not None:
+            await self.services.revocation.do_console_closed(session_ref(session_id), sid)
             await self.services.console.do_disconnected(staff, sid)
+
+    async def close_ended_sessions(self) -> None:
+        """The console watcher (app.py, twice a second): the consoles of staff sessions
+        that ended (expired, or revoked where no process announced it, e.g. from the
+        command line) are told and disconnected on every process, and the person's
+        work is released (services/revocation.py)."""
+        for ended in await self.guard.check_sessions():
+            revocation = self.services.revocation
+            try:
+                if ended.reason in ("disabled", "role_changed"):  # the account changed: every session ends
+                    await revocation.do_account_changed(ended.staff_id, ended.reason)
+                else:
+                    await revocation.do_session_ended(ended.staff_id, session_ref(ended.session_id), ended.reason)
+            except StoreUnavailable:
+                # Its consoles refuse every event meanwhile; closed (and the work
+                # released) on a later round, once the store answers.
+                self.guard.check_again(ended)
+                continue
+            for sid in ended.sids:
+                # Normally closed by now through the store's index of sockets; one that
+                # was not listed there (the index lost with a restarted store) is closed
+                # here, with the same notice.
+                if self.guard.session_id_of(sid) is not None:
+                    await self.emit("session_ended", await revocation.notice(ended.staff_id, ended.reason), to=sid)
+                    await self.disconnect(sid)
+
+    # --- activity ---------------------------------------------------------------------
+    async def on_active(self, sid: str, data: Any) -> dict[str, Any]:
+        """The person is at the console (it sends this on their keyboard or pointer
+        use, at most once a minute): the session does not idle out meanwhile."""
+        v.validate(data, v.EMPTY)
+        await self.staff_of(sid)
+        return ok()
 
     # --- duty and the queue -----------------------------------------------------------
     async def on_duty(self, sid: str, data: Any) -> dict[str, Any]:
@@ -140,10 +191,45 @@ class OperatorNamespace(GuardedNamespace):
         """Validate a triage form without ending the chat (the end dialog shows the
         duty-to-report reminder before the chat ends)."""
         params = v.validate(data, v.TRIAGE_CHECK)
-        staff = await self.staff_of(sid)
+        staff = await self.staff_of(sid, used=False)
         return ok(
             report_duty=await self.services.lifecycle.check_triage(staff, params["conversation_id"], params["triage"])
         )
+
+    # --- every chat gets its triage (services/pending_triage.py) -----------------------
+    async def on_triage_list(self, sid: str, data: Any) -> dict[str, Any]:
+        """Ended chats waiting for this operator's triage, and the marks of their live chats."""
+        v.validate(data, v.EMPTY)
+        staff = await self.staff_of(sid)
+        pending = self.services.pending_triage
+        return ok(items=await pending.listing(staff), marks=await pending.marks_of_chats(staff))
+
+    async def on_triage_marks(self, sid: str, data: Any) -> dict[str, Any]:
+        """Harm categories, assessed age band or municipality marked in a chat."""
+        params = v.validate(data, v.TRIAGE_MARKS)
+        ref = check_ref(params.get("conversation_id"), params.get("triage_id"))
+        changes = check_marks(params.get("categories"), params.get("age_band"), params.get("municipality"))
+        marks, duty = await self.services.pending_triage.do_mark(await self.staff_of(sid), ref, changes)
+        return ok(marks=marks, report_duty=duty)
+
+    async def on_report_duty_ack(self, sid: str, data: Any) -> dict[str, Any]:
+        """The duty-to-report reminder of a chat was read."""
+        params = v.validate(data, v.TRIAGE_REF)
+        ref = check_ref(params.get("conversation_id"), params.get("triage_id"))
+        return ok(marks=await self.services.pending_triage.do_acknowledge(await self.staff_of(sid), ref))
+
+    async def on_triage(self, sid: str, data: Any) -> dict[str, Any]:
+        """The triage of an ended chat, saved afterwards."""
+        params = v.validate(data, v.TRIAGE_SAVE)
+        staff = await self.staff_of(sid)
+        duty = await self.services.pending_triage.do_triage(staff, params["triage_id"], params["triage"])
+        return ok(report_duty=duty)
+
+    async def on_triage_skip(self, sid: str, data: Any) -> dict[str, Any]:
+        """An ended chat not triaged, with a reason."""
+        params = v.validate(data, v.TRIAGE_SKIP)
+        await self.services.pending_triage.do_skip(await self.staff_of(sid), params["triage_id"], params["reason"])
+        return ok()
 
     # --- console actions --------------------------------------------------------------
     async def on_transfer(self, sid: str, data: Any) -> dict[str, Any]:
@@ -176,6 +262,12 @@ class OperatorNamespace(GuardedNamespace):
         await self.services.supervision.do_leave(await self.staff_of(sid), params["conversation_id"])
         return ok()
 
+    async def on_remove_waiting(self, sid: str, data: Any) -> dict[str, Any]:
+        """Supervisors: remove waiting chats judged fake (a flood); each is blocked."""
+        params = v.validate(data, v.REMOVE_WAITING)
+        staff = await self.guard.require_staff(sid, roles=SUPERVISORS, write=True)
+        return ok(removed=await self.services.queue_guard.do_remove_waiting(staff, params["conversation_ids"]))
+
     async def on_block(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.CONVERSATION_REF)
         staff = await self.staff_of(sid)
@@ -184,23 +276,23 @@ class OperatorNamespace(GuardedNamespace):
     # --- what the console lists -------------------------------------------------------
     async def on_canned(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.CANNED)
-        staff = await self.staff_of(sid)
+        staff = await self.staff_of(sid, used=False)
         locale = params.get("locale") or staff.locale
         return ok(locale=locale, items=await self.services.canned.for_locale(locale))
 
     async def on_colleagues(self, sid: str, data: Any) -> dict[str, Any]:
         v.validate(data, v.EMPTY)
-        return ok(items=await self.services.supervision.colleagues(await self.staff_of(sid)))
+        return ok(items=await self.services.supervision.colleagues(await self.staff_of(sid, used=False)))
 
     async def on_overview(self, sid: str, data: Any) -> dict[str, Any]:
         v.validate(data, v.EMPTY)
-        await self.guard.require_staff(sid, roles=SUPERVISORS)
+        await self.guard.require_staff(sid, roles=SUPERVISORS, write=False)
         return ok(items=await self.services.supervision.overview())
 
     async def on_sync(self, sid: str, data: Any) -> dict[str, Any]:
         """Chats this staff member was invited into or observes (after a reload)."""
         v.validate(data, v.EMPTY)
-        return ok(chats=await self.services.supervision.invited_chats(await self.staff_of(sid)))
+        return ok(chats=await self.services.supervision.invited_chats(await self.staff_of(sid, used=False)))
 
     # --- referrals and follow-up codes ------------------------------------------------
     async def on_referral(self, sid: str, data: Any) -> dict[str, Any]:
@@ -220,5 +312,5 @@ class OperatorNamespace(GuardedNamespace):
         """Whether the chat was opened with a follow-up code (the summary itself is in
         the chat's history as a staff-only note)."""
         params = v.validate(data, v.CONVERSATION_REF)
-        await self.services.followups.check_redeemed(await self.staff_of(sid), params["conversation_id"])
+        await self.services.followups.check_redeemed(await self.staff_of(sid, used=False), params["conversation_id"])
         return ok(followup=True)

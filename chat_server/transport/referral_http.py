@@ -15,6 +15,7 @@ from ..services import triage as triage_rules
 from ..services.errors import MSG_INVALID, ServiceError
 from ..services.roles import SUPERVISORS
 from ..services.stats import GROUPS, TZ
+from ..services.stats_labels import StatsLabels, stats_labels
 from . import keys as K
 from .api import json_api, ok, read_json
 
@@ -24,7 +25,7 @@ from .api import json_api, ok, read_json
 async def list_referrals(request: web.Request) -> web.StreamResponse:
     """GET /api/referrals: the directory for the console (any staff)."""
     staff = await request.app[K.GUARD].require_staff(request)
-    return ok(**await request.app[K.SERVICES].referrals.listing(staff.locale))
+    return ok(**await request.app[K.SERVICES].referrals.listing(_reading(request, staff.locale)))
 
 
 @json_api
@@ -67,24 +68,37 @@ def _range(request: web.Request) -> tuple[date, date, str]:
     return first, last, group
 
 
+def _reading(request: web.Request, locale: str) -> str:
+    """The language the console shows now (the console sends it as Accept-Language, one
+    catalog's exact code), else the staff member's saved language."""
+    asked = (request.headers.get("Accept-Language") or "").split(",")[0].strip()
+    return asked if asked and request.app[K.CATALOGS].has(asked) else locale
+
+
+def _labels(request: web.Request, locale: str) -> StatsLabels:
+    catalogs = request.app[K.CATALOGS]
+    return stats_labels(_reading(request, locale), catalogs, catalogs.language_label)
+
+
 @json_api
 async def stats_json(request: web.Request) -> web.StreamResponse:
-    """GET /api/stats: suppressed counts per fixed period (supervisors, admins)."""
-    await request.app[K.GUARD].require_staff(request, roles=SUPERVISORS)
+    """GET /api/stats: suppressed counts per fixed period, with their words in the staff
+    member's language (supervisors, admins)."""
+    staff = await request.app[K.GUARD].require_staff(request, roles=SUPERVISORS)
     first, last, group = _range(request)
     report = await request.app[K.SERVICES].stats.report(first, last, group)
-    return ok(**report.as_json())
+    return ok(**report.as_json(), labels=_labels(request, staff.locale))
 
 
 @json_api
 async def stats_csv(request: web.Request) -> web.StreamResponse:
-    """GET /api/stats.csv: the same as CSV (supervisors, admins)."""
-    await request.app[K.GUARD].require_staff(request, roles=SUPERVISORS)
+    """GET /api/stats.csv: the same as CSV, codes and words (supervisors, admins)."""
+    staff = await request.app[K.GUARD].require_staff(request, roles=SUPERVISORS)
     first, last, group = _range(request)
     report = await request.app[K.SERVICES].stats.report(first, last, group)
     name = f"rc-stats-{report.first.isoformat()}-{report.last.isoformat()}-{group}.csv"
     return web.Response(
-        text=report.as_csv(),
+        text=report.as_csv(_labels(request, staff.locale)),
         content_type="text/csv",
         charset="utf-8",
         headers={

@@ -172,6 +172,17 @@ OPERATOR_MESSAGE = {
 OPERATOR_TYPING = {"conversation_id": F("id", required=True), "active": F("bool", required=True)}
 OPERATOR_END = {"conversation_id": F("id", required=True), "triage": F("dict", nullable=True)}
 TRIAGE_CHECK = {"conversation_id": F("id", required=True), "triage": F("dict", required=True)}
+TRIAGE_SAVE = {"triage_id": F("id", required=True), "triage": F("dict", required=True)}
+TRIAGE_SKIP = {"triage_id": F("id", required=True), "reason": F("str", required=True, max_len=32)}
+# A live chat or an ended one waiting for triage: exactly one (services/pending_triage.py).
+TRIAGE_REF = {"conversation_id": F("id", nullable=True), "triage_id": F("id", nullable=True)}
+# Values checked by services/pending_triage.py check_marks.
+TRIAGE_MARKS = {
+    **TRIAGE_REF,
+    "categories": F("any", nullable=True),
+    "age_band": F("str", nullable=True, max_len=16),
+    "municipality": F("str", nullable=True, max_len=80),
+}
 TRANSFER = {
     "conversation_id": F("id", required=True),
     "to": F("id", required=True),
@@ -183,6 +194,7 @@ CANNED = {"locale": F("locale", nullable=True)}
 REFERRAL = {"conversation_id": F("id", required=True), "targets": F("ids", required=True, min_items=1, max_items=10)}
 FOLLOWUP_SUMMARY = {"conversation_id": F("id", required=True), "summary": F("text", required=True)}
 FOLLOWUP_CODE = {"code": F("str", required=True, max_len=40)}
+REMOVE_WAITING = {"conversation_ids": F("ids", required=True, min_items=1, max_items=200)}
 
 # HTTP bodies (console API) ---------------------------------------------------------
 LOGIN = {
@@ -212,6 +224,9 @@ NEW_ACCOUNT = {
     "password": F("line", required=True, max_len=1024),
     "locale": F("locale"),
     "languages": F("locales", min_items=1),
+    # Routing skills; their rules are services/staff.py update_profile's.
+    "audiences": F("any"),
+    "max_chats": F("int", nullable=True),
 }
 ACCOUNT_CHANGES = {
     "role": F("enum", choices=ROLES),
@@ -219,6 +234,8 @@ ACCOUNT_CHANGES = {
     "disabled": F("bool"),
     "languages": F("locales", min_items=1),
     "locale": F("locale"),
+    "audiences": F("any"),
+    "max_chats": F("int", nullable=True),
 }
 NEW_PASSWORD = {"password": F("line", required=True, max_len=1024)}
 CANNED_ITEMS = {"items": F("any", nullable=True)}  # checked by services/canned.py

@@ -5,7 +5,8 @@ own conversation through the socket's session; no visitor event names a conversa
 id, so a visitor cannot reach anyone else's.
 
 Follow-up codes: ``followup_request`` ``{}`` asks the operator for a code;
-``followup`` ``{"code"}`` redeems one (after ``start``). Wrong codes are limited per
+``followup`` ``{"code"}`` redeems one (after ``start``; it works once);
+``followup_revoke`` ``{"code"}`` cancels one (any time). Tries are limited per
 connection here and per address key in the service.
 """
 
@@ -22,7 +23,7 @@ from ..security.ratelimit import DailyKeyedHasher, TokenBuckets
 from ..services.container import Services
 from ..services.domain import Conversation, VisitorSession
 from ..services.errors import MSG_FORBIDDEN, MSG_RATE_LIMITED, ServiceError
-from ..services.lifecycle import StartRequest
+from ..services.starting import StartRequest
 from . import validation as v
 from .client_info import address_key
 from .guarded import GuardedNamespace, connect_locale, ok
@@ -55,9 +56,13 @@ class VisitorNamespace(GuardedNamespace):
         self.hasher = hasher
         self.trust_proxy = trust_proxy
         self.addresses = services.addresses
-        # Per address key: new connections and new conversations.
-        self.connect_limit = TokenBuckets(rate=1.0, burst=30)
-        self.start_limit = TokenBuckets(rate=0.1, burst=5)
+        # Per address key: new connections and new conversations. A school class shares
+        # one address: 30 pupils starting at once must get through (issue 17), each with
+        # a connection and a reconnect, then one more chat every ten seconds. What keeps
+        # a script from filling the queue beyond that is the cap on waiting chats and the
+        # supervisors' burst alert (services/queue_guard.py).
+        self.connect_limit = TokenBuckets(rate=1.0, burst=60)
+        self.start_limit = TokenBuckets(rate=0.1, burst=30)
         # Follow-up codes per connection: 5 tries, then one every two minutes.
         self.code_attempts = TokenBuckets(rate=1 / 120, burst=5)
         self._sessions: dict[str, VisitorSession] = {}
@@ -109,10 +114,21 @@ class VisitorNamespace(GuardedNamespace):
             return
         if conv is not None:
             await self.enter_room(sid, visitor_room(conv.id))
-            conv = await self.services.sessions.do_connected(conv, sid)
+            conv = await self.services.sessions.do_connected(conv, sid, self.addresses.key_of(sid))
+            if not await self._still_here(sid, sess):
+                return
         await self.emit("session", await self.services.sessions.payload(sess, conv), to=sid)
         if conv is not None:
             await self.services.sessions.resume_announce(conv)
+
+    async def _still_here(self, sid: str, sess: VisitorSession) -> bool:
+        """After a start or a resume recorded ``sid`` as the visitor's socket: if the
+        socket was disconnected meanwhile, its disconnect found nothing to mark, so
+        run it now (else the conversation would show a visitor who is gone)."""
+        if sid in self._sessions:
+            return True
+        await self.services.sessions.do_disconnected(sess, sid)
+        return False
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         sess = self._sessions.pop(sid, None)
@@ -127,7 +143,7 @@ class VisitorNamespace(GuardedNamespace):
         params = v.validate(data, v.START)
         sess = self.session_of(sid)
         key = self.addresses.key_of(sid)
-        await self.services.lifecycle.check_may_start(key)
+        await self.services.starts.check_may_start(key)
         if self.rate_limits_enabled and not sess.conversation_id and not self.start_limit.take(key):
             raise ServiceError("rate_limited", MSG_RATE_LIMITED)
 
@@ -141,8 +157,11 @@ class VisitorNamespace(GuardedNamespace):
             urgent=bool(params.get("urgent")),
             age_band=params.get("age_band"),
         )
-        sess, brief, announce = await self.services.lifecycle.do_start(sess, request, attach, sid)
+        # Within the caps on waiting chats (services/queue_guard.py).
+        sess, brief, announce = await self.services.queue_guard.do_start(sess, request, attach, sid, key)
         self._keep(sid, sess)
+        if not await self._still_here(sid, sess):
+            return ok(conversation=brief)
         server: socketio.AsyncServer = self.server
         server.start_background_task(announce)
         return ok(conversation=brief)
@@ -187,5 +206,14 @@ class VisitorNamespace(GuardedNamespace):
             self.addresses.key_of(sid),
             lambda: self.code_attempts.take(sid),
             self.rate_limits_enabled,
+        )
+        return ok()
+
+    async def on_followup_revoke(self, sid: str, data: Any) -> dict[str, Any]:
+        """Cancel a code (the same answer whether or not it existed)."""
+        params = v.validate(data, v.FOLLOWUP_CODE)
+        self.session_of(sid)
+        await self.services.followups.do_revoke(
+            params["code"], self.addresses.key_of(sid), lambda: self.code_attempts.take(sid), self.rate_limits_enabled
         )
         return ok()

@@ -63,7 +63,7 @@ async def test_admin_screens_new_account_and_rtl(server, console_factory) -> Non
     await form.get_by_label(t("Display name")).fill("Amal")
     await form.get_by_label(t("Temporary password")).fill("tillfälligt lösenord 7")
     await form.get_by_label(t("Role")).select_option("supervisor")
-    await form.get_by_role("checkbox", name="العربية").check()
+    await form.get_by_role("checkbox", name="العربية").check()  # "Arabiska (العربية)"
     await form.get_by_role("button", name=t("Create account")).click()
     dialog = admin.page.get_by_role("dialog")
     await dialog.locator("img.qr").wait_for()
@@ -75,7 +75,7 @@ async def test_admin_screens_new_account_and_rtl(server, console_factory) -> Non
     # Opening hours: save Monday 09-16.
     await admin.page.get_by_role("button", name=t("Opening hours")).click()
     monday = admin.page.locator("tr[data-day='0']")
-    await monday.locator("input[type=checkbox]").check()
+    await monday.get_by_role("button", name=t("Add a time range")).click()
     await monday.locator("input[type=time]").first.fill("09:00")
     await monday.locator("input[type=time]").nth(1).fill("16:00")
     await admin.page.get_by_role("button", name=t("Save opening hours")).click()

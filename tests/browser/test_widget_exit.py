@@ -61,7 +61,7 @@ async def test_quick_exit_button_in_loader(visitor_factory, operator_factory) ->
     await op.accept_next()
     before = await v.page.evaluate("history.length")
     # The loader's own button, outside the iframe (works even if the frame is stuck).
-    # (its label follows the visitor's language once chosen)
+    # (its label is the host's own, whatever the chat's language)
     loader_exit = v.loader_exit
     assert await loader_exit.is_visible()
     await loader_exit.click()

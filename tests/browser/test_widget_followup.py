@@ -193,3 +193,85 @@ async def test_lost_conversation_offers_a_new_one(visitor_factory, operator_fact
     await v.button("Start a new chat").click()
     await v.expect_heading("Talk to us anonymously")
     assert_no_violations(v)
+
+
+async def test_a_visitor_cancels_their_code(visitor_factory, operator_factory) -> None:
+    """Someone might find the code: the visitor cancels it on the ended screen, or types
+    one in the start flow and cancels it instead of using it."""
+    from chat_server.services.followup import NAMESPACE
+    from chat_server.transport import keys as K
+
+    op: Operator = await operator_factory()
+    v: Visitor = await visitor_factory("sv", prefix="followup-cancel-")
+    await v.open_host()
+    await v.open_widget()
+    await v.start_chat("Svenska")
+    await op.accept_next()
+    await _request_code(v, op)
+    await op.end()
+    await v.expect_heading("The chat has ended")
+    durable = v.chat.app[K.DURABLE]
+    assert len(await durable.list_kv(NAMESPACE)) == 1
+    await v.frame.locator(".code-box").get_by_role("button", name=v.t("Cancel this code")).click()
+    await v.frame.get_by_text(v.t("The code is cancelled. It no longer works, and the summary is deleted.")).wait_for()
+    assert await v.frame.locator(".code-box").count() == 0
+    assert await durable.list_kv(NAMESPACE) == []
+    await v.check("code-cancelled")
+    assert_no_violations(v)
+
+    # A code from an earlier chat, cancelled from the start flow without starting one.
+    code, _ = await v.chat.app[K.SERVICES].followup_codes.store("Pratade om skolan.")
+    other: Visitor = await visitor_factory("sv", prefix="followup-cancel-typed-")
+    await other.open_host()
+    await other.open_widget()
+    await other.choose_language("Svenska")
+    await other.frame.get_by_text(other.t("I have a code from an earlier chat")).click()
+    await other.frame.get_by_role("textbox", name=other.t("Code from an earlier chat (optional)")).fill(code)
+    await other.button("Cancel this code instead").click()
+    await other.frame.get_by_text(
+        other.t("The code is cancelled. It no longer works, and the summary is deleted.")
+    ).wait_for()
+    assert await durable.list_kv(NAMESPACE) == []
+    field = other.frame.get_by_role("textbox", name=other.t("Code from an earlier chat (optional)"))
+    assert await field.input_value() == ""
+    await other.check("code-cancelled-typed")
+    assert_no_violations(other)
+
+
+async def test_a_code_and_cards_sent_while_offline_arrive_once_after_the_reconnect(
+    visitor_factory, operator_factory
+) -> None:
+    """Issue 14: the code and the referral cards are part of the conversation's
+    history; a visitor whose network was down when they were sent gets them when the
+    widget resumes, once each, and the chat's lines are not doubled."""
+    op: Operator = await operator_factory()
+    v: Visitor = await visitor_factory("sv", prefix="followup-offline-")
+    await v.open_host()
+    await v.open_widget()
+    await v.start_chat("Svenska")
+    await op.accept_next()
+    await v.send("hej")
+    await op.wait_visitor_text("hej")
+
+    await v.context.set_offline(True)
+    await op.rec.wait_for(
+        "conversation",
+        lambda d: d["conversation"]["id"] == op.conversation_id and not d["conversation"]["visitor_connected"],
+    )
+    summary = await op.rec.call("followup_summary", {"conversation_id": op.conversation_id, "summary": SUMMARY})
+    assert summary["ok"], summary
+    sent = await op.rec.call("referral", {"conversation_id": op.conversation_id, "targets": ["bris-116111"]})
+    assert sent["ok"], sent
+
+    await v.context.set_offline(False)
+    box = v.frame.get_by_role("dialog", name=v.t("Your code to continue later")).locator(".code-box")
+    await box.wait_for(timeout=20_000)
+    assert await v.frame.locator(".code-box").count() == 1
+    assert await v.frame.locator(".msg--mine").filter(has_text="hej").count() == 1
+    # The records are not chat lines (the widget shows them where the live events go).
+    assert await v.frame.get_by_text("Rådgivaren har delat ställen").count() == 0
+    await op.end()
+    await v.expect_heading("The chat has ended")
+    assert await v.frame.locator(".card").filter(has_text="BRIS").count() == 1
+    assert await v.frame.locator(".code-box").count() == 1
+    assert_no_violations(v)

@@ -118,9 +118,9 @@ async def test_only_the_chat_origin_is_contacted(visitor_factory, operator_facto
 
 async def test_demo_page_contacts_only_the_chat_server(browser, chat, operator_factory) -> None:
     """On /demo/ (same origin as the chat server) every single request goes there."""
-    from .conftest import PHONE, Visitor, fetch_catalog
+    from .conftest import PHONE, Visitor, fetch_catalog, widget_context
 
-    context = await browser.new_context(viewport=PHONE, locale="sv-SE")
+    context = await widget_context(browser, viewport=PHONE, locale="sv-SE")
     try:
         page = await context.new_page()
         urls: list[str] = []

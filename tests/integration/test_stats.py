@@ -31,7 +31,7 @@ def month_ended(live):
     (only ended months are published)."""
     today = datetime.now(TZ).date()
     week_end = today + timedelta(days=6 - today.weekday())
-    live.app[K.SERVICES].stats.today = lambda: (week_end.replace(day=28) + timedelta(days=4)).replace(day=1)
+    live.app[K.SERVICES].stats.today = lambda: (week_end.replace(day=28) + timedelta(days=4)).replace(day=2)
 
 
 async def get(live, cookie, path):
@@ -73,14 +73,27 @@ async def test_export_suppresses_small_counts_and_cannot_single_out(server_facto
 
     today = datetime.now(TZ).date()
     status, _, text = await get(live, sup.cookie, f"/api/stats.csv?from={today}&to={today}&group=month")
-    assert status == 200 and text.strip() == "period,period_start,dimension,value,count"  # month still running
+    # The month is still running: only the header (codes, then the words in the staff
+    # member's language).
+    assert status == 200 and text.strip() == "period,period_start,dimension,value,count,dimension_label,value_label"
     month_ended(live)
     for group in ("day", "week", "month"):
         status, ctype, text = await get(live, sup.cookie, f"/api/stats.csv?from={today}&to={today}&group={group}")
         assert status == 200 and ctype.startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(text)))
-        assert rows and set(rows[0]) == {"period", "period_start", "dimension", "value", "count"}
+        assert rows and set(rows[0]) == {
+            "period",
+            "period_start",
+            "dimension",
+            "value",
+            "count",
+            "dimension_label",
+            "value_label",
+        }
         counts = {(r["dimension"], r["value"]): r["count"] for r in rows}
+        words = {(r["dimension"], r["value"]): r["value_label"] for r in rows}
+        assert words[("conversations", "total")] not in ("", "total")  # words, not the code
+        assert words[("category", "honour_control")] != "honour_control"
         assert counts[("conversations", "total")] == "7"
         # 6 of the 7 triaged chats had honour_control: published, the complement (the one
         # without it) would be 7 - 6 = 1. So it is suppressed too.

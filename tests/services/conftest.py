@@ -20,9 +20,10 @@ from chat_server.security.crypto import KeyRing
 from chat_server.services.container import Services, build_services
 from chat_server.services.domain import Staff, VisitorSession
 from chat_server.services.events import Payload
-from chat_server.services.lifecycle import StartRequest
 from chat_server.services.observer import Observer
+from chat_server.services.starting import StartRequest
 from chat_server.storage.memory import MemoryEphemeral
+from chat_server.storage.redis_ephemeral import RedisEphemeral
 from chat_server.storage.sqlite import SqliteDurable
 
 CATALOGS = Catalogs()
@@ -30,8 +31,8 @@ CATALOGS = Catalogs()
 
 @dataclass(frozen=True)
 class Sent:
-    """One emit: to ``("visitor", conversation id)``, ``("staff", staff id)`` or
-    ``("watchers", "")``."""
+    """One emit: to ``("visitor", conversation id)``, ``("staff", staff id)``,
+    ``("watchers", "")`` or, closing it, ``("socket", console socket id)``."""
 
     to: tuple[str, str]
     event: str
@@ -52,6 +53,9 @@ class RecordingEvents:
 
     async def to_queue_watchers(self, event: str, payload: Payload) -> None:
         self.sent.append(Sent(("watchers", ""), event, payload))
+
+    async def end_staff_socket(self, sid: str, event: str, payload: Payload) -> None:
+        self.sent.append(Sent(("socket", sid), event, payload))
 
     def clear(self) -> None:
         self.sent.clear()
@@ -86,7 +90,7 @@ class World:
     services: Services
     events: RecordingEvents
     observer: CountingObserver
-    eph: MemoryEphemeral
+    eph: Any  # MemoryEphemeral, or RedisEphemeral (``redis_pair``)
 
     async def staff(self, role: str = "operator", name: str | None = None, languages: list[str] | None = None) -> Staff:
         n = secrets.token_hex(3)
@@ -96,6 +100,7 @@ class World:
         return Staff(account["id"], account["name"], account["role"], account["locale"])
 
     async def on_duty(self, staff: Staff) -> Staff:
+        self.services.presence.consoles.opened("sid-" + staff.id)
         await self.services.router.do_operator_connected(staff, "sid-" + staff.id)
         await self.services.queue.do_set_duty(staff, True, None)
         return staff
@@ -104,15 +109,22 @@ class World:
         sess, _ = await self.services.sessions.open(None, locale, None)
         return sess
 
-    async def start(self, sess: VisitorSession | None = None, **params: Any) -> tuple[VisitorSession, str]:
-        """A visitor with a waiting conversation: (session, conversation id)."""
+    async def start(
+        self, sess: VisitorSession | None = None, address_key: str = "", **params: Any
+    ) -> tuple[VisitorSession, str]:
+        """A visitor with a waiting conversation: (session, conversation id). Their
+        socket (``vsid-`` and the start of the session key) is connected to this
+        process, from ``address_key`` (default: one of their own)."""
         sess = sess or await self.visitor()
+        sid = visitor_sid(sess)
+        key = address_key or "key-" + sess.key[:8]
+        self.services.addresses.remember(sid, key)
 
         async def attach(_cid: str) -> None:
             return None
 
         request = StartRequest(**{"audience": "self", **params})
-        sess, brief, announce = await self.services.lifecycle.do_start(sess, request, attach, "vsid-" + sess.key[:8])
+        sess, brief, announce = await self.services.starts.do_start(sess, request, attach, sid, key)
         await announce()
         return sess, brief["id"]
 
@@ -132,11 +144,22 @@ def service_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return load_settings(env={}, **{**base, **overrides})
 
 
-async def make_world(tmp_path: Path, **overrides: Any) -> tuple[World, SqliteDurable]:
-    settings = service_settings(tmp_path, **overrides)
-    durable = SqliteDurable(tmp_path / "rc.sqlite3")
-    await durable.open()
-    eph = MemoryEphemeral()
+async def make_world(
+    tmp_path: Path,
+    *,
+    eph: Any = None,
+    durable: SqliteDurable | None = None,
+    settings: Settings | None = None,
+    node_id: str | None = None,
+    **overrides: Any,
+) -> tuple[World, SqliteDurable]:
+    """A world on the memory store, or on the given stores and settings (another
+    "process" of a deployment: its own services, events and node id)."""
+    settings = settings or service_settings(tmp_path, **overrides)
+    if durable is None:
+        durable = SqliteDurable(tmp_path / "rc.sqlite3")
+        await durable.open()
+    eph = eph if eph is not None else MemoryEphemeral()
     events = RecordingEvents()
     observer = CountingObserver()
     services = build_services(
@@ -147,8 +170,35 @@ async def make_world(tmp_path: Path, **overrides: Any) -> tuple[World, SqliteDur
         events=events,
         translate=CATALOGS,
         observer=observer,
+        node_id=node_id,
     )
+    await services.presence.heartbeat()
     return World(services, events, observer, eph), durable
+
+
+@pytest.fixture
+async def redis_pair(tmp_path: Path, redis_server: Any) -> AsyncIterator[Any]:
+    """A factory of two "processes" of one deployment: two ``build_services`` on one
+    real Redis (a key prefix of the test's own), each with its own recording events,
+    node id and sockets, sharing one durable store. ``await redis_pair(**settings)``."""
+    made: list[tuple[Any, SqliteDurable]] = []
+
+    async def factory(**overrides: Any) -> tuple[World, World]:
+        folder = tmp_path / f"pair{len(made)}"
+        folder.mkdir()
+        settings = service_settings(folder, **overrides)
+        prefix = f"t{secrets.token_hex(4)}:"
+        stores = [RedisEphemeral(redis_server.url, prefix=prefix) for _ in range(2)]
+        one, durable = await make_world(folder, eph=stores[0], settings=settings, node_id="node-a")
+        two, _ = await make_world(folder, eph=stores[1], durable=durable, settings=settings, node_id="node-b")
+        made.extend([(stores[0], durable), (stores[1], durable)])
+        return one, two
+
+    yield factory
+    for store, durable in made:
+        await store.close()
+    for durable in {id(d): d for _, d in made}.values():
+        await durable.close()
 
 
 @pytest.fixture
@@ -156,6 +206,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     built, durable = await make_world(tmp_path)
     yield built
     await durable.close()
+
+
+def visitor_sid(sess: VisitorSession) -> str:
+    """The socket :meth:`World.start` gives a visitor."""
+    return "vsid-" + sess.key[:8]
 
 
 def visitor_of(cid: str) -> tuple[str, str]:

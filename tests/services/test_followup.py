@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from chat_server.services.errors import ServiceError
+from chat_server.services.messages import SYSTEM_TEXTS
 
-from .conftest import World, staff_of, visitor_of
+from .conftest import CATALOGS, World, staff_of, visitor_of
 
 
 async def test_a_request_tells_the_staff_in_the_chat_once(world: World) -> None:
@@ -35,6 +36,10 @@ async def test_issue_then_redeem_in_a_new_conversation(world: World) -> None:
     sent = world.events.of("followup_code")
     assert [s.to for s in sent] == [visitor_of(cid)] and sent[0].payload["expires_at"] == expires_at
     code = sent[0].payload["code"]
+    # Staff see that a code was given, never the code.
+    (shown,) = world.events.payloads("message", staff_of(sara))
+    assert shown["id"] == sent[0].payload["id"] and shown["code"] == "followup_code"
+    assert code not in str(world.events.payloads("message", staff_of(sara)))
     assert (await world.services.repository.get(cid)).followup_issued  # type: ignore[union-attr]
     with pytest.raises(ServiceError) as too_long:
         await world.services.followups.do_issue(sara, cid, "x" * 1001)
@@ -58,9 +63,34 @@ async def test_issue_then_redeem_in_a_new_conversation(world: World) -> None:
     assigned = world.events.payloads("assigned", staff_of(ali))[0]
     note = [m for m in assigned["messages"] if m.get("code") == "followup_summary"]
     assert len(note) == 1 and note[0]["internal"] and "call BRIS" in note[0]["text"]
+    # The note tells the counsellor what a code shows and what it does not.
+    assert note[0]["text"].startswith(CATALOGS("sv", SYSTEM_TEXTS["followup_summary"]).split("{")[0])
     # The visitor never sees the summary.
     history = await world.services.messages.history_for_visitor(conv)
     assert all("BRIS" not in m["text"] for m in history)
+    # The code is used up: the next to enter it gets nothing.
+    someone, _ = await world.start()
+    with pytest.raises(ServiceError) as used:
+        await world.services.followups.do_redeem(someone, code, "key", lambda: True, True)
+    assert used.value.code == "not_found"
+
+
+async def test_a_taken_code_can_be_put_back_and_cancelled(world: World) -> None:
+    codes = world.services.followup_codes
+    code, _ = await codes.store("Pratade om skolan")
+    taken = await codes.take(code)
+    assert taken is not None and await codes.take(code) is None
+    await codes.put_back(taken[1])  # the new chat ended before the note was written
+    again = await codes.take(code)
+    assert again is not None and again[0]["summary"] == "Pratade om skolan"
+    await codes.put_back(again[1])
+    await world.services.followups.do_revoke(code.lower(), "addr", lambda: True, True)
+    assert await codes.take(code) is None
+    # Cancelling a code that does not exist looks the same, and costs a try.
+    await world.services.followups.do_revoke("0000-0000-0000-0000", "addr", lambda: True, True)
+    with pytest.raises(ServiceError) as limited:
+        await world.services.followups.do_revoke("0000-0000-0000-0000", "addr", lambda: False, True)
+    assert limited.value.code == "rate_limited"
 
 
 async def test_wrong_codes_are_limited(world: World) -> None:

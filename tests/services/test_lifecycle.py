@@ -41,9 +41,9 @@ async def test_start_is_refused_when_closed_or_blocked(world: World) -> None:
     await world.services.hours.set_schedule({"weekly": {}, "exceptions": {}})
     await world.services.repository.block("key-1", 60)
     with pytest.raises(ServiceError) as blocked:
-        await world.services.lifecycle.check_may_start("key-1")
+        await world.services.starts.check_may_start("key-1")
     assert blocked.value.code == "forbidden"
-    await world.services.lifecycle.check_may_start("key-2")  # anyone else may
+    await world.services.starts.check_may_start("key-2")  # anyone else may
 
     today = datetime.now(TZ).date()
     closed_days = {(today + timedelta(days=d)).isoformat(): [] for d in (0, 1)}
@@ -158,7 +158,7 @@ async def test_sweep_abandons_after_the_grace_period_and_requeues_a_dropped_oper
     await world.services.router.do_operator_disconnected(sara, "sid-" + sara.id)
     world.events.clear()
 
-    assert await world.services.lifecycle.sweep() == 1
+    assert await world.services.sweeper.sweep() == 1
 
     repo = world.services.repository
     assert await repo.get(gone_cid) is None

@@ -7,7 +7,7 @@ import pytest
 
 from chat_server.services.errors import ServiceError
 
-from .conftest import World, visitor_of
+from .conftest import World, staff_of, visitor_of
 
 
 async def test_referral_cards_reach_the_visitor_only_in_their_language(world: World) -> None:
@@ -19,8 +19,14 @@ async def test_referral_cards_reach_the_visitor_only_in_their_language(world: Wo
 
     assert [c["id"] for c in cards] == ["bris-116111", "police-11414"]
     assert world.events.recipients("referral") == {visitor_of(cid)}
-    assert world.events.payloads("referral", visitor_of(cid)) == [{"cards": cards}]
+    (live,) = world.events.payloads("referral", visitor_of(cid))
+    assert live["cards"] == cards and live["id"].startswith("m")  # the record's id
     assert cards[1]["type_label"] != "Police"  # translated into Arabic
+    # Staff see the record in their own language, the visitor only the cards.
+    (shown,) = world.events.payloads("message", staff_of(sara))
+    assert shown["id"] == live["id"] and shown["code"] == "referral" and "cards" not in shown
+    assert shown["text"] == "Hänvisningskort skickade: BRIS – Barnens rätt i samhället och Polisen."
+    assert world.events.recipients("message") == {staff_of(sara)}
     conv = await world.services.repository.get(cid)
     assert conv is not None and conv.referral_types == ("national_helpline", "police")
     await world.services.lifecycle.do_operator_end(sara, cid, None)

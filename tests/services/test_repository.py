@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from chat_server.security.crypto import KeyRing
+from chat_server.services.cas import MAX_ATTEMPTS
 from chat_server.services.domain import Conversation, VisitorSession
 from chat_server.services.errors import ServiceError
-from chat_server.services.repository import MAX_ATTEMPTS, Repository
+from chat_server.services.repository import Repository
 from chat_server.storage.memory import MemoryEphemeral
 from chat_server.storage.redis_ephemeral import RedisEphemeral
 

@@ -3,6 +3,9 @@ join, leave, block, and the urgent alert; state after each and who was told."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from chat_server.services.errors import ServiceError
@@ -119,26 +122,44 @@ async def test_block_ends_the_chat_and_blocks_the_visitors_key(world: World) -> 
     sara = await world.on_duty(await world.staff())
     sess, cid = await world.active(sara)
     conv = await world.services.repository.get(cid)
-    assert conv is not None and conv.visitor_sid
-    world.services.addresses.remember(conv.visitor_sid, "address-key")
+    assert conv is not None and conv.address_key == "key-" + sess.key[:8]  # set at start
     world.events.clear()
 
     assert await world.services.supervision.do_block(sara, cid) is True
 
     assert await world.services.repository.get(cid) is None
-    assert await world.services.repository.is_blocked("address-key")
+    assert await world.services.repository.is_blocked(conv.address_key)
     assert world.events.payloads("ended", visitor_of(cid)) == [{"reason": "blocked"}]
     assert world.events.payloads("ended", staff_of(sara)) == [{"conversation_id": cid, "reason": "blocked"}]
     with pytest.raises(ServiceError) as again:
-        await world.services.lifecycle.check_may_start("address-key")
+        await world.services.starts.check_may_start(conv.address_key)
     assert again.value.code == "forbidden"
 
 
 async def test_block_without_a_known_key_still_ends_the_chat(world: World) -> None:
+    # A conversation an older release started: no key on it.
     sara = await world.on_duty(await world.staff())
     _, cid = await world.active(sara)
+    await world.services.repository.change(cid, lambda c: replace(c, address_key=None))
     assert await world.services.supervision.do_block(sara, cid) is False
     assert await world.services.repository.get(cid) is None
+
+
+async def test_a_block_from_another_process_blocks_the_visitors_key_everywhere(redis_pair: Any) -> None:
+    a, b = await redis_pair()
+    sara = await b.on_duty(await b.staff())  # the operator's console is on process B
+    sess, cid = await a.start(address_key="hmac-of-the-address")  # the visitor's socket on A
+
+    await b.services.lifecycle.do_accept(sara, cid)
+    assert await b.services.supervision.do_block(sara, cid) is True
+
+    for process in (a, b):
+        with pytest.raises(ServiceError) as blocked:
+            await process.services.starts.check_may_start("hmac-of-the-address")
+        assert blocked.value.code == "forbidden"
+    # Nothing about the address is stored but the block of its key.
+    keys = await a.eph.keys_for_inspection()
+    assert [k for k in keys if "hmac-of-the-address" in k] == [k for k in keys if ":blocked:" in k]
 
 
 async def test_urgent_alert_goes_once_to_every_supervisor(world_factory) -> None:

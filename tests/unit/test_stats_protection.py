@@ -344,22 +344,31 @@ async def test_answered_but_not_ended_by_the_operator_is_not_revealed() -> None:
 
 
 async def test_a_child_dimension_never_reveals_its_parents_suppressed_cell() -> None:
-    # "operator_ended" (20) is suppressed beside "abandoned" (2); the triage answers
-    # (12 recorded, 8 missing) add up to it, so they are not published either.
+    # "unanswered" (2) is suppressed with "1-5m" (48); the triage answers divide the
+    # answered chats (48), so with the total they would tell "unanswered": they are
+    # not published either. Skip reasons divide "skipped" in turn.
     day = date(2026, 1, 14)
     counters = {
         "conversations:total": 50,
-        "outcome:visitor_ended": 28,
+        "outcome:visitor_ended": 30,
         "outcome:operator_ended": 20,
-        "outcome:abandoned": 2,
-        "wait:1-5m": 50,
-        "triage:recorded": 12,
+        "wait:unanswered": 2,
+        "wait:1-5m": 48,
+        "triage:recorded": 30,
+        "triage:skipped": 10,
         "triage:missing": 8,
+        "triage_skip:test": 10,
     }
     dims = (await report_of({day: counters}, "month"))[date(2026, 1, 1)]
-    assert dims["outcome"]["abandoned"] is None and dims["outcome"]["operator_ended"] is None
-    assert dims["outcome"]["visitor_ended"] == 28
-    assert dims["triage"] == {"recorded": None, "missing": None}
+    assert dims["wait"] == {"unanswered": None, "1-5m": None}
+    assert dims["triage"] == {"recorded": None, "skipped": None, "missing": None}
+    assert set(dims["triage_skip"].values()) == {None}
+    # With every chat answered the same answers are published, the rest (not triaged
+    # yet) never is.
+    counters.update({"wait:unanswered": 0, "wait:1-5m": 50, "triage:missing": 5})
+    dims = (await report_of({day: counters}, "month"))[date(2026, 1, 1)]
+    assert dims["triage"] == {"recorded": 30, "skipped": 10, "missing": 5}
+    assert dims["triage_skip"] == {"test": 10}
 
 
 async def test_the_current_month_and_months_past_retention_are_not_published() -> None:

@@ -19,6 +19,11 @@ describe("refusalKind", () => {
     assert.equal(refusalKind({ ack: ack("unavailable") }), "unavailable");
   });
 
+  test("the cap on waiting chats has its own words", () => {
+    assert.equal(refusalKind({ ack: ack("queue_full") }), "full");
+    assert.ok(isTemporary("full"));
+  });
+
   test("any other refusal of `start` is a plain failure", () => {
     for (const code of ["invalid", "internal", "conflict", "something new"]) assert.equal(refusalKind({ ack: ack(code) }), "failed");
   });
@@ -50,7 +55,7 @@ describe("refusalKind", () => {
   });
 
   test("every kind is known; blocked and closed are not offered 'try again'", () => {
-    for (const kind of ["busy", "blocked", "closed", "unavailable", "offline", "failed"]) assert.ok(REFUSAL_KINDS.includes(kind));
+    for (const kind of ["busy", "full", "blocked", "closed", "unavailable", "offline", "failed"]) assert.ok(REFUSAL_KINDS.includes(kind));
     assert.deepEqual(REFUSAL_KINDS.filter((k) => !isTemporary(k)), ["blocked", "closed"]);
   });
 });

@@ -10,7 +10,21 @@ import * as host from "./host.js";
 import { addOwnMessage, mergeHistory, pushMessageToConversation, sortMessages } from "./state/conversation.js";
 import { createOutbox } from "./state/outbox.js";
 import { refusalKind } from "./state/refusal.js";
-import { START_VIEWS, addReferrals, applyEnded, applyFollowupCode, applyQueue, applySession, applyStart, applyState, freshState, isLive } from "./state/session.js";
+import {
+  START_VIEWS,
+  addReferrals,
+  applyCodeRevoked,
+  applyEnded,
+  applyFollowupCode,
+  applyQueue,
+  applySession,
+  applyStart,
+  applyState,
+  freshState,
+  isLive,
+  recordEvent,
+  splitRecords,
+} from "./state/session.js";
 import * as chatView from "./views/chat.js";
 import { rewordEnded } from "./views/ended.js";
 import { spokenCode } from "./views/followup.js";
@@ -116,7 +130,6 @@ async function startChat() {
   const ack = await conn.call("start", { locale: current.locale, audience, topic, urgent: !!urgent, age_band });
   if (exiting || S.view !== "starting") return;
   if (applyStart(S, ack) === "started") {
-    host.post({ t: "live", on: true });
     go("chat");
     sendFollowupCode();
   } else refused(refusalKind({ ack, online: navigator.onLine }));
@@ -176,7 +189,7 @@ async function requestCode() {
   const ack = await conn.call("followup_request", {});
   if (exiting || !isLive(S)) return;
   if (ack.ok) {
-    if (!S.followup) S.followup = "asked";
+    if (!S.followup || S.followup === "revoked") S.followup = "asked";
   } else {
     const code = ack.error.code;
     if (code === "no_conversation" || code === "conflict") return ended("gone");
@@ -201,6 +214,20 @@ async function sendFollowupCode() {
   chatView.updateFollowup(S);
 }
 
+// Cancel a code: the one shown in this chat ("shown") or one typed in the start flow
+// ("typed"). The server answers the same whether or not the code existed.
+async function revokeCode(which) {
+  const code = which === "shown" ? S.followup && S.followup.code : (S.codeIn || "").trim();
+  if (!code) return;
+  const ack = conn.isOpen() ? await conn.call("followup_revoke", { code }) : { ok: false, error: { code: "offline" } };
+  if (exiting) return;
+  if (ack.ok) applyCodeRevoked(S, which);
+  else if (which === "typed") S.revokeNote = { ok: false, text: ack.error.message || _("Your code could not be checked right now.") };
+  else announce(ack.error.message || _("Something went wrong. Please try again."));
+  if (S.view === "chat") chatView.updateFollowup(S);
+  else draw();
+}
+
 function showCode(visible) {
   if (!S.followup || !S.followup.code) return;
   S.followup.hidden = !visible;
@@ -217,7 +244,6 @@ function ended(reason) {
   ownTyping.reset();
   peer.clear();
   outbox.stop();
-  host.post({ t: "live", on: false });
   updateBanner(S, false);
   draw();
 }
@@ -236,7 +262,7 @@ function newChat() {
 export function quickExit() {
   if (exiting) return;
   exiting = true;
-  host.post({ t: "exiting" });
+  host.post({ t: "exit" }); // hide now; the second "exit" below: leave now
   outbox.stop();
   peer.clear();
   ownTyping.reset();
@@ -303,12 +329,22 @@ function onSession(p) {
 }
 
 function onHistory(p) {
-  for (const r of mergeHistory(S.conversation, p && p.messages, { operatorName: S.operator })) show(r);
+  const { messages, records } = splitRecords(p && p.messages);
+  for (const r of mergeHistory(S.conversation, messages, { operatorName: S.operator })) show(r);
   if (S.lost) {
     S.lost = false;
     back();
   }
   afterMerge();
+  // Referral cards and a follow-up code sent while the connection was down (each
+  // record once: one that also came live is not applied again).
+  for (const m of records) onRecord(m);
+}
+
+function onRecord(m) {
+  const [event, payload] = recordEvent(m) || [];
+  if (event === "referral") onReferral(payload);
+  else if (event === "followup_code") onFollowupCode(payload);
 }
 
 function onState(p) {
@@ -325,6 +361,7 @@ function onState(p) {
 }
 
 function onMessage(m) {
+  if (recordEvent(m)) return onRecord(m);
   if (m && m.from === "operator") peer.clear();
   show(pushMessageToConversation(S.conversation, m, { operatorName: S.operator }));
   afterMerge();
@@ -391,6 +428,8 @@ const act = {
     chatView.updateFollowup(S);
     sendFollowupCode();
   },
+  revokeShownCode: () => revokeCode("shown"),
+  revokeTypedCode: () => revokeCode("typed"),
   hideCode: () => showCode(false),
   showCode: () => showCode(true),
   newChat,

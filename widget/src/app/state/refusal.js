@@ -5,6 +5,9 @@
 //   "busy"        the start limit for this network (`rate_limited` on `start`, or on the
 //                 connection): many people on one school or youth-centre network;
 //                 try again in a minute;
+//   "full"        `queue_full` on `start`: as many people are waiting as the chat takes
+//                 at once (the service is flooded or overwhelmed); try again in a few
+//                 minutes;
 //   "blocked"     `forbidden` on `start` (a counsellor blocked this network for a while):
 //                 neutral wording, no "try again";
 //   "closed"      `closed`: outside opening hours (the offline view);
@@ -14,10 +17,10 @@
 //   "offline"     the device says it has no network (navigator.onLine false);
 //   "failed"      anything else (`invalid`, `internal`, …); try again.
 
-export const REFUSAL_KINDS = Object.freeze(["busy", "blocked", "closed", "unavailable", "offline", "failed"]);
+export const REFUSAL_KINDS = Object.freeze(["busy", "full", "blocked", "closed", "unavailable", "offline", "failed"]);
 
 // Kinds that pass by themselves: the view offers "Try again".
-export const TEMPORARY = Object.freeze(["busy", "unavailable", "offline", "failed"]);
+export const TEMPORARY = Object.freeze(["busy", "full", "unavailable", "offline", "failed"]);
 
 // A socket.io connect_error: a refusal of the namespace's CONNECT carries the server's
 // code (err.data.code); a transport failure carries the HTTP status of the handshake in
@@ -36,6 +39,8 @@ function fromCode(code) {
   switch (code) {
     case "rate_limited":
       return "busy";
+    case "queue_full":
+      return "full";
     case "forbidden":
       return "blocked";
     case "closed":

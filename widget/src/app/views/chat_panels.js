@@ -10,7 +10,7 @@
 // chat.js builds the view and calls these with its elements (`c`).
 import { el, uniqueId } from "../../../../frontend_lib/dom.js";
 import { _ } from "../../../../frontend_lib/i18n.js";
-import { codeBox, codeInput } from "./followup.js";
+import { codeBox, codeInput, revokedNote } from "./followup.js";
 
 export function buildMenu(act) {
   const listId = uniqueId("menu");
@@ -59,7 +59,7 @@ export function updateMenu(S, menu) {
   const f = S.followup;
   const items = [];
   if (f && f.code && f.hidden) items.push(item(_("Show my code again"), act.showCode));
-  else if (!f && S.conv && S.conv.state === "active" && !S.confirmEnd) items.push(item(_("Get a code to continue later"), act.requestCode));
+  else if ((!f || f === "revoked") && S.conv && S.conv.state === "active" && !S.confirmEnd) items.push(item(_("Get a code to continue later"), act.requestCode));
   if (!S.confirmEnd) items.push(item(_("End chat"), act.askEnd, "menu-item--end"));
   menu.list.replaceChildren(...items);
   // Nothing to offer (the end confirmation is open): no empty menu.
@@ -98,7 +98,7 @@ export function updateEndDialog(S, c) {
     return;
   }
   // The last chance for a code (it can only be made while the chat is live).
-  const offerCode = S.conv && S.conv.state === "active" && !S.followup;
+  const offerCode = S.conv && S.conv.state === "active" && (!S.followup || S.followup === "revoked");
   const hid = uniqueId("end");
   const yes = el("button", { type: "button", class: "danger-btn", "data-confirm": "yes", onclick: act.endChat }, _("Yes, end the chat"));
   d.setAttribute("aria-labelledby", hid);
@@ -151,13 +151,14 @@ export function updateFollowup(S, c) {
   }
   const f = S.followup;
   if (f === "asked") notes.push(el("p", { class: "hint", text: _("The counsellor has been asked for a code. It will be shown here.") }));
+  if (f === "revoked") notes.push(revokedNote());
   c.notes.replaceChildren(...notes);
 
   const d = c.codeSheet;
   const code = f && f.code && !f.hidden ? f.code : null;
   if (code && d.dataset.code !== code) {
     // The box's heading names the dialog.
-    const box = codeBox(code, act.hideCode);
+    const box = codeBox(code, act.hideCode, act.revokeShownCode);
     d.setAttribute("aria-labelledby", box.getAttribute("aria-labelledby"));
     d.replaceChildren(box);
     d.dataset.code = code;

@@ -15,6 +15,12 @@ function words(kind) {
         title: _("Many people are starting a chat right now"),
         text: _("Many people are starting a chat from this network right now, for example at a school. Try again in a minute."),
       };
+    case "full":
+      // The cap on waiting chats: said as it is, with the numbers below for now.
+      return {
+        title: _("Very many people are waiting for a chat right now"),
+        text: _("The queue is full at the moment. Try again in a few minutes. If you need help now, call one of the numbers below."),
+      };
     case "blocked":
       // Neutral on purpose: it says nothing about why, and blames nobody.
       return {

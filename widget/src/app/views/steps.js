@@ -40,7 +40,7 @@ export function viewAbout(S, act) {
     heading(_("Talk to us anonymously")),
     el("p", { class: "lead", text: _("Here you can chat with a counsellor at the regional resource centre about honour-related violence and oppression, forced or child marriage, and female genital mutilation.") }),
     el("p", { text: _("You do not need to give your name. The conversation is deleted when the chat ends.") }),
-    codeEntry(S),
+    codeEntry(S, act),
     el("h2", { id: qid, class: "question", text: _("Who is this about?") }),
     el(
       "div",
