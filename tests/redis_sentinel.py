@@ -85,7 +85,7 @@ class SentinelSet:
         primary.process.wait(5)
         return primary
 
-    def wait_promoted(self, old: RedisServer, timeout: float = 15.0) -> RedisServer:
+    def wait_promoted(self, old: RedisServer, timeout: float = 45.0) -> RedisServer:
         """Until the sentinels name another node as primary and it says it is one."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -94,7 +94,7 @@ class Talker:
             # About as fast as someone typing quickly (the visitor's limit is 2/s).
             await asyncio.sleep(0.3)
 
-    async def wait_acked(self, count: int, timeout: float = 20.0) -> None:
+    async def wait_acked(self, count: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while len(self.acked) < count:
             assert time.monotonic() < deadline, f"{self.prefix}: {len(self.acked)} of {count} acknowledged"
@@ -166,7 +166,7 @@ async def test_conversation_survives_a_failover(tmp_path: Path, sentinel_set: Se
         # Both sides resume (a fresh connection each): the whole history, each once.
         acked = {cid: sid for t in talkers for cid, sid in t.acked}
         v_final, op_final = await visitor(), await operator()
-        v_history = (await v_final.wait_for("history"))["messages"]
+        v_history = (await v_final.wait_for("history", timeout=30))["messages"]
         (chat,) = [c for c in op_final.received("session")[0]["chats"] if c["conversation"]["id"] == conv_id]
         for history in (v_history, chat["messages"]):
             sent = [(m["client_id"], m["id"]) for m in history if m["from"] in ("visitor", "operator")]
@@ -177,10 +177,10 @@ async def test_conversation_survives_a_failover(tmp_path: Path, sentinel_set: Se
 
         # New messages flow both ways, across the two processes.
         assert (await v_final.call("message", {"client_id": "after-v", "text": "finns du kvar?"}))["ok"]
-        await op_final.wait_for("message", lambda m: m.get("client_id") == "after-v")
+        await op_final.wait_for("message", lambda m: m.get("client_id") == "after-v", timeout=30)
         reply = {"conversation_id": conv_id, "client_id": "after-o", "text": "ja, jag är kvar"}
         assert (await op_final.call("message", reply))["ok"]
-        await v_final.wait_for("message", lambda m: m.get("client_id") == "after-o")
+        await v_final.wait_for("message", lambda m: m.get("client_id") == "after-o", timeout=30)
     finally:
         for c in clients:
             try:
@@ -380,7 +380,7 @@ class HaSet:
                 process.kill()
 
 
-def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
+def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "condition not reached in time"
