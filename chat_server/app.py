@@ -26,7 +26,7 @@ from .security.ratelimit import DailyKeyedHasher
 from .services.container import build_services
 from .services.observer import Observer
 from .services.retention import SWEEP_INTERVAL_S
-from .storage import StoreUnavailable, open_durable, open_ephemeral
+from .storage import StoreUnavailable, is_redis_url, open_durable, open_ephemeral
 from .transport import keys as K
 from .transport.admin_http import announce_setup
 from .transport.admission import admission_control, session_caps
@@ -60,7 +60,11 @@ def create_app(settings: Settings) -> web.Application:
     keyring = KeyRing(resolve_secret(settings))
     catalogs = i18n.Catalogs()
     hasher = DailyKeyedHasher(pepper=keyring.hmac_key, ipv6_prefix=settings.ipv6_prefix)
-    eph = open_ephemeral(settings.ephemeral_url)
+    eph = open_ephemeral(
+        settings.ephemeral_url,
+        wait_replicas=settings.effective_redis_wait_replicas,
+        wait_timeout_ms=settings.redis_wait_timeout_ms,
+    )
     durable = open_durable(settings.effective_durable_url)
     sio = _socketio_server(settings, keyring)
     metrics = Metrics(settings)
@@ -119,7 +123,7 @@ def create_app(settings: Settings) -> web.Application:
 def _socketio_server(settings: Settings, keyring: KeyRing) -> HardenedServer:
     # Emits to local clients without a task per recipient (transport/direct_emit.py).
     manager: socketio.AsyncManager = DirectEmitManager()
-    if settings.ephemeral_url.startswith(("redis://", "rediss://")):
+    if is_redis_url(settings.ephemeral_url):
         from .transport.notifier import CHANNEL_ROOM_PREFIXES
         from .transport.redis_fanout import RoomChannelRedisManager
 
@@ -127,7 +131,7 @@ def _socketio_server(settings: Settings, keyring: KeyRing) -> HardenedServer:
         # server's JSON module (checked in python-socketio 5.18; tests/integration/
         # test_redis_mode.py reads the channels to prove it), sealed under a key from
         # the secret. A channel per conversation and staff room, batched publishes
-        # (see redis_fanout).
+        # (see redis_fanout). Behind Sentinel it follows the primary like the store.
         manager = RoomChannelRedisManager(
             settings.ephemeral_url,
             channel="rc-chat",
@@ -181,9 +185,10 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
         if await check():
             if not settings.allow_persistent_ephemeral:
                 raise StartupError(
-                    "the ephemeral Redis persists to disk (save or appendonly is on); conversations "
-                    "would outlive their end. Run it with --save '' --appendonly no, or set "
-                    "CHAT_ALLOW_PERSISTENT_EPHEMERAL=true to override."
+                    "the ephemeral Redis or one of its replicas persists to disk, accepts writes as a "
+                    "replica, or cannot be checked (see the errors above); conversations would outlive "
+                    "their end. Run every node with --save '' --appendonly no (replicas with "
+                    "replica-read-only yes), or set CHAT_ALLOW_PERSISTENT_EPHEMERAL=true to override."
                 )
             log.warning("the ephemeral Redis persists to disk: overridden by CHAT_ALLOW_PERSISTENT_EPHEMERAL")
     await app[K.HASHER].sync(eph)
@@ -238,6 +243,9 @@ async def _alerts(app: web.Application) -> AsyncIterator[None]:
     async def step() -> None:
         try:
             await supervision.alert_sweep()
+        except StoreUnavailable:
+            # Expected while Redis restarts or fails over; the next round catches up.
+            log.warning("urgent alert sweep skipped: the ephemeral store is unavailable")
         except Exception:  # noqa: BLE001 - keep watching whatever happens
             log.exception("urgent alert sweep failed")
 

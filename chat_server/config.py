@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .storage.redis_url import SENTINEL_SCHEMES, is_redis_url, parse_redis_url
+
 
 class Secret:
     """A string that does not print itself."""
@@ -104,6 +106,11 @@ class Settings:
     stats_retention_days: int = 1096
     # Allow an ephemeral Redis that persists to disk (refused by default).
     allow_persistent_ephemeral: bool = False
+    # Replicas of the ephemeral Redis that must confirm every write before a client is
+    # told it is done (WAIT; storage/redis_client.py), and how long to wait for them
+    # per batch before acknowledging anyway. -1: 1 behind Sentinel, 0 otherwise.
+    redis_wait_replicas: int = -1
+    redis_wait_timeout_ms: int = 100
     # Per-connection and per-address rate limits on the Socket.IO namespaces. Turning
     # them off is ONLY for load benchmarks from one address (chat_server/bench/bench.py);
     # never in production: the server logs a loud warning at start when it is off.
@@ -123,6 +130,14 @@ class Settings:
     @property
     def effective_durable_url(self) -> str:
         return self.durable_url or f"sqlite:///{self.data_dir / 'rc.sqlite3'}"
+
+    @property
+    def effective_redis_wait_replicas(self) -> int:
+        """``redis_wait_replicas``, with "automatic" (-1) resolved: one replica behind
+        Sentinel (a primary and at least one replica), none for a single Redis."""
+        if self.redis_wait_replicas >= 0:
+            return self.redis_wait_replicas
+        return 1 if self.ephemeral_url.lower().startswith(SENTINEL_SCHEMES) else 0
 
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -202,6 +217,15 @@ def load_settings(
         raise SettingsError("max_waiting, max_waiting_per_key and burst_alert_per_key must be >= 1")
     if not 32 <= settings.ipv6_prefix <= 128:
         raise SettingsError("ipv6_prefix must be between 32 and 128")
+    if settings.redis_wait_replicas < -1 or settings.redis_wait_timeout_ms < 1:
+        raise SettingsError("redis_wait_replicas must be >= -1 and redis_wait_timeout_ms >= 1")
+    for name in ("ephemeral_url", "durable_url"):
+        url = getattr(settings, name)
+        if is_redis_url(url):
+            try:
+                parse_redis_url(url)
+            except ValueError as exc:
+                raise SettingsError(f"{name}: {exc}") from exc
     for entry in settings.metrics_allow:
         try:
             ipaddress.ip_network(entry, strict=False)

@@ -75,13 +75,17 @@ class RedisServer:
             self.process.kill()
 
 
-def start_redis(tmp: Path, port: int | None = None, persistent: bool = False) -> RedisServer:
+def start_redis(
+    tmp: Path, port: int | None = None, persistent: bool = False, extra: tuple[str, ...] = ()
+) -> RedisServer:
+    """A redis-server on 127.0.0.1 (``extra``: more options, e.g. ``--replicaof``)."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not os.path.exists(binary):
         raise RuntimeError("redis-server is not installed: run `make test`, which installs it")
     port = port or free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp), "--protected-mode", "yes"]
     args += ["--appendonly", "yes"] if persistent else ["--save", "", "--appendonly", "no"]
+    args += list(extra)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)
     return RedisServer(port, proc, tmp)

@@ -8,7 +8,10 @@ Socket.IO framing (chat_server/bench/eio.py). Reports:
 * relayed messages per second (visitor emit -> operator receive) with p50/p95/p99
   latency at a fixed offered rate, and the saturation throughput (closed loop);
 * the same relay on a bare python-socketio server (chat_server/bench/baseline_server.py);
-* one process against two processes sharing a Redis.
+* one process against two processes sharing a Redis;
+* optionally (phases ``redis1_wait``, ``redis2_wait``) the same with a replica of that
+  Redis and ``CHAT_REDIS_WAIT_REPLICAS=1``: what it costs that every write is on the
+  replica before it is acknowledged (the default behind Redis Sentinel).
 
 Servers run with ``CHAT_RATE_LIMITS=false``: every client comes from 127.0.0.1, which
 the production limits would (rightly) throttle. Nothing here asserts timings.
@@ -143,35 +146,51 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="rc-bench-"))
         self.redis: subprocess.Popen[bytes] | None = None
         self.redis_port = 0
+        self.replica: subprocess.Popen[bytes] | None = None
         self.results: dict[str, Any] = {}
         self.runs: dict[str, list[dict[str, Any]]] = {}
 
     # infrastructure -------------------------------------------------------------------
-    def start_redis(self) -> None:
+    def start_redis(self, replica: bool = False) -> None:
+        """The Redis of the scale-out phases; with ``replica``, also a replica of it
+        (replication without files on either end, as deploy/ configures it)."""
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.redis_port = free_port()
+        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.tmp)]
+        common += ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", "--repl-diskless-load", "swapdb"]
         self.redis = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.tmp),
-            ],
+            [binary, "--port", str(self.redis_port), *common],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        ports = [self.redis_port]
+        if replica:
+            ports.append(free_port())
+            self.replica = subprocess.Popen(
+                [binary, "--port", str(ports[1]), *common, "--replicaof", "127.0.0.1", str(self.redis_port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + 10
-        while subprocess.run(["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True).returncode:
-            if time.monotonic() > deadline:
-                raise TimeoutError("redis-server did not start")
-            time.sleep(0.05)
+        for port in ports:
+            while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("redis-server did not start")
+                time.sleep(0.05)
+        if replica:
+            # Until the primary counts the replica for WAIT (after its first acks); one
+            # connection, since WAIT waits for what its own connection wrote.
+            while time.monotonic() < deadline:
+                probe = subprocess.run(
+                    ["redis-cli", "-p", str(self.redis_port)],
+                    input="SET probe 1\nWAIT 1 100\nDEL probe\n",
+                    capture_output=True,
+                    text=True,
+                )
+                if probe.stdout.split()[1:2] == ["1"]:
+                    break
+            else:
+                raise TimeoutError("the replica did not acknowledge writes")
 
     def env(self, kind: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
@@ -186,10 +205,11 @@ class Bench:
             # Each generator's operator accepts its own visitors' chats.
             CHAT_ROUTING_MODE="pick",
         )
-        if kind == "redis":
+        if kind.startswith("redis"):
             env.update(
                 CHAT_EPHEMERAL_URL=f"redis://127.0.0.1:{self.redis_port}/0",
                 CHAT_DURABLE_URL=f"redis://127.0.0.1:{self.redis_port}/1",
+                CHAT_REDIS_WAIT_REPLICAS="1" if kind == "redis-wait" else "0",
             )
         return env
 
@@ -235,7 +255,7 @@ class Bench:
         return staff
 
     def deploy(self, kind: str, processes: int = 1, staff: int = 0) -> Deployment:
-        if kind == "redis":
+        if kind.startswith("redis"):
             subprocess.run(
                 ["redis-cli", "-p", str(self.redis_port), "FLUSHALL"],
                 capture_output=True,
@@ -358,8 +378,8 @@ class Bench:
 
             def sample(generator_pids: list[int]) -> None:
                 groups = {"servers": [p.pid for p in dep.procs], "generators": generator_pids}
-                if kind == "redis" and self.redis is not None:
-                    groups["redis"] = [self.redis.pid]
+                if kind.startswith("redis") and self.redis is not None:
+                    groups["redis"] = [self.redis.pid] + ([self.replica.pid] if self.replica else [])
                 samplers.append(CpuSampler(groups))
 
             try:
@@ -494,6 +514,8 @@ class Bench:
             ("baseline_direct", "bare, our emit path"),
             ("relay_redis_1", "1 process, Redis"),
             ("relay_redis_2", "2 processes, Redis"),
+            ("relay_redis_1_wait", "1 process, Redis + WAIT"),
+            ("relay_redis_2_wait", "2 processes, Redis + WAIT"),
         ):
             if name not in r:
                 continue
@@ -528,6 +550,8 @@ class Bench:
             ("server_vs_baseline", "relay_embedded_1", "baseline"),
             ("server_vs_baseline_direct", "relay_embedded_1", "baseline_direct"),
             ("two_vs_one_process", "relay_redis_2", "relay_redis_1"),
+            ("wait_vs_none_1_process", "relay_redis_1_wait", "relay_redis_1"),
+            ("wait_vs_none_2_processes", "relay_redis_2_wait", "relay_redis_2"),
         ):
             if top in r and bottom in r and r[bottom].get("saturation_per_s"):
                 # Of the medians; and of each interleaved pair of runs, for the spread.
@@ -549,9 +573,10 @@ class Bench:
         return "\n".join(lines)
 
     def close(self) -> None:
-        if self.redis is not None:
-            self.redis.terminate()
-            self.redis.wait(10)
+        for process in (self.replica, self.redis):
+            if process is not None:
+                process.terminate()
+                process.wait(10)
         if os.environ.get("RC_BENCH_KEEP"):  # server logs, for debugging a run
             print(f"kept {self.tmp}", file=sys.stderr)
         else:
@@ -561,7 +586,8 @@ class Bench:
 PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")
 # Not run by default: the baseline with the chat server's emit path
 # (chat_server/transport/direct_emit.py), to see the product's own cost per message.
-EXTRA_PHASES = ("baseline_direct",)
+# The WAIT phases: the Redis phases with a replica and CHAT_REDIS_WAIT_REPLICAS=1.
+EXTRA_PHASES = ("baseline_direct", "redis1_wait", "redis2_wait")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -621,14 +647,16 @@ def main(argv: list[str] | None = None) -> int:
     raise_nofile()
     bench = Bench(args)
     try:
-        if {"redis1", "redis2"} & set(phases):
-            bench.start_redis()
+        if {"redis1", "redis2", "redis1_wait", "redis2_wait"} & set(phases):
+            bench.start_redis(replica=bool({"redis1_wait", "redis2_wait"} & set(phases)))
         relays = {
             "embedded": ("relay_embedded_1", "embedded", 1),
             "baseline": ("baseline", "baseline", 1),
             "baseline_direct": ("baseline_direct", "baseline-direct", 1),
             "redis1": ("relay_redis_1", "redis", 1),
             "redis2": ("relay_redis_2", "redis", 2),
+            "redis1_wait": ("relay_redis_1_wait", "redis-wait", 1),
+            "redis2_wait": ("relay_redis_2_wait", "redis-wait", 2),
         }
         if "idle" in phases:
             print("running idle …", file=sys.stderr, flush=True)

@@ -1,10 +1,15 @@
 """Ephemeral store on Redis (scale-out mode).
 
-The Redis must run without persistence (``--save "" --appendonly no``): the server
-checks at start and refuses a persisting one unless explicitly overridden, because a
-conversation must not outlive its end on some disk.
-Records are JSON strings; compare-and-set uses WATCH/MULTI and deduplicated appends a
-Lua script, so both are atomic across processes. Every key is set with an expiry.
+The Redis must run without persistence (``--save "" --appendonly no``), its replicas
+too: the server checks at start and refuses a persisting one unless explicitly
+overridden, because a conversation must not outlive its end on some disk
+(storage/redis_nodes.py).
+Records are JSON strings; compare-and-set and deduplicated appends are Lua scripts, so
+both are atomic across processes. Every key is set with an expiry. Every command goes
+through one AutoPipeline (storage/redis_client.py), so with ``wait_replicas`` every
+write, a message or a change of a conversation, is on the replicas before it is
+acknowledged (``WAIT``): a Sentinel failover then loses nothing a client was told is
+done.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import json
 import logging
 from typing import Any
 
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisError
 
-from .base import JSON, StoreUnavailable
+from .base import JSON
 from .redis_client import AutoPipeline, Script, redis_client
+from .redis_nodes import persistence_problems
+from .redis_url import parse_redis_url
 
 __all__ = ["RedisEphemeral", "redis_client"]
 
@@ -44,13 +51,38 @@ return v
 """)
 
 
+# Compare-and-set: the write happens only if the record is still exactly what the
+# caller read (the version inside it grows with every write, so equal text means
+# nothing changed in between). KEYS: record. ARGV: old json, new json, ttl (0: keep).
+_CAS = Script("""
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '0' then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+end
+return 1
+""")
+
+# KEYS: sorted set. ARGV: member, score, ttl
+_INDEX_ADD = Script("""
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+""")
+
+
 class RedisEphemeral:
-    def __init__(self, url: str, prefix: str = "rc:e:") -> None:
+    """``wait_replicas``: replicas that must confirm each write before it counts as
+    done (``WAIT``, at most ``wait_timeout_ms`` per batch; 0: none, a single Redis)."""
+
+    def __init__(self, url: str, prefix: str = "rc:e:", *, wait_replicas: int = 0, wait_timeout_ms: int = 100) -> None:
+        self._target = parse_redis_url(url)
         self._redis: Any = redis_client(url)
         self._p = prefix
-        # Simple commands share round trips (see redis_client.AutoPipeline); only the
-        # compare-and-set in ``update`` needs a connection of its own (WATCH).
-        self._pipe = AutoPipeline(self._redis)
+        # Every command shares round trips (see redis_client.AutoPipeline), the
+        # compare-and-set too, so every write is covered by the batch's WAIT.
+        self._pipe = AutoPipeline(self._redis, wait_replicas=wait_replicas, wait_timeout_ms=wait_timeout_ms)
 
     @property
     def client(self) -> Any:
@@ -59,11 +91,19 @@ class RedisEphemeral:
     def _k(self, *parts: str) -> str:
         return self._p + ":".join(parts)
 
+    @property
+    def unreplicated_writes(self) -> int:
+        """Writes acknowledged although the replicas did not confirm them in time."""
+        return self._pipe.unreplicated
+
     async def persistence_enabled(self) -> bool:
-        """True when this Redis writes to disk (RDB snapshots or AOF)."""
-        save = await self._redis.config_get("save")
-        aof = await self._redis.config_get("appendonly")
-        return bool(save.get("save", "").strip()) or aof.get("appendonly") == "yes"
+        """True when this Redis, or one of its replicas, writes to disk (RDB snapshots
+        or AOF), accepts writes as a replica, or cannot be checked; each problem is
+        logged, naming the node."""
+        problems = await persistence_problems(self._redis, self._target)
+        for problem in problems:
+            log.error("ephemeral Redis: %s", problem)
+        return bool(problems)
 
     async def ping(self) -> bool:
         try:
@@ -73,12 +113,6 @@ class RedisEphemeral:
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-    async def _call(self, coro: Any) -> Any:
-        try:
-            return await coro
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(type(exc).__name__) from exc
 
     async def put(self, kind: str, key: str, data: JSON, ttl: int) -> None:
         await self._pipe.call("SET", self._k(kind, key), json.dumps(data), "EX", max(1, ttl))
@@ -104,32 +138,19 @@ class RedisEphemeral:
         expect: JSON | None = None,
         ttl: int | None = None,
     ) -> JSON | None:
-        # Optimistic transaction: WATCH the key, check and write in MULTI, retry if
-        # another process wrote in between.
+        # Optimistic: read, check and change here, write only if nobody wrote in between
+        # (_CAS), else read again. Both commands share batches with everything else.
         name = self._k(kind, key)
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                while True:
-                    try:
-                        await pipe.watch(name)
-                        raw = await pipe.get(name)
-                        if raw is None:
-                            return None
-                        data: JSON = json.loads(raw)
-                        if expect and any(data.get(k) != v for k, v in expect.items()):
-                            return None
-                        data.update(changes)
-                        pipe.multi()
-                        if ttl:
-                            pipe.set(name, json.dumps(data), ex=max(1, ttl))
-                        else:
-                            pipe.set(name, json.dumps(data), keepttl=True)
-                        await pipe.execute()
-                        return data
-                    except WatchError:
-                        continue
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(type(exc).__name__) from exc
+        while True:
+            raw = await self._pipe.call("GET", name)
+            if raw is None:
+                return None
+            data: JSON = json.loads(raw)
+            if expect and any(data.get(k) != v for k, v in expect.items()):
+                return None
+            data.update(changes)
+            if await self._pipe.script(_CAS, keys=[name], args=[raw, json.dumps(data), max(1, ttl) if ttl else 0]):
+                return data
 
     async def delete(self, kind: str, key: str) -> bool:
         return bool(await self._pipe.call("DEL", self._k(kind, key)))
@@ -150,11 +171,7 @@ class RedisEphemeral:
         await self._pipe.call("DEL", self._k("msgs", conversation_id), self._k("dedupe", conversation_id))
 
     async def index_add(self, name: str, member: str, score: float, ttl: int) -> None:
-        key = self._k("idx", name)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(key, {member: score})
-            pipe.expire(key, max(1, ttl))
-            await self._call(pipe.execute())
+        await self._pipe.script(_INDEX_ADD, keys=[self._k("idx", name)], args=[member, repr(float(score)), max(1, ttl)])
 
     async def index_remove(self, name: str, member: str) -> bool:
         return bool(await self._pipe.call("ZREM", self._k("idx", name), member))

@@ -36,6 +36,16 @@ more than one (docs/performance.md). Here:
   beyond ``MAX_BACKLOG`` makes emitters wait (back-pressure). When Redis is away the
   batch is logged and dropped, as the stock manager does; messages are in the store,
   and a client that reconnects gets them in its history.
+* **Failover and outages.** The URL may name a Redis behind Sentinel
+  (``redis+sentinel://``, storage/redis_url.py): publisher and subscriber connect to
+  whichever node the sentinels call the primary. When the subscription breaks (the
+  primary died, Redis restarted, the connection dropped) the listener connects again
+  (every ``MAX_RETRY_S`` at most) and subscribes to every wanted channel. Whatever
+  other processes published in between, and whatever this process could not publish,
+  never arrives; but it is in the store. So after such a gap every client of this
+  process that is in a conversation or staff room is disconnected, and resumes (the
+  widget and the console reconnect within a second; the resume sends the whole
+  history, each message once): nothing acknowledged goes missing from a screen.
 
 Inside the seal, messages stay JSON (``self.json`` is the server's JSON module), never
 pickle.
@@ -44,6 +54,7 @@ pickle.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -62,8 +73,15 @@ MAX_BACKLOG = 10_000
 CLEANUP_INTERVAL_S = 30.0
 #: How long joining a room waits for Redis to confirm the subscription.
 SUBSCRIBE_TIMEOUT_S = 5.0
-#: Longest pause between attempts to reconnect the subscription after Redis failed.
-MAX_RETRY_S = 5.0
+#: Pauses between attempts to reconnect the subscription after Redis failed, doubling
+#: from the first to the longest: a Sentinel failover takes seconds, and every moment
+#: without the subscription after the new primary is up makes clients miss what
+#: others publish (then they are sent to resume: _resync_clients). An attempt costs a
+#: refused connection and a question to a sentinel.
+FIRST_RETRY_S = 0.1
+MAX_RETRY_S = 0.5
+#: While the subscription cannot be restored, one error line per this many seconds.
+RETRY_LOG_S = 30.0
 #: At most one warning per this many seconds about messages that failed their seal.
 DROP_WARNING_S = 60.0
 
@@ -92,11 +110,46 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
 
     # connection -------------------------------------------------------------------------
     def _redis_connect(self) -> None:
-        # Our client (bounded pool, retries, hiredis when installed); subscription
-        # confirmations are needed to know when a room's channel is live.
+        # Our client (bounded pool, retries, hiredis when installed; the primary named
+        # by Sentinel for a redis+sentinel:// URL); subscription confirmations are
+        # needed to know when a room's channel is live.
         self.redis = redis_client(self.redis_url)
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
         self.connected = True
+
+    async def _drop_connection(self) -> None:
+        """Close the broken subscription's client before connecting a new one."""
+        pubsub, client = self.pubsub, self.redis
+        self.pubsub = self.redis = None
+        self.connected = False
+        for closing in (pubsub, client):
+            if closing is not None:
+                with contextlib.suppress(Exception):  # it is broken already
+                    await closing.aclose()
+
+    def _room_members(self) -> set[tuple[str, str]]:
+        """(namespace, sid) of this process's clients in rooms with a channel."""
+        return {
+            (namespace, sid)
+            for namespace, rooms in list(self.rooms.items())
+            for room, members in list(rooms.items())
+            if self.room_channel(namespace, room) is not None
+            for sid in list(members)
+        }
+
+    async def _resync_clients(self, members: set[tuple[str, str]]) -> None:
+        """After a gap in the subscription: disconnect the clients that were in
+        conversation or staff rooms when it broke and are still here, so each resumes
+        and receives what it missed from the store (module docstring). Clients that
+        joined a room during the gap waited for its subscription (``_subscribed``)."""
+        present = [(namespace, sid) for namespace, sid in members if self.is_connected(sid, namespace)]
+        if present:
+            log.warning("fan-out subscription was interrupted: %d clients reconnect to catch up", len(present))
+        for namespace, sid in present:
+            try:
+                await self.server.disconnect(sid, namespace=namespace)
+            except Exception:  # noqa: BLE001 - gone already; the others still go
+                log.warning("could not disconnect a client after the fan-out gap", exc_info=True)
 
     def initialize(self) -> None:
         super().initialize()
@@ -291,11 +344,15 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
             )
 
     async def _listen_with_retries(self) -> Any:
-        retry_s = 0.2
+        retry_s = FIRST_RETRY_S
+        failures, logged_at = 0, -RETRY_LOG_S
         connect = True
+        # Clients in rooms when a working subscription broke: they may miss messages.
+        interrupted: set[tuple[str, str]] = set()
         while True:
             try:
                 if connect:
+                    await self._drop_connection()
                     self._redis_connect()
                     # A new connection hears nothing yet: the shared channel and every
                     # room that has a client here, again.
@@ -303,14 +360,29 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
                     self._sub_pending.clear()
                     await self._command("sub", [self.channel, *sorted(self._wanted_channels())], raise_errors=True)
                     connect = False
+                    if failures:
+                        log.warning("receiving from Redis again after %d failed attempts", failures)
+                        failures, retry_s = 0, FIRST_RETRY_S
+                    if interrupted:
+                        missed, interrupted = interrupted, set()
+                        await self._resync_clients(missed)
                 async for message in self.pubsub.listen():
-                    retry_s = 0.2
                     yield message
                 raise ConnectionError("subscription ended")  # listen() stops when unsubscribed
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis restarting: try again
-                log.error("cannot receive from Redis, retrying in %.1f s (%s)", retry_s, type(exc).__name__)
+                failures += 1
+                if failures == 1 or time.monotonic() - logged_at >= RETRY_LOG_S:
+                    logged_at = time.monotonic()
+                    log.error(
+                        "cannot receive from Redis (%s; attempt %d), retrying every %.1f s at most",
+                        type(exc).__name__,
+                        failures,
+                        MAX_RETRY_S,
+                    )
+                if not connect:
+                    interrupted |= self._room_members()
                 connect = True
                 await asyncio.sleep(retry_s)
                 retry_s = min(retry_s * 2, MAX_RETRY_S)
