@@ -8,7 +8,11 @@ Socket.IO framing (chat_server/bench/eio.py). Reports:
 * relayed messages per second (visitor emit -> operator receive) with p50/p95/p99
   latency at a fixed offered rate, and the saturation throughput (closed loop);
 * the same relay on a bare python-socketio server (chat_server/bench/baseline_server.py);
-* one process against two processes sharing a Redis.
+* one process against two processes sharing a Redis;
+* ``--phases soak`` (not run by default): conversations that start, talk, drop and
+  resume, are transferred and end, continuously, on two processes over one Redis, with
+  everything lost, duplicated or out of order, and the servers' RSS growth
+  (chat_server/bench/soak.py). Any fault found makes the exit status 1.
 
 Servers run with ``CHAT_RATE_LIMITS=false``: every client comes from 127.0.0.1, which
 the production limits would (rightly) throttle. Nothing here asserts timings.
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import workers
+from . import soak, workers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,6 +128,7 @@ class Deployment:
     urls: list[str]
     procs: list[subprocess.Popen[bytes]]
     staff: list[dict[str, str]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)  # each server's stdout and stderr
 
     def stop(self) -> None:
         for p in self.procs:
@@ -172,7 +177,7 @@ class Bench:
                 raise TimeoutError("redis-server did not start")
             time.sleep(0.05)
 
-    def env(self, kind: str) -> dict[str, str]:
+    def env(self, kind: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
         data = self.tmp / kind
         env.update(
@@ -190,9 +195,10 @@ class Bench:
                 CHAT_EPHEMERAL_URL=f"redis://127.0.0.1:{self.redis_port}/0",
                 CHAT_DURABLE_URL=f"redis://127.0.0.1:{self.redis_port}/1",
             )
+        env.update(overrides or {})
         return env
 
-    def create_staff(self, kind: str, count: int) -> list[dict[str, str]]:
+    def create_staff(self, kind: str, count: int, role: str = "operator") -> list[dict[str, str]]:
         from chat_server.security import totp
 
         staff, adding = [], []
@@ -214,6 +220,8 @@ class Bench:
                         username,
                         "--name",
                         f"Op {i}",
+                        "--role",
+                        role,
                         "--password-file",
                         str(pw),
                         "--totp-secret-file",
@@ -233,7 +241,9 @@ class Bench:
                 raise RuntimeError(err)
         return staff
 
-    def deploy(self, kind: str, processes: int = 1, staff: int = 0) -> Deployment:
+    def deploy(
+        self, kind: str, processes: int = 1, staff: int = 0, overrides: dict[str, str] | None = None
+    ) -> Deployment:
         if kind == "redis":
             subprocess.run(
                 ["redis-cli", "-p", str(self.redis_port), "FLUSHALL"],
@@ -242,7 +252,7 @@ class Bench:
             )
         bare = kind.startswith("baseline")
         accounts = self.create_staff(kind, staff) if staff and not bare else []
-        urls, procs = [], []
+        urls, procs, logs = [], [], []
         for _ in range(processes):
             port = free_port()
             if bare:
@@ -251,14 +261,19 @@ class Bench:
                     cmd.append("--direct-emit")
             else:
                 cmd = [sys.executable, "-m", "chat_server", "serve", "--port", str(port)]
-            log = open(self.tmp / f"{kind}-{port}.log", "wb")  # noqa: SIM115 - lives with the process
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env(kind), stdout=log, stderr=subprocess.STDOUT))
+            logs.append(self.tmp / f"{kind}-{port}.log")
+            log = open(logs[-1], "wb")  # noqa: SIM115 - lives with the process
+            procs.append(
+                subprocess.Popen(cmd, cwd=ROOT, env=self.env(kind, overrides), stdout=log, stderr=subprocess.STDOUT)
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             wait_http(url + "/healthz")
-        return Deployment(kind, urls, procs, accounts or [{} for _ in range(staff)])
+        return Deployment(kind, urls, procs, accounts or [{} for _ in range(staff)], logs)
 
-    def run_workers(self, target: Any, tasks: list[dict[str, Any]], on_started: Any = None) -> list[dict[str, Any]]:
+    def run_workers(
+        self, target: Any, tasks: list[dict[str, Any]], on_started: Any = None, timeout: float = 600
+    ) -> list[dict[str, Any]]:
         ctx = mp.get_context("spawn")
         barrier = ctx.Barrier(len(tasks))  # the generators start each run together
         queue = ctx.Queue()
@@ -267,10 +282,10 @@ class Bench:
             p.start()
         if on_started is not None:
             on_started([p.pid for p in procs])
-        return self._collect(procs, queue, len(tasks))
+        return self._collect(procs, queue, len(tasks), timeout)
 
-    def _collect(self, procs: list[Any], queue: Any, n: int) -> list[dict[str, Any]]:
-        results = [queue.get(timeout=600) for _ in range(n)]
+    def _collect(self, procs: list[Any], queue: Any, n: int, timeout: float = 600) -> list[dict[str, Any]]:
+        results = [queue.get(timeout=timeout) for _ in range(n)]
         for p in procs:
             p.join(30)
         errors = [r["error"] for r in results if r.get("error")]
@@ -475,6 +490,8 @@ class Bench:
     def report(self) -> str:
         r = self.results
         lines = ["", "RC chat benchmark (all on 127.0.0.1; load generator on the same machine)", ""]
+        if "soak" in r:
+            lines += soak.report(r["soak"], self.args.soak_details)
         if "idle" in r:
             i = r["idle"]
             lines.append(
@@ -555,8 +572,9 @@ class Bench:
 
 PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")
 # Not run by default: the baseline with the chat server's emit path
-# (chat_server/transport/direct_emit.py), to see the product's own cost per message.
-EXTRA_PHASES = ("baseline_direct",)
+# (chat_server/transport/direct_emit.py), to see the product's own cost per message;
+# the soak (10 minutes by default; chat_server/bench/soak.py).
+EXTRA_PHASES = ("baseline_direct", "soak")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -579,7 +597,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--conversations", type=int, default=200, help="concurrent conversations for the relay")
     p.add_argument("--rate", type=float, default=2000, help="offered messages per second (fixed-rate run)")
-    p.add_argument("--duration", type=float, default=10, help="seconds of the fixed-rate run")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds of the relay's fixed-rate run (default 10) and of the soak (default 600)",
+    )
     p.add_argument(
         "--saturate-duration",
         type=float,
@@ -600,6 +623,25 @@ def build_parser() -> argparse.ArgumentParser:
         default="cross",
         help="with several processes: operator on another process than its visitors, or the same",
     )
+    soak_opts = p.add_argument_group("soak (--phases soak)")
+    soak_opts.add_argument(
+        "--soak-conversations", type=int, default=30, help="conversations running at once (each slot back to back)"
+    )
+    soak_opts.add_argument(
+        "--soak-operators", type=int, default=8, help="staff accounts on duty, spread over both processes"
+    )
+    soak_opts.add_argument("--soak-max-chats", type=int, default=3, help="each operator's maximum of chats")
+    soak_opts.add_argument("--soak-think", type=float, default=1.0, help="mean pause between steps, seconds")
+    soak_opts.add_argument(
+        "--soak-queue-timeout",
+        type=float,
+        default=240.0,
+        help="seconds a chat may wait for an operator before it counts as stuck",
+    )
+    soak_opts.add_argument(
+        "--seed", type=int, default=None, help="the soak's random seed (default: a new one, printed in the report)"
+    )
+    soak_opts.add_argument("--soak-details", type=int, default=3, help="faults of each kind printed in full")
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--profile", help="record py-spy profiles of the servers into this directory")
     p.add_argument("--profile-format", default="speedscope", choices=("speedscope", "flamegraph", "raw"))
@@ -613,10 +655,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown phases: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
+    # One --duration for two phases of very different length.
+    args.soak_duration = args.duration if args.duration is not None else soak.DEFAULT_DURATION_S
+    args.duration = args.duration if args.duration is not None else 10.0
     raise_nofile()
     bench = Bench(args)
     try:
-        if {"redis1", "redis2"} & set(phases):
+        if {"redis1", "redis2", "soak"} & set(phases):
             bench.start_redis()
         relays = {
             "embedded": ("relay_embedded_1", "embedded", 1),
@@ -634,9 +679,12 @@ def main(argv: list[str] | None = None) -> int:
             for phase in (p for p in phases if p in relays):
                 print(f"running {phase} ({rep + 1}/{args.repeat}) …", file=sys.stderr, flush=True)
                 bench.relay(*relays[phase])
+        if "soak" in phases:
+            print(f"running soak ({args.soak_duration:.0f} s) …", file=sys.stderr, flush=True)
+            soak.run(bench)
         print(bench.report())
         if args.json:
             Path(args.json).write_text(json.dumps(bench.results, indent=2))
     finally:
         bench.close()
-    return 0
+    return 1 if bench.results.get("soak", {}).get("faults") else 0

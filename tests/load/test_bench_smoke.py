@@ -52,3 +52,48 @@ def test_bench_runs_every_phase_with_small_numbers(tmp_path: Path) -> None:
     ratios = results["ratios"]
     assert {"server_vs_baseline", "two_vs_one_process"} <= set(ratios)
     assert len(ratios["two_vs_one_process_each_run"]) == 2
+
+
+def test_soak_runs_and_counts_with_small_numbers(tmp_path: Path) -> None:
+    """A 20-second soak on two processes over one Redis: conversations start, talk,
+    drop and resume, are transferred and end; every fault found is reported and sets
+    the exit status. Whether the server has faults is the soak's verdict, not this
+    test's: it checks that the soak ran, counted and reported consistently."""
+    out = tmp_path / "soak.json"
+    code = bench.main(
+        [
+            "--phases",
+            "soak",
+            "--duration",
+            "20",
+            "--soak-conversations",
+            "4",
+            "--soak-operators",
+            "3",
+            "--soak-think",
+            "0.3",
+            "--soak-queue-timeout",
+            "30",
+            "--seed",
+            "7",
+            "--json",
+            str(out),
+        ]
+    )
+    soak = json.loads(out.read_text())["soak"]
+    tally = soak["tally"]
+    assert tally["conversations_started"] >= 4
+    assert tally["conversations_ended_by_soak"] + tally["conversations_broken"] >= tally["conversations_started"] - 4
+    assert tally["messages_sent"] > 0 and tally["messages_from_visitors"] > 0 and tally["messages_from_staff"] > 0
+    assert tally["messages_acknowledged"] + tally["messages_refused"] <= tally["messages_sent"]
+    assert tally["messages_acknowledged"] > 0
+    assert soak["settings"]["seed"] == 7 and soak["settings"]["processes"] == 2
+    assert soak["offers"].get("received", 0) > 0  # the operators were offered the chats
+    memory = soak["memory"]
+    assert all(kib > 0 for kib in memory["rss_baseline_kib"] + memory["rss_end_kib"])
+    assert len(memory["rss_growth_pct"]) == 2
+    assert sum(soak["fault_counts"].values()) == len(soak["faults"])
+    assert set(soak["fault_counts"]) <= set(soak["kinds"])
+    for fault in soak["faults"]:
+        assert fault["summary"] and fault["kind"] in soak["kinds"]
+    assert code == (1 if soak["faults"] else 0)
