@@ -633,6 +633,12 @@ def build_parser() -> argparse.ArgumentParser:
     soak_opts.add_argument("--soak-max-chats", type=int, default=3, help="each operator's maximum of chats")
     soak_opts.add_argument("--soak-think", type=float, default=1.0, help="mean pause between steps, seconds")
     soak_opts.add_argument(
+        "--soak-operator-drops",
+        type=float,
+        default=45.0,
+        help="mean seconds between two console connection drops (0: none)",
+    )
+    soak_opts.add_argument(
         "--soak-queue-timeout",
         type=float,
         default=240.0,

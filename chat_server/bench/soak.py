@@ -36,6 +36,8 @@ DEFAULT_DURATION_S = 600.0
 RSS_BASELINE_S = 120.0  # "minute 2": after start-up and the first conversations
 RSS_TARGET_PCT = 5.0
 SAMPLE_S = 5.0
+GRACE_S = 60
+OPERATOR_GRACE_S = 20
 
 
 class MemorySampler:
@@ -84,6 +86,10 @@ def run(bench: Bench) -> None:
         "CHAT_MAX_CHATS_DEFAULT": str(a.soak_max_chats),
         # Operators here let some offers pass on purpose; 5 s keeps those chats moving.
         "CHAT_OFFER_TIMEOUT_S": "5",
+        # Abandoned chats (a visitor who never comes back) end within the soak.
+        "CHAT_GRACE_PERIOD_S": str(GRACE_S),
+        # A console away longer than this loses its chats to the queue.
+        "CHAT_OPERATOR_GRACE_S": str(OPERATOR_GRACE_S),
     }
     dep = bench.deploy("redis", 2, staff=a.soak_operators, overrides=overrides)
     sampler = None
@@ -101,6 +107,9 @@ def run(bench: Bench) -> None:
             "think_s": a.soak_think,
             "queue_timeout_s": a.soak_queue_timeout,
             "settle_s": 6.0,
+            "grace_s": GRACE_S,
+            "operator_grace_s": OPERATOR_GRACE_S,
+            "operator_drop_every_s": a.soak_operator_drops,
             "p_ignore_offer": 0.05,
             "p_decline_offer": 0.05,
         }
@@ -171,6 +180,7 @@ def report(result: dict[str, Any], details: int) -> list[str]:
         f"  {ta['visitor_drops']} visitor connections cut and resumed ({ta['resumes_other_process']} on the other "
         f"process), {ta['transfers']} transfers to a colleague, {ta['requeued_and_accepted']} back to the queue "
         f"and accepted again, {ta['invites']} invitations, {ta['referrals']} referral sends",
+        "  also: " + ", ".join(f"{k} {v}" for k, v in result["counts"].items()),
         "  LOST / DUPLICATED / OUT OF ORDER (must be 0): "
         + ", ".join(f"{k} {counts.get(k, 0)}" for k in LOSS_KINDS)
         + f"  [in {sum(result['conversations_with_fault'].get(k, 0) for k in LOSS_KINDS)} conversation(s)]",
@@ -186,6 +196,8 @@ def report(result: dict[str, Any], details: int) -> list[str]:
     lines.append("  refused events by code:" + ("" if result["refused"] else " none"))
     lines += [f"    {k} x{v} ({result['refusal_texts'].get(k, '')!r})" for k, v in result["refused"].items()]
     lines.append("  offers: " + ", ".join(f"{k} x{v}" for k, v in result["offers"].items()))
+    if result["cleanup"]:
+        lines.append("  clean-up: " + ", ".join(f"{k} x{v}" for k, v in result["cleanup"].items()))
     rows = zip(mem["rss_baseline_kib"], mem["rss_end_kib"], mem["rss_growth_pct"], strict=True)
     growth = ", ".join(f"P{i} {b} -> {e} KiB ({g:+.2f} %)" for i, (b, e, g) in enumerate(rows))
     worst = max((g for g in mem["rss_growth_pct"] if g is not None), default=0.0)

@@ -39,6 +39,8 @@ KINDS = {
     "message_refused": "message refused although the conversation was live and the sender entitled",
     "conversation_lost": "live conversation not re-attached on resume",
     "conversation_stuck": "conversation never accepted, or a transfer never arrived",
+    "conversation_duplicated": "two `start` at once on one connection created two conversations",
+    "start_after_cut": "a conversation started just before its connection was cut is shown connected",
     "conversation_ended_unexpectedly": "conversation ended without the soak ending it",
     "end_not_delivered": "a side never heard that the conversation ended",
     "resumed_after_exit": "a quick exit's resume token still re-attached something",
@@ -67,6 +69,8 @@ def views(rec: ConvRecord, who: Who) -> Iterator[tuple[str, list[Seen]]]:
     for i, t in enumerate(rec.tenures):
         yield f"{who(t.staff_id)} tenure {i + 1} ({t.role}, {t.how}) history", t.history
         yield f"{who(t.staff_id)} tenure {i + 1} ({t.role}, {t.how}) live", t.live
+        for k, resync in enumerate(t.resyncs):
+            yield f"{who(t.staff_id)} tenure {i + 1} ({t.role}, {t.how}) after reconnect {k + 1}", resync
 
 
 def describe_sent(s: Sent, who: Who) -> str:
@@ -113,6 +117,7 @@ def describe_tenure(tenure: Tenure, who: Who, t: float) -> str:
     return (
         f"  {who(tenure.staff_id)} {tenure.role} via {tenure.how} from {tenure.t_start:.2f}s {end}: "
         f"history {len(tenure.history)}, live {len(tenure.live)} ({_around(tenure.live, t)})"
+        + "".join(f", after reconnect {len(r)}" for r in tenure.resyncs)
     )
 
 
@@ -190,6 +195,7 @@ def check_order(rec: ConvRecord, who: Who) -> list[Fault]:
         lists.append((f"visitor connection #{c.n} (P{c.process}) live", c.live))
     for i, t in enumerate(rec.tenures):
         lists.append((f"{who(t.staff_id)} tenure {i + 1} history+live", [*t.history, *t.live]))
+        lists += [(f"{who(t.staff_id)} tenure {i + 1} after reconnect", r) for r in t.resyncs]
     out = []
     for name, seen in lists:
         last: dict[str, Sent] = {}
@@ -232,7 +238,7 @@ def check_text(rec: ConvRecord, who: Who) -> list[Fault]:
 
 
 def _view_ids(t: Tenure) -> set[str]:
-    return set(_ids(t.history)) | set(_ids(t.live))
+    return {m.id for view in (t.history, t.live, *t.resyncs) for m in view}
 
 
 def check_loss(rec: ConvRecord, who: Who) -> list[Fault]:
@@ -286,7 +292,8 @@ def check_end(rec: ConvRecord, who: Who) -> list[Fault]:
         return []
     out = []
     last = rec.conns[-1]
-    if not any(reason == rec.ended_by for _t, reason in last.ended):
+    # An abandoned visitor is gone: only the staff side hears of the end.
+    if rec.ended_by != "abandoned" and not any(reason == rec.ended_by for _t, reason in last.ended):
         out.append(
             Fault(
                 "end_not_delivered",

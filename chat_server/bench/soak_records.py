@@ -102,8 +102,13 @@ class Tenure:
     t_start: float
     history: list[Seen] = field(default_factory=list)
     live: list[Seen] = field(default_factory=list)
+    # After the staff member's connection dropped and came back: the chat's messages in
+    # the new connection's ``session.chats`` (or ``sync``), one list per return.
+    resyncs: list[list[Seen]] = field(default_factory=list)
     t_end: float | None = None
-    end: str | None = None  # "released:<reason>" | "ended:<reason>"
+    # "released:<reason>" | "ended:<reason>" | "released:gone_after_reconnect" (a
+    # returning console no longer finds the chat: it was requeued meanwhile)
+    end: str | None = None
     # Staff the console was shown as invited or observing (summaries received while
     # holding the chat): who else may legitimately receive its messages.
     shown: set[str] = field(default_factory=set)

@@ -19,10 +19,16 @@ import aiohttp
 
 from . import workers
 from .eio import RawSocket
-from .soak_actors import OperatorActor, VisitorLink, World, login
 from .soak_check import KINDS, check_conversation, tally
 from .soak_director import run_conversation
+from .soak_operator import OperatorActor
 from .soak_records import ConvRecord, Fault
+from .soak_visitor import VisitorLink
+from .soak_world import World, login
+
+
+def _ignore(event: str, data: Any, raw: str) -> None:
+    return None
 
 
 def soak_worker(task: dict[str, Any], barrier: Any, queue: Any) -> None:
@@ -46,6 +52,24 @@ async def _slot(world: World, http: aiohttp.ClientSession, slot: int, records: l
             await reuse.close()
 
 
+async def _operator_churn(world: World) -> None:
+    """Now and then one console's connection drops and comes back: mostly within a few
+    seconds, sometimes after the operator grace (their chats go back to the queue)."""
+    every = world.task["operator_drop_every_s"]
+    if every <= 0:
+        return
+    while not world.stopping:
+        await asyncio.sleep(world.rng.uniform(0.5 * every, 1.5 * every))
+        online = [op for op in world.operators if op.online.is_set()]
+        if world.stopping or not online:
+            break
+        op = world.rng.choice(online)
+        long = world.rng.random() < 0.2
+        away = world.task["operator_grace_s"] + 10 if long else world.rng.uniform(1.0, 8.0)
+        world.counts["console drops past the operator grace" if long else "console drops and returns"] += 1
+        await op.drop_and_return(away)
+
+
 async def _referral_ids(http: aiohttp.ClientSession, op: OperatorActor) -> list[str]:
     """Receiver ids of the referral directory (seeded with example data on first use)."""
     async with http.get(op.url + "/api/referrals", headers={"Cookie": op.cookie}) as resp:
@@ -53,19 +77,6 @@ async def _referral_ids(http: aiohttp.ClientSession, op: OperatorActor) -> list[
             return []
         data = await resp.json()
     return [str(r["id"]) for r in data.get("receivers", [])][:12]
-
-
-async def _overview(http: aiohttp.ClientSession, task: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every conversation the servers still list as live (supervisors' ``overview``)."""
-    url = task["urls"][0]
-    cookie, _staff = await login(http, url, task["admin"])
-    sock = RawSocket(http, url, "/operator", headers={"Cookie": cookie}, on_event=lambda *a: None)
-    await sock.connect()
-    try:
-        ack = await sock.call("overview", {})
-    finally:
-        await sock.close()
-    return list(ack.get("items") or []) if ack.get("ok") else []
 
 
 async def _store_leftovers(redis_url: str, ended: set[str]) -> dict[str, list[str]]:
@@ -98,12 +109,17 @@ async def _soak(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         world.operators = [OperatorActor(world, i, creds, i % n) for i, creds in enumerate(task["staff"])]
         await asyncio.gather(*(op.start(http) for op in world.operators))
         world.receivers = await _referral_ids(http, world.operators[0])
+        cookie, _admin = await login(http, task["urls"][0], task["admin"])
+        world.admin = RawSocket(http, task["urls"][0], "/operator", headers={"Cookie": cookie}, on_event=_ignore)
+        await world.admin.connect()
         await workers._wait(barrier, 300)  # the parent starts sampling RSS now
         world.t0 = t_start = time.monotonic()
         slots = [asyncio.ensure_future(_slot(world, http, k, records)) for k in range(task["conversations"])]
+        churn = asyncio.ensure_future(_operator_churn(world))
         await asyncio.sleep(task["duration"])
         world.stopping = True
         t_load_end = time.monotonic()
+        await churn  # a console away comes back first
         _done, pending = await asyncio.wait(slots, timeout=task["queue_timeout_s"] + 60)
         for p in pending:
             p.cancel()
@@ -111,8 +127,10 @@ async def _soak(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         t_drained = time.monotonic()
         await asyncio.sleep(task["settle_s"])  # the servers' sweeps; late events
         ended = {r.id for r in records if r.id and r.ended_by}
-        for item in await _overview(http, task):
+        for item in await world.overview():
             cid = str(item.get("id"))
+            if cid in world.spares or item.get("pseudonym") in world.gone_at_start:
+                continue  # reported when found (double start, start cut at once)
             if cid in ended or cid not in world.live:
                 global_faults.append(
                     Fault(
@@ -129,13 +147,13 @@ async def _soak(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
                 continue
             for cid in ids:
                 global_faults.append(Fault("left_in_store", cid, f"ephemeral store key of kind {kind!r} remains"))
-        for op in world.operators:
-            if op.sock is not None:
-                await op.sock.close()
+        for sock in [op.sock for op in world.operators] + [world.admin]:
+            if sock is not None:
+                await sock.close()
         for t in list(world.tasks):
             t.cancel()
     who = world.who
-    faults = [f for rec in records for f in check_conversation(rec, who)] + global_faults
+    faults = [f for rec in records for f in check_conversation(rec, who)] + world.faults + global_faults
     by_id = {r.id: r for r in records if r.id}
     affected: dict[str, set[str]] = {}
     for f in faults:
@@ -148,6 +166,8 @@ async def _soak(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         "refused": dict(sorted(world.refused.items())),
         "refusal_texts": world.refusal_texts,
         "offers": dict(sorted(world.offers.items())),
+        "cleanup": dict(world.cleanup),
+        "counts": dict(sorted(world.counts.items())),
         "faults": [f.as_dict() for f in faults],
         "fault_counts": dict(Counter(f.kind for f in faults)),
         "conversations_with_fault": {k: len(v) for k, v in affected.items()},

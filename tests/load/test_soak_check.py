@@ -4,9 +4,9 @@ Pure functions, no server."""
 
 from __future__ import annotations
 
-from chat_server.bench.soak_actors import _cards_in, _codes_in
 from chat_server.bench.soak_check import check_conversation
 from chat_server.bench.soak_records import ConvRecord, Drop, Referral, Seen, Sent, Tenure, VisitorConn
+from chat_server.bench.soak_visitor import cards_in, codes_in
 
 OP_A, OP_B, OP_C = "staff-a", "staff-b", "staff-c"
 
@@ -167,13 +167,13 @@ def test_referral_cards_count_live_or_in_a_history_of_any_shape() -> None:
     rec.referrals.append(Referral(4.5, OP_A, ["bris-116111"], during_drop=True))
     assert kinds(rec) == ["referral_lost"]
     item = {"id": "m7", "from": "system", "code": "referral", "referral": {"cards": [{"id": "bris-116111"}]}}
-    rec.conns[0].history_referrals += _cards_in(item)
+    rec.conns[0].history_referrals += cards_in(item)
     assert kinds(rec) == []
 
 
 def test_follow_up_codes_are_found_in_any_history_item() -> None:
-    assert _codes_in({"from": "system", "followup": {"code": "7KQ2-M9XD-4RTA-HV3C"}}) == ["7KQ2-M9XD-4RTA-HV3C"]
-    assert _codes_in({"text": "hej", "code": "operator_joined"}) == []
+    assert codes_in({"from": "system", "followup": {"code": "7KQ2-M9XD-4RTA-HV3C"}}) == ["7KQ2-M9XD-4RTA-HV3C"]
+    assert codes_in({"text": "hej", "code": "operator_joined"}) == []
 
 
 def test_a_broken_conversation_is_not_judged_message_by_message() -> None:
