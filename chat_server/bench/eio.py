@@ -168,6 +168,7 @@ class RawSocket:
         conn = self.ws._conn if self.ws is not None else None  # noqa: SLF001 - no public way to abort
         if conn is not None and conn.transport is not None:
             conn.transport.abort()
+            conn.close()  # hand the dead connection back to the pool's bookkeeping
 
     def go_silent(self) -> None:
         """Stop reading and answering pings but keep the TCP connection open (a phone
