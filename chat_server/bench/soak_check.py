@@ -261,7 +261,9 @@ def check_loss(rec: ConvRecord, who: Who) -> list[Fault]:
         expected: list[Tenure] = []
         if s.tenure is not None:
             holder = rec.tenures[s.tenure]
-            expected.append(holder)
+            # Not after the holder's console lost the chat (gone past the operator grace).
+            if holder.t_end is None or s.ack_t <= holder.t_end:
+                expected.append(holder)
             for t in rec.tenures:
                 if (
                     t.role == "invited"
@@ -340,8 +342,8 @@ def check_shown(rec: ConvRecord, who: Who) -> list[Fault]:
                     )
                 )
     for staff_id, m in rec.stray:
-        if m.sender == "system":
-            continue
+        if m.sender == "system" or rec.broken:
+            continue  # in a broken conversation, a consequence of the fault already reported
         out.append(
             Fault(
                 "staff_not_shown_received",

@@ -181,3 +181,18 @@ def test_a_broken_conversation_is_not_judged_message_by_message() -> None:
     rec.conns[0].live = []
     rec.fault("conversation_lost", "resume re-attached None", broken=True)
     assert kinds(rec) == ["conversation_lost"]
+
+
+def test_messages_after_a_console_lost_the_chat_are_not_expected_there() -> None:
+    """Op A's console dropped past the operator grace: the chat went back to the queue
+    and to Op C. What was sent after A's drop is Op C's, not A's."""
+    rec = clean()
+    a = rec.tenures[0]
+    a.t_end, a.end = 3.5, "released:gone_after_reconnect"
+    a.live = a.live[:2]
+    c = Tenure(OP_C, "holder", "accept", 4.5, t_end=9.0, end="ended:visitor_ended")
+    c.history, c.live = list(rec.conns[0].live[:3]), list(rec.conns[0].live[3:])
+    rec.tenures.append(c)
+    rec.sent[3] = Sent(4, "o4", OP_C, 5.0, "hej", ack_id="m4", ack_t=5.1, tenure=1)
+    rec.sent[2].tenure = 0  # sent while A's console was away, before the requeue
+    assert kinds(rec) == []
