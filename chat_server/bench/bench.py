@@ -639,6 +639,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="mean seconds between two console connection drops (0: none)",
     )
     soak_opts.add_argument(
+        "--soak-grace",
+        type=float,
+        default=60.0,
+        help="the servers' grace for a visitor gone (CHAT_GRACE_PERIOD_S); a console's is a third of it",
+    )
+    soak_opts.add_argument(
         "--soak-queue-timeout",
         type=float,
         default=240.0,

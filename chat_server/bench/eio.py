@@ -144,8 +144,17 @@ class RawSocket:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._acks[ack_id] = fut
         frame = f"42{self.ns},{ack_id}" + json.dumps([event, data], separators=(",", ":"))
-        asyncio.ensure_future(self.ws.send_str(frame))
+        asyncio.ensure_future(self._send_or_fail(frame, ack_id, fut))
         return fut
+
+    async def _send_or_fail(self, frame: str, ack_id: int, fut: asyncio.Future[Any]) -> None:
+        assert self.ws is not None
+        try:
+            await self.ws.send_str(frame)
+        except (aiohttp.ClientError, ConnectionError) as exc:  # closing: the ack will never come
+            self._acks.pop(ack_id, None)
+            if not fut.done():
+                fut.set_exception(ConnectionError(str(exc)))
 
     async def send(self, event: str, data: Any, on_ack: AckHandler) -> None:
         """Send an event wanting an ack, for load: ``on_ack(payload)`` is called with the

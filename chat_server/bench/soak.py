@@ -36,8 +36,6 @@ DEFAULT_DURATION_S = 600.0
 RSS_BASELINE_S = 120.0  # "minute 2": after start-up and the first conversations
 RSS_TARGET_PCT = 5.0
 SAMPLE_S = 5.0
-GRACE_S = 60
-OPERATOR_GRACE_S = 20
 
 
 class MemorySampler:
@@ -81,15 +79,17 @@ def run(bench: Bench) -> None:
     a = bench.args
     duration = float(a.soak_duration)
     seed = a.seed if a.seed is not None else secrets.randbelow(10**6)
+    grace = max(3, int(a.soak_grace))
+    operator_grace = max(1, grace // 3)
     overrides = {
         "CHAT_ROUTING_MODE": "auto",
         "CHAT_MAX_CHATS_DEFAULT": str(a.soak_max_chats),
         # Operators here let some offers pass on purpose; 5 s keeps those chats moving.
         "CHAT_OFFER_TIMEOUT_S": "5",
         # Abandoned chats (a visitor who never comes back) end within the soak.
-        "CHAT_GRACE_PERIOD_S": str(GRACE_S),
+        "CHAT_GRACE_PERIOD_S": str(grace),
         # A console away longer than this loses its chats to the queue.
-        "CHAT_OPERATOR_GRACE_S": str(OPERATOR_GRACE_S),
+        "CHAT_OPERATOR_GRACE_S": str(operator_grace),
     }
     dep = bench.deploy("redis", 2, staff=a.soak_operators, overrides=overrides)
     sampler = None
@@ -107,8 +107,8 @@ def run(bench: Bench) -> None:
             "think_s": a.soak_think,
             "queue_timeout_s": a.soak_queue_timeout,
             "settle_s": 6.0,
-            "grace_s": GRACE_S,
-            "operator_grace_s": OPERATOR_GRACE_S,
+            "grace_s": grace,
+            "operator_grace_s": operator_grace,
             "operator_drop_every_s": a.soak_operator_drops,
             "p_ignore_offer": 0.05,
             "p_decline_offer": 0.05,
@@ -137,6 +137,7 @@ def run(bench: Bench) -> None:
         "series_s_rss_kib": [(round(t - t0, 1), rss) for t, rss, _r in sampler.samples],
     }
     result["server_log_errors"] = _log_errors(dep.logs)
+    result["server_log_warnings"] = _log_warnings(dep.logs)
     result["settings"] = {
         "duration_s": duration,
         "seed": seed,
@@ -144,6 +145,8 @@ def run(bench: Bench) -> None:
         "operators": a.soak_operators,
         "max_chats": a.soak_max_chats,
         "think_s": a.soak_think,
+        "grace_s": grace,
+        "operator_grace_s": operator_grace,
         "processes": len(dep.urls),
     }
     bench.results["soak"] = result
@@ -160,6 +163,23 @@ def _log_errors(logs: list[Path]) -> list[str]:
             continue
         out += [f"P{i}: {line[:300]}" for line in lines if "ERROR" in line or "CRITICAL" in line or "Traceback" in line]
     return out
+
+
+def _log_warnings(logs: list[Path]) -> dict[str, int]:
+    """WARNING lines of the servers' logs, counted by logger and message (numbers
+    blanked, so one kind of warning is one line)."""
+    counts: dict[str, int] = {}
+    for path in logs:
+        try:
+            lines = path.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            _stamp, sep, rest = line.partition(" WARNING ")
+            if sep:
+                kind = re.sub(r"\d+(\.\d+)?", "N", rest)[:160]
+                counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def report(result: dict[str, Any], details: int) -> list[str]:
@@ -216,6 +236,9 @@ def report(result: dict[str, Any], details: int) -> list[str]:
     errors = result["server_log_errors"]
     lines.append(f"  server log lines at ERROR or tracebacks: {len(errors)}")
     lines += [f"    {line}" for line in errors[:10]]
+    warnings = result["server_log_warnings"]
+    lines.append(f"  server log warnings: {sum(warnings.values())}")
+    lines += [f"    x{n} {kind}" for kind, n in list(warnings.items())[:8]]
     shown: dict[str, int] = {}
     timelines = result["timelines"]
     printed: set[str] = set()

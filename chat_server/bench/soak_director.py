@@ -200,6 +200,8 @@ class Director(Steps):
         silent), and tell the staff."""
         assert self.link is not None
         kind = self.rng.choice(["abort", "silent"])
+        if self.w.task["grace_s"] < 30:
+            kind = "abort"  # a silent network is found by the ping timeout (up to 40 s): too slow here
         self.w.counts["visitors gone for good (abandoned)"] += 1
         conn = self.conn()
         conn.t_cut, conn.cut = self.now(), kind

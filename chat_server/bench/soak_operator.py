@@ -81,7 +81,14 @@ class OperatorActor:
         for live in self._mine():
             live.rec.note(t, f"{w.who(self.staff_id)} console connection cut for {away_s:.1f}s")
         await asyncio.sleep(away_s)
-        await self._connect()  # its `session` reconciles the assigned chats (on_event)
+        for attempt in range(5):  # as a console does: try again, a little later each time
+            try:
+                await self._connect()  # its `session` reconciles the assigned chats (on_event)
+                break
+            except (TimeoutError, ConnectionError, aiohttp.ClientError):
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(2.0 * (attempt + 1))
         ack = await self.call("sync", {})
         if ack.get("ok"):
             self._reconcile(ack.get("chats") or [], "invited", w.now())
@@ -196,6 +203,10 @@ class OperatorActor:
         if not cid:
             return
         w.offers["received"] += 1
+        connected = (data.get("conversation") or {}).get("visitor_connected")
+        w.with_conversation(
+            cid, lambda live: live.rec.note(t, f"offered to {w.who(self.staff_id)} (visitor_connected {connected})")
+        )
         if data["conversation"].get("visitor_connected") is False:
             # The server's own summary says the visitor is gone (issue 14: offers only
             # for visitors whose connection is live).

@@ -48,8 +48,6 @@ class Script:
         self.token = ""
         self._n = 0
 
-    # helpers ----------------------------------------------------------------------------
-
     def now(self) -> float:
         return self.w.now()
 
@@ -162,8 +160,6 @@ class Script:
             )
             return True
         return False
-
-    # the script -------------------------------------------------------------------------
 
     async def clean_up(self) -> None:
         """A broken conversation is not judged further; end it so that it does not stay

@@ -93,7 +93,11 @@ class World:
         """Every conversation the servers list as live (waiting or active)."""
         if self.admin is None:
             return []
-        ack = await self.admin.call("overview", {})
+        try:
+            ack = await self.admin.call("overview", {}, 60)
+        except (TimeoutError, ConnectionError):
+            self.counts["overview calls without an answer"] += 1
+            return []
         return list(ack.get("items") or []) if ack.get("ok") else []
 
     async def check_gone(self, pseudonym: str, t: float, epoch_ms: int) -> None:

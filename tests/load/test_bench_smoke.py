@@ -74,6 +74,10 @@ def test_soak_runs_and_counts_with_small_numbers(tmp_path: Path) -> None:
             "0.3",
             "--soak-queue-timeout",
             "30",
+            "--soak-grace",
+            "6",
+            "--soak-operator-drops",
+            "8",
             "--seed",
             "7",
             "--json",
@@ -88,6 +92,11 @@ def test_soak_runs_and_counts_with_small_numbers(tmp_path: Path) -> None:
     assert tally["messages_acknowledged"] + tally["messages_refused"] <= tally["messages_sent"]
     assert tally["messages_acknowledged"] > 0
     assert soak["settings"]["seed"] == 7 and soak["settings"]["processes"] == 2
+    assert (
+        soak["counts"].get("console drops and returns", 0)
+        + soak["counts"].get("console drops past the operator grace", 0)
+        > 0
+    )
     assert soak["offers"].get("received", 0) > 0  # the operators were offered the chats
     memory = soak["memory"]
     assert all(kib > 0 for kib in memory["rss_baseline_kib"] + memory["rss_end_kib"])
