@@ -114,6 +114,19 @@ async def transfer_above_max(lab: Lab) -> tuple[bool, str]:
     return bool(ack.get("ok")) and held >= 2, f"maximum 1: transfer ack {ack.get('ok')}, B was assigned {held} chats"
 
 
+async def concurrent_accepts(lab: Lab) -> tuple[bool, str]:
+    """Issue 14 ("no operator above their maximum by any path"): two accepts at once
+    each see a free place. Maximum 1, two waiting chats, both accepted together."""
+    a = await lab.operator(0)
+    ids = []
+    for process in (0, 1):
+        v, _session = await lab.visitor(process)
+        ids.append((await v.call("start", {"audience": "self", "locale": "sv"}))["conversation"]["id"])
+    acks = await asyncio.gather(*(a.call("accept", {"conversation_id": cid}) for cid in ids))
+    ok = sum(1 for ack in acks if ack.get("ok"))
+    return ok > 1, f"maximum 1: {ok} of 2 accepts sent together succeeded"
+
+
 async def refused_transfer_note(lab: Lab) -> tuple[bool, str]:
     """Issue 14: a refused transfer still leaves its note in the chat."""
     a, c = await lab.operator(0), await lab.operator(1, duty=False)
@@ -201,6 +214,37 @@ async def typing_left_over(lab: Lab) -> tuple[bool, str]:
     return bool(last), f"last typing the console got: {last}; visitor_connected in its summaries: {away}"
 
 
+async def resume_redelivery(lab: Lab) -> tuple[bool, str]:
+    """A resume while the operator writes: a message can come both in `history` and
+    live on the new connection (DESIGN.md promise 4: each once). 20 resumes on the other
+    process while the operator sends a message every 10 ms."""
+    a = await lab.operator(0)
+    v, token, cid = await lab.chat(a, 0)
+    writing = True
+
+    async def write() -> None:
+        n = 0
+        while writing:
+            n += 1
+            await a.call("message", {"conversation_id": cid, "client_id": f"w{n}", "text": "hej"})
+            await asyncio.sleep(0.01)
+
+    writer = asyncio.ensure_future(write())
+    twice = []
+    for i in range(20):
+        v.sock.abort()
+        v, session = await lab.visitor((i + 1) % 2, token)
+        token = session["token"]
+        await v.wait(lambda v=v: bool(v.got("history")))  # type: ignore[misc]
+        await asyncio.sleep(0.3)
+        ids = [m["id"] for m in v.got("history")[0]["messages"]]
+        live = [m["id"] for m in v.got("message")]
+        twice += [m for m in live if m in ids]
+    writing = False
+    await writer
+    return bool(twice), f"20 resumes while the operator writes: {len(twice)} messages both in history and live"
+
+
 async def double_start(lab: Lab) -> tuple[bool, str]:
     """Issue 14: two `start` at once on one socket create two conversations."""
     v, _session = await lab.visitor(0)
@@ -284,11 +328,13 @@ async def offer_for_away_visitor(lab: Lab) -> tuple[bool, str]:
 
 PICK: dict[str, Case] = {
     "transfer_above_max": transfer_above_max,
+    "concurrent_accepts": concurrent_accepts,
     "refused_transfer_note": refused_transfer_note,
     "invitee_after_requeue": invitee_after_requeue,
     "referral_during_drop": referral_during_drop,
     "followup_during_drop": followup_during_drop,
     "typing_left_over": typing_left_over,
+    "resume_redelivery": resume_redelivery,
     "double_start": double_start,
     "start_then_cut": start_then_cut,
 }

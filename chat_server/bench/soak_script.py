@@ -94,14 +94,17 @@ class Script:
     async def staff_says(self, op: OperatorActor, internal: bool = False) -> None:
         s = self._new_sent(op.staff_id, internal)
         payload = {"conversation_id": self.rec.id, "client_id": s.client_id, "text": s.text}
-        drops = op.drops
+        away, drops = not op.online.is_set(), op.drops
         ack = await op.call("note" if internal else "message", payload)
-        if not ack.get("ok") and op.drops != drops:
-            # The console's connection dropped meanwhile: like the widget's outbox, the
-            # console sends it again with the same client_id once it is back.
-            s.first_unacked, s.attempts = True, 2
-            ack = await op.call("note" if internal else "message", payload)
-            if not ack.get("ok"):  # e.g. the chat went back to the queue while they were away
+        if not ack.get("ok") and (away or op.drops != drops):
+            # The console's connection dropped before or while sending. Like the
+            # widget's outbox, the console sends an unanswered message again with the
+            # same client_id once it is back; a refusal then (the chat went back to the
+            # queue while they were away) is what the servers should answer.
+            if ack.get("error", {}).get("code") == "no_ack":
+                s.first_unacked, s.attempts = True, 2
+                ack = await op.call("note" if internal else "message", payload)
+            if not ack.get("ok"):
                 s.refused = str(ack.get("error", {}).get("code"))
                 self.rec.note(self.now(), f"{op.name} could not send {s.client_id} after their drop: {s.refused}")
                 return

@@ -174,7 +174,7 @@ async def _soak(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         "kinds": KINDS,
         "store_leftovers": {k: len(v) for k, v in leftovers.items()},
         "timelines": {
-            cid: [f"{t:8.2f}s  {text}" for t, text in by_id[cid].timeline]
+            cid: [f"{t:8.2f}s  {text}" for t, text in sorted(by_id[cid].timeline, key=lambda x: x[0])]
             for cid in list(dict.fromkeys(f.conversation for f in faults if f.conversation in by_id))[:200]
             if cid is not None
         },
