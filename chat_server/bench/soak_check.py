@@ -43,6 +43,7 @@ KINDS = {
     "start_after_cut": "a conversation started just before its connection was cut is shown connected",
     "conversation_ended_unexpectedly": "conversation ended without the soak ending it",
     "end_not_delivered": "a side never heard that the conversation ended",
+    "end_refused": "an end refused although the chat was live and the sender entitled",
     "resumed_after_exit": "a quick exit's resume token still re-attached something",
     "stale_release": "a `released` arrived after the same staff member was assigned the chat again",
     "above_maximum": "an operator held more chats than their maximum",

@@ -164,6 +164,8 @@ class Director(Steps):
         # No new abandonment once the soak is ending: it keeps the drain waiting a grace period.
         abandon = 0 if self.w.stopping else 1
         how = rng.choices(["visitor_ended", "operator_ended", "visitor_exit", "abandoned"], [4, 4, 2, abandon])[0]
+        if how == "operator_ended":
+            await self.settled()  # the holder of the moment, connected (not one whose console is away)
         holder = live.holder
         if how == "operator_ended" and holder is None:
             how = "visitor_ended"
@@ -174,14 +176,19 @@ class Director(Steps):
         if how == "operator_ended":
             assert holder is not None
             triage = TRIAGE if rng.random() < 0.5 else None
-            drops = holder.drops
+            away, drops = not holder.online.is_set(), holder.drops
             ack = await holder.call("end", {"conversation_id": rec.id, "triage": triage})
-            if not ack.get("ok") and holder.drops != drops:  # their drop: the visitor ends it
+            if not ack.get("ok") and (away or holder.drops != drops):  # their drop: the visitor ends it
                 rec.ended_by = how = "visitor_ended"
                 ack = await self.link.call("end", {})
         else:
             ack = await self.link.call("end" if how == "visitor_ended" else "exit", {})
         rec.note(self.now(), f"end ({how}): {'ok' if ack.get('ok') else ack.get('error')}")
+        if not ack.get("ok"):
+            who = self.w.who(holder.staff_id) if how == "operator_ended" and holder else "the visitor"
+            rec.fault("end_refused", f"end ({how}) by {who} refused at {self.now():.2f}s", f"  ack: {ack}", broken=True)
+            await self.clean_up()
+            return None
         conn = self.conn()
         await live.until(lambda: bool(conn.ended) and not any(t.open for t in rec.tenures), 15)
         if how == "visitor_exit" and rng.random() < 0.3:

@@ -28,9 +28,11 @@ class Steps(Script):
 
         async def staff() -> None:
             for _ in range(no):
+                if self.live.holder is not holder:  # the chat changed hands meanwhile
+                    return
                 await self.staff_says(holder, internal=self.rng.random() < 0.1)
                 await self.think(0.3)
-            if invitee is not None and self.rng.random() < 0.5:
+            if invitee is not None and invitee.open and self.rng.random() < 0.5:
                 op = next(o for o in self.w.operators if o.staff_id == invitee.staff_id)
                 await self.staff_says(op)
 
@@ -67,7 +69,8 @@ class Steps(Script):
         rec.note(t, f"visitor connection cut ({kind}){' after typing' if typing else ''}")
         if holder is not None and not waiting:
             for _ in range(rng.randint(0, 2)):
-                await self.staff_says(holder)
+                if live.holder is holder:
+                    await self.staff_says(holder)
             if w.receivers and rng.random() < 0.3:
                 await self.referral(during_drop=True)
             if rng.random() < 0.05:
@@ -176,7 +179,8 @@ class Steps(Script):
 
     async def referral(self, during_drop: bool = False) -> None:
         holder = self.live.holder
-        assert holder is not None
+        if holder is None:
+            return
         targets = self.rng.sample(self.w.receivers, k=min(len(self.w.receivers), self.rng.randint(1, 2)))
         ack = await holder.call("referral", {"conversation_id": self.rec.id, "targets": targets})
         if ack.get("ok"):
@@ -185,7 +189,8 @@ class Steps(Script):
 
     async def followup(self, during_drop: bool = False) -> None:
         holder = self.live.holder
-        assert holder is not None
+        if holder is None:
+            return
         ack = await holder.call(
             "followup_summary", {"conversation_id": self.rec.id, "summary": "Pratade om stöd i skolan."}
         )

@@ -175,7 +175,7 @@ async def _soak(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         "store_leftovers": {k: len(v) for k, v in leftovers.items()},
         "timelines": {
             cid: [f"{t:8.2f}s  {text}" for t, text in sorted(by_id[cid].timeline, key=lambda x: x[0])]
-            for cid in list(dict.fromkeys(f.conversation for f in faults if f.conversation in by_id))[:200]
+            for cid in dict.fromkeys(f.conversation for f in faults if f.conversation in by_id)
             if cid is not None
         },
         "staff": {op.staff_id: f"{op.name} (P{op.process})" for op in world.operators},
