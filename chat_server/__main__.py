@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings, SettingsError, load_settings
+from .services.roles import ROLES
 
 log = logging.getLogger("chat_server")
 
@@ -264,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = ops_sub.add_parser("add", help="create a staff account")
     add.add_argument("username")
     add.add_argument("--name", help="display name shown to visitors (first name or alias)")
-    add.add_argument("--role", choices=("operator", "supervisor", "admin"), default="operator")
+    add.add_argument("--role", choices=ROLES, default="operator")
     add.add_argument("--password-file", help="read the password from this file instead of a prompt")
     add.add_argument("--totp-secret-file", help="use this base32 TOTP secret instead of a new one")
     add.add_argument("--locale", default="sv", help="console language")
@@ -297,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .private_files import restrict_umask
+
+    # Before anything is created: the database, its -wal/-shm files and the secret key
+    # file are readable by this user only (private_files.py).
+    restrict_umask()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # The benchmark has its own options (argparse's REMAINDER would swallow none of

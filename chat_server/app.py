@@ -1,7 +1,9 @@
-"""``create_app(settings)``: builds the whole server from its settings.
+"""``create_app(settings)``: the composition root that builds the whole server.
 
-transport (HTTP routes, Socket.IO namespaces) -> services (plain async Python) ->
-storage (ephemeral: memory | Redis; durable: SQLite | Redis).
+transport (HTTP routes, Socket.IO namespaces) -> services (plain async Python,
+services/container.py) -> storage (ephemeral: memory | Redis; durable: SQLite | Redis).
+Everything is constructed here once and passed on through constructors; route modules
+only add routes; lifetimes (stores, sweeper, alerts) are registered here.
 """
 
 from __future__ import annotations
@@ -21,19 +23,22 @@ from .periodic import periodic
 from .secret_key import StartupError, check_secret, resolve_secret
 from .security.crypto import KeyRing
 from .security.ratelimit import DailyKeyedHasher
-from .services.audit import Audit
-from .services.conversations import Conversations
-from .services.hours import Hours
-from .services.staff import StaffService
-from .services.stats import Stats
+from .services.container import build_services
+from .services.observer import Observer
+from .services.retention import SWEEP_INTERVAL_S
 from .storage import StoreUnavailable, open_durable, open_ephemeral
 from .transport import keys as K
+from .transport.admin_http import announce_setup
+from .transport.admission import admission_control, session_caps
 from .transport.direct_emit import DirectEmitManager
+from .transport.guard import SESSION_COOKIE, StaffGuard, same_origin
 from .transport.hardened import HardenedServer, engineio_requests
-from .transport.http import same_origin, security_headers, setup_routes, unexpected_errors
+from .transport.http import security_headers, unexpected_errors
+from .transport.metrics_http import Metrics
 from .transport.notifier import SocketEvents
 from .transport.operator import OperatorNamespace
-from .transport.operator_referral_events import install_rc_features
+from .transport.routes import setup_routes
+from .transport.sockets import Namespaces
 from .transport.visitor import VisitorNamespace
 
 __all__ = ["StartupError", "create_app"]
@@ -42,6 +47,9 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> web.Application:
+    """The one composition root: every store, service, namespace and route is built
+    here, once, and handed to what needs it through constructors. Raises StartupError
+    for a missing or unusable secret key."""
     # Library loggers never write a visitor's address or request (logging_setup.py),
     # even when a host process configured logging itself.
     install_privacy_filters()
@@ -49,17 +57,66 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=64 * 1024,
         middlewares=[security_headers, unexpected_errors, engineio_requests(settings.max_http_buffer_size)],
     )
-    app[K.SETTINGS] = settings
     keyring = KeyRing(resolve_secret(settings))
-    app[K.KEYRING] = keyring
-    app[K.CATALOGS] = catalogs = i18n.Catalogs()
-    app[K.HASHER] = hasher = DailyKeyedHasher(pepper=keyring.hmac_key)
-
+    catalogs = i18n.Catalogs()
+    hasher = DailyKeyedHasher(pepper=keyring.hmac_key, ipv6_prefix=settings.ipv6_prefix)
     eph = open_ephemeral(settings.ephemeral_url)
     durable = open_durable(settings.effective_durable_url)
+    sio = _socketio_server(settings, keyring)
+    metrics = Metrics(settings)
+    services = build_services(
+        settings,
+        ephemeral=eph,
+        durable=durable,
+        keyring=keyring,
+        events=SocketEvents(sio),
+        translate=catalogs,
+        # No metrics of what visitors do (transport/metrics_http.py explains why).
+        observer=Observer(),
+    )
+    guard = StaffGuard(services.staff)
+    limits, refused = settings.rate_limits, metrics.refusal
+    namespaces = Namespaces(
+        visitor=VisitorNamespace(
+            services, catalogs, hasher, settings.trust_proxy, rate_limits=limits, refusal_observer=refused
+        ),
+        operator=OperatorNamespace(services, guard, catalogs, rate_limits=limits, refusal_observer=refused),
+    )
+    sio.register_namespace(namespaces.visitor)
+    sio.register_namespace(namespaces.operator)
+    sio.attach(app)
+    # Refuse new sessions before the process runs out of descriptors (admission.py).
+    visitor_cap, staff_cap = session_caps(settings.max_connections)
+    app.middlewares.append(admission_control(lambda: len(sio.eio.sockets), visitor_cap, staff_cap, SESSION_COOKIE))
+    if not settings.rate_limits:
+        log.warning(
+            "CHAT_RATE_LIMITS=false: Socket.IO rate limits are OFF. This is for load "
+            "benchmarks only and is UNSAFE in production (floods and connection storms "
+            "are no longer refused)."
+        )
+
+    app[K.SETTINGS] = settings
+    app[K.KEYRING] = keyring
+    app[K.CATALOGS] = catalogs
+    app[K.HASHER] = hasher
     app[K.EPHEMERAL] = eph
     app[K.DURABLE] = durable
+    app[K.SIO] = sio
+    app[K.SERVICES] = services
+    app[K.GUARD] = guard
+    app[K.METRICS] = metrics
+    app[K.NAMESPACES] = namespaces
+    setup_routes(app)
+    app.on_startup.append(announce_setup)
+    app.cleanup_ctx.append(_stores_lifetime)
+    app.cleanup_ctx.append(_sweeper)
+    app.cleanup_ctx.append(_alerts)
+    app.cleanup_ctx.append(_console_watch)
+    app.cleanup_ctx.append(_retention_sweeper)
+    return app
 
+
+def _socketio_server(settings: Settings, keyring: KeyRing) -> HardenedServer:
     # Emits to local clients without a task per recipient (transport/direct_emit.py).
     manager: socketio.AsyncManager = DirectEmitManager()
     if settings.ephemeral_url.startswith(("redis://", "rediss://")):
@@ -68,12 +125,14 @@ def create_app(settings: Settings) -> web.Application:
 
         # JSON, never pickle, between processes: the pub/sub managers encode with the
         # server's JSON module (checked in python-socketio 5.18; tests/integration/
-        # test_redis_mode.py reads the channels to prove it). A channel per
-        # conversation and staff room, batched publishes (see redis_fanout).
+        # test_redis_mode.py reads the channels to prove it), sealed under a key from
+        # the secret. A channel per conversation and staff room, batched publishes
+        # (see redis_fanout).
         manager = RoomChannelRedisManager(
             settings.ephemeral_url,
             channel="rc-chat",
             room_prefixes=CHANNEL_ROOM_PREFIXES,
+            fanout_master=keyring.fanout_master,
             json=socketio.packet.Packet.json,
         )
 
@@ -87,11 +146,14 @@ def create_app(settings: Settings) -> web.Application:
     # namespace's CONNECT and closes connections that join no namespace (hardened.py);
     # its Engine.IO layer accepts whole long-polling payloads and closes sessions that
     # send garbage (engine.py).
-    sio = HardenedServer(
+    return HardenedServer(
         connect_timeout=settings.connect_timeout_s,
         async_mode="aiohttp",
         client_manager=manager,
-        cors_allowed_origins=[o for o in (settings.public_url.rstrip("/"),) if o] or None,
+        # Our own check, not Engine.IO's default: with no list it also trusts a
+        # client-sent X-Forwarded-Host/-Proto, even with CHAT_TRUST_PROXY off.
+        # same_origin() reads forwarded headers only when the proxy is trusted.
+        cors_allowed_origins=_same_origin_only,
         cors_credentials=False,
         max_http_buffer_size=settings.max_http_buffer_size,
         ping_interval=settings.ping_interval_s,
@@ -101,56 +163,11 @@ def create_app(settings: Settings) -> web.Application:
         engineio_logger=logging.getLogger("engineio.server"),
         transports=["polling", "websocket"],
     )
-    sio.attach(app)
-    app[K.SIO] = sio
-
-    events = SocketEvents(sio)
-    audit = app[K.AUDIT] = Audit(durable)
-    hours = app[K.HOURS] = Hours(durable)
-    stats = app[K.STATS] = Stats(durable)
-    staff = app[K.STAFF] = StaffService(durable, eph, keyring, settings, audit)
-    conversations = app[K.CONVERSATIONS] = Conversations(
-        eph, keyring, events, catalogs, settings, hours, stats, staff.locale_of
-    )
-
-    async def blocked(address_key: str) -> bool:
-        return bool(address_key) and await eph.get("blocked", address_key) is not None
-
-    sio.register_namespace(VisitorNamespace(conversations, catalogs, hasher, settings.trust_proxy, blocked))
-    sio.register_namespace(
-        OperatorNamespace(conversations, staff, audit, catalogs, lambda origin, request: same_origin(origin, request))
-    )
-    install_rc_features(app)  # routing, referral directory, follow-up codes
-    if not settings.rate_limits:
-        for namespace in sio.namespace_handlers.values():
-            namespace.rate_limits_enabled = False
-        log.warning(
-            "CHAT_RATE_LIMITS=false: Socket.IO rate limits are OFF. This is for load "
-            "benchmarks only and is UNSAFE in production (floods and connection storms "
-            "are no longer refused)."
-        )
-
-    setup_routes(app)
-    # Feature routes live in their own modules (console administration, referral
-    # directory and statistics, metrics); each adds its routes here.
-    for extra in _feature_route_modules():
-        extra.setup_routes(app)
-    app.cleanup_ctx.append(_stores_lifetime)
-    app.cleanup_ctx.append(_sweeper)
-    return app
 
 
-def _feature_route_modules() -> list[Any]:
-    import importlib
-
-    modules = []
-    for name in ("admin_http", "referral_http", "metrics_http"):
-        try:
-            modules.append(importlib.import_module(f".transport.{name}", __package__))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.transport.{name}":
-                raise
-    return modules
+def _same_origin_only(origin: str | None, environ: dict[str, Any]) -> bool:
+    """Engine.IO's Origin check (called with every request's Origin, or None)."""
+    return same_origin(origin, environ.get("aiohttp.request"))
 
 
 async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
@@ -188,13 +205,14 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sweeper(app: web.Application) -> AsyncIterator[None]:
-    """Abandons conversations whose visitor is gone past the grace period."""
-    conversations = app[K.CONVERSATIONS]
+    """Heartbeat, the presence net, abandoned conversations, the chats of operators gone
+    past their grace (services/sweeper.py)."""
+    services = app[K.SERVICES]
     interval = app[K.SETTINGS].sweep_interval_s
 
     async def step() -> None:
         try:
-            await conversations.sweep()
+            await services.sweeper.sweep()
             await app[K.HASHER].sync(app[K.EPHEMERAL])
         except StoreUnavailable:
             # Expected while Redis restarts; the next round catches up.
@@ -202,5 +220,64 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
         except Exception:  # noqa: BLE001 - keep sweeping whatever happens
             log.exception("sweep failed")
 
+    # Alive before the first visitor connects: another process must not judge this
+    # one's sockets gone for want of a heartbeat.
+    try:
+        await services.presence.heartbeat()
+    except StoreUnavailable:
+        log.warning("first heartbeat skipped: the ephemeral store is unavailable")
     async with periodic("sweeper", interval, step):
+        yield
+
+
+async def _alerts(app: web.Application) -> AsyncIterator[None]:
+    """Alert supervisors about urgent chats that wait too long."""
+    supervision = app[K.SERVICES].supervision
+    interval = max(0.2, min(5.0, app[K.SETTINGS].sweep_interval_s))
+
+    async def step() -> None:
+        try:
+            await supervision.alert_sweep()
+        except Exception:  # noqa: BLE001 - keep watching whatever happens
+            log.exception("urgent alert sweep failed")
+
+    async with periodic("urgent-alerts", interval, step):
+        yield
+
+
+#: How often this process checks the staff sessions of its consoles (s): a console whose
+#: session ended (expired, or revoked where nobody announced it) closes within a second.
+CONSOLE_WATCH_S = 0.5
+
+
+async def _console_watch(app: web.Application) -> AsyncIterator[None]:
+    """Close the consoles of staff sessions that ended (transport/guard.py)."""
+    operator = app[K.NAMESPACES].operator
+
+    async def step() -> None:
+        try:
+            await operator.close_ended_sessions()
+        except StoreUnavailable:
+            log.warning("console session check skipped: a store is unavailable")
+        except Exception:  # noqa: BLE001 - keep watching whatever happens
+            log.exception("console session check failed")
+
+    async with periodic("console-sessions", CONSOLE_WATCH_S, step):
+        yield
+
+
+async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
+    """Deletes audit entries and statistics past their retention, at start and hourly."""
+    retention = app[K.SERVICES].retention
+
+    async def step() -> None:
+        try:
+            await retention.sweep()
+        except StoreUnavailable:
+            log.warning("retention sweep skipped: the durable store is unavailable")
+        except Exception:  # noqa: BLE001 - keep sweeping whatever happens
+            log.exception("retention sweep failed")
+
+    await step()
+    async with periodic("retention", SWEEP_INTERVAL_S, step):
         yield

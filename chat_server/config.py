@@ -7,6 +7,7 @@ Docker and Kubernetes secrets hand them over.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -80,7 +81,27 @@ class Settings:
     # link expires after this long.
     urgent_alert_s: int = 120
     block_s: int = 6 * 3600
+    # The queue under abuse (services/queue_guard.py): at most this many conversations
+    # wait at once, and this many from one address key (a school class of 30 must fit,
+    # issue 17); supervisors are alerted when one address key starts this many chats
+    # within a minute, or everyone together this many.
+    max_waiting: int = 100
+    max_waiting_per_key: int = 40
+    burst_alert_per_key: int = 10
+    burst_alert_total: int = 20
+    # Rate limits and blocks key on the IPv4 address, or on the IPv6 network of this
+    # many bits (one subscriber; security/ratelimit.py limit_subject).
+    ipv6_prefix: int = 64
     setup_token_s: int = 3600
+    # Who may read /metrics (transport/metrics_http.py): these networks, or a scraper
+    # sending "Authorization: Bearer <metrics_token>".
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
+    # Retention of what outlives conversations (services/retention.py): audit rows older
+    # than this are deleted; statistics by whole calendar months, once the month that
+    # began this long ago has passed. 0 keeps them forever.
+    audit_retention_days: int = 730
+    stats_retention_days: int = 1096
     # Allow an ephemeral Redis that persists to disk (refused by default).
     allow_persistent_ephemeral: bool = False
     # Per-connection and per-address rate limits on the Socket.IO namespaces. Turning
@@ -92,6 +113,9 @@ class Settings:
     max_http_buffer_size: int = 64 * 1024
     ping_interval_s: int = 20
     ping_timeout_s: int = 20
+    # Engine.IO sessions one process admits; 0: automatic, from the open-files limit
+    # less a reserve (transport/admission.py). Beyond it new connections get 503.
+    max_connections: int = 0
     # An Engine.IO connection that has joined no namespace for this long is closed
     # (socket.io's connectTimeout, also 45 s). 0 turns it off.
     connect_timeout_s: float = 45.0
@@ -172,6 +196,17 @@ def load_settings(
     settings = Settings(**values)
     if settings.grace_period_s < 0 or settings.max_http_buffer_size > 64 * 1024:
         raise SettingsError("grace_period_s must be >= 0; max_http_buffer_size <= 65536")
+    if settings.audit_retention_days < 0 or settings.stats_retention_days < 0:
+        raise SettingsError("audit_retention_days and stats_retention_days must be >= 0")
+    if min(settings.max_waiting, settings.max_waiting_per_key, settings.burst_alert_per_key) < 1:
+        raise SettingsError("max_waiting, max_waiting_per_key and burst_alert_per_key must be >= 1")
+    if not 32 <= settings.ipv6_prefix <= 128:
+        raise SettingsError("ipv6_prefix must be between 32 and 128")
+    for entry in settings.metrics_allow:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"metrics_allow: {entry!r} is not an address or network") from exc
     return settings
 
 

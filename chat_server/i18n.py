@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
+from babel import lists as babel_lists
 from babel import numbers as babel_numbers
 from babel.support import Translations
 
@@ -107,6 +108,10 @@ PLURAL_TABLE_SIZE = 200
 def N_(msgid: str) -> str:
     """Mark a string for extraction; it is translated later, where the locale is known."""
     return msgid
+
+
+# TRANSLATORS: a language named in your language, then in its own: "Arabiska (العربية)".
+MSG_LANGUAGE_LABEL = N_("{language} ({native})")
 
 
 def NP_(singular: str, plural: str) -> tuple[str, str]:
@@ -238,6 +243,11 @@ def format_date(value: date | datetime, locale: str, format: str = "medium") -> 
     return _with_fallback(babel_dates.format_date, value, locale, format=format)
 
 
+def format_list(items: list[str], locale: str) -> str:
+    """Items joined the way the locale writes a list ("A, B och C", "A وB وC")."""
+    return _with_fallback(babel_lists.format_list, items, locale)
+
+
 def format_number(value: float, locale: str) -> str:
     """A number with the locale's separators and digits."""
     return _with_fallback(babel_numbers.format_decimal, value, locale)
@@ -310,7 +320,8 @@ class Catalogs:
 
     def as_json(self, locale: str) -> dict[str, Any]:
         """The catalog for the front ends: msgid -> msgstr (plural forms as lists), and
-        the plural rule as data (``plural.table``; see ``plural_index_table``)."""
+        the plural rule as data (``plural.table``; see ``plural_index_table``), and ``languages``: every supported
+        language named for a reader of this locale (``language_label``)."""
         if locale not in self._json:
             self._json[locale] = self._build_json(locale)
         return self._json[locale]
@@ -330,6 +341,7 @@ class Catalogs:
             elif key and value:
                 messages[key] = value
         lang = BY_CODE.get(locale, Language(locale, locale, "ltr"))
+        languages = {code: self.language_label(code, locale) for code in SUPPORTED}
         plural_func = getattr(trans, "plural", None) or (lambda n: int(n != 1))
         nplurals = max(plural_index_table(plural_func) + [0]) + 1
         return {
@@ -338,7 +350,32 @@ class Catalogs:
             "name": lang.name,
             "messages": messages,
             "plural": {"nplurals": nplurals, "table": plural_index_table(plural_func)},
+            "languages": languages,
         }
+
+    def language_label(self, code: str, locale: str) -> str:
+        """A supported language named for a reader of ``locale``: its name in
+        ``locale`` from CLDR (Babel) with its own name after it, "Arabiska (العربية)",
+        so staff can tell ትግርኛ from فارسی; only the name when the two are the same
+        ("Svenska" in Swedish). The pseudo-locale, which CLDR does not know, gets the
+        English names."""
+        native = BY_CODE[code].name if code in BY_CODE else code
+        try:
+            reader = Locale.parse(locale.replace("-", "_"))
+        except (UnknownLocaleError, ValueError, TypeError):
+            reader = Locale.parse("en")
+        try:
+            name = Locale.parse(code).get_display_name(reader) or ""
+        except (UnknownLocaleError, ValueError, TypeError):
+            name = ""
+        if not name or name.casefold() == native.casefold():
+            return native
+        # CLDR writes language names in lower case where a language does (sv "arabiska");
+        # in a list or a label they start with a capital (CLDR's uiListOrMenu context).
+        name = name[0].upper() + name[1:]
+        # The own name is isolated (FSI … PDI): "(کوردی (سۆرانی))" keeps its brackets in
+        # place inside left-to-right text, and "(Svenska)" inside Arabic.
+        return self.gettext(locale, MSG_LANGUAGE_LABEL, language=name, native=f"\u2068{native}\u2069")
 
 
 def _fill(text: str, source: str, params: dict[str, Any]) -> str:

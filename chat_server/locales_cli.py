@@ -204,8 +204,11 @@ def _header(catalog: Catalog, locale: str) -> None:
 
 def update(layout: Layout = DEFAULT) -> int:
     """Merge messages.pot into every catalog (new entries empty, gone ones obsolete)."""
-    template = _read(layout.pot)
     for locale in (*SUPPORTED, PSEUDO_LOCALE):
+        # A fresh template each time: Babel's update inserts the template's own message
+        # objects for new entries, so filling English ones (_english) would otherwise
+        # write the English text into every catalog updated after it.
+        template = _read(layout.pot)
         path = layout.po(locale)
         catalog = _read(path, locale) if path.exists() else _new_catalog(locale)
         catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)

@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 from .config import Settings
+from .private_files import private_dir
 from .security.crypto import KeyRing, generate_secret
 from .storage.base import Durable
 
@@ -66,7 +67,7 @@ def resolve_secret(settings: Settings) -> str:
             f"No secret key is set, and the database {database} already exists: set CHAT_SECRET_KEY "
             f"(or CHAT_SECRET_KEY_FILE) to the key the server runs with; a new key would not open it."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(generate_secret())

@@ -6,7 +6,8 @@
 // translation, never by gluing fragments, so translators can move them. Catalogs come
 // from the chat server's own origin (nothing is fetched from anywhere else):
 //   GET /i18n/locales.json -> {default, locales: [{code, name, dir}], negotiation}
-//   GET /i18n/{code}.json  -> {locale, dir, name, messages: {msgid: msgstr}, plural}
+//   GET /i18n/{code}.json  -> {locale, dir, name, messages: {msgid: msgstr}, plural,
+//                              languages: {code: "Arabiska (العربية)"}}
 // A missing or empty translation falls back to the English msgid.
 //
 // Each app bundles its own copy of this module, so `current` is per app.
@@ -28,6 +29,7 @@ export const FALLBACK_LOCALES = [
 const RTL = new Set(["ar", "fa", "ckb", "ps", "ur", "he"]);
 
 let messages = {};
+let languageLabels = {};
 // locale/dir/name: the catalog in use; def, locales, table: what the server offers.
 export const current = { locale: "sv", dir: "ltr", name: "Svenska", def: "sv", locales: FALLBACK_LOCALES, table: EMPTY_TABLE };
 
@@ -58,10 +60,19 @@ export function languageName(code) {
   return found ? found.name : code;
 }
 
+// A supported language named for the reader of the current catalog, with its own name:
+// "Arabiska (العربية)" in Swedish (the server computes it with Babel/CLDR; staff lists
+// use it so ትግርኛ and فارسی can be told apart). Its own name when the catalog has none.
+export function languageLabel(code) {
+  const label = languageLabels[code];
+  return typeof label === "string" && label ? label : languageName(code);
+}
+
 // Put a catalog in place without fetching: {locale, dir, name, messages} as the server
 // serves it. Used by setLocale() and by unit tests.
 export function useCatalog(code, data) {
   messages = data && data.messages && typeof data.messages === "object" ? data.messages : {};
+  languageLabels = data && data.languages && typeof data.languages === "object" ? data.languages : {};
   const info = current.locales.find((l) => l.code === code) || { code, name: code };
   current.locale = code;
   current.dir = (data && data.dir) || info.dir || direction(code);

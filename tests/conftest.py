@@ -26,6 +26,8 @@ from aiohttp import web
 from chat_server.app import create_app
 from chat_server.config import Secret, Settings, load_settings
 from chat_server.security import totp
+from chat_server.services.container import Services
+from chat_server.services.repository import Repository
 from chat_server.transport import keys as K
 
 from .helpers import Recorder, StaffCredentials, StaffLogin, login
@@ -108,10 +110,15 @@ class LiveServer:
     app: web.Application
     runner: web.AppRunner
     settings: Settings
+    stopped: bool = False
 
     @property
-    def conversations(self) -> Any:
-        return self.app[K.CONVERSATIONS]
+    def services(self) -> Services:
+        return self.app[K.SERVICES]
+
+    @property
+    def repository(self) -> Repository:
+        return self.app[K.SERVICES].repository
 
     @property
     def ephemeral(self) -> Any:
@@ -128,12 +135,17 @@ class LiveServer:
         username = f"{role}-{n}"
         password = "correct horse battery " + n
         secret = totp.new_secret()
-        staff, _ = await self.app[K.STAFF].create(
+        staff, _ = await self.app[K.SERVICES].staff.create(
             username, name or f"Sara {n}", role, password, secret, locale, languages or [locale]
         )
         return StaffCredentials(username, password, secret, staff["id"], staff["name"], role=role)
 
     async def stop(self) -> None:
+        # A test may stop its server (a server that went away); the fixture's own stop
+        # afterwards then does nothing.
+        if self.stopped:
+            return
+        self.stopped = True
         # Bounded so that a stuck shutdown fails loudly in the log instead of hanging
         # the suite.
         try:
@@ -157,25 +169,32 @@ async def start_server(settings: Settings) -> LiveServer:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+def secret_key() -> Secret:
+    """The test's secret key: every server a test starts on its data folder shares it
+    (a durable store refuses a server started with another key)."""
+    return Secret(secrets.token_urlsafe(32))
+
+
+@pytest.fixture
+async def server(tmp_path: Path, secret_key: Secret) -> AsyncIterator[LiveServer]:
     """A real server on 127.0.0.1, embedded stores (memory + SQLite)."""
-    live = await start_server(make_settings(tmp_path))
+    live = await start_server(make_settings(tmp_path, secret_key=secret_key))
     yield live
     await live.stop()
 
 
 @pytest.fixture
-async def server_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[LiveServer]]]:
-    """Start extra servers (e.g. with other settings); all are stopped after the test."""
+async def server_factory(tmp_path: Path, secret_key: Secret) -> AsyncIterator[Callable[..., Awaitable[LiveServer]]]:
+    """Start extra servers (e.g. with other settings); all are stopped after the test.
+    They share the test's data folder and secret key, unless a test passes its own."""
     started: list[LiveServer] = []
 
     async def factory(**overrides: Any) -> LiveServer:
-        if not {"data_dir", "secret_key", "durable_url"} & set(overrides):
-            # Each server gets its own random secret key (make_settings), so it needs
-            # its own embedded store (not the `server` fixture's either): a store
-            # refuses a key it was not created with.
+        if not {"data_dir", "durable_url"} & set(overrides):
+            # Its own embedded store (not the `server` fixture's): tests that mean two
+            # servers to share one say so with data_dir or durable_url.
             overrides["data_dir"] = tmp_path / f"data-{len(started) + 1}"
-        live = await start_server(make_settings(tmp_path, **overrides))
+        live = await start_server(make_settings(tmp_path, **{"secret_key": secret_key, **overrides}))
         started.append(live)
         return live
 

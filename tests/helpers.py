@@ -28,10 +28,17 @@ class Recorder:
         self.client = socketio.AsyncClient(reconnection=False, request_timeout=10)
         self.events: list[tuple[str, Any]] = []
         self._changed = asyncio.Condition()
+        #: Set when the server closed (or the client left) the namespace; when, by
+        #: time.monotonic().
+        self.disconnected = asyncio.Event()
+        self.disconnected_at: float | None = None
         recorder = self
 
         class _Catch(socketio.AsyncClientNamespace):
             async def trigger_event(self, event: str, *args: Any) -> None:
+                if event == "disconnect":
+                    recorder.disconnected_at = time.monotonic()
+                    recorder.disconnected.set()
                 if event in ("connect", "disconnect", "connect_error"):
                     return
                 await recorder._record(event, args[0] if args else None)

@@ -27,6 +27,7 @@ import os
 import resource
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -318,8 +319,12 @@ class Bench:
             barrier.wait(timeout=120)  # warm-up connections made and closed
             time.sleep(1.0)
             before = rss_kib(pid)
+            spies = self.profile("idle", dep)
             barrier.wait(timeout=120)  # go
             barrier.wait(timeout=900)  # everyone connected (or failed)
+            for spy in spies:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
             time.sleep(2.0)  # let the server settle (buffers, the last session records)
             after = rss_kib(pid)
             barrier.wait(timeout=60)  # release: close the connections

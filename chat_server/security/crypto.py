@@ -41,6 +41,8 @@ class KeyRing:
         self._wrap = AESGCM(derive_key(raw, "conversation-key-wrap"))
         self.hmac_key = derive_key(raw, "lookup-hmac")
         self._fields = AESGCM(derive_key(raw, "durable-field"))
+        #: Seals what crosses Redis pub/sub between processes (security/fanout_seal.py).
+        self.fanout_master = derive_key(raw, "pubsub-fanout")
         #: Kept in the durable store to recognise the key it was created with
         #: (chat_server/secret_key.py): an HMAC under a key derived for this purpose
         #: only, which tells nothing about the secret or any other derived key.

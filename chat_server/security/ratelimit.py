@@ -13,18 +13,60 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+#: IPv6 prefix length that is one subscriber: RFC 6177 and RIPE-690 hand every end
+#: site at least a /64 (usually /56 or /48), so within a /64 one visitor can use as
+#: many addresses as they like (SLAAC privacy addresses, RFC 8981).
+DEFAULT_IPV6_PREFIX = 64
+
+
+def limit_subject(address: str, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> str:
+    """The part of a client address that rate limits and blocks are keyed by.
+
+    * IPv4 ``"192.0.2.7"`` -> ``"192.0.2.7"``; with a port (``"192.0.2.7:5000"``, some
+      proxies write it) the port is dropped;
+    * an IPv4-mapped IPv6 address (``"::ffff:192.0.2.7"``, a dual-stack socket) is the
+      IPv4 address it maps (RFC 4291 2.5.5.2);
+    * any other IPv6 address -> its network of ``ipv6_prefix`` bits, e.g.
+      ``"2001:db8:1:2::/64"`` (brackets, a port and a zone ``%eth0`` are ignored);
+    * anything else (``"unknown"``, a Unix socket peer) is returned unchanged.
+
+    The result only ever goes into the keyed hash (``DailyKeyedHasher.address_key``).
+    """
+    text = address.strip()
+    if text.startswith("["):  # "[2001:db8::1]:443"
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # "192.0.2.7:5000"
+        text = text.partition(":")[0]
+    try:
+        ip = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped
+        if mapped is not None:
+            return str(mapped)
+        return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+    return str(ip)
+
 
 class DailyKeyedHasher:
     """HMAC(value, key that rotates daily and lives only in memory)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time, pepper: bytes = b"") -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        pepper: bytes = b"",
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
+    ) -> None:
         self._clock = clock
+        self.ipv6_prefix = ipv6_prefix
         self._day = -1
         self._key = b""
         self._shared = False
@@ -60,6 +102,12 @@ class DailyKeyedHasher:
 
     def __call__(self, value: str) -> str:
         return hmac.new(self._current_key(), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def address_key(self, address: str) -> str:
+        """The rate-limit and block key of a client address: the keyed hash of its
+        IPv4 address or IPv6 network (``limit_subject``), so that the addresses of one
+        IPv6 subscriber share their limits and a block."""
+        return self(limit_subject(address, self.ipv6_prefix))
 
 
 @dataclass

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 class ServiceError(Exception):
     """A refused request. ``code`` is stable (see docs/protocol.md); ``message`` is an
-    English msgid translated into the receiver's locale by the transport."""
+    English msgid translated into the receiver's locale by the transport, with
+    ``params`` filled in. ``field`` names the offending field of a document, where the
+    answer says which (the referral directory's editor)."""
 
-    def __init__(self, code: str, message: str, **params: object) -> None:
+    def __init__(self, code: str, message: str, *, field: str | None = None, **params: object) -> None:
         super().__init__(code)
         self.code = code
         self.message = message
+        self.field = field
         self.params = params
 
 
@@ -20,6 +23,7 @@ ERROR_CODES = frozenset(
         "invalid",
         "too_large",
         "rate_limited",
+        "queue_full",
         "closed",
         "not_found",
         "forbidden",

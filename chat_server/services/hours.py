@@ -6,6 +6,8 @@ schedule as the durable document ``hours``::
 
     {"weekly": {"0": [["09:00", "16:00"]], ...},   # Monday = 0; "24:00" = midnight
      "exceptions": {"2026-12-23": [], "2026-06-05": [["10:00", "14:00"]]},
+     "exception_periods": [{"from": "2026-07-06", "to": "2026-08-02", "ranges": [],
+                            "reason": "Summer closure"}],
      "closed_on_holidays": true,
      "closed_on_eves": true,
      "last_call_min": 10}
@@ -19,6 +21,13 @@ nearly every Swedish workplace is closed on them; ``closed_on_eves`` (default tr
 also closes on those three (``holidays``' "de_facto" category). An exception for a
 date always wins, so a centre that is open on Christmas Eve says so there.
 
+``exception_periods`` (optional; absent in documents stored before it existed): runs
+of days from ``from`` to ``to`` (inclusive) with their own ranges (``[]``: closed) and
+an optional ``reason`` for staff ("Summer closure"), so a four-week closure is one
+entry. Like a date in ``exceptions`` it wins over holidays and the weekly hours. No two
+exceptions (dates or periods) cover the same day (services/admin.py refuses that), so
+the order never matters.
+
 ``last_call_min``: no new chats in the last minutes before closing; chats already
 running continue. Times are compared as instants, so the schedule is right on the days
 summer time starts and ends.
@@ -28,9 +37,10 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -59,6 +69,36 @@ MSG_TIME_SPAN = N_("{start}–{end}")
 MSG_HOLIDAYS = N_("Closed on public holidays.")
 
 Range = tuple[time, time | None]  # end None means midnight at the end of the day
+
+
+class Status(TypedDict):
+    """Open now, accepting new chats (open and not in the last call), when it closes
+    (while open) and when it opens next (while closed)."""
+
+    open_now: bool
+    accepting: bool
+    closes_at: datetime | None
+    next_open_at: datetime | None
+
+
+class WeekdayHours(TypedDict):
+    weekday: int  # Monday = 0
+    ranges: list[list[str]]  # [["09:00", "16:00"], …]
+
+
+class HoursPayload(TypedDict):
+    """The ``hours`` object of the visitor ``session`` event (docs/protocol.md); times
+    in ms since the epoch."""
+
+    timezone: str
+    always_open: bool
+    open_now: bool
+    accepting: bool
+    closes_at: int | None
+    next_open_at: int | None
+    last_call_min: int
+    weekly: list[WeekdayHours]
+    summary: str
 
 
 def _parse(hhmm: Any) -> time | None:
@@ -117,6 +157,7 @@ class Schedule:
         for day, ranges in exceptions.items():
             date.fromisoformat(str(day))  # raises ValueError
             self.exceptions[str(day)] = _ranges(ranges)
+        self.periods = [_period(p) for p in doc.get("exception_periods") or []]
         self.closed_on_holidays = bool(doc.get("closed_on_holidays", True))
         self.closed_on_eves = bool(doc.get("closed_on_eves", True))
         last_call = doc.get("last_call_min", 10)
@@ -131,6 +172,9 @@ class Schedule:
     def ranges_on(self, day: date) -> list[Range]:
         if day.isoformat() in self.exceptions:
             return self.exceptions[day.isoformat()]
+        for period in self.periods:
+            if period.first <= day <= period.last:
+                return period.ranges
         if self.is_holiday(day):
             return []
         return self.weekly.get(day.weekday(), [])
@@ -148,7 +192,7 @@ class Schedule:
             out.append((opens, closes))
         return out
 
-    def status(self, now: datetime) -> dict[str, Any]:
+    def status(self, now: datetime) -> Status:
         """open_now, accepting (open and not in the last minutes), closes_at, next_open_at."""
         if not self.configured:
             return {"open_now": True, "accepting": True, "closes_at": None, "next_open_at": None}
@@ -206,11 +250,12 @@ class Schedule:
             return t(MSG_ALWAYS_OPEN)
         status = self.status(now)
         parts: list[str] = []
-        if status["open_now"]:
+        closes, opens_next = status["closes_at"], status["next_open_at"]
+        if status["open_now"] and closes is not None:
             msg = MSG_OPEN_UNTIL if status["accepting"] else MSG_LAST_CALL
-            parts.append(t(msg, time=hhmm(status["closes_at"])))
-        elif status["next_open_at"] is not None:
-            opens: datetime = status["next_open_at"].astimezone(TZ)
+            parts.append(t(msg, time=hhmm(closes)))
+        elif opens_next is not None:
+            opens = opens_next.astimezone(TZ)
             days = (opens.date() - now.astimezone(TZ).date()).days
             if days == 0:
                 parts.append(t(MSG_OPENS_TODAY, time=hhmm(opens)))
@@ -257,13 +302,56 @@ class Schedule:
         return lines
 
     def to_doc(self) -> dict[str, Any]:
-        return {
+        """The document as stored; ``exception_periods`` only when there are any, so a
+        document from before they existed is stored unchanged."""
+        doc: dict[str, Any] = {
             "weekly": {str(d): [[_hhmm(a), _hhmm(b)] for a, b in r] for d, r in sorted(self.weekly.items())},
             "exceptions": {d: [[_hhmm(a), _hhmm(b)] for a, b in r] for d, r in sorted(self.exceptions.items())},
             "closed_on_holidays": self.closed_on_holidays,
             "closed_on_eves": self.closed_on_eves,
             "last_call_min": int(self.last_call.total_seconds() // 60),
         }
+        if self.periods:
+            doc["exception_periods"] = [p.to_doc() for p in sorted(self.periods, key=lambda p: p.first)]
+        return doc
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``first``..``last`` (inclusive) with their own ranges ([] = closed)."""
+
+    first: date
+    last: date
+    ranges: list[Range]
+    reason: str
+
+    def to_doc(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
+            "ranges": [[_hhmm(a), _hhmm(b)] for a, b in self.ranges],
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+#: A period is at most a year long; a reason at most this many characters.
+MAX_PERIOD_DAYS = 366
+MAX_REASON = 200
+
+
+def _period(raw: Any) -> Period:
+    if not isinstance(raw, dict) or set(raw) - {"from", "to", "ranges", "reason"}:
+        raise ValueError("a period is {from, to, ranges, reason?}")
+    first = date.fromisoformat(str(raw.get("from")))
+    last = date.fromisoformat(str(raw.get("to")))
+    if last < first or (last - first).days >= MAX_PERIOD_DAYS:
+        raise ValueError("a period ends on or after its first day, within a year")
+    reason = raw.get("reason") or ""
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise ValueError("reason: a text of at most 200 characters")
+    return Period(first, last, _ranges(raw.get("ranges") or []), reason.strip())
 
 
 def _monotonic() -> float:
@@ -312,7 +400,7 @@ class Hours:
     def invalidate(self) -> None:
         self._schedule = None
 
-    async def payload(self, now: datetime, locale: str | None = None, translate: Any = None) -> dict[str, Any]:
+    async def payload(self, now: datetime, locale: str | None = None, translate: Any = None) -> HoursPayload:
         """The ``hours`` object of the visitor ``session`` event; ``summary`` in
         ``locale`` (empty when no locale is given)."""
         schedule = await self.schedule()

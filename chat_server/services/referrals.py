@@ -16,11 +16,17 @@ from __future__ import annotations
 import copy
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from ..storage.base import Durable
-from .errors import N_
+from .audit import Audit
+from .domain import Staff
+from .errors import MSG_INVALID, MSG_NOT_FOUND, N_, ServiceError
+from .events import Translator
+from .messages import Messages, require_assigned
+from .repository import Repository
 
 DOC = "referrals"
 SEED = Path(__file__).resolve().parent.parent / "data" / "referrals.json"
@@ -28,6 +34,7 @@ TYPES = ("social_services", "police", "healthcare", "civil_society", "national_h
 CHANNELS = ("phone", "web", "chat", "visit", "email")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 MAX_RECEIVERS = 500
+MSG_UNKNOWN_RECEIVER = N_("One of the chosen receivers is not in the directory.")
 
 # Text sets: what / say / rights, chosen by a receiver's ``text`` (default: its type).
 TEXTS: dict[str, dict[str, str]] = {
@@ -129,8 +136,42 @@ def _text(value: Any, name: str, max_len: int, required: bool = False) -> str:
     return value.strip()
 
 
-def validate_receiver(raw: Any, languages: tuple[str, ...]) -> dict[str, Any]:
-    """A checked, normalised receiver record."""
+class _AreaKind(TypedDict):
+    kind: str  # national | municipality | region
+
+
+class Area(_AreaKind, total=False):
+    name: str
+    code: str
+    county: str
+
+
+class _ChannelValue(TypedDict):
+    kind: str  # one of CHANNELS
+    value: str
+
+
+class ReceiverChannel(_ChannelValue, total=False):
+    note: str
+
+
+class Receiver(TypedDict):
+    """One receiver of the directory, as stored (format: docs/protocol.md)."""
+
+    id: str
+    type: str
+    text: str
+    name: str
+    area: Area
+    channels: list[ReceiverChannel]
+    hours: str
+    languages: list[str]
+    notes: str
+    verify: bool
+
+
+def validate_receiver(raw: Any, languages: tuple[str, ...]) -> Receiver:
+    """A checked, normalised receiver record; InvalidReceiver names the bad field."""
     if not isinstance(raw, dict):
         raise InvalidReceiver("receiver")
     known = {
@@ -159,23 +200,24 @@ def validate_receiver(raw: Any, languages: tuple[str, ...]) -> dict[str, Any]:
     area = raw.get("area") or {"kind": "national"}
     if not isinstance(area, dict) or area.get("kind") not in ("national", "municipality", "region"):
         raise InvalidReceiver("area")
-    clean_area: dict[str, Any] = {"kind": area["kind"]}
+    clean_area: Area = {"kind": area["kind"]}
     if area["kind"] != "national":
         clean_area["name"] = _text(area.get("name"), "area.name", 80, required=True)
-        for extra in ("code", "county"):
-            if area.get(extra):
-                clean_area[extra] = _text(area.get(extra), "area." + extra, 40)
+        if area.get("code"):
+            clean_area["code"] = _text(area.get("code"), "area.code", 40)
+        if area.get("county"):
+            clean_area["county"] = _text(area.get("county"), "area.county", 40)
     channels = raw.get("channels")
     if not isinstance(channels, list) or not 1 <= len(channels) <= 8:
         raise InvalidReceiver("channels")
-    clean_channels = []
+    clean_channels: list[ReceiverChannel] = []
     for ch in channels:
         if not isinstance(ch, dict) or ch.get("kind") not in CHANNELS or set(ch) - {"kind", "value", "note"}:
             raise InvalidReceiver("channels")
         value = _text(ch.get("value"), "channel.value", 200, required=True)
         if ch["kind"] in ("web", "chat") and not value.startswith("https://"):
             raise InvalidReceiver("channel.value")
-        item = {"kind": ch["kind"], "value": value}
+        item: ReceiverChannel = {"kind": ch["kind"], "value": value}
         if ch.get("note"):
             item["note"] = _text(ch["note"], "channel.note", 80)
         clean_channels.append(item)
@@ -200,9 +242,18 @@ def validate_receiver(raw: Any, languages: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def load_seed(path: Path = SEED) -> list[dict[str, Any]]:
+def load_seed(path: Path = SEED) -> list[object]:
+    """The example receivers shipped with the server (validated when seeded)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     return list(data["receivers"])
+
+
+def _in_order(receivers: list[Receiver]) -> list[Receiver]:
+    """The directory's one order (national first, then by area, type and name), for the
+    seed as for every save: a receiver saved unchanged leaves the document unchanged."""
+    return sorted(
+        receivers, key=lambda r: (r["area"]["kind"] != "national", r["area"].get("name", ""), r["type"], r["name"])
+    )
 
 
 class Directory:
@@ -213,33 +264,27 @@ class Directory:
         self._languages = languages
         self._seed = seed
 
-    async def all(self) -> list[dict[str, Any]]:
+    async def all(self) -> list[Receiver]:
+        """Every receiver (seeded from the example data on first use)."""
         doc = await self._durable.get_kv("doc", DOC)
         if doc is None:
-            receivers = [validate_receiver(r, self._languages) for r in load_seed(self._seed)]
+            receivers = _in_order([validate_receiver(r, self._languages) for r in load_seed(self._seed)])
             doc = {"receivers": receivers}
             await self._durable.put_kv("doc", DOC, doc)
-        return copy.deepcopy(doc["receivers"])
+        stored: list[Receiver] = copy.deepcopy(doc["receivers"])
+        return stored
 
-    async def get(self, receiver_id: str) -> dict[str, Any] | None:
+    async def get(self, receiver_id: str) -> Receiver | None:
         return next((r for r in await self.all() if r["id"] == receiver_id), None)
 
-    async def put(self, raw: Any) -> dict[str, Any]:
+    async def put(self, raw: Any) -> Receiver:
         """Create or replace one receiver (validated)."""
         receiver = validate_receiver(raw, self._languages)
         receivers = [r for r in await self.all() if r["id"] != receiver["id"]]
         if len(receivers) >= MAX_RECEIVERS:
             raise InvalidReceiver("too many receivers")
         receivers.append(receiver)
-        receivers.sort(
-            key=lambda r: (
-                r["area"]["kind"] != "national",
-                r["area"].get("name", ""),
-                r["type"],
-                r["name"],
-            )
-        )
-        await self._durable.put_kv("doc", DOC, {"receivers": receivers})
+        await self._durable.put_kv("doc", DOC, {"receivers": _in_order(receivers)})
         return receiver
 
     async def delete(self, receiver_id: str) -> bool:
@@ -251,7 +296,28 @@ class Directory:
         return True
 
 
-def card(receiver: dict[str, Any], locale: str, translate: Any) -> dict[str, Any]:
+class Channel(TypedDict):
+    kind: str
+    value: str
+    label: str
+
+
+class Card(TypedDict):
+    """A referral card as the visitor receives it (docs/protocol.md)."""
+
+    id: str
+    type: str
+    type_label: str
+    name: str
+    what: str
+    how: list[Channel]
+    hours: str
+    say: str
+    rights: str
+    national: bool
+
+
+def card(receiver: Receiver, locale: str, translate: Translator) -> Card:
     """One referral card in the visitor's locale (shape: docs/protocol.md)."""
 
     def t(msgid: str) -> str:
@@ -259,10 +325,10 @@ def card(receiver: dict[str, Any], locale: str, translate: Any) -> dict[str, Any
 
     texts = TEXTS[receiver.get("text") or receiver["type"]]
     hours = receiver.get("hours") or ""
-    how = []
-    for ch in receiver["channels"]:
-        item = {"kind": ch["kind"], "value": ch["value"], "label": t(CHANNEL_LABELS[ch["kind"]])}
-        how.append(item)
+    how: list[Channel] = [
+        {"kind": ch["kind"], "value": ch["value"], "label": t(CHANNEL_LABELS[ch["kind"]])}
+        for ch in receiver["channels"]
+    ]
     return {
         "id": receiver["id"],
         "type": receiver["type"],
@@ -276,3 +342,79 @@ def card(receiver: dict[str, Any], locale: str, translate: Any) -> dict[str, Any
         "rights": t(texts["rights"]),
         "national": receiver["area"]["kind"] == "national",
     }
+
+
+class TypeLabel(TypedDict):
+    id: str
+    label: str
+
+
+class Listing(TypedDict):
+    receivers: list[Receiver]
+    types: list[TypeLabel]
+    texts: list[str]
+    channels: list[str]
+
+
+class Referrals:
+    """Sending referral cards to a visitor, and the directory as staff see and edit it."""
+
+    def __init__(
+        self, directory: Directory, repo: Repository, messages: Messages, translate: Translator, audit: Audit
+    ) -> None:
+        self._directory = directory
+        self._repo = repo
+        self._messages = messages
+        self._t = translate
+        self._audit = audit
+
+    async def do_send(self, staff: Staff, conversation_id: str, targets: list[str]) -> list[Card]:
+        """Send cards for the receivers ``targets`` to the visitor, in the visitor's
+        language. They become a record of the conversation's history (services/
+        messages.py), so a visitor whose connection is down gets them on resume.
+        ``not_found`` for an unknown receiver (nothing is sent) or chat, ``forbidden``
+        when the chat is not assigned to ``staff``. Only the *types* of the receivers
+        are remembered, for the counters written when the chat ends."""
+        conv = await require_assigned(self._repo, staff, conversation_id)
+        receivers = []
+        for rid in targets:
+            receiver = await self._directory.get(rid)
+            if receiver is None:
+                raise ServiceError("not_found", MSG_UNKNOWN_RECEIVER)
+            receivers.append(receiver)
+        cards = [card(r, conv.locale, self._t) for r in receivers]
+        await self._messages.add_record(conv, "referral", {"cards": cards}, "referral", {"cards": cards})
+        kinds = {r["type"] for r in receivers}
+        await self._repo.change(
+            conv.id, lambda c: replace(c, referral_types=tuple(sorted({*c.referral_types, *kinds})))
+        )
+        await self._audit.record(staff.id, "referral", conv.id, types=sorted(kinds))
+        return cards
+
+    async def listing(self, locale: str) -> Listing:
+        """The directory for the console: receivers, type labels in ``locale``, the
+        text sets and the channel kinds."""
+        return {
+            "receivers": await self._directory.all(),
+            "types": [{"id": t, "label": self._t(locale, TYPE_LABELS[t])} for t in TYPES],
+            "texts": sorted(TEXTS),
+            "channels": list(CHANNELS),
+        }
+
+    async def do_put(self, staff: Staff, receiver_id: str, body: dict[str, Any]) -> Receiver:
+        """Create or replace receiver ``receiver_id``; ``invalid`` (with the ``field``)
+        for a document that does not validate or names another id."""
+        if body.get("id", receiver_id) != receiver_id:
+            raise ServiceError("invalid", MSG_INVALID)
+        try:
+            receiver = await self._directory.put({**body, "id": receiver_id})
+        except InvalidReceiver as exc:
+            raise ServiceError("invalid", MSG_INVALID, field=str(exc)) from exc
+        await self._audit.record(staff.id, "referral_directory_update", receiver["id"], op="put")
+        return receiver
+
+    async def do_delete(self, staff: Staff, receiver_id: str) -> None:
+        """Remove a receiver; ``not_found`` if there is none."""
+        if not await self._directory.delete(receiver_id):
+            raise ServiceError("not_found", MSG_NOT_FOUND)
+        await self._audit.record(staff.id, "referral_directory_update", receiver_id, op="delete")

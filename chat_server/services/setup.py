@@ -18,15 +18,16 @@ from cryptography.exceptions import InvalidTag
 
 from ..security import passwords, totp
 from ..security.crypto import KeyRing
-from ..storage.base import Conflict, Durable
-from .errors import MSG_INVALID, MSG_KEY_MISMATCH, MSG_UNAUTHORIZED, N_, ServiceError
-from .staff import StaffService
+from ..storage.base import Conflict, Durable, Ephemeral
+from .errors import MSG_INVALID, MSG_KEY_MISMATCH, MSG_RATE_LIMITED, MSG_UNAUTHORIZED, N_, ServiceError
+from .staff import PublicStaff, StaffService
 
 log = logging.getLogger(__name__)
 
 TOKEN_NS = "setup_token"  # noqa: S105 - a storage namespace, not a secret
 PENDING_NS = "setup_pending"
 ISSUER = "RC chat"
+ATTEMPTS, ATTEMPT_WINDOW_S = 30, 15 * 60  # setup requests per address key and window
 MSG_SETUP_EXPIRED = N_("This setup link is no longer valid. Restart the server to get a new one.")
 MSG_BAD_CODE = N_("That code is not right. Check the time on your phone and try again.")
 MSG_WEAK_PASSWORD = N_("Choose a longer password: at least 12 characters.")
@@ -43,11 +44,19 @@ def enrolment(secret: str, account: str) -> dict[str, str]:
 
 
 class FirstRun:
-    def __init__(self, durable: Durable, keyring: KeyRing, staff: StaffService, ttl_s: int) -> None:
+    def __init__(self, durable: Durable, eph: Ephemeral, keyring: KeyRing, staff: StaffService, ttl_s: int) -> None:
         self.durable = durable
+        self.eph = eph
         self.keyring = keyring
         self.staff = staff
         self.ttl_s = ttl_s
+
+    async def check_attempt(self, address_key: str) -> None:
+        """Count a setup request from this rate-limit key (HMAC of the address);
+        ``rate_limited`` beyond :data:`ATTEMPTS` in :data:`ATTEMPT_WINDOW_S`. The token is
+        long; this only stops noise."""
+        if await self.eph.incr("setup:addr:" + address_key, ATTEMPT_WINDOW_S) > ATTEMPTS:
+            raise ServiceError("rate_limited", MSG_RATE_LIMITED)
 
     async def needed(self) -> bool:
         return await self.durable.count_staff("admin") == 0
@@ -72,26 +81,42 @@ class FirstRun:
         return key
 
     async def begin(self, token: Any, username: str) -> dict[str, str]:
-        """Make the TOTP secret to enrol; it is kept sealed until the code proves it."""
+        """The TOTP secret to enrol for this setup link; it is kept sealed until a code
+        proves it. Idempotent: the first call makes the secret, and every later call
+        with the same token (a reload, a second tab, two requests at once) returns the
+        same pending enrolment, so nobody holding the link can replace the secret the
+        real admin has already scanned.
+
+        Raises ServiceError ``unauthorized`` for a wrong or spent token, ``unavailable``
+        when the pending secret was sealed under another secret key.
+        """
         key = await self._check(token)
-        secret = totp.new_secret()
-        expires = time.time() + self.ttl_s
-        await self.durable.put_kv(
-            PENDING_NS, key, {"totp": self.keyring.seal(secret, "setup:" + key)}, expires_at=expires
-        )
-        return enrolment(secret, username or "admin")
+        sealed = self.keyring.seal(totp.new_secret(), "setup:" + key)
+        # The pending enrolment lives as long as the token it belongs to.
+        token_record = await self.durable.get_kv(TOKEN_NS, key)
+        expires = token_record["expires"] if token_record else time.time() + self.ttl_s
+        await self.durable.add_kv(PENDING_NS, key, {"totp": sealed}, expires_at=expires)
+        pending = await self.durable.get_kv(PENDING_NS, key)
+        if pending is None:  # the token was spent in between
+            raise ServiceError("unauthorized", MSG_SETUP_EXPIRED)
+        return enrolment(self._open_pending(pending, key), username or "admin")
+
+    def _open_pending(self, pending: dict[str, Any], key: str) -> str:
+        try:
+            return self.keyring.open(pending["totp"], "setup:" + key)
+        except InvalidTag as exc:  # begun by a process with another secret key
+            raise ServiceError("unavailable", MSG_KEY_MISMATCH) from exc
 
     async def complete(
         self, token: Any, username: str, name: str, password: str, code: str, locale: str
-    ) -> dict[str, Any]:
+    ) -> PublicStaff:
+        """Create the first admin once the TOTP code proves the enrolment; the token is
+        spent. ``unauthorized`` (bad token or code), ``invalid``, ``conflict``."""
         key = await self._check(token)
         pending = await self.durable.get_kv(PENDING_NS, key)
         if pending is None:
             raise ServiceError("invalid", MSG_INVALID)
-        try:
-            secret = self.keyring.open(pending["totp"], "setup:" + key)
-        except InvalidTag as exc:  # begun by a process with another secret key
-            raise ServiceError("unavailable", MSG_KEY_MISMATCH) from exc
+        secret = self._open_pending(pending, key)
         step = totp.matching_step(secret, code, 0)
         if step is None:
             raise ServiceError("unauthorized", MSG_BAD_CODE)

@@ -12,7 +12,9 @@ import hashlib
 import logging
 import secrets
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
 
 from cryptography.exceptions import InvalidTag
 
@@ -21,22 +23,63 @@ from ..security import passwords, totp
 from ..security.crypto import KeyRing
 from ..storage.base import Durable, Ephemeral
 from .audit import Audit
+from .domain import Role, Staff
 from .errors import MSG_KEY_MISMATCH, MSG_RATE_LIMITED, MSG_UNAUTHORIZED, ServiceError
+from .roles import ROLES
 
 log = logging.getLogger(__name__)
 
-ROLES = ("operator", "supervisor", "admin")
 SESSION_NS = "staff_session"
 LOGIN_WINDOW_S = 15 * 60
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 
 
-def _session_key(session_id: str) -> str:
+def session_ref(session_id: str) -> str:
+    """The name a session is stored under (SHA-256 of its id, hex): never the cookie
+    value itself. The console sockets of a session are found by it (services/revocation.py)."""
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def public_staff(record: dict[str, Any]) -> dict[str, Any]:
+#: Why a session is not live (see StaffService.session_state).
+SessionGone = Literal["expired", "disabled", "gone"]
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A staff session that is live now: its account (read now), CSRF token, when it
+    was last used and when it ends unless used again (Unix seconds)."""
+
+    account: dict[str, Any]
+    csrf: str
+    last_seen: float
+    expires_at: float
+
+    @property
+    def staff(self) -> Staff:
+        """The staff member as services see them, with their current role."""
+        return Staff.from_account(self.account)
+
+
+#: Reads one account record by staff id (None if there is none).
+AccountLookup = Callable[[str], Awaitable[Mapping[str, Any] | None]]
+
+
+class PublicStaff(TypedDict):
+    """The fields of a staff account that may leave the server (docs/protocol.md)."""
+
+    id: str
+    username: str
+    name: str
+    role: Role
+    locale: str
+    languages: list[str]
+    audiences: list[str]
+    max_chats: int | None
+    disabled: bool
+
+
+def public_staff(record: Mapping[str, Any]) -> PublicStaff:
     """The fields of a staff record that may leave the server."""
     return {
         "id": record["id"],
@@ -73,7 +116,7 @@ class StaffService:
         locale: str = "sv",
         languages: list[str] | None = None,
         actor: str | None = None,
-    ) -> tuple[dict[str, Any], str]:
+    ) -> tuple[PublicStaff, str]:
         """Create an account; returns (public record, TOTP secret to enrol)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -105,6 +148,10 @@ class StaffService:
     async def get(self, staff_id: str) -> dict[str, Any] | None:
         return await self.durable.get_staff(staff_id)
 
+    async def accounts(self) -> list[dict[str, Any]]:
+        """Every account record (disabled ones too)."""
+        return await self.durable.list_staff()
+
     async def locale_of(self, staff_id: str) -> str:
         cached = self._locale_cache.get(staff_id)
         if cached and cached[0] > time.monotonic():
@@ -115,8 +162,13 @@ class StaffService:
         return locale
 
     async def set_password(self, staff_id: str, password: str, actor: str | None = None) -> None:
+        """A new password; every session of the account ends. WeakPassword (a
+        ValueError) when it is too short or too long."""
         passwords.check_strength(password)
-        await self.durable.update_staff(staff_id, {"password_hash": passwords.hash_password(password)})
+        # argon2id: off the event loop (the chats go on meanwhile), as at login.
+        async with self._hash_slots:
+            hashed = await asyncio.to_thread(passwords.hash_password, password)
+        await self.durable.update_staff(staff_id, {"password_hash": hashed})
         await self.end_sessions(staff_id)
         await self.audit.record(actor, "password_reset", staff_id)
 
@@ -143,7 +195,9 @@ class StaffService:
         await self.end_sessions(staff_id)  # the new role applies from the next login
         await self.audit.record(actor, "staff_update", staff_id, role=role)
 
-    async def update_profile(self, staff_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+    async def update_profile(self, staff_id: str, changes: Mapping[str, Any]) -> PublicStaff | None:
+        """Change name, locale, languages, audiences or max_chats (other keys are
+        ignored); ValueError for bad audiences or max_chats. None for an unknown id."""
         allowed = {k: v for k, v in changes.items() if k in {"name", "locale", "languages", "audiences", "max_chats"}}
         if "audiences" in allowed and (
             not isinstance(allowed["audiences"], list)
@@ -165,7 +219,7 @@ class StaffService:
         return public_staff(record) if record else None
 
     # login ----------------------------------------------------------------------------
-    async def login(self, username: str, password: str, code: str, address_key: str) -> tuple[dict[str, Any], str, str]:
+    async def login(self, username: str, password: str, code: str, address_key: str) -> tuple[PublicStaff, str, str]:
         """Check credentials; returns (staff, session id, csrf token).
 
         ``address_key`` is HMAC(ip) under a daily in-memory key, never the address.
@@ -219,41 +273,79 @@ class StaffService:
         now = time.time()
         await self.durable.put_kv(
             SESSION_NS,
-            _session_key(session_id),
+            session_ref(session_id),
             {"staff_id": record["id"], "csrf": csrf, "created_at": now, "last_seen": now},
             expires_at=now + self.settings.session_absolute_s,
         )
         await self.audit.record(record["id"], "login", record["id"])
         return public_staff(record), session_id, csrf
 
+    def touch_every_s(self) -> float:
+        """How often using a session is written down (s): at most once a minute, and
+        often enough that a short idle timeout (tests) still sees the use."""
+        return min(60.0, self.settings.session_idle_s / 4)
+
     async def session(self, session_id: str | None) -> tuple[dict[str, Any], str] | None:
-        """The staff record and CSRF token of a live session, or None."""
+        """The staff record and CSRF token of a live session, or None (an HTTP request:
+        it counts as use of the session)."""
+        live = await self.live_session(session_id)
+        return (live.account, live.csrf) if live else None
+
+    async def live_session(self, session_id: str | None, touch: bool = True) -> LiveSession | None:
+        """The session if it is live now, with the account as it is now; None when it
+        is unknown, past its idle (``session_idle_s`` since last use) or absolute
+        (``session_absolute_s`` since login) lifetime, or its account is gone or
+        disabled. ``touch``: this is a use of the session (an HTTP request, or a console
+        event done by the person); a console merely being open is not."""
+        found = await self.session_state(session_id, touch)
+        return found if isinstance(found, LiveSession) else None
+
+    async def session_state(self, session_id: str | None, touch: bool = True) -> LiveSession | SessionGone:
+        """As :meth:`live_session`, but an ended session says why, as far as the store
+        still knows: ``expired`` (idle or absolute lifetime, found now), ``disabled``
+        (the account is disabled or gone) or ``gone`` (no such session: logged out,
+        ended by an admin, or expired and already removed)."""
         if not session_id or len(session_id) > 128:
-            return None
-        key = _session_key(session_id)
+            return "gone"
+        key = session_ref(session_id)
         data = await self.durable.get_kv(SESSION_NS, key)
         if data is None:
-            return None
+            return "gone"
         now = time.time()
-        if now - data["last_seen"] > self.settings.session_idle_s:
+        idle_s, absolute_s = self.settings.session_idle_s, self.settings.session_absolute_s
+        if now - data["last_seen"] > idle_s or now - data["created_at"] > absolute_s:
             await self.durable.delete_kv(SESSION_NS, key)
-            return None
+            return "expired"
         record = await self.durable.get_staff(data["staff_id"])
         if record is None or record.get("disabled"):
             await self.durable.delete_kv(SESSION_NS, key)
-            return None
-        if now - data["last_seen"] > 60:  # don't write on every request
+            return "disabled"
+        if touch and now - data["last_seen"] > self.touch_every_s():  # don't write on every request
             data["last_seen"] = now
-            await self.durable.put_kv(
-                SESSION_NS, key, data, expires_at=data["created_at"] + self.settings.session_absolute_s
-            )
-        return record, data["csrf"]
+            await self.durable.put_kv(SESSION_NS, key, data, expires_at=data["created_at"] + absolute_s)
+        expires_at = min(data["last_seen"] + idle_s, data["created_at"] + absolute_s)
+        return LiveSession(record, data["csrf"], data["last_seen"], expires_at)
+
+    async def has_live_session(self, staff_id: str) -> bool:
+        """Whether ``staff_id`` is still signed in anywhere (another browser)."""
+        now = time.time()
+        for _key, data in await self.durable.list_kv(SESSION_NS):
+            if (
+                data.get("staff_id") == staff_id
+                and now - data["last_seen"] <= self.settings.session_idle_s
+                and now - data["created_at"] <= self.settings.session_absolute_s
+            ):
+                return True
+        return False
 
     async def logout(self, session_id: str, staff_id: str) -> None:
-        await self.durable.delete_kv(SESSION_NS, _session_key(session_id))
+        """End one session (audited). Its open consoles: services/revocation.py."""
+        await self.durable.delete_kv(SESSION_NS, session_ref(session_id))
         await self.audit.record(staff_id, "logout", staff_id)
 
     async def end_sessions(self, staff_id: str) -> None:
+        """End every session of ``staff_id`` (their open consoles notice within a
+        second; an admin action also tells them at once: services/revocation.py)."""
         for key, data in await self.durable.list_kv(SESSION_NS):
             if data.get("staff_id") == staff_id:
                 await self.durable.delete_kv(SESSION_NS, key)

@@ -4,30 +4,43 @@ A conversation contributes one increment to a handful of ``dimension:value`` cou
 when it ends and is then forgotten. No counter is keyed by anything that identifies a
 conversation, and times are coarsened into buckets before they are counted.
 
-Reports (the dashboard's JSON and the CSV export) are made only over fixed calendar
-periods (day, ISO week or month; the requested range is widened to whole periods), and
-every count below :data:`SMALL_COUNT` is suppressed ("<5"). Overlapping arbitrary ranges
-would let someone subtract one answer from another and isolate a single conversation;
-fixed periods and suppression stop that for the published cells. Totals over a whole
-range are deliberately not published (they could be differenced against the periods).
+Reports (the dashboard's JSON and the CSV export) cover fixed calendar periods (day,
+ISO week or month; the requested range is widened to whole periods), and only months
+that have ended (at least :data:`SETTLE_DAYS` ago) and are within the retention period: a period still filling up would
+give a different count every time it is read, and the difference would be the chats
+in between. Which cells are published is decided per month by
+``stats_protection.plan_month``: no count from 1 to 4 can be worked out from any
+combination of published cells, across groupings, ranges and totals (the argument is
+in docs/privacy.md). A suppressed cell is ``null`` (JSON) or ``suppressed`` (CSV); it
+may hold any count, zero included. Totals over a whole range are not published (they
+are sums of published cells anyway).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..storage.base import Durable
+from .stats_labels import StatsLabels
+from .stats_protection import SMALL, Counts, MonthPlan, plan_month, tables
 
 TZ = ZoneInfo("Europe/Stockholm")
 
 WAIT_BUCKETS = ((60, "0-1m"), (300, "1-5m"), (900, "5-15m"), (1800, "15-30m"))
 DURATION_BUCKETS = ((300, "0-5m"), (900, "5-15m"), (1800, "15-30m"), (3600, "30-60m"))
-SMALL_COUNT = 5
+SMALL_COUNT = SMALL  # published in the JSON (counts below it are never shown)
+#: Days after a month ends before it is published: a chat that ended on its last
+#: evening may be triaged up to a day later (services/pending_triage.py WINDOW_S), and
+#: its counters belong to the day it ended. A published month never changes.
+SETTLE_DAYS = 1
 GROUPS = ("day", "week", "month")
 MAX_DAYS = 3 * 366
 
@@ -43,6 +56,7 @@ DIMENSIONS = (
     "wait",
     "duration",
     "triage",
+    "triage_skip",
     "category",
     "risk",
     "action",
@@ -110,9 +124,22 @@ def period_of(day: date, group: str) -> tuple[date, date]:
     return first, nxt - timedelta(days=1)
 
 
-def suppress(count: int) -> int | None:
-    """None for counts too small to publish."""
-    return count if count >= SMALL_COUNT else None
+def stats_horizon(today: date, retention_days: int) -> date | None:
+    """The first day whose statistics are kept: the first of the month that contains
+    ``today - retention_days`` (whole months only); None when kept forever (0)."""
+    if not retention_days:
+        return None
+    return (today - timedelta(days=retention_days)).replace(day=1)
+
+
+#: Month plans kept (three years and a little).
+PLAN_CACHE = 40
+#: How a suppressed cell is written in the CSV export.
+SUPPRESSED = "suppressed"
+
+
+def month_last(first: date) -> date:
+    return (first.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -122,6 +149,8 @@ class Report:
     last: date
     # [(period label, first day, {dimension: {value: count or None}})]
     periods: list[tuple[str, date, dict[str, dict[str, int | None]]]]
+    published_until: date | None = None  # the last day of the last month published
+    published_from: date | None = None  # the first day still kept (retention)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -129,20 +158,29 @@ class Report:
             "from": self.first.isoformat(),
             "to": self.last.isoformat(),
             "small_count": SMALL_COUNT,
+            "published_until": self.published_until.isoformat() if self.published_until else None,
+            "published_from": self.published_from.isoformat() if self.published_from else None,
             "dimensions": _ordered({d for _, _, dims in self.periods for d in dims}),
             "periods": [
                 {"period": label, "from": first.isoformat(), "counts": dims} for label, first, dims in self.periods
             ],
         }
 
-    def as_csv(self) -> str:
+    def as_csv(self, labels: StatsLabels | None = None) -> str:
+        """``period,period_start,dimension,value,count`` and, with ``labels``, the
+        dimension's and the value's words after them (``dimension_label,value_label``:
+        codes for programs, words for people). A suppressed count is ``suppressed``."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["period", "period_start", "dimension", "value", "count"])
+        head = ["period", "period_start", "dimension", "value", "count"]
+        writer.writerow([*head, "dimension_label", "value_label"] if labels else head)
         for label, first, dims in self.periods:
             for dim in _ordered(set(dims)):
                 for value, count in sorted(dims[dim].items()):
-                    writer.writerow([label, first.isoformat(), dim, value, "<5" if count is None else count])
+                    row: list[object] = [label, first.isoformat(), dim, value, SUPPRESSED if count is None else count]
+                    if labels:
+                        row += [labels["dimensions"].get(dim, dim), labels["values"].get(dim, {}).get(value, value)]
+                    writer.writerow(row)
         return out.getvalue()
 
 
@@ -161,8 +199,17 @@ def _label(first: date, group: str) -> str:
 
 
 class Stats:
-    def __init__(self, durable: Durable) -> None:
+    """Records the counters of ended conversations and reports them.
+
+    ``retention_days``: ``CHAT_STATS_RETENTION_DAYS`` (0: forever); ``today``: the
+    reporting date (Stockholm), replaceable in tests."""
+
+    def __init__(self, durable: Durable, retention_days: int = 0, today: Callable[[], date] | None = None) -> None:
         self._durable = durable
+        self.retention_days = retention_days
+        self.today = today or (lambda: datetime.now(TZ).date())
+        self._plans: dict[date, tuple[int, MonthPlan]] = {}
+        self._plans_lock = threading.Lock()
 
     async def record(self, ts_ms: int, counters: dict[str, int]) -> None:
         if counters:
@@ -171,19 +218,89 @@ class Stats:
     async def totals(self, first_day: str, last_day: str) -> list[tuple[str, str, int]]:
         return await self._durable.get_stats(first_day, last_day)
 
+    def published_months(self, first: date, last: date) -> tuple[list[date], date | None, date | None]:
+        """First days of the months touching [first, last] that may be published (ended,
+        and not older than the retention horizon), the last published day, the horizon."""
+        today = self.today()
+        until = (today - timedelta(days=SETTLE_DAYS)).replace(day=1) - timedelta(days=1)
+        horizon = stats_horizon(today, self.retention_days)
+        months = []
+        month = first.replace(day=1)
+        while month <= last:
+            if month_last(month) <= until and (horizon is None or month >= horizon):
+                months.append(month)
+            month = month_last(month) + timedelta(days=1)
+        return months, until, horizon
+
     async def report(self, first: date, last: date, group: str = "month") -> Report:
-        """Suppressed counts per fixed period covering [first, last] (widened)."""
+        """The published counts per fixed period covering [first, last] (widened).
+
+        Periods in a month that has not ended, or is past the retention period, are left
+        out. Raises ValueError for a bad group or range (more than ``MAX_DAYS``)."""
         if group not in GROUPS or last < first or (last - first).days > MAX_DAYS:
             raise ValueError("bad range or group")
         first, last = period_of(first, group)[0], period_of(last, group)[1]
-        raw: dict[date, dict[str, dict[str, int]]] = {}
-        for day_text, key, count in await self.totals(first.isoformat(), last.isoformat()):
-            start = period_of(date.fromisoformat(day_text), group)[0]
-            dim, _, value = key.partition(":")
-            per = raw.setdefault(start, {}).setdefault(dim, {})
-            per[value] = per.get(value, 0) + count
+        months, until, horizon = self.published_months(first, last)
+        rows = await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat()) if months else []
+        # Planning three years day by day takes a while: off the event loop.
+        periods = await asyncio.to_thread(self._periods, first, last, group, months, rows)
+        return Report(group, first, last, periods, until, horizon)
+
+    def _plan(self, month: date, counts: Counts) -> MonthPlan:
+        # An ended month's counters no longer change, so its plan is kept (and made
+        # again should they differ).
+        days = [month + timedelta(days=i) for i in range((month_last(month) - month).days + 1)]
+        fingerprint = hash(tuple((d, tuple(sorted(counts[d].items()))) for d in days if d in counts))
+        with self._plans_lock:  # reports run in worker threads
+            cached = self._plans.get(month)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        plan = plan_month(month, month_last(month), counts)
+        with self._plans_lock:
+            self._plans[month] = (fingerprint, plan)
+            while len(self._plans) > PLAN_CACHE:
+                self._plans.pop(next(iter(self._plans)))
+        return plan
+
+    def _periods(
+        self, first: date, last: date, group: str, months: list[date], rows: list[tuple[str, str, int]]
+    ) -> list[tuple[str, date, dict[str, dict[str, int | None]]]]:
+        counts: Counts = {}
+        for day_text, key, n in rows:
+            counts.setdefault(date.fromisoformat(day_text), {})[key] = n
+        plans = {month: self._plan(month, counts) for month in months}
+        specs = tables()
         periods = []
-        for start in sorted(raw):
-            dims = {dim: {v: suppress(n) for v, n in values.items()} for dim, values in raw[start].items()}
-            periods.append((_label(start, group), start, dims))
-        return Report(group, first, last, periods)
+        start = first
+        while start <= last:
+            p_first, p_last = period_of(start, group)
+            start = p_last + timedelta(days=1)
+            parts = _month_parts(p_first, p_last)
+            if not all(m in plans for m, _ in parts):
+                continue
+            days = [d for _, part in parts for d in part]
+            total = sum(counts.get(d, {}).get("conversations:total", 0) for d in days)
+            total_published = all(plans[m].total_published(part) for m, part in parts)
+            if total_published and total == 0:
+                continue  # no conversations
+            dims: dict[str, dict[str, int | None]] = {"conversations": {"total": total if total_published else None}}
+            for spec in specs:
+                published = frozenset.intersection(*(plans[m].published_values(spec.key, part) for m, part in parts))
+                for value in spec.values:
+                    n = sum(counts.get(d, {}).get(f"{spec.dimension}:{value}", 0) for d in days)
+                    if value in published and n == 0:
+                        continue  # a published zero is left out, as before
+                    dims.setdefault(spec.dimension, {})[value] = n if value in published else None
+            periods.append((_label(p_first, group), p_first, dims))
+        return periods
+
+
+def _month_parts(first: date, last: date) -> list[tuple[date, frozenset[date]]]:
+    """[first, last] cut at month ends: (first day of the month, the days in it)."""
+    out = []
+    day = first
+    while day <= last:
+        end = min(last, month_last(day))
+        out.append((day.replace(day=1), frozenset(day + timedelta(days=i) for i in range((end - day).days + 1))))
+        day = end + timedelta(days=1)
+    return out

@@ -1,283 +1,363 @@
 """Console actions around a live conversation: transfer (to a colleague or back to the
-queue), invite a colleague, silent observation by supervisors, blocking an abusive
-visitor, the supervisors' overview and the alert for urgent chats that wait too long.
+queue), invite a colleague, silent observation and joining by supervisors, leaving,
+blocking an abusive visitor; what the console lists (colleagues, the supervisors'
+overview, chats one was invited into) and the alert for urgent chats that wait.
 
-Everything here works on the conversation record in the ephemeral store through the
-``Conversations`` service, and emits only through its ``Events``.
+``check_*`` validate and raise ``ServiceError``; ``do_*`` act. Every change of a
+conversation is one compare-and-set (services/repository.py); every emit goes through
+services/recipients.py.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from typing import Any, TypedDict
 
 from ..config import Settings
-from ..storage.base import Durable
-from .conversations import LIVE_INDEX, Conversations, Staff, now_ms
+from .audit import Audit
+from .domain import Conversation, Staff, now_ms
 from .errors import MSG_CONFLICT, MSG_FORBIDDEN, MSG_NOT_FOUND, N_, ServiceError
-from .queue import QUEUE_INDEX, queue_score
+from .lifecycle import Lifecycle
+from .messages import MessageOut, Messages
+from .payloads import ConsoleSummary, console_summary, state_payload
+from .queue import Queue
+from .recipients import Notify
+from .repository import Repository
+from .roles import SUPERVISORS
+from .router import Router
+from .staff import AccountLookup
 
 log = logging.getLogger(__name__)
 
-SUPERVISING_ROLES = frozenset({"supervisor", "admin"})
 MSG_NOT_ON_DUTY = N_("That colleague is not on duty.")
+MSG_COLLEAGUE_FULL = N_("That colleague already has as many chats as they can take.")
 MSG_NO_BLOCK_KEY = N_("This visitor cannot be blocked: their connection is gone. The chat was ended.")
 
-AddressKeyOf = Callable[[dict[str, Any]], Awaitable[str | None]]
+Accounts = Callable[[], Awaitable[list[dict[str, Any]]]]
+
+
+class ChatView(TypedDict):
+    conversation: ConsoleSummary
+    messages: list[MessageOut]
+
+
+class InvitedChat(ChatView):
+    observing: bool
+
+
+class Colleague(TypedDict):
+    id: str
+    name: str
+    role: str
+    languages: list[str]
+    on_duty: bool
+
+
+def check_owns(staff: Staff, conv: Conversation) -> None:
+    """May ``staff`` act on ``conv`` as its operator? ``conflict`` unless active,
+    ``forbidden`` unless assigned to them (supervisors and admins may act on any)."""
+    if conv.state != "active":
+        raise ServiceError("conflict", MSG_CONFLICT)
+    if conv.operator_id != staff.id and staff.role not in SUPERVISORS:
+        raise ServiceError("forbidden", MSG_FORBIDDEN)
+
+
+def _without(ids: tuple[str, ...], staff_id: str) -> tuple[str, ...]:
+    return tuple(i for i in ids if i != staff_id)
 
 
 class Supervision:
-    def __init__(self, conversations: Conversations, durable: Durable, settings: Settings) -> None:
-        self.c = conversations
-        self.durable = durable
-        self.settings = settings
+    def __init__(
+        self,
+        repo: Repository,
+        notify: Notify,
+        messages: Messages,
+        lifecycle: Lifecycle,
+        queue: Queue,
+        account: AccountLookup,
+        accounts: Accounts,
+        audit: Audit,
+        router: Router,
+        settings: Settings,
+    ) -> None:
+        self._repo = repo
+        self._notify = notify
+        self._messages = messages
+        self._lifecycle = lifecycle
+        self._queue = queue
+        self._account = account
+        self._accounts = accounts
+        self._audit = audit
+        self._router = router
+        self._settings = settings
 
-    # payloads -------------------------------------------------------------------------
-    def console_summary(self, conv: dict[str, Any]) -> dict[str, Any]:
-        """The core summary plus who else is in the chat (staff only)."""
-        names = conv.get("staff_names", {})
-        return {
-            **self.c.summary(conv),
-            "invited": [{"id": i, "name": names.get(i, "")} for i in conv.get("invited_ids", [])],
-            "observers": [{"id": i, "name": names.get(i, "")} for i in conv.get("observer_ids", [])],
-        }
-
-    async def _live(self, conversation_id: str) -> dict[str, Any]:
-        conv = await self.c.get_live(conversation_id)
+    # --- helpers ----------------------------------------------------------------------
+    async def _live(self, conversation_id: str) -> Conversation:
+        conv = await self._repo.get_live(conversation_id)
         if conv is None:
             raise ServiceError("not_found", MSG_NOT_FOUND)
         return conv
 
-    async def _colleague(self, staff_id: str) -> dict[str, Any]:
-        record = await self.durable.get_staff(staff_id)
+    async def _colleague(self, staff_id: str) -> Mapping[str, Any]:
+        record = await self._account(staff_id)
         if record is None or record.get("disabled"):
             raise ServiceError("not_found", MSG_NOT_FOUND)
         return record
 
-    def _owns(self, staff: Staff, conv: dict[str, Any]) -> None:
-        if conv["state"] != "active":
-            raise ServiceError("conflict", MSG_CONFLICT)
-        if conv.get("operator_id") != staff.id and staff.role not in SUPERVISING_ROLES:
-            raise ServiceError("forbidden", MSG_FORBIDDEN)
+    async def _change(self, seen: Conversation, fn: Callable[[Conversation], Conversation]) -> Conversation:
+        """Apply ``fn`` if the conversation is still in the state it was seen in;
+        ``conflict`` otherwise."""
 
-    async def _update(self, conv: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        updated = await self.c.eph.update("conv", conv["id"], changes, expect={"state": conv["state"]})
-        if updated is None:
+        def guarded(conv: Conversation) -> Conversation:
+            if conv.state != seen.state:
+                raise ServiceError("conflict", MSG_CONFLICT)
+            return fn(conv)
+
+        changed = await self._repo.change(seen.id, guarded)
+        if changed is None:
             raise ServiceError("conflict", MSG_CONFLICT)
+        return changed.after
+
+    async def _view(self, conv: Conversation, locale: str) -> ChatView:
+        return {"conversation": console_summary(conv), "messages": await self._messages.history_for_staff(conv, locale)}
+
+    async def _tell_participants(self, conv: Conversation) -> None:
+        await self._notify.send(conv, "staff", "conversation", {"conversation": console_summary(conv)})
+
+    # --- transfer ---------------------------------------------------------------------
+    async def do_transfer(self, staff: Staff, conversation_id: str, to: str, note: str | None) -> ConsoleSummary:
+        """Hand the chat to colleague ``to`` (who must exist, be enabled, be on duty and
+        have a free place) or, with ``to == "queue"``, back to the head of the queue.
+        ``note`` is a staff-only message for whoever takes it next, written only when
+        the transfer happens (a refused transfer leaves nothing). The previous operator
+        gets ``released``; the visitor's "is typing" from them is cleared."""
+        conv = await self._live(conversation_id)
+        check_owns(staff, conv)
+        previous = conv.operator_id
+
+        async def write_note(before: Conversation) -> None:
+            # A staff-only message: the colleague (or whoever accepts from the queue)
+            # reads it in the history; the visitor never does. Delivered live to those
+            # who were in the chat when it was written.
+            if note:
+                cipher = await self._repo.cipher(before.id)
+                await self._messages.post(before, cipher, "operator", staff.id, "note-" + str(now_ms()), note, True)
+
+        if to == "queue":
+            changed = await self._lifecycle.requeue(
+                conv.id, lambda c: c.operator_id == previous, "transferred", why="transferred", then=write_note
+            )
+            if changed is None:
+                raise ServiceError("conflict", MSG_CONFLICT)
+            updated = changed.after
+        else:
+            updated = await self._transfer_to(staff, conv, to, write_note)
+        await self._audit.record(staff.id, "transfer", conv.id, to=to)
+        return console_summary(updated)
+
+    async def _transfer_to(
+        self, staff: Staff, conv: Conversation, to: str, write_note: Callable[[Conversation], Awaitable[None]]
+    ) -> Conversation:
+        record = await self._colleague(to)
+        if to == conv.operator_id:
+            raise ServiceError("conflict", MSG_CONFLICT)
+        if await self._queue.duty_of(to) is None:
+            raise ServiceError("conflict", MSG_NOT_ON_DUTY)
+        skills = await self._router.skills(to)
+        took = await self._repo.take_place(to, conv.id, skills.max_chats)
+        if took == "full":
+            raise ServiceError("conflict", MSG_COLLEAGUE_FULL)
+        name, previous = str(record["name"]), conv.operator_id
+
+        def hand_over(c: Conversation) -> Conversation:
+            if c.state != "active" or c.operator_id != previous:
+                raise ServiceError("conflict", MSG_CONFLICT)
+            return replace(
+                c,
+                operator_id=to,
+                operator_name=name,
+                invited_ids=_without(c.invited_ids, to),
+                observer_ids=_without(c.observer_ids, to),
+                staff_names={**c.staff_names, to: name},
+            )
+
+        try:
+            changed = await self._repo.change(conv.id, hand_over)
+            if changed is None:
+                raise ServiceError("conflict", MSG_CONFLICT)
+        except BaseException:
+            if took == "taken":
+                await self._repo.give_back_place(to, conv.id)
+            raise
+        before, updated = changed.before, changed.after
+        await self._repo.give_back_place(previous, conv.id)
+        await write_note(before)
+        if previous:
+            await self._notify.to_staff(previous, "released", {"conversation_id": conv.id, "reason": "transferred"})
+        await self._notify.send(updated, "visitor", "typing", {"active": False})
+        await self._messages.add_system(updated, "transferred")
+        await self._notify.send(updated, "visitor", "state", state_payload(updated))
+        await self._messages.add_system(updated, "operator_joined", {"name": name})
+        view = await self._view(updated, await self._notify.staff_locale(to))
+        by = {"id": staff.id, "name": staff.name}
+        await self._notify.to_staff(to, "assigned", {**view, "transferred_by": by})
+        await self._router.withdraw_excess_offers(to, skills.max_chats)
         return updated
 
-    async def _joined(self, staff_id: str, event: str, conv: dict[str, Any], **extra: Any) -> None:
-        locale = await self.c._staff_locale(staff_id)
-        await self.c.events.to_staff(
-            staff_id,
-            event,
-            {
-                "conversation": self.console_summary(conv),
-                "messages": await self.c.history_for_staff(conv, locale),
-                **extra,
-            },
-        )
-
-    async def _tell_participants(self, conv: dict[str, Any]) -> None:
-        payload = {"conversation": self.console_summary(conv)}
-        for staff_id in self.c.staff_participants(conv):
-            await self.c.events.to_staff(staff_id, "conversation", payload)
-
-    # transfer -------------------------------------------------------------------------
-    async def transfer(self, staff: Staff, conversation_id: str, to: str, note: str | None) -> dict[str, Any]:
+    # --- invite, observe, join, leave -------------------------------------------------
+    async def do_invite(self, staff: Staff, conversation_id: str, to: str) -> ConsoleSummary:
+        """Bring colleague ``to`` into the chat (an interpreter, a supervisor); the
+        visitor is told honestly. ``conflict`` if they are already in it."""
         conv = await self._live(conversation_id)
-        self._owns(staff, conv)
-        previous = conv.get("operator_id")
-        if note:
-            # The note is a staff-only message: the colleague (or whoever accepts from
-            # the queue) reads it in the history; the visitor never does.
-            await self.c._post(conv, "operator", staff.id, "note-" + str(now_ms()), note, internal=True)
-        if to == "queue":
-            # As routing does when an operator drops: no pending offer, and the
-            # operator who handed it back is not offered it again first.
-            updated = await self._update(
-                conv,
-                {
-                    "state": "waiting",
-                    "operator_id": None,
-                    "operator_name": None,
-                    "offer": None,
-                    "passed": [previous] if previous else [],
-                },
-            )
-            await self.c.eph.index_add(QUEUE_INDEX, conv["id"], queue_score(updated, head=True), self.c._ttl)
-            await self.c.add_system(updated, "transferred")
-            await self.c.events.to_visitor(conv["id"], "state", {"state": "waiting", "operator": None})
-            await self.c._broadcast_queue()
-            router = getattr(self.c, "router", None)
-            if router is not None:
-                await router.kick()
-        else:
-            record = await self._colleague(to)
-            if to == previous:
-                raise ServiceError("conflict", MSG_CONFLICT)
-            if await self.c.duty_of(to) is None:
-                raise ServiceError("conflict", MSG_NOT_ON_DUTY)
-            names = {**conv.get("staff_names", {}), to: record["name"]}
-            updated = await self._update(
-                conv,
-                {
-                    "operator_id": to,
-                    "operator_name": record["name"],
-                    "invited_ids": [i for i in conv.get("invited_ids", []) if i != to],
-                    "observer_ids": [i for i in conv.get("observer_ids", []) if i != to],
-                    "staff_names": names,
-                },
-            )
-            await self.c.add_system(updated, "transferred")
-            await self.c.events.to_visitor(conv["id"], "state", self.c._state_payload(updated))
-            await self.c.add_system(updated, "operator_joined", name=record["name"])
-            await self._joined(to, "assigned", updated, transferred_by={"id": staff.id, "name": staff.name})
-        if previous:
-            await self.c.events.to_staff(previous, "released", {"conversation_id": conv["id"], "reason": "transferred"})
-        return self.console_summary(updated)
-
-    # invite, observe, join, leave -----------------------------------------------------
-    async def invite(self, staff: Staff, conversation_id: str, to: str) -> dict[str, Any]:
-        conv = await self._live(conversation_id)
-        self._owns(staff, conv)
+        check_owns(staff, conv)
         record = await self._colleague(to)
-        if to == conv.get("operator_id") or to in conv.get("invited_ids", []):
-            raise ServiceError("conflict", MSG_CONFLICT)
-        updated = await self._update(
-            conv,
-            {
-                "invited_ids": [*conv.get("invited_ids", []), to],
-                "observer_ids": [i for i in conv.get("observer_ids", []) if i != to],
-                "staff_names": {**conv.get("staff_names", {}), to: record["name"]},
-            },
-        )
-        # The visitor is told honestly that someone else joined.
-        await self.c.add_system(updated, "operator_joined", name=record["name"])
-        await self._joined(to, "invited", updated, by={"id": staff.id, "name": staff.name})
-        await self._tell_participants(updated)
-        return self.console_summary(updated)
+        name = str(record["name"])
 
-    async def observe(self, staff: Staff, conversation_id: str) -> dict[str, Any]:
-        if staff.role not in SUPERVISING_ROLES:
+        def invite(c: Conversation) -> Conversation:
+            if to == c.operator_id or to in c.invited_ids:
+                raise ServiceError("conflict", MSG_CONFLICT)
+            return replace(
+                c,
+                invited_ids=(*c.invited_ids, to),
+                observer_ids=_without(c.observer_ids, to),
+                staff_names={**c.staff_names, to: name},
+            )
+
+        updated = await self._change(conv, invite)
+        await self._messages.add_system(updated, "operator_joined", {"name": name})
+        locale = await self._notify.staff_locale(to)
+        await self._notify.to_staff(
+            to, "invited", {**await self._view(updated, locale), "by": {"id": staff.id, "name": staff.name}}
+        )
+        await self._tell_participants(updated)
+        await self._audit.record(staff.id, "invite", conv.id, to=to)
+        return console_summary(updated)
+
+    async def do_observe(self, staff: Staff, conversation_id: str) -> ChatView:
+        """A supervisor reads a chat silently (the visitor is not told). ``forbidden``
+        for other roles, ``conflict`` when already in the chat."""
+        if staff.role not in SUPERVISORS:
             raise ServiceError("forbidden", MSG_FORBIDDEN)
         conv = await self._live(conversation_id)
-        if staff.id in self.c.staff_participants(conv):
-            raise ServiceError("conflict", MSG_CONFLICT)
-        updated = await self._update(
-            conv,
-            {
-                "observer_ids": [*conv.get("observer_ids", []), staff.id],
-                "staff_names": {**conv.get("staff_names", {}), staff.id: staff.name},
-            },
-        )
-        await self._tell_participants(updated)
-        return {
-            "conversation": self.console_summary(updated),
-            "messages": await self.c.history_for_staff(updated, staff.locale),
-        }
 
-    async def join(self, staff: Staff, conversation_id: str) -> dict[str, Any]:
+        def observe(c: Conversation) -> Conversation:
+            if staff.id in c.staff_participants():
+                raise ServiceError("conflict", MSG_CONFLICT)
+            return replace(
+                c, observer_ids=(*c.observer_ids, staff.id), staff_names={**c.staff_names, staff.id: staff.name}
+            )
+
+        updated = await self._change(conv, observe)
+        await self._tell_participants(updated)
+        await self._audit.record(staff.id, "observe", conv.id)
+        return await self._view(updated, staff.locale)
+
+    async def do_join(self, staff: Staff, conversation_id: str) -> ConsoleSummary:
         """An observing supervisor steps in: from now on they can write."""
         conv = await self._live(conversation_id)
-        if staff.id not in conv.get("observer_ids", []) or conv["state"] != "active":
-            raise ServiceError("conflict", MSG_CONFLICT)
-        updated = await self._update(
-            conv,
-            {
-                "observer_ids": [i for i in conv.get("observer_ids", []) if i != staff.id],
-                "invited_ids": [*conv.get("invited_ids", []), staff.id],
-            },
-        )
-        await self.c.add_system(updated, "operator_joined", name=staff.name)
-        await self._tell_participants(updated)
-        return self.console_summary(updated)
 
-    async def leave(self, staff: Staff, conversation_id: str) -> None:
-        """An invited colleague or an observer leaves; the assigned operator stays."""
+        def join(c: Conversation) -> Conversation:
+            if staff.id not in c.observer_ids or c.state != "active":
+                raise ServiceError("conflict", MSG_CONFLICT)
+            return replace(c, observer_ids=_without(c.observer_ids, staff.id), invited_ids=(*c.invited_ids, staff.id))
+
+        updated = await self._change(conv, join)
+        await self._messages.add_system(updated, "operator_joined", {"name": staff.name})
+        await self._tell_participants(updated)
+        await self._audit.record(staff.id, "invite", conv.id, to=staff.id, joined=True)
+        return console_summary(updated)
+
+    async def do_leave(self, staff: Staff, conversation_id: str) -> None:
+        """An invited colleague or an observer leaves; the assigned operator cannot
+        (``forbidden``: transfer or end instead)."""
         conv = await self._live(conversation_id)
-        if staff.id not in (*conv.get("invited_ids", []), *conv.get("observer_ids", [])):
-            raise ServiceError("forbidden", MSG_FORBIDDEN)
-        updated = await self._update(
-            conv,
-            {
-                "invited_ids": [i for i in conv.get("invited_ids", []) if i != staff.id],
-                "observer_ids": [i for i in conv.get("observer_ids", []) if i != staff.id],
-            },
-        )
-        await self.c.events.to_staff(staff.id, "released", {"conversation_id": conv["id"], "reason": "left"})
+
+        def leave(c: Conversation) -> Conversation:
+            if staff.id not in (*c.invited_ids, *c.observer_ids):
+                raise ServiceError("forbidden", MSG_FORBIDDEN)
+            return replace(
+                c, invited_ids=_without(c.invited_ids, staff.id), observer_ids=_without(c.observer_ids, staff.id)
+            )
+
+        updated = await self._change(conv, leave)
+        await self._notify.to_staff(staff.id, "released", {"conversation_id": conv.id, "reason": "left"})
         await self._tell_participants(updated)
 
-    async def invited_chats(self, staff: Staff) -> list[dict[str, Any]]:
-        """Chats this staff member was invited into or observes (for a reloaded console)."""
-        out = []
-        for cid, _ in await self.c.eph.index_members(LIVE_INDEX):
-            conv = await self.c.eph.get("conv", cid)
-            if (
-                conv
-                and conv["state"] == "active"
-                and staff.id in (*conv.get("invited_ids", []), *conv.get("observer_ids", []))
-            ):
-                out.append(
-                    {
-                        "conversation": self.console_summary(conv),
-                        "messages": await self.c.history_for_staff(conv, staff.locale),
-                        "observing": staff.id in conv.get("observer_ids", []),
-                    }
-                )
-        return out
-
-    # block ----------------------------------------------------------------------------
-    async def block(self, staff: Staff, conversation_id: str, address_key_of: AddressKeyOf) -> bool:
+    # --- block ------------------------------------------------------------------------
+    async def do_block(self, staff: Staff, conversation_id: str) -> bool:
         """End the chat with reason ``blocked`` and refuse new chats from the visitor's
-        rate-limit key (HMAC of the address under a daily key) for ``block_s``.
-        Returns whether a key could be blocked."""
+        rate-limit key (HMAC of the address under the daily key) for ``block_s``, on
+        every process: the key is on the conversation (set at start and at every
+        resume). Returns whether a key could be blocked (false only for a conversation
+        an older release started)."""
         conv = await self._live(conversation_id)
-        self._owns(staff, conv)
-        key = conv.get("address_key") or await address_key_of(conv)
+        check_owns(staff, conv)
+        key = conv.address_key
         if key:
-            await self.c.eph.put("blocked", key, {"at": now_ms()}, self.settings.block_s)
-        await self.c.finish(conv, "blocked")
+            await self._repo.block(key, self._settings.block_s)
+        await self._lifecycle.finish(conv.id, "blocked")
+        await self._audit.record(staff.id, "block", conv.id)
         return bool(key)
 
-    # overview and alerts ----------------------------------------------------------------
-    async def overview(self) -> list[dict[str, Any]]:
+    # --- what the console lists -------------------------------------------------------
+    async def overview(self) -> list[ConsoleSummary]:
         """Every live conversation (waiting and active), for supervisors."""
-        items = []
-        for cid, _ in await self.c.eph.index_members(LIVE_INDEX):
-            conv = await self.c.eph.get("conv", cid)
-            if conv and conv["state"] != "ended":
-                items.append(self.console_summary(conv))
+        return [console_summary(conv) for conv in await self._repo.live()]
+
+    async def invited_chats(self, staff: Staff) -> list[InvitedChat]:
+        """Chats this staff member was invited into or observes (a reloaded console)."""
+        out: list[InvitedChat] = []
+        for conv in await self._repo.live():
+            if conv.state == "active" and staff.id in (*conv.invited_ids, *conv.observer_ids):
+                view = await self._view(conv, staff.locale)
+                out.append({**view, "observing": staff.id in conv.observer_ids})
+        return out
+
+    async def colleagues(self, me: Staff) -> list[Colleague]:
+        """Enabled staff other than ``me``, on duty first (transfer and invite pickers)."""
+        items: list[Colleague] = []
+        for record in await self._accounts():
+            if record.get("disabled") or record["id"] == me.id:
+                continue
+            duty = await self._queue.duty_of(record["id"])
+            languages = list(duty.languages) if duty and duty.languages else record.get("languages", [])
+            items.append(
+                {
+                    "id": record["id"],
+                    "name": record["name"],
+                    "role": record["role"],
+                    "languages": languages,
+                    "on_duty": duty is not None,
+                }
+            )
+        items.sort(key=lambda i: (not i["on_duty"], i["name"].lower()))
         return items
 
     async def alert_sweep(self) -> int:
-        """Alert supervisors once per urgent chat that waits longer than urgent_alert_s.
-        Safe on every node: a counter makes sure only one node sends each alert."""
-        limit_ms = self.settings.urgent_alert_s * 1000
+        """Alert supervisors once per urgent chat that waits longer than
+        ``urgent_alert_s``. Safe on every node: a shared counter makes sure only one
+        node sends each alert. Returns the alerts sent here."""
+        limit_ms = self._settings.urgent_alert_s * 1000
         ts = now_ms()
         sent = 0
         supervisors: list[str] | None = None
-        for cid in await self.c.queue_ids():
-            conv = await self.c.eph.get("conv", cid)
-            if not conv or conv["state"] != "waiting" or not conv.get("urgent"):
+        for conv in await self._repo.waiting():
+            if not conv.urgent or ts - conv.waiting_since < limit_ms:
                 continue
-            if ts - conv["waiting_since"] < limit_ms:
-                continue
-            if await self.c.eph.incr("urgent-alert:" + cid, self.c._ttl) != 1:
+            if not await self._repo.first_time("urgent-alert:" + conv.id, self._repo.ttl_s):
                 continue
             if supervisors is None:
                 supervisors = [
-                    r["id"]
-                    for r in await self.durable.list_staff()
-                    if r.get("role") in SUPERVISING_ROLES and not r.get("disabled")
+                    r["id"] for r in await self._accounts() if r.get("role") in SUPERVISORS and not r.get("disabled")
                 ]
             payload = {
                 "kind": "urgent_waiting",
-                "conversation": self.console_summary(conv),
-                "waited_s": (ts - conv["waiting_since"]) // 1000,
+                "conversation": console_summary(conv),
+                "waited_s": (ts - conv.waiting_since) // 1000,
             }
             for staff_id in supervisors:
-                await self.c.events.to_staff(staff_id, "alert", payload)
+                await self._notify.to_staff(staff_id, "alert", payload)
             sent += 1
         return sent

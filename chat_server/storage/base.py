@@ -118,6 +118,9 @@ class Durable(Protocol):
 
     async def list_audit(self, limit: int = 100, before_ts: int | None = None) -> list[JSON]: ...
 
+    async def prune_audit(self, before_ts: int) -> int:
+        """Delete audit entries with ``ts`` < ``before_ts`` (ms); returns how many."""
+
     # Aggregate statistics -------------------------------------------------------------
     async def add_stats(self, day: str, counters: dict[str, int]) -> None:
         """Add ``counters`` (``"dimension:value" -> n``) to the totals of ``day``."""
@@ -125,8 +128,16 @@ class Durable(Protocol):
     async def get_stats(self, first_day: str, last_day: str) -> list[tuple[str, str, int]]:
         """(day, "dimension:value", count) for days in [first_day, last_day]."""
 
+    async def prune_stats(self, before_day: str) -> int:
+        """Delete the counters of days before ``before_day`` (ISO date); returns how
+        many days had counters."""
+
     # Small documents and expiring values --------------------------------------------
     async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None: ...
+
+    async def add_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> bool:
+        """Create a value only if none exists (an expired one counts as none); True if
+        this call created it. Two callers at once: exactly one gets True."""
 
     async def get_kv(self, namespace: str, key: str) -> JSON | None: ...
 

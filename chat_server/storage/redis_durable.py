@@ -121,6 +121,9 @@ class RedisDurable:
             out.append(entry)
         return out
 
+    async def prune_audit(self, before_ts: int) -> int:
+        return int(await self._call(self._redis.zremrangebyscore(self._k("audit"), "-inf", f"({int(before_ts)}")))
+
     # stats ----------------------------------------------------------------------------
     async def add_stats(self, day: str, counters: dict[str, int]) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -139,6 +142,15 @@ class RedisDurable:
             out.extend((day, k, int(v)) for k, v in sorted(counts.items()))
         return out
 
+    async def prune_stats(self, before_day: str) -> int:
+        days = [d for d in await self._call(self._redis.smembers(self._k("stats-days"))) if d < before_day]
+        if days:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*(self._k("stats", d) for d in days))
+                pipe.srem(self._k("stats-days"), *days)
+                await self._call(pipe.execute())
+        return len(days)
+
     # kv -------------------------------------------------------------------------------
     async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None:
         name = self._k("kv", namespace, key)
@@ -149,6 +161,14 @@ class RedisDurable:
                 pipe.set(name, json.dumps(value), pxat=int(expires_at * 1000))
             pipe.sadd(self._k("kvidx", namespace), key)
             await self._call(pipe.execute())
+
+    async def add_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> bool:
+        name = self._k("kv", namespace, key)
+        expiry = {} if expires_at is None else {"pxat": int(expires_at * 1000)}
+        created = await self._call(self._redis.set(name, json.dumps(value), nx=True, **expiry))
+        if created:
+            await self._call(self._redis.sadd(self._k("kvidx", namespace), key))
+        return bool(created)
 
     async def get_kv(self, namespace: str, key: str) -> JSON | None:
         raw = await self._call(self._redis.get(self._k("kv", namespace, key)))

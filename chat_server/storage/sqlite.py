@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..private_files import private_dir, private_file, tighten
 from .base import JSON, Conflict
 
 T = TypeVar("T")
@@ -24,6 +25,7 @@ T = TypeVar("T")
 _SCHEMA = """
 PRAGMA journal_mode=WAL;
 PRAGMA foreign_keys=ON;
+PRAGMA secure_delete=ON;
 CREATE TABLE IF NOT EXISTS staff (
     id TEXT PRIMARY KEY,
     username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -54,7 +56,7 @@ CREATE TABLE IF NOT EXISTS kv (
 class SqliteDurable:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._conn: sqlite3.Connection | None = None
 
@@ -64,9 +66,14 @@ class SqliteDurable:
 
     def _with_conn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._conn is None:
+            # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files
+            # the database file's mode (private_files.py). Files of an older store are
+            # tightened too.
+            private_file(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._conn.executescript(_SCHEMA)
-            self.path.chmod(0o600)
+            for suffix in ("-wal", "-shm", "-journal"):
+                tighten(self.path.with_name(self.path.name + suffix))
         return fn(self._conn)
 
     async def open(self) -> None:
@@ -155,6 +162,10 @@ class SqliteDurable:
 
         return [json.loads(r[0]) for r in await self._run(_do)]
 
+    async def prune_audit(self, before_ts: int) -> int:
+        cur = await self._run(lambda c: c.execute("DELETE FROM audit WHERE ts < ?", (int(before_ts),)))
+        return int(cur.rowcount)
+
     # stats ----------------------------------------------------------------------------
     async def add_stats(self, day: str, counters: dict[str, int]) -> None:
         def _do(c: sqlite3.Connection) -> None:
@@ -177,6 +188,16 @@ class SqliteDurable:
         )
         return [(r[0], r[1], int(r[2])) for r in rows]
 
+    async def prune_stats(self, before_day: str) -> int:
+        def _do(c: sqlite3.Connection) -> int:
+            c.execute("BEGIN IMMEDIATE")
+            (days,) = c.execute("SELECT COUNT(DISTINCT day) FROM stats WHERE day < ?", (before_day,)).fetchone()
+            c.execute("DELETE FROM stats WHERE day < ?", (before_day,))
+            c.execute("COMMIT")
+            return int(days)
+
+        return await self._run(_do)
+
     # kv -------------------------------------------------------------------------------
     async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None:
         await self._run(
@@ -185,6 +206,21 @@ class SqliteDurable:
                 (namespace, key, json.dumps(value), expires_at),
             )
         )
+
+    async def add_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> bool:
+        now = time.time()
+
+        def _do(c: sqlite3.Connection) -> bool:
+            # One statement: a live row stays, an expired one is replaced.
+            cur = c.execute(
+                "INSERT INTO kv (namespace, key, value, expires_at) VALUES (?,?,?,?) "
+                "ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value, "
+                "expires_at = excluded.expires_at WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?",
+                (namespace, key, json.dumps(value), expires_at, now),
+            )
+            return bool(cur.rowcount)
+
+        return await self._run(_do)
 
     async def get_kv(self, namespace: str, key: str) -> JSON | None:
         now = time.time()

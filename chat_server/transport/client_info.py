@@ -1,15 +1,17 @@
 """What the transport may learn from a request, reduced at once to what it needs.
 
 The address is only ever turned into a rate-limit key (HMAC under a daily in-memory
-key); it is never returned, stored or logged.
+key, of the IPv4 address or the IPv6 network: ``security.ratelimit.limit_subject``); it
+is never returned, stored or logged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+
+from ..security.ratelimit import DailyKeyedHasher
 
 
 def remote_address(request: web.Request | None, trust_proxy: bool) -> str:
@@ -26,9 +28,9 @@ def remote_address(request: web.Request | None, trust_proxy: bool) -> str:
     return request.remote or "unknown"
 
 
-def address_key(environ: dict[str, Any], trust_proxy: bool, hasher: Callable[[str], str]) -> str:
-    return hasher(remote_address(environ.get("aiohttp.request"), trust_proxy))
+def address_key(environ: dict[str, Any], trust_proxy: bool, hasher: DailyKeyedHasher) -> str:
+    return hasher.address_key(remote_address(environ.get("aiohttp.request"), trust_proxy))
 
 
-def request_address_key(request: web.Request, trust_proxy: bool, hasher: Callable[[str], str]) -> str:
-    return hasher(remote_address(request, trust_proxy))
+def request_address_key(request: web.Request, trust_proxy: bool, hasher: DailyKeyedHasher) -> str:
+    return hasher.address_key(remote_address(request, trust_proxy))

@@ -22,6 +22,14 @@ client cost the server more than its own connection:
 * A successful POST answers ``ok`` (protocol: "Sending data"), not ``OK``; a ping
   interval under a second (or not whole) is announced as it is, not truncated.
 
+And one cost that grew with every connection held: the service task that closes
+clients which stopped answering pings visited one socket at a time and, between two,
+waited ``ping_timeout / sockets`` with ``asyncio.wait_for``, a task, a future and a
+timer per visit: with 20,000 idle visitors 1,000 tasks a second just to compare
+timestamps (docs/performance.md, "Idle scale"). Here a pass every quarter of
+``ping_timeout`` compares every socket's ``last_ping`` with the clock synchronously;
+only a socket that timed out costs an await (its close, by the library's own check).
+
 Each session's socket becomes a :class:`GuardedSocket` when python-engineio announces
 the session (the ``connect`` event), before any request of the session can reach it.
 The overridden methods are private to python-engineio; tests/unit/test_library_seams.py
@@ -35,6 +43,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import time
 from typing import Any
 
 import engineio
@@ -44,6 +53,10 @@ from engineio import async_socket, exceptions, packet
 log = logging.getLogger(__name__)
 
 SEPARATOR = "\x1e"
+#: Heartbeat watchdog passes per ``ping_timeout``: a client that stopped answering is
+#: closed at most ``ping_timeout / WATCHDOG_PASSES`` late (python-engineio's own cycle
+#: took up to a whole ``ping_timeout``).
+WATCHDOG_PASSES = 4
 # Packet types a client may send in a long-polling POST (protocol: "Packets"). A
 # client never sends open or ping, and upgrade only on the websocket being probed.
 _POST_TYPES = frozenset("1346")
@@ -249,6 +262,37 @@ class GuardedEngineIO(engineio.AsyncServer):  # type: ignore[misc]  # untyped li
             pkt.data["pingInterval"] = round((self.ping_interval + self.ping_interval_grace_period) * 1000)
             pkt.encode_cache = None
         socket.queue.put_nowait(pkt)
+
+    async def _service_task(self) -> None:
+        """The heartbeat watchdog (see the module docstring); stops on shutdown."""
+        self.service_task_event = self.create_event()
+        while not self.service_task_event.is_set():
+            try:
+                await asyncio.wait_for(
+                    self.service_task_event.wait(), timeout=max(0.5, self.ping_timeout / WATCHDOG_PASSES)
+                )
+                break  # shutdown
+            except TimeoutError:
+                pass
+            try:
+                await self.check_heartbeats(time.time())
+            except asyncio.CancelledError:
+                break
+            except Exception as exc:  # noqa: BLE001 - the watchdog must keep running
+                log.error("heartbeat watchdog pass failed (%s)", type(exc).__name__)
+
+    async def check_heartbeats(self, now: float) -> int:
+        """Close the sockets whose last ping went unanswered for longer than
+        ``ping_timeout`` seconds and forget closed ones. Returns how many were closed."""
+        closed = 0
+        timeout = self.ping_timeout
+        for sid, socket in list(self.sockets.items()):
+            if socket.closed:
+                self.sockets.pop(sid, None)
+            elif not socket.closing and socket.last_ping and now - socket.last_ping > timeout:
+                await socket.check_ping_timeout()  # logs, closes with reason PING_TIMEOUT
+                closed += 1
+        return closed
 
     def _ok(self, packets: Any = None, headers: Any = None, jsonp_index: Any = None) -> dict[str, Any]:
         response: dict[str, Any] = super()._ok(packets, headers, jsonp_index)

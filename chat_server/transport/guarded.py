@@ -72,14 +72,21 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
     #: event -> (rate per second, burst)
     limits: dict[str, tuple[float, float]] = {}
     default_limit: tuple[float, float] = (10.0, 30.0)
-    #: False only for load benchmarks (``CHAT_RATE_LIMITS=false``); see config.Settings.
-    rate_limits_enabled: bool = True
-    #: Called with the error code of every refused event (metrics; see metrics_http).
-    refusal_observer: Callable[[str], None] | None = None
 
-    def __init__(self, namespace: str, translate: Callable[..., str]) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        translate: Callable[..., str],
+        *,
+        rate_limits: bool = True,
+        refusal_observer: Callable[[str], None] = lambda code: None,
+    ) -> None:
         super().__init__(namespace)
         self._t = translate
+        #: False only for load benchmarks (``CHAT_RATE_LIMITS=false``); see config.Settings.
+        self.rate_limits_enabled = rate_limits
+        #: Called with the error code of every refused event (metrics; see metrics_http).
+        self.refusal_observer = refusal_observer
         self._buckets: dict[str, TokenBuckets] = {}
         self._refusals = TokenBuckets(rate=0.5, burst=FLOOD_DISCONNECT_AFTER)
 
@@ -109,8 +116,7 @@ class GuardedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]  # untype
         return socketio.exceptions.ConnectionRefusedError(error["message"], error["data"])
 
     def error(self, locale: str, code: str, message: str, **params: Any) -> dict[str, Any]:
-        if self.refusal_observer is not None:
-            self.refusal_observer(code)
+        self.refusal_observer(code)
         return {"ok": False, "error": {"code": code, "message": self._t(locale, message, **params)}}
 
     async def trigger_event(self, event: str, *args: Any) -> Any:

@@ -1,4 +1,8 @@
-"""Typed keys for what ``create_app`` puts on the aiohttp application."""
+"""Typed keys for what ``create_app`` puts on the aiohttp application.
+
+Route handlers read their dependencies through these; everything behind them is built
+once, in app.create_app, and never replaced.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,11 @@ if TYPE_CHECKING:
     from ..i18n import Catalogs
     from ..security.crypto import KeyRing
     from ..security.ratelimit import DailyKeyedHasher
-    from ..services.audit import Audit
-    from ..services.conversations import Conversations
-    from ..services.hours import Hours
-    from ..services.staff import StaffService
-    from ..services.stats import Stats
+    from ..services.container import Services
     from ..storage.base import Durable, Ephemeral
+    from .guard import StaffGuard
+    from .metrics_http import Metrics
+    from .sockets import Namespaces
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 EPHEMERAL: web.AppKey[Ephemeral] = web.AppKey("ephemeral")
@@ -27,8 +30,7 @@ KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring")
 CATALOGS: web.AppKey[Catalogs] = web.AppKey("catalogs")
 HASHER: web.AppKey[DailyKeyedHasher] = web.AppKey("hasher")
 SIO: web.AppKey[socketio.AsyncServer] = web.AppKey("sio")
-CONVERSATIONS: web.AppKey[Conversations] = web.AppKey("conversations")
-STAFF: web.AppKey[StaffService] = web.AppKey("staff")
-AUDIT: web.AppKey[Audit] = web.AppKey("audit")
-HOURS: web.AppKey[Hours] = web.AppKey("hours")
-STATS: web.AppKey[Stats] = web.AppKey("stats")
+SERVICES: web.AppKey[Services] = web.AppKey("services")
+GUARD: web.AppKey[StaffGuard] = web.AppKey("guard")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+NAMESPACES: web.AppKey[Namespaces] = web.AppKey("namespaces")

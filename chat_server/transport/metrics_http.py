@@ -1,55 +1,63 @@
-"""``GET /metrics``: Prometheus text, aggregate only.
+"""``GET /metrics``: Prometheus text, for the people who run the service.
 
-Nothing here is labelled by anything that identifies a visitor, a conversation or a
-staff member: gauges are counts, counters are labelled only by a small fixed set of
-values (end reason, sender kind, error code). Counters and the socket gauge are per
-process (scrape every process; Prometheus sums them); the conversation gauges read the
-shared ephemeral store, so every process reports the same deployment-wide value.
+Who may read it: an address on the allow-list (``CHAT_METRICS_ALLOW``, loopback by
+default) or a scraper with the bearer token (``CHAT_METRICS_TOKEN``). Forwarded headers
+can only take access away: a request that came through a proxy (``X-Forwarded-For``,
+``X-Real-IP``, ``Forwarded``) needs every address it names on the list too, so a
+visitor relayed by a proxy on the same host is not "loopback" (docs/operations.md).
 
-Services stay free of any metrics library: they call a ``conversations.Observer``,
-and the transport's ``refusal_observer`` hook reports refused events; both are installed
-here.
+What it holds (the argument, also in docs/privacy.md): Prometheus keeps what it scrapes
+every few seconds, for as long as it is told, outside this service's retention, and a
+counter read twice gives the exact number of events between two scrapes. So nothing
+here counts what visitors do or what their conversations were:
+
+* **gauges of the deployment's present state** (conversations live and waiting, staff
+  on duty, sockets on this process, the store answering): the operational picture
+  every operator on duty sees in the console anyway, needed to alert on "visitors
+  waiting, nobody on duty". On a quiet day their changes between scrapes do show when
+  a chat began and ended, which is why the endpoint is access-controlled and the
+  scrape's retention should be short (docs/operations.md);
+* **refused client events** by error code, only for codes a visitor using the chat as
+  intended never causes (malformed or oversized input, floods, missing staff session,
+  store outages, internal faults): they count attacks and defects, not people.
+
+Not here (they were, and were too fine): conversations started, ended by reason,
+messages relayed by sender and the queue-wait histogram. Per scrape they are exact
+counts of single conversations (one quick exit at 14:02; one wait of 5-15 minutes),
+finer than the statistics ever publish (a calendar month, cells below 5 and their
+complements suppressed: services/stats.py). Those numbers live in the statistics.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
+import re
 
 from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
-from ..services.conversations import DUTY_INDEX, LIVE_INDEX, Observer
-from ..services.errors import ERROR_CODES
-from ..services.queue import QUEUE_INDEX
+from ..config import Settings
+from ..services.errors import MSG_FORBIDDEN, ServiceError
 from ..storage.base import StoreUnavailable
 from . import keys as K
-from .notifier import OPERATOR_NS, VISITOR_NS
+from .api import api_error
 
 log = logging.getLogger(__name__)
 
-# Fixed label sets: anything else is folded into "other" so a label can never carry
-# something unexpected (and the number of series stays bounded).
-END_REASONS = frozenset({"visitor_ended", "visitor_exit", "operator_ended", "abandoned", "blocked", "transferred"})
-SENDERS = frozenset({"visitor", "operator", "system"})
-# Queue waits: from seconds to an hour.
-WAIT_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
-
-
-def _fold(value: str, allowed: frozenset[str]) -> str:
-    return value if value in allowed else "other"
+# Refusals a visitor using the chat as intended never causes; the others ("closed",
+# "not_found", "forbidden", …) are ordinary visitor events and are not counted.
+COUNTED_REFUSALS = frozenset({"invalid", "too_large", "rate_limited", "unauthorized", "unavailable", "internal"})
+_FORWARDED_FOR = re.compile(r'for="?\[?([^;,"\]]+)', re.IGNORECASE)
 
 
 class Metrics:
     """One registry per application (tests run several apps in one process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
+        #: Who may scrape without the token (CHAT_METRICS_ALLOW).
+        self.allowed = allowed_networks(settings)
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.live = Gauge("rc_chat_live_conversations", "Conversations waiting or active.", registry=r)
@@ -68,73 +76,71 @@ class Metrics:
             "1 when the ephemeral store answered this scrape.",
             registry=r,
         )
-        self.started = Counter("rc_chat_conversations_started", "Conversations started.", registry=r)
-        self.ended = Counter("rc_chat_conversations_ended", "Conversations ended, by reason.", ["reason"], registry=r)
-        self.relayed = Counter("rc_chat_messages_relayed", "Messages relayed, by sender kind.", ["sender"], registry=r)
-        self.refused = Counter("rc_chat_refused_events", "Client events refused, by error code.", ["code"], registry=r)
-        self.queue_wait = Histogram(
-            "rc_chat_queue_wait_seconds",
-            "Time from joining the queue to being accepted.",
-            buckets=WAIT_BUCKETS,
+        self.refused = Counter(
+            "rc_chat_refused_events",
+            "Client events refused as malformed, oversized, flooding, unauthorised or by a fault.",
+            ["code"],
             registry=r,
         )
 
-
-class MetricsObserver(Observer):
-    """Feeds the conversation service's aggregate hooks into the counters."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.m = metrics
-        # Resolved once: ``labels()`` costs a lock and a lookup on every message.
-        self._relayed = {s: metrics.relayed.labels(s) for s in (*SENDERS, "other")}
-
-    def conversation_started(self) -> None:
-        self.m.started.inc()
-
-    def conversation_accepted(self, waited_s: float) -> None:
-        self.m.queue_wait.observe(waited_s)
-
-    def conversation_ended(self, reason: str) -> None:
-        self.m.ended.labels(_fold(reason, END_REASONS)).inc()
-
-    def message_relayed(self, sender: str) -> None:
-        self._relayed[_fold(sender, SENDERS)].inc()
+    def refusal(self, code: str) -> None:
+        """A client event was refused with ``code`` (the namespaces' hook)."""
+        if code in COUNTED_REFUSALS:
+            self.refused.labels(code).inc()
 
 
-METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+def allowed_networks(settings: Settings) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """``CHAT_METRICS_ALLOW`` as networks (checked when the settings are read)."""
+    return [ipaddress.ip_network(entry, strict=False) for entry in settings.metrics_allow]
 
 
-def _socket_count(app: web.Application, namespace: str) -> int:
-    handler = app[K.SIO].namespace_handlers.get(namespace)
-    sessions = getattr(handler, "_sessions", None) if namespace == VISITOR_NS else getattr(handler, "_staff", None)
-    return len(sessions) if sessions is not None else 0
+def _on_list(address: str | None, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address((address or "").strip().strip("[]").partition("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in net for net in networks)
+
+
+def may_scrape(request: web.Request, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    """True for a scraper with the bearer token, or from an allow-listed address that
+    every forwarded header agrees with (forwarded headers only ever take access away,
+    so they are read whatever CHAT_TRUST_PROXY says)."""
+    token = request.app[K.SETTINGS].metrics_token
+    given = request.headers.get("Authorization", "")
+    if token and given.startswith("Bearer "):
+        if hmac.compare_digest(given[len("Bearer ") :].strip().encode(), token.reveal().encode()):
+            return True
+    addresses = [request.remote]
+    addresses += [a for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    addresses += [a for a in (request.headers.get("X-Real-IP"),) if a]
+    addresses += _FORWARDED_FOR.findall(request.headers.get("Forwarded", ""))
+    if "Forwarded" in request.headers and not _FORWARDED_FOR.search(request.headers["Forwarded"]):
+        return False  # a Forwarded header we cannot read: assume it names someone else
+    return all(_on_list(a, networks) for a in addresses)
 
 
 async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text for an allowed scraper, 403 otherwise."""
     app = request.app
-    m = app[METRICS]
-    eph = app[K.EPHEMERAL]
+    m = app[K.METRICS]
+    if not may_scrape(request, m.allowed):
+        return api_error(request, ServiceError("forbidden", MSG_FORBIDDEN))
     try:
-        m.live.set(len(await eph.index_members(LIVE_INDEX)))
-        m.waiting.set(len(await eph.index_members(QUEUE_INDEX)))
-        m.on_duty.set(len(await eph.index_members(DUTY_INDEX)))
+        live, waiting, on_duty = await app[K.SERVICES].repository.sizes()
+        m.live.set(live)
+        m.waiting.set(waiting)
+        m.on_duty.set(on_duty)
         m.store_up.set(1)
     except StoreUnavailable:
-        # Counters are still worth scraping while the store is away; the gauges keep
-        # their last value and store_up says they are stale.
+        # The gauges keep their last value and store_up says they are stale.
         m.store_up.set(0)
-    m.visitor_sockets.set(_socket_count(app, VISITOR_NS))
-    m.operator_sockets.set(_socket_count(app, OPERATOR_NS))
+    namespaces = app[K.NAMESPACES]
+    m.visitor_sockets.set(namespaces.visitor.connection_count())
+    m.operator_sockets.set(namespaces.operator.connection_count())
     return web.Response(
         body=generate_latest(m.registry),
         headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
     )
-
-
-def setup_routes(app: web.Application) -> None:
-    """Add ``/metrics`` and install the observers (called by ``create_app``)."""
-    m = app[METRICS] = Metrics()
-    app[K.CONVERSATIONS].observer = MetricsObserver(m)
-    for handler in app[K.SIO].namespace_handlers.values():
-        handler.refusal_observer = lambda code: m.refused.labels(_fold(code, ERROR_CODES)).inc()
-    app.router.add_get("/metrics", metrics)

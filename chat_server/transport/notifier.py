@@ -4,9 +4,9 @@ every process, so a visitor on one node and an operator on another still meet.""
 
 from __future__ import annotations
 
-from typing import Any
-
 import socketio
+
+from ..services.events import Payload
 
 VISITOR_NS = "/visitor"
 OPERATOR_NS = "/operator"
@@ -32,11 +32,18 @@ class SocketEvents:
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
 
-    async def to_visitor(self, conversation_id: str, event: str, payload: dict[str, Any]) -> None:
+    async def to_visitor(self, conversation_id: str, event: str, payload: Payload) -> None:
         await self.sio.emit(event, payload, room=visitor_room(conversation_id), namespace=VISITOR_NS)
 
-    async def to_staff(self, staff_id: str, event: str, payload: dict[str, Any]) -> None:
+    async def to_staff(self, staff_id: str, event: str, payload: Payload) -> None:
         await self.sio.emit(event, payload, room=staff_room(staff_id), namespace=OPERATOR_NS)
 
-    async def to_queue_watchers(self, event: str, payload: dict[str, Any]) -> None:
+    async def to_queue_watchers(self, event: str, payload: Payload) -> None:
         await self.sio.emit(event, payload, room=QUEUE_WATCHERS, namespace=OPERATOR_NS)
+
+    async def end_staff_socket(self, sid: str, event: str, payload: Payload) -> None:
+        # A socket of another process: the emit and the disconnect both travel on the
+        # (sealed) shared channel of the Redis manager, in this order, and that process
+        # sends the event before the DISCONNECT packet.
+        await self.sio.emit(event, payload, to=sid, namespace=OPERATOR_NS)
+        await self.sio.disconnect(sid, namespace=OPERATOR_NS)

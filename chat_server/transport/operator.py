@@ -1,143 +1,316 @@
 """The ``/operator`` namespace: staff in the console, authenticated by the session
-cookie sent with the handshake. Refused without a valid session."""
+cookie sent with the handshake (refused without a valid session).
+
+Each handler parses, authorises through the staff guard, calls one service, and
+acknowledges. Payloads: docs/protocol.md ("Socket.IO namespace /operator" and
+"Operator namespace: console events").
+"""
 
 from __future__ import annotations
 
 import logging
-from http.cookies import CookieError, SimpleCookie
+from collections.abc import Callable
 from typing import Any
 
-from ..services.audit import Audit
-from ..services.conversations import Conversations, Staff
-from ..services.errors import MSG_FORBIDDEN, ServiceError
-from ..services.staff import StaffService, public_staff
+from ..services.container import Services
+from ..services.domain import Staff
+from ..services.pending_triage import check_marks, check_ref
+from ..services.roles import SUPERVISORS
+from ..services.staff import session_ref
+from ..storage.base import StoreUnavailable
 from . import validation as v
+from .guard import StaffGuard, same_origin
 from .guarded import GuardedNamespace, connect_locale, ok
 from .notifier import OPERATOR_NS, QUEUE_WATCHERS, staff_room
-from .operator_console_events import ConsoleEventsMixin
-from .operator_referral_events import ReferralEventsMixin
 
 log = logging.getLogger(__name__)
 
-SESSION_COOKIE = "rc_staff"
-WATCHING_ROLES = {"supervisor", "admin"}
 
-
-def cookie_value(header: str | None, name: str) -> str | None:
-    if not header:
-        return None
-    try:
-        jar = SimpleCookie()
-        jar.load(header)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None
-
-
-class OperatorNamespace(ConsoleEventsMixin, ReferralEventsMixin, GuardedNamespace):
+class OperatorNamespace(GuardedNamespace):
     limits = {"message": (3.0, 20.0), "typing": (5.0, 15.0), "accept": (2.0, 10.0)}
 
     def __init__(
-        self, conversations: Conversations, staff: StaffService, audit: Audit, translate: Any, origin_ok: Any
+        self,
+        services: Services,
+        guard: StaffGuard,
+        translate: Callable[..., str],
+        *,
+        rate_limits: bool = True,
+        refusal_observer: Callable[[str], None] = lambda code: None,
     ) -> None:
-        super().__init__(OPERATOR_NS, translate)
-        self.conversations = conversations
-        self.staff_service = staff
-        self.audit = audit
-        self.origin_ok = origin_ok
-        self._staff: dict[str, Staff] = {}
-        self._records: dict[str, dict[str, Any]] = {}  # until after_connect
+        super().__init__(OPERATOR_NS, translate, rate_limits=rate_limits, refusal_observer=refusal_observer)
+        self.services = services
+        self.guard = guard
+        # Accounts of sockets between on_connect and after_connect (the CONNECT packet).
+        self._greeting: dict[str, tuple[Staff, dict[str, Any]]] = {}
 
     async def locale_of(self, sid: str) -> str:
-        staff = self._staff.get(sid)
-        return staff.locale if staff else "sv"
+        """The socket's staff locale, for refusals (Swedish before sign-in)."""
+        return self.guard.locale_of(sid) or "sv"
 
-    def staff_of(self, sid: str) -> Staff:
-        staff = self._staff.get(sid)
-        if staff is None:
-            raise ServiceError("forbidden", MSG_FORBIDDEN)
-        return staff
+    async def staff_of(self, sid: str, used: bool = True) -> Staff:
+        """The staff member of a console socket, with their current role (the staff
+        guard: ``unauthorized`` once the session has ended). ``used``: the event is
+        something the person did, so it keeps the session from idling out; what a
+        console asks by itself passes False."""
+        return await self.guard.require_staff(sid, write=used)
 
+    def connection_count(self) -> int:
+        """Console sockets signed in on this process (metrics)."""
+        return len(self.guard)
+
+    # --- connection -------------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        if not self.origin_ok(environ.get("HTTP_ORIGIN"), environ.get("aiohttp.request")):
+        if not same_origin(environ.get("HTTP_ORIGIN"), environ.get("aiohttp.request")):
             raise self.refuse_connect(connect_locale(environ), "forbidden")
-        found = await self.staff_service.session(cookie_value(environ.get("HTTP_COOKIE"), SESSION_COOKIE))
+        found = await self.guard.connect(sid, environ.get("HTTP_COOKIE"))
         if found is None:
             raise self.refuse_connect(connect_locale(environ), "unauthorized")
-        record, _csrf = found
-        staff = Staff(record["id"], record["name"], record["role"], record.get("locale", "sv"))
-        self._staff[sid] = staff
-        self._records[sid] = record
+        self._greeting[sid] = found
+        self.services.presence.consoles.opened(sid)
 
     async def after_connect(self, sid: str) -> None:
-        """After the CONNECT packet: the staff rooms, presence, then ``session``."""
-        staff, record = self._staff.get(sid), self._records.pop(sid, None)
-        if staff is None or record is None:  # gone already
+        """After the CONNECT packet: the staff rooms, presence, then ``session`` (nothing
+        reaches a console before its CONNECT)."""
+        found = self._greeting.pop(sid, None)
+        if found is None:  # gone already
             return
+        staff, account = found
+        session_id = self.guard.session_id_of(sid)
+        if session_id is None:  # gone already
+            return
+        await self.services.revocation.do_console_opened(session_ref(session_id), sid)
         await self.enter_room(sid, staff_room(staff.id))
-        await self.operator_socket_connected(staff, sid)  # drop detection (routing)
-        duty = await self.conversations.duty_of(staff.id)
-        if duty or staff.role in WATCHING_ROLES:
+        watch, route = await self.services.console.do_connected(staff, sid)
+        if not self.services.presence.consoles.here(sid):
+            # Disconnected meanwhile: its disconnect found nothing to remove yet.
+            await self.services.console.do_disconnected(staff, sid)
+            return
+        self.server.start_background_task(route)
+        if watch:
             await self.enter_room(sid, QUEUE_WATCHERS)
-        await self.emit(
-            "session",
-            {
-                "staff": public_staff(record),
-                "duty": {"on": bool(duty), "languages": (duty or {}).get("languages", record.get("languages", []))},
-                "chats": await self.conversations.chats_of(staff),
-                "queue": await self.conversations.queue_snapshot(),
-            },
-            to=sid,
-        )
+        await self.emit("session", await self.services.console.session(staff, account), to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        staff = self._staff.pop(sid, None)
-        self._records.pop(sid, None)
+        self.services.presence.consoles.closed(sid)
+        session_id = self.guard.session_id_of(sid)
+        staff = self.guard.disconnect(sid)
+        self._greeting.pop(sid, None)
         self.forget(sid)
-        if staff is not None:
-            await self.operator_socket_disconnected(staff, sid)
+        if staff is not None and session_id is not None:
+            await self.services.revocation.do_console_closed(session_ref(session_id), sid)
+            await self.services.console.do_disconnected(staff, sid)
 
+    async def close_ended_sessions(self) -> None:
+        """The console watcher (app.py, twice a second): the consoles of staff sessions
+        that ended (expired, or revoked where no process announced it, e.g. from the
+        command line) are told and disconnected on every process, and the person's
+        work is released (services/revocation.py)."""
+        for ended in await self.guard.check_sessions():
+            revocation = self.services.revocation
+            try:
+                if ended.reason in ("disabled", "role_changed"):  # the account changed: every session ends
+                    await revocation.do_account_changed(ended.staff_id, ended.reason)
+                else:
+                    await revocation.do_session_ended(ended.staff_id, session_ref(ended.session_id), ended.reason)
+            except StoreUnavailable:
+                # Its consoles refuse every event meanwhile; closed (and the work
+                # released) on a later round, once the store answers.
+                self.guard.check_again(ended)
+                continue
+            for sid in ended.sids:
+                # Normally closed by now through the store's index of sockets; one that
+                # was not listed there (the index lost with a restarted store) is closed
+                # here, with the same notice.
+                if self.guard.session_id_of(sid) is not None:
+                    await self.emit("session_ended", await revocation.notice(ended.staff_id, ended.reason), to=sid)
+                    await self.disconnect(sid)
+
+    # --- activity ---------------------------------------------------------------------
+    async def on_active(self, sid: str, data: Any) -> dict[str, Any]:
+        """The person is at the console (it sends this on their keyboard or pointer
+        use, at most once a minute): the session does not idle out meanwhile."""
+        v.validate(data, v.EMPTY)
+        await self.staff_of(sid)
+        return ok()
+
+    # --- duty and the queue -----------------------------------------------------------
     async def on_duty(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.DUTY)
-        staff = self.staff_of(sid)
-        languages = params.get("languages")
-        if languages is None:
-            record = await self.staff_service.get(staff.id)
-            languages = (record or {}).get("languages", [staff.locale])
-        duty = await self.conversations.set_duty(staff, params["on"], languages)
-        if params["on"]:
-            await self.server.enter_room(sid, QUEUE_WATCHERS, namespace=OPERATOR_NS)
-            await self.emit("queue", await self.conversations.queue_snapshot(), to=sid)
-        elif staff.role not in WATCHING_ROLES:
-            await self.server.leave_room(sid, QUEUE_WATCHERS, namespace=OPERATOR_NS)
-        await self.audit.record(staff.id, "duty_on" if params["on"] else "duty_off", staff.id)
-        return ok(duty=duty)
+        change = await self.services.console.do_duty(await self.staff_of(sid), params["on"], params.get("languages"))
+        if change.watch_queue:
+            await self.enter_room(sid, QUEUE_WATCHERS)
+        else:
+            await self.leave_room(sid, QUEUE_WATCHERS)
+        if change.snapshot is not None:
+            await self.emit("queue", change.snapshot, to=sid)
+        return ok(duty=change.duty)
 
     async def on_accept(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.CONVERSATION_REF)
-        staff = self.staff_of(sid)
-        summary = await self.conversations.accept(staff, params["conversation_id"])
-        await self.audit.record(staff.id, "accept", params["conversation_id"])
+        summary = await self.services.lifecycle.do_accept(await self.staff_of(sid), params["conversation_id"])
         return ok(conversation=summary)
 
+    async def on_decline(self, sid: str, data: Any) -> dict[str, Any]:
+        """Let an offered chat go to the next operator."""
+        params = v.validate(data, v.CONVERSATION_REF)
+        await self.services.router.do_decline(await self.staff_of(sid), params["conversation_id"])
+        return ok()
+
+    # --- writing ----------------------------------------------------------------------
     async def on_message(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.OPERATOR_MESSAGE)
-        result = await self.conversations.operator_message(
-            self.staff_of(sid), params["conversation_id"], params["client_id"], params["text"]
+        staff = await self.staff_of(sid)
+        ack = await self.services.messages.do_operator_message(
+            staff, params["conversation_id"], params["client_id"], params["text"]
         )
-        return ok(**result)
+        return ok(**ack)
+
+    async def on_note(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.NOTE)
+        staff = await self.staff_of(sid)
+        ack = await self.services.messages.do_operator_message(
+            staff, params["conversation_id"], params["client_id"], params["text"], internal=True
+        )
+        return ok(**ack)
 
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.OPERATOR_TYPING)
-        await self.conversations.operator_typing(self.staff_of(sid), params["conversation_id"], params["active"])
+        staff = await self.staff_of(sid)
+        await self.services.messages.do_operator_typing(staff, params["conversation_id"], params["active"])
         return ok()
 
+    # --- ending and triage ------------------------------------------------------------
     async def on_end(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.OPERATOR_END)
-        staff = self.staff_of(sid)
-        # The triage form only ever becomes aggregate counters (services/triage.py).
-        counters, extra = await self.end_triage(staff, params["conversation_id"], params.get("triage"))
-        await self.conversations.operator_end(staff, params["conversation_id"], counters)
-        await self.audit.record(staff.id, "end", params["conversation_id"])
-        return ok(**extra)
+        staff = await self.staff_of(sid)
+        result = await self.services.lifecycle.do_operator_end(staff, params["conversation_id"], params.get("triage"))
+        return ok(**result)
+
+    async def on_triage_check(self, sid: str, data: Any) -> dict[str, Any]:
+        """Validate a triage form without ending the chat (the end dialog shows the
+        duty-to-report reminder before the chat ends)."""
+        params = v.validate(data, v.TRIAGE_CHECK)
+        staff = await self.staff_of(sid, used=False)
+        return ok(
+            report_duty=await self.services.lifecycle.check_triage(staff, params["conversation_id"], params["triage"])
+        )
+
+    # --- every chat gets its triage (services/pending_triage.py) -----------------------
+    async def on_triage_list(self, sid: str, data: Any) -> dict[str, Any]:
+        """Ended chats waiting for this operator's triage, and the marks of their live chats."""
+        v.validate(data, v.EMPTY)
+        staff = await self.staff_of(sid)
+        pending = self.services.pending_triage
+        return ok(items=await pending.listing(staff), marks=await pending.marks_of_chats(staff))
+
+    async def on_triage_marks(self, sid: str, data: Any) -> dict[str, Any]:
+        """Harm categories, assessed age band or municipality marked in a chat."""
+        params = v.validate(data, v.TRIAGE_MARKS)
+        ref = check_ref(params.get("conversation_id"), params.get("triage_id"))
+        changes = check_marks(params.get("categories"), params.get("age_band"), params.get("municipality"))
+        marks, duty = await self.services.pending_triage.do_mark(await self.staff_of(sid), ref, changes)
+        return ok(marks=marks, report_duty=duty)
+
+    async def on_report_duty_ack(self, sid: str, data: Any) -> dict[str, Any]:
+        """The duty-to-report reminder of a chat was read."""
+        params = v.validate(data, v.TRIAGE_REF)
+        ref = check_ref(params.get("conversation_id"), params.get("triage_id"))
+        return ok(marks=await self.services.pending_triage.do_acknowledge(await self.staff_of(sid), ref))
+
+    async def on_triage(self, sid: str, data: Any) -> dict[str, Any]:
+        """The triage of an ended chat, saved afterwards."""
+        params = v.validate(data, v.TRIAGE_SAVE)
+        staff = await self.staff_of(sid)
+        duty = await self.services.pending_triage.do_triage(staff, params["triage_id"], params["triage"])
+        return ok(report_duty=duty)
+
+    async def on_triage_skip(self, sid: str, data: Any) -> dict[str, Any]:
+        """An ended chat not triaged, with a reason."""
+        params = v.validate(data, v.TRIAGE_SKIP)
+        await self.services.pending_triage.do_skip(await self.staff_of(sid), params["triage_id"], params["reason"])
+        return ok()
+
+    # --- console actions --------------------------------------------------------------
+    async def on_transfer(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.TRANSFER)
+        staff = await self.staff_of(sid)
+        summary = await self.services.supervision.do_transfer(
+            staff, params["conversation_id"], params["to"], params.get("note")
+        )
+        return ok(conversation=summary)
+
+    async def on_invite(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.INVITE)
+        staff = await self.staff_of(sid)
+        return ok(
+            conversation=await self.services.supervision.do_invite(staff, params["conversation_id"], params["to"])
+        )
+
+    async def on_observe(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.CONVERSATION_REF)
+        staff = await self.staff_of(sid)
+        return ok(**await self.services.supervision.do_observe(staff, params["conversation_id"]))
+
+    async def on_join(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.CONVERSATION_REF)
+        staff = await self.staff_of(sid)
+        return ok(conversation=await self.services.supervision.do_join(staff, params["conversation_id"]))
+
+    async def on_leave(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.CONVERSATION_REF)
+        await self.services.supervision.do_leave(await self.staff_of(sid), params["conversation_id"])
+        return ok()
+
+    async def on_remove_waiting(self, sid: str, data: Any) -> dict[str, Any]:
+        """Supervisors: remove waiting chats judged fake (a flood); each is blocked."""
+        params = v.validate(data, v.REMOVE_WAITING)
+        staff = await self.guard.require_staff(sid, roles=SUPERVISORS, write=True)
+        return ok(removed=await self.services.queue_guard.do_remove_waiting(staff, params["conversation_ids"]))
+
+    async def on_block(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.CONVERSATION_REF)
+        staff = await self.staff_of(sid)
+        return ok(blocked=await self.services.supervision.do_block(staff, params["conversation_id"]))
+
+    # --- what the console lists -------------------------------------------------------
+    async def on_canned(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.CANNED)
+        staff = await self.staff_of(sid, used=False)
+        locale = params.get("locale") or staff.locale
+        return ok(locale=locale, items=await self.services.canned.for_locale(locale))
+
+    async def on_colleagues(self, sid: str, data: Any) -> dict[str, Any]:
+        v.validate(data, v.EMPTY)
+        return ok(items=await self.services.supervision.colleagues(await self.staff_of(sid, used=False)))
+
+    async def on_overview(self, sid: str, data: Any) -> dict[str, Any]:
+        v.validate(data, v.EMPTY)
+        await self.guard.require_staff(sid, roles=SUPERVISORS, write=False)
+        return ok(items=await self.services.supervision.overview())
+
+    async def on_sync(self, sid: str, data: Any) -> dict[str, Any]:
+        """Chats this staff member was invited into or observes (after a reload)."""
+        v.validate(data, v.EMPTY)
+        return ok(chats=await self.services.supervision.invited_chats(await self.staff_of(sid, used=False)))
+
+    # --- referrals and follow-up codes ------------------------------------------------
+    async def on_referral(self, sid: str, data: Any) -> dict[str, Any]:
+        """Send referral cards to the visitor, in the visitor's language."""
+        params = v.validate(data, v.REFERRAL)
+        staff = await self.staff_of(sid)
+        return ok(cards=await self.services.referrals.do_send(staff, params["conversation_id"], params["targets"]))
+
+    async def on_followup_summary(self, sid: str, data: Any) -> dict[str, Any]:
+        """Store a summary under a new code and show the code once to the visitor."""
+        params = v.validate(data, v.FOLLOWUP_SUMMARY)
+        staff = await self.staff_of(sid)
+        expires_at = await self.services.followups.do_issue(staff, params["conversation_id"], params["summary"])
+        return ok(expires_at=expires_at)
+
+    async def on_followup_get(self, sid: str, data: Any) -> dict[str, Any]:
+        """Whether the chat was opened with a follow-up code (the summary itself is in
+        the chat's history as a staff-only note)."""
+        params = v.validate(data, v.CONVERSATION_REF)
+        await self.services.followups.check_redeemed(await self.staff_of(sid, used=False), params["conversation_id"])
+        return ok(followup=True)

@@ -22,9 +22,14 @@ more than one (docs/performance.md). Here:
   encoded: the publishing process encodes an event once for its own clients and for
   Redis, and a receiving process hands the packet to its clients without decoding or
   re-encoding the payload.
-* **Own messages are dropped before decoding.** A process that published on a room
-  channel it is subscribed to receives its message back; the JSON starts with its
-  ``host_id``, so it is recognised without parsing.
+* **Sealed.** Every message, room-channel packets and the library's own (emits, room
+  changes, disconnects, callbacks), crosses Redis encrypted and authenticated under a
+  key derived from ``CHAT_SECRET_KEY``, bound to its channel
+  (``security/fanout_seal.py``): a subscriber without the key reads nothing of a
+  visitor, and a forged, tampered, replayed or moved message is dropped unread.
+* **Own messages are dropped before decrypting.** A process that published on a room
+  channel it is subscribed to receives its message back; the sealed message starts
+  with its ``host_id`` in clear (authenticated), so it is recognised without work.
 * **Batched, ordered publishing.** Emits do not wait for Redis: publishes queue up and
   leave in one pipeline per round trip (``storage.redis_client.AutoPipeline``, the
   store's batching), in the order they were asked for. A backlog
@@ -32,18 +37,20 @@ more than one (docs/performance.md). Here:
   batch is logged and dropped, as the stock manager does; messages are in the store,
   and a client that reconnects gets them in its history.
 
-Messages stay JSON (``self.json`` is the server's JSON module), never pickle.
+Inside the seal, messages stay JSON (``self.json`` is the server's JSON module), never
+pickle.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import time
 from typing import Any
 
 import socketio
 
+from ..security.fanout_seal import FanoutSeal
 from ..storage.redis_client import AutoPipeline, redis_client
 from .direct_emit import DirectEmitManager
 
@@ -57,16 +64,23 @@ CLEANUP_INTERVAL_S = 30.0
 SUBSCRIBE_TIMEOUT_S = 5.0
 #: Longest pause between attempts to reconnect the subscription after Redis failed.
 MAX_RETRY_S = 5.0
+#: At most one warning per this many seconds about messages that failed their seal.
+DROP_WARNING_S = 60.0
 
 
 # DirectEmitManager after the Redis manager: python-socketio's pub/sub manager hands
 # every emit for this process's clients (sent here or received from Redis) to it.
 class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  # type: ignore[misc]  # untyped library
-    def __init__(self, url: str, channel: str, room_prefixes: tuple[str, ...], **kwargs: Any) -> None:
+    def __init__(
+        self, url: str, channel: str, room_prefixes: tuple[str, ...], fanout_master: bytes, **kwargs: Any
+    ) -> None:
         super().__init__(url, channel=channel, **kwargs)
         self.room_prefixes = room_prefixes
-        # A message this process published starts with exactly this (see _message).
-        self._own_prefix = json.dumps({"host_id": self.host_id})[:-1]
+        # Seals what this process publishes and opens what its peers do; a message this
+        # process published starts with its own prefix.
+        self._seal = FanoutSeal(fanout_master, self.host_id)
+        self._own_prefix = self._seal.own_prefix
+        self._drops_warned_at = 0.0
         # Publishes: batched, in order, nobody waits for them (storage/redis_client.py).
         self._publisher = AutoPipeline(redis_client(url))
         # Subscriptions: the last command sent per channel ("sub"/"unsub"), commands
@@ -96,9 +110,8 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
         return None
 
     def _message(self, event: str, encoded: str, namespace: str, room: str, skip_sid: Any) -> dict[str, Any]:
-        # host_id first: the receiver recognises its own messages by this prefix. The
-        # Socket.IO packet travels encoded, so a receiving process neither decodes the
-        # payload nor encodes it again (see _handle_emit).
+        # The Socket.IO packet travels encoded, so a receiving process neither decodes
+        # the payload nor encodes it again (see _handle_emit).
         return {
             "host_id": self.host_id,
             "method": "emit",
@@ -159,7 +172,10 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
         await self._publish(self._message(event, encoded[0], namespace, room, skip_sid), channel)
 
     async def _publish(self, data: Any, channel: str | None = None) -> None:
-        self._publisher.send("PUBLISH", channel or self.channel, self.json.dumps(data))
+        # Every publish of this process comes through here (the library's too): sealed
+        # for the channel it goes out on.
+        channel = channel or self.channel
+        self._publisher.send("PUBLISH", channel, self._seal.seal(channel, self.json.dumps(data)))
         if self._publisher.backlog > MAX_BACKLOG:
             await self._publisher.batch_sent()
 
@@ -253,10 +269,26 @@ class RoomChannelRedisManager(socketio.AsyncRedisManager, DirectEmitManager):  #
             kind = message["type"]
             if kind == "message":
                 data = message["data"]
-                if not data.startswith(own):
-                    yield data
+                if data.startswith(own):
+                    continue
+                plain = self._seal.open(message["channel"], data)
+                if plain is not None:
+                    yield plain
+                else:
+                    self._dropped()
             elif kind in ("subscribe", "unsubscribe"):
                 self._confirmed(message["channel"])
+
+    def _dropped(self) -> None:
+        # Nothing of the message is logged; the count says how many since the start.
+        now = time.monotonic()
+        if now - self._drops_warned_at >= DROP_WARNING_S:
+            self._drops_warned_at = now
+            log.warning(
+                "dropped fan-out messages that failed authentication (%d so far): another "
+                "CHAT_SECRET_KEY on the same Redis, a clock off by minutes, or forgery",
+                self._seal.dropped,
+            )
 
     async def _listen_with_retries(self) -> Any:
         retry_s = 0.2

@@ -1,5 +1,6 @@
-"""Payload validation: every client event is checked against a small schema before any
-service sees it. Unknown fields, wrong types and oversized values are refused."""
+"""Payload validation: every client event (Socket.IO) and every JSON body (HTTP) is
+checked against a small schema before any service sees it. Unknown fields, wrong types
+and oversized values are refused with ``invalid`` (or ``too_large`` for a long text)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from ..i18n import is_supported
 from ..services.errors import MSG_INVALID, MSG_TOO_LARGE, ServiceError
+from ..services.roles import ROLES
 
 MAX_TEXT = 4000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -17,23 +19,39 @@ OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 @dataclass(frozen=True)
 class F:
-    """One field: ``kind`` is str | text | bool | enum | locale | client_id | id |
-    locales | dict | int."""
+    """One field. ``kind``:
+
+    * ``str``: a string of at most ``max_len`` characters (longer: ``too_large``);
+    * ``line``: a non-empty string of at most ``max_len`` characters (else ``invalid``;
+      names, usernames, passwords in HTTP bodies);
+    * ``text``: a message text, 1-4,000 characters after trimming (trimmed);
+    * ``bool``, ``int``, ``dict`` (an object of at most 50 keys), ``any`` (checked by
+      the service that gets it);
+    * ``enum`` (one of ``choices``), ``locale`` (a supported one), ``locales`` (a list
+      of ``min_items``-20 supported ones, deduplicated);
+    * ``client_id``, ``id`` (opaque ids), ``ids`` (a list of ``min_items``-``max_items``
+      ids, deduplicated).
+    """
 
     kind: str
     required: bool = False
     nullable: bool = False
     choices: tuple[str, ...] = ()
     max_len: int = 200
+    min_items: int = 0
+    max_items: int = 20
 
 
 def invalid(detail: str = "") -> ServiceError:
+    """An ``invalid`` refusal; ``detail`` names the rule broken (for debug logs, never content)."""
     err = ServiceError("invalid", MSG_INVALID)
     err.detail = detail  # type: ignore[attr-defined]  # for debug logs, never content
     return err
 
 
 def validate(payload: Any, schema: dict[str, F]) -> dict[str, Any]:
+    """The checked payload (absent optional fields left out); ``invalid`` or
+    ``too_large`` otherwise. ``None`` counts as ``{}``."""
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
@@ -71,12 +89,21 @@ def _check(name: str, value: Any, field: F) -> Any:
         if not isinstance(value, dict) or len(value) > 50:
             raise invalid(f"{name} must be an object")
         return value
-    if kind == "locales":
-        if not isinstance(value, list) or len(value) > 20 or not all(is_supported(v) for v in value):
-            raise invalid(f"{name} must be a list of supported locales")
+    if kind == "any":
+        return value
+    if kind in ("locales", "ids"):
+        if not isinstance(value, list) or not field.min_items <= len(value) <= field.max_items:
+            raise invalid(f"{name} must be a list of {field.min_items}-{field.max_items} items")
+        ok = is_supported if kind == "locales" else _is_id
+        if not all(ok(v) for v in value):
+            raise invalid(f"{name} has an unknown item")
         return list(dict.fromkeys(value))
     if not isinstance(value, str):
         raise invalid(f"{name} must be a string")
+    if kind == "line":
+        if not 0 < len(value) <= field.max_len or _has_lone_surrogate(value):
+            raise invalid(f"{name} must be 1-{field.max_len} characters of text")
+        return value
     if kind == "text":
         if len(value) > MAX_TEXT:
             raise ServiceError("too_large", MSG_TOO_LARGE)
@@ -105,6 +132,10 @@ def _check(name: str, value: Any, field: F) -> Any:
     if len(value) > field.max_len or _has_lone_surrogate(value):
         raise ServiceError("too_large", MSG_TOO_LARGE) if len(value) > field.max_len else invalid(name)
     return value
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and OPAQUE_ID.match(value) is not None
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -140,3 +171,71 @@ OPERATOR_MESSAGE = {
 }
 OPERATOR_TYPING = {"conversation_id": F("id", required=True), "active": F("bool", required=True)}
 OPERATOR_END = {"conversation_id": F("id", required=True), "triage": F("dict", nullable=True)}
+TRIAGE_CHECK = {"conversation_id": F("id", required=True), "triage": F("dict", required=True)}
+TRIAGE_SAVE = {"triage_id": F("id", required=True), "triage": F("dict", required=True)}
+TRIAGE_SKIP = {"triage_id": F("id", required=True), "reason": F("str", required=True, max_len=32)}
+# A live chat or an ended one waiting for triage: exactly one (services/pending_triage.py).
+TRIAGE_REF = {"conversation_id": F("id", nullable=True), "triage_id": F("id", nullable=True)}
+# Values checked by services/pending_triage.py check_marks.
+TRIAGE_MARKS = {
+    **TRIAGE_REF,
+    "categories": F("any", nullable=True),
+    "age_band": F("str", nullable=True, max_len=16),
+    "municipality": F("str", nullable=True, max_len=80),
+}
+TRANSFER = {
+    "conversation_id": F("id", required=True),
+    "to": F("id", required=True),
+    "note": F("text", nullable=True),
+}
+INVITE = {"conversation_id": F("id", required=True), "to": F("id", required=True)}
+NOTE = OPERATOR_MESSAGE
+CANNED = {"locale": F("locale", nullable=True)}
+REFERRAL = {"conversation_id": F("id", required=True), "targets": F("ids", required=True, min_items=1, max_items=10)}
+FOLLOWUP_SUMMARY = {"conversation_id": F("id", required=True), "summary": F("text", required=True)}
+FOLLOWUP_CODE = {"code": F("str", required=True, max_len=40)}
+REMOVE_WAITING = {"conversation_ids": F("ids", required=True, min_items=1, max_items=200)}
+
+# HTTP bodies (console API) ---------------------------------------------------------
+LOGIN = {
+    "username": F("line", required=True, max_len=1024),
+    "password": F("line", required=True, max_len=1024),
+    "totp": F("line", required=True, max_len=1024),
+}
+# The setup token is checked by the first-run service (a bad one is ``unauthorized``).
+SETUP_BEGIN = {"token": F("any", nullable=True), "username": F("line", nullable=True, max_len=64)}
+SETUP_COMPLETE = {
+    "token": F("any", nullable=True),
+    "username": F("line", required=True, max_len=64),
+    "name": F("line", required=True, max_len=80),
+    "password": F("line", required=True, max_len=1024),
+    "totp": F("line", required=True, max_len=12),
+    "locale": F("locale", nullable=True),
+}
+OWN_PROFILE = {
+    "locale": F("locale"),
+    "languages": F("locales", min_items=1),
+    "name": F("line", max_len=80),
+}
+NEW_ACCOUNT = {
+    "username": F("line", required=True, max_len=64),
+    "name": F("line", required=True, max_len=80),
+    "role": F("enum", choices=ROLES),
+    "password": F("line", required=True, max_len=1024),
+    "locale": F("locale"),
+    "languages": F("locales", min_items=1),
+    # Routing skills; their rules are services/staff.py update_profile's.
+    "audiences": F("any"),
+    "max_chats": F("int", nullable=True),
+}
+ACCOUNT_CHANGES = {
+    "role": F("enum", choices=ROLES),
+    "name": F("line", max_len=80),
+    "disabled": F("bool"),
+    "languages": F("locales", min_items=1),
+    "locale": F("locale"),
+    "audiences": F("any"),
+    "max_chats": F("int", nullable=True),
+}
+NEW_PASSWORD = {"password": F("line", required=True, max_len=1024)}
+CANNED_ITEMS = {"items": F("any", nullable=True)}  # checked by services/canned.py

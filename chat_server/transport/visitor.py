@@ -1,29 +1,38 @@
 """The ``/visitor`` namespace: anonymous visitors in the widget.
 
-Parse, validate, call the conversation service, acknowledge. The visitor is bound to
-its own conversation through the socket's session; no visitor event names a
-conversation id, so a visitor cannot reach anyone else's.
+Each handler parses, calls one service, and acknowledges. The visitor is bound to its
+own conversation through the socket's session; no visitor event names a conversation
+id, so a visitor cannot reach anyone else's.
+
+Follow-up codes: ``followup_request`` ``{}`` asks the operator for a code;
+``followup`` ``{"code"}`` redeems one (after ``start``; it works once);
+``followup_revoke`` ``{"code"}`` cancels one (any time). Tries are limited per
+connection here and per address key in the service.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
+
+import socketio
 
 from .. import i18n
 from ..security.ratelimit import DailyKeyedHasher, TokenBuckets
-from ..services.conversations import Conversations, VisitorSession
+from ..services.container import Services
+from ..services.domain import Conversation, VisitorSession
 from ..services.errors import MSG_FORBIDDEN, MSG_RATE_LIMITED, ServiceError
+from ..services.starting import StartRequest
 from . import validation as v
 from .client_info import address_key
 from .guarded import GuardedNamespace, connect_locale, ok
 from .notifier import VISITOR_NS, visitor_room
-from .visitor_followup_events import VisitorFollowupMixin
 
 log = logging.getLogger(__name__)
 
 
-class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
+class VisitorNamespace(GuardedNamespace):
     limits = {
         "message": (2.0, 20.0),
         "typing": (4.0, 10.0),
@@ -33,30 +42,54 @@ class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
     }
 
     def __init__(
-        self, conversations: Conversations, translate: Any, hasher: DailyKeyedHasher, trust_proxy: bool, blocked: Any
+        self,
+        services: Services,
+        translate: Callable[..., str],
+        hasher: DailyKeyedHasher,
+        trust_proxy: bool,
+        *,
+        rate_limits: bool = True,
+        refusal_observer: Callable[[str], None] = lambda code: None,
     ) -> None:
-        super().__init__(VISITOR_NS, translate)
-        self.conversations = conversations
+        super().__init__(VISITOR_NS, translate, rate_limits=rate_limits, refusal_observer=refusal_observer)
+        self.services = services
         self.hasher = hasher
         self.trust_proxy = trust_proxy
-        self.blocked = blocked
-        # Per address key: new connections and new conversations.
-        self.connect_limit = TokenBuckets(rate=1.0, burst=30)
-        self.start_limit = TokenBuckets(rate=0.1, burst=5)
+        self.addresses = services.addresses
+        # Per address key: new connections and new conversations. A school class shares
+        # one address: 30 pupils starting at once must get through (issue 17), each with
+        # a connection and a reconnect, then one more chat every ten seconds. What keeps
+        # a script from filling the queue beyond that is the cap on waiting chats and the
+        # supervisors' burst alert (services/queue_guard.py).
+        self.connect_limit = TokenBuckets(rate=1.0, burst=60)
+        self.start_limit = TokenBuckets(rate=0.1, burst=30)
+        # Follow-up codes per connection: 5 tries, then one every two minutes.
+        self.code_attempts = TokenBuckets(rate=1 / 120, burst=5)
         self._sessions: dict[str, VisitorSession] = {}
-        self._addr: dict[str, str] = {}
-        self._resumed: dict[str, dict[str, Any] | None] = {}  # until after_connect
+        self._resumed: dict[str, Conversation | None] = {}  # until after_connect
 
     async def locale_of(self, sid: str) -> str:
+        """The socket's session locale, for refusals."""
         sess = self._sessions.get(sid)
         return sess.locale if sess else i18n.DEFAULT_LOCALE
 
     def session_of(self, sid: str) -> VisitorSession:
+        """The socket's session; ``not_found`` if it raced a disconnect."""
         sess = self._sessions.get(sid)
         if sess is None:  # an event raced a disconnect
             raise ServiceError("not_found", MSG_FORBIDDEN)
         return sess
 
+    def _keep(self, sid: str, sess: VisitorSession) -> None:
+        """Remember a service's new session, unless the socket is gone meanwhile."""
+        if sid in self._sessions:
+            self._sessions[sid] = sess
+
+    def connection_count(self) -> int:
+        """Visitor sockets on this process (metrics)."""
+        return len(self._sessions)
+
+    # --- connection -------------------------------------------------------------------
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
             auth = v.validate(auth, v.VISITOR_AUTH)
@@ -65,77 +98,122 @@ class VisitorNamespace(VisitorFollowupMixin, GuardedNamespace):
         key = address_key(environ, self.trust_proxy, self.hasher)
         if self.rate_limits_enabled and not self.connect_limit.take(key):
             raise self.refuse_connect(connect_locale(environ, auth), "rate_limited")
-        locale = auth.get("locale")
-        if not i18n.is_supported(locale):
-            locale = i18n.negotiate(i18n.parse_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE")))
-        sess, conv = await self.conversations.open_session(auth.get("resume"), locale)
-        if auth.get("locale") and i18n.is_supported(auth.get("locale")):
-            sess.locale = auth["locale"]
+        requested = auth.get("locale") if i18n.is_supported(auth.get("locale")) else None
+        negotiated = requested or i18n.negotiate(i18n.parse_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE")))
+        sess, conv = await self.services.sessions.open(auth.get("resume"), negotiated, requested)
         self._sessions[sid] = sess
-        self._addr[sid] = key
+        self.addresses.remember(sid, key)
         self._resumed[sid] = conv
 
     async def after_connect(self, sid: str) -> None:
         """After the CONNECT packet: join a resumed conversation, then ``session`` (and
-        after a resume ``history``, ``state``, ``queue``)."""
+        after a resume ``history``, ``state`` and the place in the queue); nothing
+        reaches a visitor before its CONNECT."""
         sess, conv = self._sessions.get(sid), self._resumed.pop(sid, None)
         if sess is None:  # gone already
             return
         if conv is not None:
-            await self.enter_room(sid, visitor_room(conv["id"]))
-            conv = await self.conversations.visitor_connected(conv, sid)
-        await self.emit("session", await self.conversations.session_payload(sess, conv), to=sid)
+            await self.enter_room(sid, visitor_room(conv.id))
+            conv = await self.services.sessions.do_connected(conv, sid, self.addresses.key_of(sid))
+            if not await self._still_here(sid, sess):
+                return
+        await self.emit("session", await self.services.sessions.payload(sess, conv), to=sid)
         if conv is not None:
-            await self.conversations.resume_announce(sess, conv)
+            await self.services.sessions.resume_announce(conv)
+
+    async def _still_here(self, sid: str, sess: VisitorSession) -> bool:
+        """After a start or a resume recorded ``sid`` as the visitor's socket: if the
+        socket was disconnected meanwhile, its disconnect found nothing to mark, so
+        run it now (else the conversation would show a visitor who is gone)."""
+        if sid in self._sessions:
+            return True
+        await self.services.sessions.do_disconnected(sess, sid)
+        return False
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         sess = self._sessions.pop(sid, None)
-        self._addr.pop(sid, None)
         self._resumed.pop(sid, None)
+        self.addresses.forget(sid)
         self.forget(sid)
         if sess is not None:
-            await self.conversations.visitor_disconnected(sess, sid)
+            await self.services.sessions.do_disconnected(sess, sid)
 
+    # --- the conversation -------------------------------------------------------------
     async def on_start(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.START)
         sess = self.session_of(sid)
-        key = self._addr.get(sid, "")
-        if await self.blocked(key):
-            raise ServiceError("forbidden", MSG_FORBIDDEN)
+        key = self.addresses.key_of(sid)
+        await self.services.starts.check_may_start(key)
         if self.rate_limits_enabled and not sess.conversation_id and not self.start_limit.take(key):
             raise ServiceError("rate_limited", MSG_RATE_LIMITED)
 
         async def attach(conversation_id: str) -> None:
             await self.enter_room(sid, visitor_room(conversation_id))
 
-        brief, announce = await self.conversations.start(sess, params, attach, sid)
-        self.server.start_background_task(announce)
+        request = StartRequest(
+            audience=params["audience"],
+            locale=params.get("locale"),
+            topic=params.get("topic"),
+            urgent=bool(params.get("urgent")),
+            age_band=params.get("age_band"),
+        )
+        # Within the caps on waiting chats (services/queue_guard.py).
+        sess, brief, announce = await self.services.queue_guard.do_start(sess, request, attach, sid, key)
+        self._keep(sid, sess)
+        if not await self._still_here(sid, sess):
+            return ok(conversation=brief)
+        server: socketio.AsyncServer = self.server
+        server.start_background_task(announce)
         return ok(conversation=brief)
 
     async def on_message(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.VISITOR_MESSAGE)
-        result = await self.conversations.visitor_message(self.session_of(sid), params["client_id"], params["text"])
-        return ok(**result)
+        ack = await self.services.messages.do_visitor_message(self.session_of(sid), params["client_id"], params["text"])
+        return ok(**ack)
 
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.TYPING)
-        await self.conversations.visitor_typing(self.session_of(sid), params["active"])
+        await self.services.messages.do_visitor_typing(self.session_of(sid), params["active"])
         return ok()
 
     async def on_end(self, sid: str, data: Any) -> dict[str, Any]:
         v.validate(data, v.EMPTY)
         sess = self.session_of(sid)
-        conversation_id = sess.conversation_id
-        await self.conversations.visitor_end(sess)
-        if conversation_id:
-            await self.leave_room(sid, visitor_room(conversation_id))
+        self._keep(sid, await self.services.lifecycle.do_visitor_end(sess))
+        if sess.conversation_id:
+            await self.leave_room(sid, visitor_room(sess.conversation_id))
         return ok()
 
     async def on_exit(self, sid: str, data: Any) -> dict[str, Any]:
         v.validate(data, v.EMPTY)
         sess = self.session_of(sid)
-        conversation_id = sess.conversation_id
-        await self.conversations.visitor_exit(sess)
-        if conversation_id:
-            await self.leave_room(sid, visitor_room(conversation_id))
+        self._keep(sid, await self.services.lifecycle.do_visitor_exit(sess))
+        if sess.conversation_id:
+            await self.leave_room(sid, visitor_room(sess.conversation_id))
+        return ok()
+
+    # --- follow-up codes --------------------------------------------------------------
+    async def on_followup_request(self, sid: str, data: Any) -> dict[str, Any]:
+        v.validate(data, v.EMPTY)
+        await self.services.followups.do_request(self.session_of(sid))
+        return ok()
+
+    async def on_followup(self, sid: str, data: Any) -> dict[str, Any]:
+        params = v.validate(data, v.FOLLOWUP_CODE)
+        await self.services.followups.do_redeem(
+            self.session_of(sid),
+            params["code"],
+            self.addresses.key_of(sid),
+            lambda: self.code_attempts.take(sid),
+            self.rate_limits_enabled,
+        )
+        return ok()
+
+    async def on_followup_revoke(self, sid: str, data: Any) -> dict[str, Any]:
+        """Cancel a code (the same answer whether or not it existed)."""
+        params = v.validate(data, v.FOLLOWUP_CODE)
+        self.session_of(sid)
+        await self.services.followups.do_revoke(
+            params["code"], self.addresses.key_of(sid), lambda: self.code_attempts.take(sid), self.rate_limits_enabled
+        )
         return ok()

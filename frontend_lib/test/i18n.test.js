@@ -1,7 +1,7 @@
 // Translation helpers (i18n.js) without a browser: catalogs put in place by useCatalog.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { _, current, direction, fmt, hasTranslation, languageName, useCatalog } from "../i18n.js";
+import { _, current, direction, fmt, hasTranslation, languageLabel, languageName, useCatalog } from "../i18n.js";
 
 test("a missing or empty translation falls back to the msgid", () => {
   useCatalog("sv", { dir: "ltr", name: "Svenska", messages: { Send: "Skicka", Empty: "" } });
@@ -35,4 +35,12 @@ test("direction and names come from the server's list, with a safe default", () 
   useCatalog("en", { dir: "sideways" });
   assert.equal(current.dir, "ltr");
   assert.equal(hasTranslation("Anything"), true);
+});
+
+test("languageLabel: the server's name for the reader, else the language's own name", () => {
+  useCatalog("sv", { dir: "ltr", messages: {}, languages: { ar: "Arabiska (\u2068العربية\u2069)" } });
+  assert.equal(languageLabel("ar"), "Arabiska (\u2068العربية\u2069)");
+  assert.equal(languageLabel("ti"), languageName("ti"));
+  useCatalog("en", { dir: "ltr", messages: {} });
+  assert.equal(languageLabel("ar"), languageName("ar"));
 });

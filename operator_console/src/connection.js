@@ -1,10 +1,12 @@
 // The console's socket.io connection to /operator (authenticated by the staff session
 // cookie) and its acknowledged calls.
 //
-// One place decides that a refused connection means "your session has ended": the
-// server refuses with CONNECT_ERROR {message: "unauthorized", data: {code, message}}
-// (docs/protocol.md) when the session is gone, expired or revoked; isSessionRefused()
-// reads that, and connect() hands it to onSessionEnded.
+// One place decides that the staff session has ended: the server says so at once with
+// `session_ended` {reason, message} and closes the socket (logout, an admin disabling the
+// account or changing its role, a password or authenticator reset, the idle or absolute
+// lifetime: docs/protocol.md), and a connection made after that is refused with
+// CONNECT_ERROR {message: "unauthorized", data: {code, message}}; isSessionRefused()
+// reads the refusal, and connect() hands either to onSessionEnded.
 import { io } from "socket.io-client";
 import { ackCall } from "../../frontend_lib/call.js";
 import { _ } from "../../frontend_lib/i18n.js";
@@ -36,8 +38,25 @@ export function disconnect(socket) {
   socket.disconnect();
 }
 
+// The person at the console keeps their session from idling out: a keypress or a click
+// tells the server (`active`), at most once a minute. A console left alone, even with
+// its socket open, ends at the idle timeout.
+export const ACTIVE_EVERY_MS = 60000;
+
+export function activityReporter(send, now = () => Date.now(), everyMs = ACTIVE_EVERY_MS) {
+  let last = -Infinity;
+  return () => {
+    const t = now();
+    if (t - last < everyMs) return false;
+    last = t;
+    send();
+    return true;
+  };
+}
+
 // connect({onSessionEnded, onLost, onBack}) -> socket
-//   onSessionEnded()  the server refused the staff session (log in again);
+//   onSessionEnded(message)  the staff session ended (log in again); `message` is the
+//                    server's reason in the console's language, when it gave one;
 //   onLost()          the connection dropped (socket.io reconnects by itself);
 //   onBack()          it is back.
 export function connect({ onSessionEnded, onLost, onBack }) {
@@ -47,6 +66,19 @@ export function connect({ onSessionEnded, onLost, onBack }) {
     disconnect(socket);
     onSessionEnded();
   });
+  socket.on("session_ended", (data) => {
+    if (closed.has(socket)) return;
+    disconnect(socket);
+    onSessionEnded(data && typeof data.message === "string" ? data.message : null);
+  });
+  const report = activityReporter(() => socket.connected && socket.emit("active", {}));
+  const onInput = () => (closed.has(socket) ? stopReporting() : report());
+  const stopReporting = () => {
+    document.removeEventListener("keydown", onInput, true);
+    document.removeEventListener("pointerdown", onInput, true);
+  };
+  document.addEventListener("keydown", onInput, true);
+  document.addEventListener("pointerdown", onInput, true);
   socket.on("disconnect", (reason) => {
     if (reason === "io client disconnect" || closed.has(socket)) return;
     onLost();

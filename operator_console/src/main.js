@@ -10,6 +10,7 @@ import { roleLabel } from "./lib/labels.js";
 import { savedLocale, setConsoleLocale } from "./lib/locale.js";
 import { beep, unlockAudio } from "./lib/sound.js";
 import { adminView } from "./views/admin.js";
+import { confirmDialog } from "./views/dialogs.js";
 import { loginView, setupView } from "./views/login.js";
 import { installAlerts, supervisorView } from "./views/supervisor.js";
 import { createWork } from "./views/work/index.js";
@@ -17,7 +18,10 @@ import { createWork } from "./views/work/index.js";
 const root = () => document.getElementById("app");
 const state = { staff: null, socket: null, view: "work", views: [], chatTools: [], endDialog: null, handlers: [] };
 
-function notify(text) {
+// A notice (toast). `options.conversation`: the chat it is about, whose tab is marked
+// until the chat is opened (the text names the chat too).
+function notify(text, options = {}) {
+  if (options.conversation && work) work.markAttention(options.conversation);
   const region = document.getElementById("toasts");
   if (!region) return;
   const item = el("div", { class: "toast", text });
@@ -27,7 +31,12 @@ function notify(text) {
   setTimeout(() => item.remove(), 5000);
 }
 
-const consoleApi = createFeatureApi(state, { notify, viewsChanged: () => renderShell() });
+const consoleApi = createFeatureApi(state, {
+  notify,
+  viewsChanged: () => renderShell(),
+  conversation: (id) => (work ? work.conversation(id) : null),
+  logLocal: (conversationId, text) => work && work.logLocal(conversationId, text),
+});
 
 function builtinViews() {
   return [
@@ -70,6 +79,11 @@ function renderShell() {
   if (!views.some((v) => v.id === state.view)) state.view = "work";
   const logout = el("button", { class: "ghost", type: "button", text: _("Log out") });
   logout.addEventListener("click", async () => {
+    // Chats that still wait for their triage: say so before leaving (they wait a day).
+    const waiting = work ? work.toTriage() : 0;
+    if (waiting && !(await confirmDialog(_("Log out"), fmt(_("Chats waiting for your triage: {n}. They wait for you for 24 hours, then they count as not triaged. Log out anyway?"), { n: waiting }), _("Log out")))) return;
+    // Closed first: the server's `session_ended` for this very logout is not news here.
+    disconnect(state.socket);
     try {
       await api("POST", "/api/logout");
     } catch (e) {
@@ -94,7 +108,7 @@ function renderShell() {
     "header",
     { class: "topbar" },
     el("a", { class: "skip", href: "#main", text: _("Skip to content") }),
-    el("p", { class: "brand" }, el("span", { class: "brand-mark", "aria-hidden": "true", text: "RC" }), _("Chat console")),
+    el("p", { class: "brand" }, el("span", { class: "brand-mark", "aria-hidden": "true", text: "RC" }), el("span", { class: "brand-text", text: _("Chat console") })),
     nav,
     el("div", { class: "spacer" }),
     work ? work.dutyControl() : null,
@@ -130,6 +144,7 @@ function ctx() {
     api,
     notify,
     call: (event, payload) => call(state.socket, event, payload),
+    duty: () => (work ? work.duty() : { on: false, languages: [] }),
     openObserved: (payload) => {
       work.addChat(payload.conversation, payload.messages, "observer");
       state.view = "work";
@@ -152,14 +167,14 @@ function endSession(notice) {
 
 function connect() {
   const socket = connectSocket({
-    onSessionEnded: () => state.socket === socket && endSession(_("Your session has ended. Please log in again.")),
+    onSessionEnded: (message) => state.socket === socket && endSession(message || _("Your session has ended. Please log in again.")),
     onLost: () => state.socket === socket && notify(_("The connection to the server was lost. Reconnecting…")),
     onBack: () => state.socket === socket && notify(_("Connected to the server again.")),
   });
   state.socket = socket;
   for (const [event, handler] of state.handlers) socket.on(event, handler);
   work = createWork(socket, { state, notify, api, rerender: () => renderShell() });
-  installAlerts(socket, beep);
+  installAlerts(socket, beep, (event, payload) => call(socket, event, payload), notify);
   socket.on("session", (data) => {
     state.staff = data.staff;
     work.onSession(data);

@@ -13,3 +13,16 @@ test("a CONNECT_ERROR 'unauthorized' ends the session; other failures do not", (
     assert.equal(isSessionRefused(err), false, String(err && err.message));
   }
 });
+
+test("activity is reported at most once a minute", async () => {
+  const { activityReporter } = await import("../src/connection.js");
+  let clock = 1000;
+  const sent = [];
+  const report = activityReporter(() => sent.push(clock), () => clock, 60000);
+  assert.equal(report(), true);
+  clock += 59999;
+  assert.equal(report(), false);
+  clock += 1;
+  assert.equal(report(), true);
+  assert.deepEqual(sent, [1000, 61000]);
+});

@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,26 @@ SHOTS = ROOT / "screenshots" / "widget"
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 640}
 DESKTOP = {"width": 1280, "height": 800}
+
+
+#: Tests only. The loader's shadow root is closed, so that host-page scripts cannot read
+#: or watch inside it (test_widget_host_privacy.py checks that, without this script), and
+#: Playwright's locators do not enter closed shadow roots either. Tests that drive the
+#: launcher and the loader's quick exit by their roles open it with this init script.
+OPEN_SHADOW_ROOTS = """(() => {
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    return attach.call(this, Object.assign({}, init, { mode: "open" }));
+  };
+})();"""
+
+
+async def widget_context(browser: Browser, **options: Any) -> BrowserContext:
+    """A browser context for a host page with the widget, its loader driveable by role
+    (see OPEN_SHADOW_ROOTS)."""
+    context = await browser.new_context(**options)
+    await context.add_init_script(OPEN_SHADOW_ROOTS)
+    return context
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -201,10 +222,15 @@ class Visitor:
     shot_prefix: str = ""
     shots: list[Path] = field(default_factory=list)
     violations: dict[str, Any] = field(default_factory=dict)
+    layout_problems: list[str] = field(default_factory=list)
+    touch: bool = False
+    closed_shadow: bool = False  # the loader as shipped: no locator reaches into it
 
     @property
-    def frame(self) -> FrameLocator:
-        return self.page.frame_locator("iframe")
+    def frame(self) -> FrameLocator | Frame:
+        # With the loader's shadow root closed no selector finds the iframe, but the
+        # browser still lists its frame.
+        return self.content_frame() if self.closed_shadow else self.page.frame_locator("iframe")
 
     def content_frame(self) -> Frame:
         for f in self.page.frames:
@@ -212,12 +238,19 @@ class Visitor:
                 return f
         raise AssertionError("the widget frame is not there")
 
+    async def frame_ready(self) -> None:
+        """Wait until the widget's frame exists (after the launcher was clicked)."""
+        for _ in range(200):
+            if any(f.url.startswith(self.chat.url + "/widget/") for f in self.page.frames):
+                return
+            await self.page.wait_for_timeout(50)
+        raise AssertionError("the widget frame did not appear")
+
     @property
     def loader_exit(self) -> Any:
-        """The loader's quick exit button (outside the iframe). It shows the host's label
-        (data-exit-label, "Lämna snabbt" by default) until the visitor's language has a
-        translation for it."""
-        name = self.t("Quick exit") if (self.locale == "en" or "Quick exit" in self.t.messages) else "Lämna snabbt"
+        """The loader's quick exit button (outside the iframe), with the host's own label
+        (data-exit-label, "Lämna snabbt" by default) whatever the chat's language."""
+        name = self.host.attrs.get("data-exit-label", "Lämna snabbt") if self.host else "Lämna snabbt"
         return self.page.get_by_role("button", name=name)
 
     @property
@@ -240,6 +273,19 @@ class Visitor:
     def button(self, msgid: str, exact: bool = False) -> Any:
         return self.frame.get_by_role("button", name=self.t(msgid), exact=exact)
 
+    async def chat_menu(self, open: bool = True) -> Any:
+        """The chat bar's actions ("End chat", "Get a code to continue later", "Show my
+        code again"). On a touch screen they are in a menu, opened (or closed) here; with
+        a mouse they stand in the bar. Returns the list's locator."""
+        menu = self.frame.locator("button.menu-btn")
+        if await menu.is_visible() and (await menu.get_attribute("aria-expanded") == "true") != open:
+            await menu.click()
+        return self.frame.locator(".menu-list")
+
+    async def chat_action(self, msgid: str) -> None:
+        """One of the chat bar's actions (see chat_menu)."""
+        await (await self.chat_menu()).get_by_role("button", name=self.t(msgid)).click()
+
     async def choose_language(self, name: str) -> None:
         await self.frame.get_by_role("button", name=name, exact=True).click()
         await self.frame.locator(f"html[lang='{self.locale}']").wait_for(state="attached")
@@ -261,7 +307,11 @@ class Visitor:
 
     async def send(self, text: str) -> None:
         await self.composer.fill(text)
-        await self.composer.press("Enter")
+        # Enter sends on a computer; on a touch screen it makes a new line.
+        if self.touch:
+            await self.frame.get_by_role("button", name=self.t("Send"), exact=True).click()
+        else:
+            await self.composer.press("Enter")
 
     async def heading(self) -> str:
         return (await self.frame.get_by_role("heading", level=1).inner_text()).strip()
@@ -276,16 +326,10 @@ class Visitor:
         await self.page.wait_for_timeout(150)
         await self.page.screenshot(path=str(path))
         self.shots.append(path)
-        frame = self.content_frame()
-        if not await frame.evaluate("typeof window.axe !== 'undefined'"):
-            await frame.evaluate(AXE.read_text(encoding="utf-8"))
-        result = await frame.evaluate(
-            """async () => {
-                const r = await axe.run(document, {resultTypes: ['violations']});
-                return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
-            }"""
-        )
+        # The same WCAG 2.1 A/AA run as the console's (tests/browser/console.py).
+        from .console import axe_violations
+
+        result = await axe_violations(self.content_frame(), AXE)
         if result:
             self.violations[state] = result
 
@@ -294,18 +338,31 @@ class Visitor:
 def visitor_factory(browser: Browser, host_site: HostSite, chat: LiveServer) -> Callable[..., Awaitable[Visitor]]:
     contexts: list[BrowserContext] = []
 
-    async def factory(locale: str = "sv", viewport: dict[str, int] | None = None, prefix: str = "") -> Visitor:
-        context = await browser.new_context(
+    async def factory(
+        locale: str = "sv",
+        viewport: dict[str, int] | None = None,
+        prefix: str = "",
+        touch: bool = False,
+        closed_shadow: bool = False,
+        init_script: str | None = None,
+    ) -> Visitor:
+        # touch: a phone (touch screen, no mouse: `pointer: coarse`, mobile viewport).
+        # closed_shadow: the loader as shipped (OPEN_SHADOW_ROOTS not added).
+        # init_script: runs in every page and frame before their own scripts.
+        context = await (browser.new_context if closed_shadow else partial(widget_context, browser))(
             viewport=viewport or PHONE,
             locale="sv-SE",
             timezone_id="Europe/Stockholm",
-            has_touch=False,
+            has_touch=touch,
+            is_mobile=touch,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
+        if init_script:
+            await context.add_init_script(init_script)
         page = await context.new_page()
         t = await fetch_catalog(chat.url, locale)
-        return Visitor(page, context, host_site, chat, locale, t, prefix)
+        return Visitor(page, context, host_site, chat, locale, t, prefix, touch=touch, closed_shadow=closed_shadow)
 
     return factory
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from chat_server.security import totp
-from chat_server.transport import admin_http
+from chat_server.transport import keys as K
 
 from ..helpers import StaffCredentials
 from .console import Console, assert_clean, catalog
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 async def test_first_run_setup_then_login(server, console_factory) -> None:
-    token = await server.app[admin_http.FIRST_RUN].issue_token()
+    token = await server.app[K.SERVICES].first_run.issue_token()
     c: Console = await console_factory("setup")
     t = c.t
     await c.page.goto(f"{server.url}/console/#setup={token}")
@@ -63,7 +63,7 @@ async def test_admin_screens_new_account_and_rtl(server, console_factory) -> Non
     await form.get_by_label(t("Display name")).fill("Amal")
     await form.get_by_label(t("Temporary password")).fill("tillfälligt lösenord 7")
     await form.get_by_label(t("Role")).select_option("supervisor")
-    await form.get_by_role("checkbox", name="العربية").check()
+    await form.get_by_role("checkbox", name="العربية").check()  # "Arabiska (العربية)"
     await form.get_by_role("button", name=t("Create account")).click()
     dialog = admin.page.get_by_role("dialog")
     await dialog.locator("img.qr").wait_for()
@@ -75,13 +75,13 @@ async def test_admin_screens_new_account_and_rtl(server, console_factory) -> Non
     # Opening hours: save Monday 09-16.
     await admin.page.get_by_role("button", name=t("Opening hours")).click()
     monday = admin.page.locator("tr[data-day='0']")
-    await monday.locator("input[type=checkbox]").check()
+    await monday.get_by_role("button", name=t("Add a time range")).click()
     await monday.locator("input[type=time]").first.fill("09:00")
     await monday.locator("input[type=time]").nth(1).fill("16:00")
     await admin.page.get_by_role("button", name=t("Save opening hours")).click()
     await admin.page.get_by_text(t("Opening hours saved.")).wait_for()
     await admin.check("32-admin-hours")
-    assert (await server.app[admin_http.K.HOURS].schedule()).raw["weekly"] == {"0": [["09:00", "16:00"]]}
+    assert (await server.app[K.SERVICES].hours.schedule()).raw["weekly"] == {"0": [["09:00", "16:00"]]}
 
     await admin.page.get_by_role("button", name=t("Canned responses")).click()
     await admin.page.locator(".canned-item").first.wait_for()

@@ -12,7 +12,7 @@ import pytest
 from chat_server.i18n import BY_CODE, SUPPORTED
 
 from ..conftest import LiveServer
-from .conftest import HostSite, fetch_catalog
+from .conftest import HostSite, fetch_catalog, widget_context
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ async def _shot(page: Any, locale: str, view: str) -> None:
 async def test_widget_in_every_locale(chat: LiveServer, host_site: HostSite, browser: Any, locale: str) -> None:
     t = await fetch_catalog(chat.url, locale)
     host_site.attrs = {"data-locale": locale}
-    context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="sv-SE")
+    context = await widget_context(browser, viewport={"width": 400, "height": 760}, locale="sv-SE")
     context.set_default_timeout(10_000)
     try:
         page = await context.new_page()

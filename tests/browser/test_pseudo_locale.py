@@ -20,10 +20,12 @@ import pytest
 
 from chat_server.i18n import LANGUAGES, PSEUDO_LOCALE
 from chat_server.locales_cli import pseudo
+from chat_server.transport import keys as K
 
 from ..conftest import LiveServer
 from ..helpers import Recorder
-from .conftest import HostSite
+from .conftest import HostSite, widget_context
+from .console import seed_statistics
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +42,7 @@ DATA_PATTERNS = (
 )
 # qps has no CLDR data: Intl formats dates in the browser's own locale (sv-SE here).
 INTL_WEEKDAYS = {"måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"}
+INTL_MONTH_YEAR = re.compile(r"(jan|feb|mars|apr|maj|juni|juli|aug|sep|okt|nov|dec)\.? \d{4}")  # "okt. 2026"
 
 # Collects what a person sees or hears: visible text nodes (screen-reader-only text
 # included, it is read aloud), and the attributes that become names or hints.
@@ -70,6 +73,7 @@ def _is_data(part: str, allowed: frozenset[str]) -> bool:
         or part in LANGUAGE_NAMES
         or part in allowed
         or part in INTL_WEEKDAYS
+        or INTL_MONTH_YEAR.fullmatch(part)
         or not re.search(r"[^\W\d_]", part)  # no letters: numbers, times, "…"
         or any(p.fullmatch(part) for p in DATA_PATTERNS)
     )
@@ -123,7 +127,7 @@ async def _pseudo_routes(context: Any) -> None:
 
 @pytest.fixture
 async def pseudo_context(browser: Any) -> Any:
-    context = await browser.new_context(viewport={"width": 400, "height": 760}, locale="sv-SE")
+    context = await widget_context(browser, viewport={"width": 400, "height": 760}, locale="sv-SE")
     context.set_default_timeout(10_000)
     await _pseudo_routes(context)
     yield context
@@ -209,6 +213,25 @@ async def test_console_login_has_no_hard_coded_text(chat: LiveServer, pseudo_con
     found.assert_clean()
 
 
+def _receiver_data(r: dict[str, Any]) -> set[str]:
+    """A receiver's own data as the directory shows it: name, area, contact ways, notes."""
+    area = r["area"]
+    out = {
+        r["name"],
+        area.get("name", ""),
+        area.get("county", ""),
+        area.get("code", ""),
+        r.get("notes", ""),
+        r.get("hours", ""),
+    }
+    for c in r["channels"]:
+        out |= {c["value"], c.get("note", ""), f"{c['value']} ({c['note']})" if c.get("note") else c["value"]}
+    out.add(", ".join(x for x in (area.get("name"), area.get("county"), area.get("code")) if x))
+    # The filter reads lists joined by "," and "·" part by part.
+    parts = {part.strip() for x in out for part in re.split(r"[,·]", x)}
+    return {x for x in out | parts if x}
+
+
 def test_untranslated_filter() -> None:
     """The filter itself: pseudo text passes, glued or plain text does not."""
     items = [
@@ -229,6 +252,7 @@ async def test_console_views_have_no_hard_coded_text(chat: LiveServer, pseudo_co
     """Logged in as an admin with a visitor waiting: chats, supervision and every
     administration section."""
     creds = await chat.create_staff("admin", name="Sara", languages=["sv", "ar"])
+    await seed_statistics(chat)
     visitor = Recorder(chat.url, "/visitor")
     await visitor.connect()
     await visitor.wait_for("session")
@@ -283,6 +307,22 @@ async def test_console_views_have_no_hard_coded_text(chat: LiveServer, pseudo_co
                 f"console-admin-{index + 1}",
                 frozenset({"Sara", creds.username}),
             )
+        # The referral directory (its table and the editor are data and words) and the
+        # statistics (headline, trends, every dimension in words, never a raw key).
+        directory = {r["name"] for r in (await chat.app[K.SERVICES].directory.all())}
+        receivers = directory | {a for r in await chat.app[K.SERVICES].directory.all() for a in _receiver_data(r)}
+        await nav.locator("button[data-view='referrals']").click()
+        await page.locator("table.directory-table tbody tr").first.wait_for()
+        await found.check(page.main_frame, page, "console-directory", frozenset({"Sara", *receivers}))
+        await page.locator("table.directory-table tbody tr").nth(5).get_by_role("button", name=P("Edit")).click()
+        await page.locator("form.receiver-editor").wait_for()
+        await found.check(page.main_frame, page, "console-directory-editor", frozenset({"Sara", *receivers}))
+        await nav.locator("button[data-view='stats']").click()
+        await page.locator("section.headline").wait_for()
+        await found.check(page.main_frame, page, "console-statistics", frozenset({"Sara"}))
+        text = await page.locator("main").inner_text()
+        raw = [k for k in ("missing", "issued", "0-1m", "unanswered", "over-26", "recorded") if k in text.split()]
+        assert not raw, f"raw keys on the statistics page: {raw}"
         found.assert_clean()
     finally:
         await visitor.disconnect()

@@ -79,7 +79,7 @@ async def test_danger_now_to_referral_cards(visitor_factory, operator_factory, c
     await v.check("referral-cards")
 
     # What outlives the chat: counters only.
-    keys = {k for _d, k, _n in await chat.app[K.STATS].totals("2000-01-01", "2999-12-31")}
+    keys = {k for _d, k, _n in await chat.app[K.SERVICES].stats.totals("2000-01-01", "2999-12-31")}
     assert {
         "urgent:yes",
         "category:honour_control",

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .conftest import AXE, DESKTOP, PHONE, SHOTS, Visitor
+from .conftest import AXE, DESKTOP, PHONE, SHOTS, Visitor, widget_context
+from .console import axe_violations
 
 STATIC = Path(__file__).resolve().parents[2] / "chat_server" / "static"
 
@@ -155,7 +156,7 @@ async def test_keyboard_only(visitor_factory, operator_factory, locale: str) -> 
 
 async def test_demo_page(browser, chat) -> None:
     for name, viewport in [("desktop", DESKTOP), ("phone", PHONE)]:
-        context = await browser.new_context(viewport=viewport, locale="sv-SE")
+        context = await widget_context(browser, viewport=viewport, locale="sv-SE")
         try:
             page = await context.new_page()
             await page.goto(chat.url + "/demo/")
@@ -164,11 +165,7 @@ async def test_demo_page(browser, chat) -> None:
             await launcher.wait_for()
             SHOTS.mkdir(parents=True, exist_ok=True)
             await page.screenshot(path=str(SHOTS / f"demo-{name}-closed.png"))
-            await page.evaluate(AXE.read_text(encoding="utf-8"))
-            violations = await page.evaluate(
-                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
-            )
+            violations = await axe_violations(page, AXE)  # WCAG 2.1 A/AA, as everywhere
             assert violations == [], violations
             await launcher.click()
             await page.frame_locator("iframe").get_by_role("heading", level=1).wait_for()

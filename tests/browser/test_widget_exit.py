@@ -32,7 +32,7 @@ async def _assert_left(v: Visitor, op: Operator, before_len: int) -> None:
     ended = await op.rec.wait_for("ended", lambda d: d.get("conversation_id") == op.conversation_id)
     assert ended["reason"] == "visitor_exit"
     # The conversation is gone on the server (content and key destroyed).
-    assert await v.chat.conversations.get_live(op.conversation_id) is None
+    assert await v.chat.repository.get_live(op.conversation_id) is None
     # Back goes to the page before the host page, not to the chat.
     await v.page.go_back()
     await v.page.wait_for_url(v.host.origin + "/before")
@@ -61,7 +61,7 @@ async def test_quick_exit_button_in_loader(visitor_factory, operator_factory) ->
     await op.accept_next()
     before = await v.page.evaluate("history.length")
     # The loader's own button, outside the iframe (works even if the frame is stuck).
-    # (its label follows the visitor's language once chosen)
+    # (its label is the host's own, whatever the chat's language)
     loader_exit = v.loader_exit
     assert await loader_exit.is_visible()
     await loader_exit.click()

@@ -1,8 +1,9 @@
 """Anonymous follow-up codes in the widget, end to end in Chromium.
 
-A visitor asks for a code during the chat; the operator writes a summary; the code is
-shown once (large, left to right, in a polite live region) and stays on the ended
-screen. A new visitor enters the code in the start flow: the operator who accepts the
+A visitor asks for a code during the chat (from the chat bar's menu, or from the end
+confirmation); the operator writes a summary; the code is shown once (large, left to
+right, in a sheet above the composer, and read out through the polite status region)
+and stays on the ended screen. A new visitor enters the code in the start flow: the operator who accepts the
 chat sees the summary as a staff-only note, the visitor never does. A wrong code shows
 the server's message and the chat goes on. Every new state is checked with axe-core and
 screenshotted (screenshots/widget/followup-*).
@@ -21,23 +22,34 @@ async def _request_code(v: Visitor, op: Operator, via_end: bool = False) -> str:
     frame = v.frame
     mark = op.rec.mark()
     if via_end:
-        await v.button("End chat").click()
-        await frame.get_by_text(v.t("If you want to continue later, get a code before you end the chat.")).wait_for()
+        await v.chat_action("End chat")
+        confirm = frame.get_by_role("dialog", name=v.t("Do you want to end the chat?"))
+        await confirm.get_by_text(v.t("If you want to continue later, get a code before you end the chat.")).wait_for()
         await v.check("confirm-end-offers-code")
-    await v.button("Get a code to continue later").click()
+        await confirm.get_by_role("button", name=v.t("Get a code to continue later")).click()
+        # The chat goes on: the confirmation closes, the code will come.
+        await confirm.wait_for(state="hidden")
+    else:
+        await v.chat_action("Get a code to continue later")
     req = await op.rec.wait_for("followup_requested", after=mark)
     assert req["conversation_id"] == op.conversation_id
     await frame.get_by_text(v.t("The counsellor has been asked for a code. It will be shown here.")).wait_for()
     ack = await op.rec.call("followup_summary", {"conversation_id": op.conversation_id, "summary": SUMMARY})
     assert ack["ok"], ack
-    box = frame.locator(".code-box")
+    sheet = frame.get_by_role("dialog", name=v.t("Your code to continue later"))
+    box = sheet.locator(".code-box")
     await box.wait_for()
     code_el = box.locator(".code")
     assert await code_el.get_attribute("dir") == "ltr"
-    # Inside the polite live region of the chat view.
-    assert await frame.locator(".followup").get_attribute("aria-live") == "polite"
     groups = await code_el.locator(".code-group").all_inner_texts()
     assert len(groups) == 4 and all(len(g) == 4 for g in groups), groups
+    # Read out in the polite status region, one character at a time; the composer keeps
+    # the focus.
+    spoken = ", ".join(" ".join(g) for g in groups)
+    announcer = frame.locator(".announcer")
+    assert await announcer.get_attribute("role") == "status"
+    assert spoken in await announcer.inner_text()
+    await v.composer.wait_for()
     await box.get_by_text(
         v.t(
             "This code is shown only once. Write it down somewhere safe, or remember it. "
@@ -53,10 +65,14 @@ async def test_code_given_and_redeemed(visitor_factory, operator_factory) -> Non
     await first.open_host()
     await first.open_widget()
     await first.start_chat("Svenska")
-    # While waiting there is nobody to write a summary yet: no button.
-    assert await first.button("Get a code to continue later").count() == 0
+    # While waiting there is nobody to write a summary yet: not among the actions.
+    items = await first.chat_menu()
+    await items.get_by_role("button", name=first.t("End chat")).wait_for()
+    assert await items.get_by_role("button", name=first.t("Get a code to continue later")).count() == 0
+    await first.chat_menu(open=False)
     await op.accept_next()
-    await first.button("Get a code to continue later").wait_for()
+    items = await first.chat_menu()
+    await items.get_by_role("button", name=first.t("Get a code to continue later")).wait_for()
     await first.check("active-get-code")
 
     code = await _request_code(first, op)
@@ -176,4 +192,86 @@ async def test_lost_conversation_offers_a_new_one(visitor_factory, operator_fact
     await v.check("conversation-lost")
     await v.button("Start a new chat").click()
     await v.expect_heading("Talk to us anonymously")
+    assert_no_violations(v)
+
+
+async def test_a_visitor_cancels_their_code(visitor_factory, operator_factory) -> None:
+    """Someone might find the code: the visitor cancels it on the ended screen, or types
+    one in the start flow and cancels it instead of using it."""
+    from chat_server.services.followup import NAMESPACE
+    from chat_server.transport import keys as K
+
+    op: Operator = await operator_factory()
+    v: Visitor = await visitor_factory("sv", prefix="followup-cancel-")
+    await v.open_host()
+    await v.open_widget()
+    await v.start_chat("Svenska")
+    await op.accept_next()
+    await _request_code(v, op)
+    await op.end()
+    await v.expect_heading("The chat has ended")
+    durable = v.chat.app[K.DURABLE]
+    assert len(await durable.list_kv(NAMESPACE)) == 1
+    await v.frame.locator(".code-box").get_by_role("button", name=v.t("Cancel this code")).click()
+    await v.frame.get_by_text(v.t("The code is cancelled. It no longer works, and the summary is deleted.")).wait_for()
+    assert await v.frame.locator(".code-box").count() == 0
+    assert await durable.list_kv(NAMESPACE) == []
+    await v.check("code-cancelled")
+    assert_no_violations(v)
+
+    # A code from an earlier chat, cancelled from the start flow without starting one.
+    code, _ = await v.chat.app[K.SERVICES].followup_codes.store("Pratade om skolan.")
+    other: Visitor = await visitor_factory("sv", prefix="followup-cancel-typed-")
+    await other.open_host()
+    await other.open_widget()
+    await other.choose_language("Svenska")
+    await other.frame.get_by_text(other.t("I have a code from an earlier chat")).click()
+    await other.frame.get_by_role("textbox", name=other.t("Code from an earlier chat (optional)")).fill(code)
+    await other.button("Cancel this code instead").click()
+    await other.frame.get_by_text(
+        other.t("The code is cancelled. It no longer works, and the summary is deleted.")
+    ).wait_for()
+    assert await durable.list_kv(NAMESPACE) == []
+    field = other.frame.get_by_role("textbox", name=other.t("Code from an earlier chat (optional)"))
+    assert await field.input_value() == ""
+    await other.check("code-cancelled-typed")
+    assert_no_violations(other)
+
+
+async def test_a_code_and_cards_sent_while_offline_arrive_once_after_the_reconnect(
+    visitor_factory, operator_factory
+) -> None:
+    """Issue 14: the code and the referral cards are part of the conversation's
+    history; a visitor whose network was down when they were sent gets them when the
+    widget resumes, once each, and the chat's lines are not doubled."""
+    op: Operator = await operator_factory()
+    v: Visitor = await visitor_factory("sv", prefix="followup-offline-")
+    await v.open_host()
+    await v.open_widget()
+    await v.start_chat("Svenska")
+    await op.accept_next()
+    await v.send("hej")
+    await op.wait_visitor_text("hej")
+
+    await v.context.set_offline(True)
+    await op.rec.wait_for(
+        "conversation",
+        lambda d: d["conversation"]["id"] == op.conversation_id and not d["conversation"]["visitor_connected"],
+    )
+    summary = await op.rec.call("followup_summary", {"conversation_id": op.conversation_id, "summary": SUMMARY})
+    assert summary["ok"], summary
+    sent = await op.rec.call("referral", {"conversation_id": op.conversation_id, "targets": ["bris-116111"]})
+    assert sent["ok"], sent
+
+    await v.context.set_offline(False)
+    box = v.frame.get_by_role("dialog", name=v.t("Your code to continue later")).locator(".code-box")
+    await box.wait_for(timeout=20_000)
+    assert await v.frame.locator(".code-box").count() == 1
+    assert await v.frame.locator(".msg--mine").filter(has_text="hej").count() == 1
+    # The records are not chat lines (the widget shows them where the live events go).
+    assert await v.frame.get_by_text("Rådgivaren har delat ställen").count() == 0
+    await op.end()
+    await v.expect_heading("The chat has ended")
+    assert await v.frame.locator(".card").filter(has_text="BRIS").count() == 1
+    assert await v.frame.locator(".code-box").count() == 1
     assert_no_violations(v)

@@ -40,7 +40,7 @@ async def _conversation(v: Visitor, op: Operator) -> None:
     await op.typing(True)
     await op.say("Hej, välkommen.")
     await v.frame.locator(".msg--theirs").filter(has_text="Hej, välkommen.").wait_for()
-    await v.frame.get_by_role("button", name=v.t("End chat")).click()
+    await v.chat_action("End chat")
     await v.frame.get_by_role("button", name=v.t("Yes, end the chat")).click()
     await v.expect_heading("The chat has ended")
 
@@ -118,9 +118,9 @@ async def test_only_the_chat_origin_is_contacted(visitor_factory, operator_facto
 
 async def test_demo_page_contacts_only_the_chat_server(browser, chat, operator_factory) -> None:
     """On /demo/ (same origin as the chat server) every single request goes there."""
-    from .conftest import PHONE, Visitor, fetch_catalog
+    from .conftest import PHONE, Visitor, fetch_catalog, widget_context
 
-    context = await browser.new_context(viewport=PHONE, locale="sv-SE")
+    context = await widget_context(browser, viewport=PHONE, locale="sv-SE")
     try:
         page = await context.new_page()
         urls: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -71,3 +72,29 @@ async def test_kv_with_expiry_and_take(durable):
     assert await durable.take_kv("setup", "t1") is None
     assert await durable.delete_kv("doc", "hours") is True
     assert await durable.get_kv("doc", "hours") is None
+
+
+async def test_kv_add_creates_once(durable):
+    assert await durable.add_kv("pending", "k", {"v": 1}, expires_at=time.time() + 60) is True
+    assert await durable.add_kv("pending", "k", {"v": 2}, expires_at=time.time() + 60) is False
+    assert await durable.get_kv("pending", "k") == {"v": 1}
+    # Two at once: exactly one creates it.
+    results = await asyncio.gather(*(durable.add_kv("pending", "race", {"v": i}) for i in range(8)))
+    assert results.count(True) == 1
+    # An expired value counts as none.
+    await durable.put_kv("pending", "old", {"v": 0}, expires_at=time.time() - 1)
+    assert await durable.add_kv("pending", "old", {"v": 3}) is True
+    assert await durable.get_kv("pending", "old") == {"v": 3}
+
+
+async def test_prune_audit_and_stats(durable):
+    for ts in (1_000, 2_000, 3_000, 3_000):
+        await durable.add_audit({"ts": ts, "actor": "a", "action": "login", "target": None, "details": {}})
+    assert await durable.prune_audit(3_000) == 2
+    assert [e["ts"] for e in await durable.list_audit(10)] == [3_000, 3_000]
+    assert await durable.prune_audit(3_000) == 0
+    for day in ("2026-01-31", "2026-02-01", "2026-02-02"):
+        await durable.add_stats(day, {"conversations:total": 5, "language:sv": 5})
+    assert await durable.prune_stats("2026-02-01") == 1
+    assert {d for d, _, _ in await durable.get_stats("2000-01-01", "2100-01-01")} == {"2026-02-01", "2026-02-02"}
+    assert await durable.prune_stats("2026-02-01") == 0

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from chat_server.security import totp
-from chat_server.transport import admin_http
+from chat_server.transport import keys as K
 
 from ..helpers import StaffCredentials, login
 
@@ -22,7 +22,7 @@ async def _json(http: aiohttp.ClientSession, method: str, url: str, **kw: Any) -
 
 
 async def test_first_run_setup_link_creates_admin_once(server) -> None:
-    first_run = server.app[admin_http.FIRST_RUN]
+    first_run = server.app[K.SERVICES].first_run
     token = await first_run.issue_token()
     assert token
     # Only the hash is stored.
@@ -59,6 +59,39 @@ async def test_first_run_setup_link_creates_admin_once(server) -> None:
     creds = StaffCredentials("chef", "a long enough password", enrol["secret"], last_step=int(time.time()) // totp.STEP)
     session = await login(server.url, creds)
     assert session.staff["username"] == "chef"
+
+
+async def test_a_second_setup_begin_returns_the_same_enrolment(server) -> None:
+    # Someone else holding the link (or the admin's second tab, or a reload) must not
+    # replace the TOTP secret the admin already scanned: every begin with one token
+    # returns the same pending enrolment, also when several arrive at once.
+    token = await server.services.first_run.issue_token()
+    url = server.url + "/api/setup/begin"
+    async with aiohttp.ClientSession() as http:
+        answers = await asyncio.gather(
+            *(_json(http, "POST", url, json={"token": token, "username": f"u{i}"}) for i in range(4))
+        )
+        assert [status for status, _ in answers] == [200] * 4
+        secrets_seen = {body["enrolment"]["secret"] for _, body in answers}
+        assert len(secrets_seen) == 1
+        (secret,) = secrets_seen
+        status, body = await _json(http, "POST", url, json={"token": token, "username": "intruder"})
+        assert status == 200 and body["enrolment"]["secret"] == secret
+        # The admin's enrolment still completes with a code from the first secret.
+        status, body = await _json(
+            http,
+            "POST",
+            server.url + "/api/setup/complete",
+            json={
+                "token": token,
+                "username": "chef",
+                "name": "Chef",
+                "password": "a long enough password",
+                "totp": totp.code_at(secret),
+                "locale": "sv",
+            },
+        )
+        assert status == 200 and body["staff"]["role"] == "admin", body
 
 
 async def test_setup_url_is_printed_and_logged_at_start(server_process, tmp_path) -> None:

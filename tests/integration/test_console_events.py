@@ -5,7 +5,7 @@ urgent alert to supervisors."""
 from __future__ import annotations
 
 from chat_server.services.supervision import Supervision
-from chat_server.transport import admin_http
+from chat_server.transport import keys as K
 
 from ..helpers import new_client_id
 
@@ -125,4 +125,4 @@ async def test_operator_cannot_observe_and_supervisor_gets_urgent_alert(server_f
     assert not op.received("alert")
     refused = await op.call("observe", {"conversation_id": cid})
     assert refused["error"]["code"] == "forbidden"
-    assert isinstance(live.app[admin_http.SUPERVISION], Supervision)
+    assert isinstance(live.app[K.SERVICES].supervision, Supervision)

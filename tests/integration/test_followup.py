@@ -1,10 +1,12 @@
 """Anonymous follow-up codes through the real server: the code is shown once to the
 visitor, the summary is stored only encrypted under a key derived from the code (the
 server cannot read it without the code), a returning visitor's code shows the summary
-to the next operator only, codes expire, and wrong codes are rate-limited."""
+to the next operator only and works once (also when two try it at once), the visitor
+can cancel it, codes expire, and wrong codes are rate-limited."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import sqlite3
 import time
@@ -16,7 +18,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from chat_server.security.crypto import derive_key
 from chat_server.services.followup import NAMESPACE, FollowUps
 from chat_server.transport import keys as K
-from chat_server.transport.operator_referral_events import FOLLOWUPS
 
 SUMMARY = "Samtal om kontroll hemma. Ville veta mer om skyddat boende. Pratade om BRIS."
 
@@ -32,7 +33,9 @@ async def issue_code(server, visitor, operator):
     assert ack["ok"], ack
     assert "code" not in ack  # the operator never sees the code
     got = await v.wait_for("followup_code")
-    assert abs(got["expires_at"] - (time.time() + 30 * 86400) * 1000) < 60_000
+    # A whole day (UTC midnight), at least 30 days ahead: never the issue time.
+    assert got["expires_at"] % (86400 * 1000) == 0
+    assert 0 <= got["expires_at"] / 1000 - (time.time() + 30 * 86400) <= 86400 + 60
     assert (await op.call("end", {"conversation_id": cid}))["ok"]
     return got["code"], op
 
@@ -77,20 +80,84 @@ async def test_the_server_cannot_read_the_summary_without_the_code(server, visit
     for purpose in ("conversation-key-wrap", "durable-field", "lookup-hmac", "followup"):
         with pytest.raises(InvalidTag):
             AESGCM(derive_key(secret, purpose)).decrypt(box[:12], box[12:], lookup.encode())
-    # Wrong codes open nothing; the right one does.
-    followups: FollowUps = server.app[FOLLOWUPS]
-    assert await followups.open("0000-0000-0000-0000") is None
-    assert (await followups.open(code))["summary"] == SUMMARY
-    # And the record expires after 30 days (stored with its expiry).
+    # The record expires after 30 days (stored with its expiry).
     with sqlite3.connect(db) as conn:
         (expires_at,) = conn.execute("SELECT expires_at FROM kv WHERE namespace = ?", (NAMESPACE,)).fetchone()
-    assert abs(expires_at - (time.time() + 30 * 86400)) < 60
+    assert expires_at % 86400 == 0 and 0 <= expires_at - (time.time() + 30 * 86400) <= 86400 + 60
+    # Wrong codes open nothing; the right one does, once.
+    followups: FollowUps = server.app[K.SERVICES].followup_codes
+    assert await followups.take("0000-0000-0000-0000") is None
+    taken = await followups.take(code)
+    assert taken is not None and taken[0]["summary"] == SUMMARY
+    # Inside the box, too, only the day it was written.
+    assert taken[0]["created_at"] % (86400 * 1000) == 0
+    assert await followups.take(code) is None
+    assert await server.durable.list_kv(NAMESPACE) == []
 
 
 async def test_expired_codes_open_nothing(server):
-    followups: FollowUps = server.app[FOLLOWUPS]
+    followups: FollowUps = server.app[K.SERVICES].followup_codes
     code, _ = await followups.store("gammal", now=time.time() - 31 * 86400)
-    assert await followups.open(code) is None
+    assert await followups.take(code) is None
+
+
+async def redeem(visitor, code):
+    v = await visitor()
+    cid = (await v.call("start", {"audience": "self"}))["conversation"]["id"]
+    return v, cid, await v.call("followup", {"code": code})
+
+
+async def test_a_code_works_once_and_the_new_chat_can_give_a_fresh_one(server, visitor, operator):
+    code, _ = await issue_code(server, visitor, operator)
+    back, cid, first = await redeem(visitor, code)
+    assert first == {"ok": True}
+    # Whoever tries the code later (a family member who found it written down) gets
+    # nothing, and the counsellor is not told "the visitor came back".
+    other, other_cid, second = await redeem(visitor, code)
+    assert second["error"]["code"] == "not_found"
+    assert (await server.repository.get(other_cid)).followup_redeemed is False
+    # The counsellor of the new chat reads the summary with the caution, and can give a
+    # fresh code.
+    op, _ = await operator()
+    assert (await op.call("accept", {"conversation_id": cid}))["ok"]
+    assigned = await op.wait_for("assigned", lambda d: d["conversation"]["id"] == cid)
+    note = [m for m in assigned["messages"] if m.get("code") == "followup_summary"][0]
+    assert SUMMARY in note["text"] and note["text"] != SUMMARY
+    assert (await op.call("followup_summary", {"conversation_id": cid, "summary": "Andra samtalet."}))["ok"]
+    fresh = (await back.wait_for("followup_code"))["code"]
+    assert fresh != code
+    _, _, third = await redeem(visitor, fresh)
+    assert third == {"ok": True}
+
+
+async def test_two_redeems_at_once_one_wins(server, visitor, operator):
+    code, _ = await issue_code(server, visitor, operator)
+    tries = []
+    for _ in range(4):
+        v = await visitor()
+        await v.call("start", {"audience": "self"})
+        tries.append(v)
+    acks = await asyncio.gather(*(v.call("followup", {"code": code}) for v in tries))
+    assert sorted(a.get("ok", False) for a in acks) == [False, False, False, True]
+    assert {a["error"]["code"] for a in acks if not a["ok"]} == {"not_found"}
+
+
+async def test_a_visitor_can_cancel_their_code(server, visitor, operator):
+    op, _ = await operator()
+    v = await visitor()
+    cid = (await v.call("start", {"audience": "self"}))["conversation"]["id"]
+    assert (await op.call("accept", {"conversation_id": cid}))["ok"]
+    assert (await op.call("followup_summary", {"conversation_id": cid, "summary": SUMMARY}))["ok"]
+    code = (await v.wait_for("followup_code"))["code"]
+    assert (await op.call("end", {"conversation_id": cid}))["ok"]
+    # After the end, on the same connection (the widget's end view), no chat needed.
+    assert await v.call("followup_revoke", {"code": code}) == {"ok": True}
+    assert await server.durable.list_kv(NAMESPACE) == []
+    _, _, later = await redeem(visitor, code)
+    assert later["error"]["code"] == "not_found"
+    # A code that never existed gets the same answer: cancelling tests nothing.
+    assert await v.call("followup_revoke", {"code": "ABCD-EFGH-JKMN-PQRS"}) == {"ok": True}
+    assert (await v.call("followup_revoke", {"code": 7}))["error"]["code"] == "invalid"
 
 
 async def test_wrong_codes_are_rate_limited(server, visitor):

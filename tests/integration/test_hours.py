@@ -18,7 +18,7 @@ def _today() -> str:
 
 
 async def set_hours(server, doc) -> None:
-    await server.app[K.HOURS].set_schedule(doc)
+    await server.app[K.SERVICES].hours.set_schedule(doc)
 
 
 async def test_closed_now_refuses_start(server, visitor):

@@ -48,8 +48,9 @@ async def test_polling_bursts_are_stored_exactly_once(server):
     assert all(a["ok"] for a in acks), [a for a in acks if not a["ok"]]
     assert len({a["id"] for a in acks}) == 2 * COUNT
 
-    conv = await server.conversations.get_live(result["conversation"])
-    stored = [m for m in await server.conversations.history_for_visitor(conv) if m["from"] == "visitor"]
+    conv = await server.repository.get_live(result["conversation"])
+    assert conv is not None
+    stored = [m for m in await server.services.messages.history_for_visitor(conv) if m["from"] == "visitor"]
     expected = [f"online{i}" for i in range(COUNT)] + [f"offline{i}" for i in range(COUNT)]
     assert sorted(m["client_id"] for m in stored) == sorted(expected)  # each exactly once
     assert {m["client_id"]: m["text"] for m in stored} == {c: c.replace("line", "line ", 1) for c in expected}

@@ -126,7 +126,11 @@ async def test_nothing_identifying_in_logs_sqlite_or_redis(tmp_path, server_proc
     for _, cid in ended:
         assert cid not in dump, "a key of an ended conversation survived"
     assert_clean(sp.log_text(), "the server log (DEBUG)")
-    assert_clean(raw_bytes(Path(sp.env["CHAT_DATA_DIR"]) / "rc.sqlite3").decode("utf-8", "replace"), "SQLite")
+    sqlite_text = raw_bytes(Path(sp.env["CHAT_DATA_DIR"]) / "rc.sqlite3").decode("utf-8", "replace")
+    assert_clean(sqlite_text, "SQLite")
+    # The audit log of accept and end keeps no conversation id (services/audit.py).
+    for _, cid in ended:
+        assert cid not in sqlite_text, "a conversation id in the durable store"
 
 
 async def test_memory_store_holds_only_ciphertext_and_forgets(server, visitor, operator):

@@ -95,7 +95,7 @@ async def test_operator_sends_cards_in_the_visitors_language(server, visitor, op
     assert all(h["value"].startswith("https://") for c in cards for h in c["how"] if h["kind"] == "web")
     # Only the types of referral are counted when the chat ends.
     assert (await op.call("end", {"conversation_id": cid}))["ok"]
-    keys = {k for _d, k, _n in await server.app[K.STATS].totals("2000-01-01", "2999-12-31")}
+    keys = {k for _d, k, _n in await server.app[K.SERVICES].stats.totals("2000-01-01", "2999-12-31")}
     assert {"referral:social_services", "referral:national_helpline"} <= keys
     assert not [k for k in keys if "falun" in k or "kvinnofrid" in k]
 

@@ -20,7 +20,7 @@ async def staff_socket(
 ) -> tuple[Recorder, Any]:
     creds = await live.create_staff("operator", languages=languages)
     if skills:
-        await live.app[K.STAFF].update_profile(creds.id, skills)
+        await live.app[K.SERVICES].staff.update_profile(creds.id, skills)
     rec, _session = await connect_operator(live.url, creds, clients, duty)
     return rec, creds
 
@@ -157,8 +157,8 @@ async def test_operator_drop_requeues_at_head_and_tells_the_visitor(server_facto
     assert creds.name in left["text"]
     await v.wait_for("state", lambda d: d["state"] == "waiting", after=mark)
     await v.wait_for("queue", lambda d: d["position"] == 1, after=mark)
-    assert await live.conversations.queue_ids() == [conv["id"], older["id"]]
-    assert await live.conversations.duty_of(creds.id) is None  # taken off duty
+    assert await live.repository.queue_ids() == [conv["id"], older["id"]]
+    assert await live.repository.duty_of(creds.id) is None  # taken off duty
     # A colleague on duty sees it first in the queue.
     other, _ = await staff_socket(live, clients, ["sv"])
     queue = await other.wait_for("queue", lambda d: len(d["items"]) == 2)
@@ -191,7 +191,7 @@ async def test_operator_reconnecting_within_grace_keeps_the_chat(server_factory,
     assert [c["conversation"]["id"] for c in restored["chats"]] == [conv["id"]]
     await asyncio.sleep(3.5)
     assert not [m for m in v.received("message") if m.get("code") == "operator_left"]
-    assert (await live.conversations.get_live(conv["id"]))["state"] == "active"
+    assert (await live.repository.get_live(conv["id"])).state == "active"
 
 
 @pytest.mark.redis
@@ -219,6 +219,6 @@ async def test_routing_across_two_nodes_with_redis(server_factory, clients, tmp_
         await op.drop()
         await v.wait_for("message", lambda m: m.get("code") == "operator_left", timeout=8, after=mark)
         await v.wait_for("state", lambda d: d["state"] == "waiting", after=mark)
-        assert await b.conversations.queue_ids() == [conv["id"]]
+        assert await b.repository.queue_ids() == [conv["id"]]
     finally:
         redis.stop()

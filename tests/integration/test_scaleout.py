@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+import redis.asyncio as aioredis
 
 from chat_server.security import totp
 from tests.conftest import ROOT, RedisServer, free_port, start_redis, wait_port
@@ -286,16 +286,18 @@ async def subscribers(redis: RedisServer) -> int:
     return int(lines[1]) if len(lines) == 2 else 0
 
 
-async def ended_counts(nodes: list[Node]) -> dict[str, float]:
-    totals: dict[str, float] = {}
-    async with aiohttp.ClientSession() as http:
-        for node in nodes:
-            async with http.get(node.url + "/metrics") as resp:
-                text = await resp.text()
-            for family in text_string_to_metric_families(text):
-                for s in family.samples:
-                    if s.name == "rc_chat_conversations_ended_total":
-                        totals[s.labels["reason"]] = totals.get(s.labels["reason"], 0) + s.value
+async def ended_counts(durable: RedisServer) -> dict[str, int]:
+    """End reasons as the statistics counted them: every process adds to the one shared
+    durable store (/metrics no longer counts single conversations: metrics_http.py)."""
+    client = aioredis.from_url(durable.url, decode_responses=True)
+    totals: dict[str, int] = {}
+    try:
+        for day in await client.smembers("rc:d:stats-days"):
+            for key, n in (await client.hgetall(f"rc:d:stats:{day}")).items():
+                if key.startswith("outcome:"):
+                    totals[key.partition(":")[2]] = totals.get(key.partition(":")[2], 0) + int(n)
+    finally:
+        await client.aclose()
     return totals
 
 
@@ -383,7 +385,7 @@ async def test_failover_and_redis_restart(cluster: Cluster) -> None:
         assert [d for d in op.received("ended") if d["conversation_id"] == gone_id] == [
             {"conversation_id": gone_id, "reason": "abandoned"}
         ]
-        assert (await ended_counts(cluster.nodes)).get("abandoned") == 1
+        assert (await ended_counts(cluster.durable)).get("abandoned") == 1
 
         # The ephemeral Redis restarts: processes stay up, /readyz follows the store.
         cluster.ephemeral.stop()

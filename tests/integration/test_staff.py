@@ -144,7 +144,7 @@ async def test_old_argon2_parameters_are_rehashed_on_login(server):
 
 async def test_disabled_account_cannot_log_in_and_loses_sessions(server, operator):
     op, session = await operator()
-    await server.app[K.STAFF].set_disabled(session.credentials.id, True)
+    await server.app[K.SERVICES].staff.set_disabled(session.credentials.id, True)
     async with aiohttp.ClientSession() as http:
         me = await http.get(server.url + "/api/me", headers={"Cookie": session.cookie})
         assert me.status == 401

@@ -12,8 +12,6 @@ import contextlib
 import aiohttp
 import socketio
 
-from chat_server.transport import keys as K
-
 from ..helpers import Recorder, new_client_id
 from .conftest import Reference
 
@@ -123,25 +121,34 @@ async def test_connection_storm_from_one_address_is_refused(server, healthy: Ref
             refused += 1
 
     async def storm() -> None:
-        await asyncio.gather(*(one() for _ in range(45)))
+        await asyncio.gather(*(one() for _ in range(80)))
 
     try:
         await converse_while(healthy, asyncio.ensure_future(storm()), rounds=3)
     finally:
         await asyncio.gather(*(r.disconnect() for r in made), return_exceptions=True)
-    assert refused >= 10, refused  # burst 30 per address key, then 1 per second
+    assert refused >= 10, refused  # burst 60 per address key (a school class), then 1 per second
 
 
 async def test_conversation_storm_from_one_address_is_refused(server, visitor, healthy: Reference):
-    visitors = [await visitor() for _ in range(8)]
+    """Beyond a school class (30 at once, issue 17) new chats from one address are
+    refused: 14 connections start, end and start again, three times each."""
+    visitors = [await visitor() for _ in range(14)]
+
+    async def three(v: Recorder) -> list:
+        acks = []
+        for _ in range(3):
+            acks.append(await v.call("start", {"audience": "self"}))
+            await v.call("end", {})
+        return acks
 
     async def storm() -> list:
-        return await asyncio.gather(*(v.call("start", {"audience": "self"}) for v in visitors))
+        return [a for acks in await asyncio.gather(*(three(v) for v in visitors)) for a in acks]
 
     task = asyncio.ensure_future(storm())
     await converse_while(healthy, task, rounds=2)
     codes = [a["error"]["code"] if not a["ok"] else "ok" for a in task.result()]
-    assert codes.count("rate_limited") >= 2 and codes.count("ok") <= 6, codes
+    assert codes.count("rate_limited") >= 8 and codes.count("ok") <= 34, codes
 
 
 async def test_login_flood_does_not_stall_the_chats(server, healthy: Reference):
@@ -166,8 +173,6 @@ async def test_login_flood_does_not_stall_the_chats(server, healthy: Reference):
 
 
 async def test_followup_code_guessing_is_limited(server, visitor, healthy: Reference):
-    if not hasattr(server.app[K.SIO].namespace_handlers["/visitor"], "on_followup"):
-        return  # follow-up codes not built in this tree
     guessers = [await visitor() for _ in range(3)]
     for v in guessers:
         assert (await v.call("start", {"audience": "self"}))["ok"]

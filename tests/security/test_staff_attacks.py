@@ -163,8 +163,7 @@ ADMIN_CHANGES = [
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_CHANGES)
 async def test_admin_endpoints_need_csrf_same_origin_and_the_role(server, method, path, body):
     routes = {(r.method, r.resource.canonical) for r in server.app.router.routes() if r.resource is not None}
-    if (method, path) not in routes:
-        pytest.skip(f"{method} {path} does not exist (yet)")
+    assert (method, path) in routes  # a renamed module must not turn this test into a skip
     admin = await login(server.url, await server.create_staff("admin"))
     operator = await login(server.url, await server.create_staff("operator"))
     async with aiohttp.ClientSession() as http:
@@ -209,7 +208,7 @@ async def test_disabled_account_loses_its_sessions(server, healthy):
 
     creds = await server.create_staff()
     session = await login(server.url, creds)
-    await server.app[K.STAFF].set_disabled(creds.id, True)
+    await server.app[K.SERVICES].staff.set_disabled(creds.id, True)
     async with aiohttp.ClientSession() as http:
         async with http.get(server.url + "/api/me", headers={"Cookie": session.cookie}) as resp:
             assert resp.status == 401

@@ -164,3 +164,40 @@ def test_summary_is_localised_with_babel() -> None:
     for code in SUPPORTED:
         assert s.summary(now, code, catalogs)  # every locale renders without error
     assert Schedule(None).summary(now, "en", catalogs)
+
+
+def test_a_summer_closure_is_one_period_and_an_exception_date_inside_it_is_refused_elsewhere() -> None:
+    doc = {
+        **OFFICE,
+        "exception_periods": [
+            {"from": "2026-07-06", "to": "2026-08-02", "ranges": [], "reason": "Sommarstängt"},
+            {"from": "2026-08-03", "to": "2026-08-07", "ranges": [["10:00", "12:00"]]},
+        ],
+    }
+    s = Schedule(doc)
+    closed = s.status(local(2026, 7, 15, 10, 0))  # a Wednesday in the closure
+    assert not closed["open_now"] and closed["next_open_at"] == local(2026, 8, 3, 10, 0)
+    reduced = s.status(local(2026, 8, 3, 11, 0))
+    assert reduced["open_now"] and reduced["closes_at"] == local(2026, 8, 3, 12, 0)
+    assert s.status(local(2026, 8, 10, 9, 30))["open_now"]  # the usual week again
+    assert s.to_doc()["exception_periods"][0]["reason"] == "Sommarstängt"
+    assert "exception_periods" not in Schedule(OFFICE).to_doc()
+
+
+def test_closed_on_eves_can_be_switched_off() -> None:
+    christmas_eve = local(2026, 12, 24, 10, 0)  # a Thursday
+    assert not Schedule(OFFICE).status(christmas_eve)["open_now"]
+    assert Schedule({**OFFICE, "closed_on_eves": False}).status(christmas_eve)["open_now"]
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"from": "2026-07-10", "to": "2026-07-01", "ranges": []},
+        {"from": "2026-07-01", "to": "2026-07-10", "ranges": [], "reason": 5},
+        {"from": "2026-07-01", "ranges": []},
+    ],
+)
+def test_a_bad_period_is_refused(period: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        Schedule({**OFFICE, "exception_periods": [period]})

@@ -314,3 +314,21 @@ def test_opening_hours_summary_in_every_locale(locale: str) -> None:
     if locale not in ("en",):
         # Translated: the English status sentence does not appear.
         assert "Closed now" not in text and "Opens" not in text, text
+
+
+def test_language_names_for_staff_come_from_cldr_with_the_own_name() -> None:
+    """The console names a language in the reader's language (Babel/CLDR) with its own
+    name after it, isolated for bidi; one name when both are the same."""
+    from chat_server.i18n import SUPPORTED, Catalogs
+
+    catalogs = Catalogs()
+    sv = catalogs.as_json("sv")["languages"]
+    assert set(sv) == set(SUPPORTED)
+    assert sv["sv"] == "Svenska"
+    assert sv["ar"].startswith("Arabiska") and "\u2068العربية\u2069" in sv["ar"]
+    assert sv["ti"].startswith("Tigrinja") and "ትግርኛ" in sv["ti"]
+    assert catalogs.as_json("ar")["languages"]["sv"].startswith("السويدية")
+    assert catalogs.as_json("ar")["languages"]["ar"] == "العربية"
+    # The pseudo-locale is not in CLDR: English names.
+    if catalogs.has("qps"):
+        assert "Tigrinya" in catalogs.as_json("qps")["languages"]["ti"]

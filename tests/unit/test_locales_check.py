@@ -156,6 +156,11 @@ def test_update_keeps_translations_and_adds_new_entries_empty(project: cli.Layou
     sv = cli._read(project.po("sv"), "sv")
     assert sv["Back"].string == "T:Back"
     assert sv["Brand new."].string == ""
+    # Also in every catalog updated after English (English gets the msgid copied in;
+    # the template's entry must not carry that copy to the next locale).
+    for locale in SUPPORTED:
+        if locale != "en":
+            assert cli._read(project.po(locale), locale)["Brand new."].string == "", locale
     # English is the source language: update fills it in.
     assert cli._read(project.po("en"), "en")["Brand new."].string == "Brand new."
     assert cli._read(project.po(PSEUDO_LOCALE), PSEUDO_LOCALE)["Brand new."].string.startswith("⟦")

@@ -1,10 +1,22 @@
 from __future__ import annotations
 
+from chat_server.services.domain import Conversation
 from chat_server.services.queue import queue_score, wait_estimate
 
 
 def conv(since, urgent=False, age_band=None):
-    return {"waiting_since": since, "urgent": urgent, "age_band": age_band}
+    return Conversation(
+        id=f"c{since}",
+        state="waiting",
+        created_at=since,
+        waiting_since=since,
+        locale="sv",
+        audience="self",
+        pseudonym="K7M2",
+        session_key="s",
+        urgent=urgent,
+        age_band=age_band,
+    )
 
 
 def test_urgent_then_under_18_then_waiting_time():

@@ -33,9 +33,9 @@ def test_periods_are_fixed() -> None:
 
 async def test_report_suppresses_and_widens() -> None:
     durable: Any = FakeDurable()
-    stats = Stats(durable)
-    await durable.add_stats("2026-11-02", {"conversations:total": 4, "category:fgm": 1})
-    await durable.add_stats("2026-11-20", {"conversations:total": 3, "category:fgm": 1})
+    stats = Stats(durable, today=lambda: date(2027, 1, 15))
+    await durable.add_stats("2026-11-02", {"conversations:total": 4, "category:fgm": 1, "triage:recorded": 4})
+    await durable.add_stats("2026-11-20", {"conversations:total": 3, "category:fgm": 1, "triage:recorded": 3})
     await durable.add_stats("2026-12-01", {"conversations:total": 9})
     report = await stats.report(date(2026, 11, 10), date(2026, 11, 10), "month")
     assert (report.first, report.last) == (date(2026, 11, 1), date(2026, 11, 30))
@@ -44,13 +44,26 @@ async def test_report_suppresses_and_widens() -> None:
     assert counts["category"]["fgm"] is None  # 2 < 5
     csv = report.as_csv().splitlines()
     assert csv[0] == "period,period_start,dimension,value,count"
-    assert "2026-11,2026-11-01,category,fgm,<5" in csv
+    assert "2026-11,2026-11-01,category,fgm,suppressed" in csv
     day = await stats.report(date(2026, 11, 1), date(2026, 11, 30), "day")
     assert all(v is None for _l, _f, c in day.periods for d in c.values() for v in d.values())
     with pytest.raises(ValueError):
         await stats.report(date(2026, 11, 2), date(2026, 11, 1), "day")
     with pytest.raises(ValueError):
         await stats.report(date(2020, 1, 1), date(2026, 1, 1), "year")
+
+
+async def test_a_month_is_published_a_day_after_it_has_ended() -> None:
+    durable: Any = FakeDurable()
+    await durable.add_stats("2026-11-20", {"conversations:total": 8})
+    running = Stats(durable, today=lambda: date(2026, 11, 30))
+    assert (await running.report(date(2026, 11, 1), date(2026, 11, 30))).periods == []
+    # Not on the first: a chat of the month's last evening may be triaged until a day
+    # after it ended (services/pending_triage.py), and a published month never changes.
+    settling = Stats(durable, today=lambda: date(2026, 12, 1))
+    assert (await settling.report(date(2026, 11, 1), date(2026, 11, 30))).periods == []
+    ended = Stats(durable, today=lambda: date(2026, 12, 2))
+    assert (await ended.report(date(2026, 11, 1), date(2026, 11, 30))).periods[0][2]["conversations"]["total"] == 8
 
 
 def test_conversation_counters_add_referral_types_only() -> None:

@@ -15,9 +15,17 @@
  * analytics on it) cannot read it. The loader keeps no state anywhere but in memory, and
  * passes its configuration to the iframe in the URL fragment (never the query string).
  *
- * Messages between the two frames are plain objects tagged {rc: "w1", t: type}. The
- * loader sends only to the chat server's exact origin and accepts only messages whose
- * event.origin is that origin and whose source is its own iframe.
+ * What the host page can learn is that the launcher was opened, nothing else: the
+ * loader's shadow root is closed (host scripts cannot read or watch inside it), and the
+ * frames talk over a private MessageChannel whose port the loader hands to the iframe
+ * with its "hello" (posted to the iframe's window, never the host's). So no `message`
+ * event on the host window ever carries anything of the chat, and what crosses the port
+ * is bare: {t:"close"} (minimise) and {t:"exit"} (quick exit: hide now; a second one:
+ * leave now) from the iframe, {t:"open"} and {t:"exit"} from the loader. No language,
+ * no state of the chat, no time of its start or end. The quick exit button's label is
+ * the host's own (data-exit-label, in the host's language; Swedish by default), and it
+ * stays from the first opening until the page is left. The loader sends "hello" only to
+ * the chat server's exact origin.
  */
 (() => {
   const script = document.currentScript;
@@ -48,12 +56,9 @@
     /* keep the neutral default */
   }
   const left = cfg.position === "left";
-  // Strings the iframe may later replace with the visitor's language.
-  const str = {
-    exit: cfg.exitLabel || "Lämna snabbt",
-    s1: "Shift: tryck 2 gånger till för att lämna snabbt.",
-    s2: "Shift: tryck 1 gång till för att lämna snabbt.",
-  };
+  // The host's own words, in the host's language: the chat's language never reaches
+  // this page. The Shift count is told with the same label and digits only.
+  const exitLabel = cfg.exitLabel || "Lämna snabbt";
 
   const css = `:host{all:initial}
 .w{position:fixed;z-index:2147483000;bottom:16px;${left ? "left" : "right"}:16px;display:flex;flex-direction:column;align-items:${left ? "flex-start" : "flex-end"};gap:12px;font:16px/1.25 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
@@ -66,7 +71,7 @@ button{font:inherit;font-weight:700;min-height:48px;padding:0 20px;border:2px so
 button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7px #0b0c0c}
 [hidden]{display:none!important}
 .s{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-@media (max-width:600px),(max-height:520px){.o .p{position:fixed;inset:0;width:100%;max-width:none;height:100%;border-radius:0}.o .b{display:none}}`;
+@media (max-width:600px),(max-height:520px){.o .p{position:fixed;inset:0;top:var(--vt,0);bottom:auto;width:100%;max-width:none;height:var(--vh,100%);border-radius:0}.o .b{display:none}}`;
 
   const el = (tag, cls, text) => {
     const e = document.createElement(tag);
@@ -76,14 +81,13 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
   };
 
   let root, wrap, panel, frame, launcher, exitBtn, status;
-  let ready = false; // the iframe has loaded /widget/ (before that it is about:blank)
-  let loaded = false; // the iframe answered
-  let live = false; // a conversation is in progress (reported by the iframe)
+  let port = null; // our end of the private channel, once the iframe has loaded
   let used = false; // opened at least once: quick exit (button, Shift x3) is armed
   let leaving = false;
+  let exits = 0; // "exit" messages heard from the iframe
 
   const post = (msg) => {
-    if (ready && frame && frame.contentWindow) frame.contentWindow.postMessage({ rc: TAG, ...msg }, chatOrigin);
+    if (port) port.postMessage({ rc: TAG, ...msg });
   };
 
   const go = () => {
@@ -98,7 +102,7 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     if (leaving) return;
     leaving = true;
     wrap.hidden = true;
-    if (!frame || !loaded) return go();
+    if (!port) return go(); // the chat has not loaded: nothing to end there
     post({ t: "exit" });
     setTimeout(go, 1500);
   };
@@ -108,7 +112,9 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     wrap.classList.toggle("o", open);
     launcher.hidden = open;
     launcher.setAttribute("aria-expanded", String(open));
-    exitBtn.hidden = !(open || live);
+    // From the first opening until the page is left (whether a chat is still going on is
+    // not the host page's business).
+    exitBtn.hidden = false;
     if (open) {
       used = true;
       frame.focus();
@@ -153,31 +159,44 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     // Set before insertion: the frame's first navigation adds no history entry.
     frame.src = `${chatOrigin}/widget/#${frag}`;
     frame.addEventListener("load", () => {
-      ready = true;
-      post({ t: "hello" });
+      // A fresh private channel for this document of the frame; its other end goes
+      // with "hello", to the chat server's origin only.
+      if (port) port.close();
+      const channel = new MessageChannel();
+      port = channel.port1;
+      port.onmessage = onMessage;
+      if (frame.contentWindow) frame.contentWindow.postMessage({ rc: TAG, t: "hello" }, chatOrigin, [channel.port2]);
     });
     panel.append(frame);
   };
 
+  // On a phone the open panel fills the visible part of the screen: the on-screen
+  // keyboard covers the window's bottom without always shrinking it, so the panel
+  // follows visualViewport (custom properties set through CSSOM: no style attribute),
+  // and the chat's composer stays above the keyboard. Not while zoomed in.
+  const fit = () => {
+    const vv = window.visualViewport;
+    if (!vv || !wrap) return;
+    const zoomed = Math.abs(vv.scale - 1) > 0.01;
+    for (const [k, v] of [["--vh", vv.height], ["--vt", vv.offsetTop]]) {
+      if (zoomed) wrap.style.removeProperty(k);
+      else wrap.style.setProperty(k, `${Math.round(v)}px`);
+    }
+  };
+
+  // From the iframe, over the private port only.
   const onMessage = (ev) => {
     const m = ev.data;
-    if (ev.origin !== chatOrigin || !frame || ev.source !== frame.contentWindow) return;
-    if (!m || m.rc !== TAG) return;
-    loaded = true;
+    if (!m || m.rc !== TAG || !frame) return;
     if (m.t === "close") setOpen(false);
-    else if (m.t === "exiting") {
+    else if (m.t === "exit") {
+      // The first: the visitor left, hide now (and leave in 1.5 s at the latest); the
+      // second: the chat has ended on the server, leave now.
+      exits += 1;
+      if (exits > 1) return go();
       leaving = true;
       wrap.hidden = true;
       setTimeout(go, 1500);
-    } else if (m.t === "exit") go();
-    else if (m.t === "live") {
-      live = !!m.on;
-      exitBtn.hidden = !(live || !panel.hidden);
-    } else if (m.t === "strings") {
-      for (const k of ["exit", "s1", "s2"]) if (typeof m[k] === "string") str[k] = m[k].slice(0, 200);
-      exitBtn.textContent = str.exit;
-      exitBtn.lang = String(m.lang || "").slice(0, 10);
-      exitBtn.dir = m.dir === "rtl" ? "rtl" : "ltr";
     }
   };
 
@@ -195,7 +214,7 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
         presses = 0;
         quickExit();
       } else {
-        status.textContent = presses === 1 ? str.s1 : str.s2;
+        status.textContent = `${exitLabel}: Shift ${presses}/3`;
         timer = setTimeout(() => {
           presses = 0;
           status.textContent = "";
@@ -211,7 +230,9 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
   const init = () => {
     const host = el("div");
     root = host;
-    const shadow = host.attachShadow({ mode: "open" });
+    // Closed: the host page's scripts (tag managers, session replay) get no handle on
+    // what is inside, and a MutationObserver on `host` sees nothing change.
+    const shadow = host.attachShadow({ mode: "closed" });
     // A constructed stylesheet works under a host page CSP that forbids inline styles.
     if (shadow.adoptedStyleSheets) {
       const sheet = new CSSStyleSheet();
@@ -224,7 +245,7 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     panel = el("div", "p");
     panel.hidden = true;
     const bar = el("div", "b");
-    exitBtn = el("button", "x", str.exit);
+    exitBtn = el("button", "x", exitLabel);
     exitBtn.type = "button";
     exitBtn.hidden = true;
     launcher = el("button", "l", cfg.label || "Chatta med oss");
@@ -241,8 +262,12 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     wrap.append(panel, bar, status);
     shadow.append(wrap);
     document.body.append(host);
-    window.addEventListener("message", onMessage);
     document.addEventListener("keyup", onKey, true);
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener("resize", fit);
+      window.visualViewport.addEventListener("scroll", fit);
+      fit();
+    }
   };
 
   if (document.body) init();

@@ -1,10 +1,11 @@
 // Opening-hours sentences (src/app/state/hours.js) with a frozen clock, in
 // Europe/Stockholm: "today", "tomorrow" by the calendar (also across both changes of
-// summer time), a weekday beyond that.
+// summer time), a weekday up to six days ahead, the date beyond. The holiday, closure
+// and locale cases are in hours_cases.test.js.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { useCatalog } from "../../frontend_lib/i18n.js";
-import { dayAfter, nextOpenText, nextOpening, weeklyRows, zoned } from "../src/app/state/hours.js";
+import { dayAfter, daysBetween, nextOpenText, nextOpening, weeklyRows, zoned } from "../src/app/state/hours.js";
 
 const TZ = "Europe/Stockholm";
 const at = (iso) => Date.parse(iso);
@@ -14,18 +15,20 @@ describe("nextOpening", () => {
   test("today, tomorrow, later", () => {
     useCatalog("en", null);
     const now = at("2026-03-10T18:30:00+01:00"); // a Tuesday evening
-    assert.deepEqual(nextOpening(hours("2026-03-10T20:00:00+01:00"), now), { day: "today", weekday: 1, time: "20:00" });
-    assert.deepEqual(nextOpening(hours("2026-03-11T09:00:00+01:00"), now), { day: "tomorrow", weekday: 2, time: "09:00" });
-    assert.deepEqual(nextOpening(hours("2026-03-13T09:00:00+01:00"), now), { day: "later", weekday: 4, time: "09:00" });
+    assert.deepEqual(nextOpening(hours("2026-03-10T20:00:00+01:00"), now), { day: "today", days: 0, weekday: 1, date: "2026-03-10", time: "20:00" });
+    assert.deepEqual(nextOpening(hours("2026-03-11T09:00:00+01:00"), now), { day: "tomorrow", days: 1, weekday: 2, date: "2026-03-11", time: "09:00" });
+    assert.deepEqual(nextOpening(hours("2026-03-13T09:00:00+01:00"), now), { day: "weekday", days: 3, weekday: 4, date: "2026-03-13", time: "09:00" });
+    assert.deepEqual(nextOpening(hours("2026-03-17T09:00:00+01:00"), now), { day: "date", days: 7, weekday: 1, date: "2026-03-17", time: "09:00" });
     assert.equal(nextOpenText(hours("2026-03-11T09:00:00+01:00"), now), "The chat opens again tomorrow at 09:00.");
     assert.equal(nextOpenText(hours("2026-03-13T09:00:00+01:00"), now), "The chat opens again on Friday at 09:00.");
+    assert.equal(nextOpenText(hours("2026-03-17T09:00:00+01:00"), now), "The chat opens again on Tuesday 17 March at 09:00.");
   });
 
   test("late on the night summer time starts: 'tomorrow' is the next calendar day, not now + 24 h", () => {
     // Saturday 28 March 2026, 23:30 CET; clocks go forward at 02:00 on Sunday 29 March.
     const now = at("2026-03-28T23:30:00+01:00");
     // Monday 30 March 00:15 CEST is less than 24 hours away but two days on.
-    assert.equal(nextOpening(hours("2026-03-30T00:15:00+02:00"), now).day, "later");
+    assert.equal(nextOpening(hours("2026-03-30T00:15:00+02:00"), now).day, "weekday");
     assert.equal(nextOpening(hours("2026-03-29T09:00:00+02:00"), now).day, "tomorrow");
   });
 
@@ -51,6 +54,12 @@ describe("nextOpening", () => {
 });
 
 describe("calendar helpers", () => {
+  test("daysBetween counts calendar days", () => {
+    assert.equal(daysBetween("2026-03-28", "2026-03-30"), 2);
+    assert.equal(daysBetween("2026-12-30", "2027-01-04"), 5);
+    assert.equal(daysBetween("2026-03-10", "2026-03-10"), 0);
+  });
+
   test("dayAfter crosses months, years and leap days", () => {
     assert.equal(dayAfter("2026-03-28"), "2026-03-29");
     assert.equal(dayAfter("2026-12-31"), "2027-01-01");
@@ -66,8 +75,8 @@ describe("calendar helpers", () => {
     useCatalog("en", null);
     const rows = weeklyRows({ weekly: [{ weekday: 0, ranges: [["09:00", "12:00"], ["13:00", "16:00"]] }, { weekday: 6, ranges: [["x"]] }, null] });
     assert.equal(rows.length, 7);
-    assert.deepEqual(rows[0], { name: "Monday", ranges: [["09:00", "12:00"], ["13:00", "16:00"]] });
-    assert.deepEqual(rows[6], { name: "Sunday", ranges: [] });
+    assert.deepEqual(rows[0], { name: "Monday", ranges: [["09:00", "12:00"], ["13:00", "16:00"]], today: false, exception: null });
+    assert.deepEqual(rows[6], { name: "Sunday", ranges: [], today: false, exception: null });
     assert.equal(weeklyRows({ weekly: [] }), null);
     assert.equal(weeklyRows(null), null);
   });

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   addReferrals,
+  applyCodeRevoked,
   applyEnded,
   applyFollowupCode,
   applyQueue,
@@ -12,6 +13,9 @@ import {
   applyState,
   freshState,
   isLive,
+  isRecord,
+  recordEvent,
+  splitRecords,
 } from "../src/app/state/session.js";
 
 function inChat(state = "active") {
@@ -142,5 +146,72 @@ describe("the end", () => {
     S.endedReason = "visitor_ended";
     applyEnded(S, null);
     assert.equal(S.endedReason, "visitor_ended");
+  });
+});
+
+describe("follow-up codes", () => {
+  test("a cancelled code is forgotten at once", () => {
+    const S = inChat();
+    assert.equal(applyCodeRevoked(S, "shown"), false); // no code shown yet
+    assert.equal(applyFollowupCode(S, { code: "7KQ2-M9XD-4RTA-HV3C", expires_at: 1 }), true);
+    assert.equal(applyCodeRevoked(S, "shown"), true);
+    assert.equal(S.followup, "revoked");
+    assert.ok(!JSON.stringify(S).includes("7KQ2"));
+  });
+
+  test("a typed code is forgotten once cancelled", () => {
+    const S = freshState();
+    S.codeIn = "7kq2 m9xd 4rta hv3c";
+    assert.equal(applyCodeRevoked(S, "typed"), true);
+    assert.equal(S.codeIn, "");
+    assert.deepEqual(S.revokeNote, { ok: true });
+  });
+});
+
+describe("visitor records after a resume", () => {
+  const referral = { id: "m1", client_id: null, from: "system", code: "referral", text: "…: BRIS.", ts: 2, cards: [{ id: "bris" }] };
+  const code = { id: "m2", client_id: null, from: "system", code: "followup_code", text: "…: 7KQ2", ts: 3, followup: { code: "7KQ2", expires_at: 9 } };
+  const line = { id: "m0", client_id: "c1", from: "visitor", text: "hej", ts: 1 };
+
+  test("history splits into chat lines and records, in order", () => {
+    const { messages, records } = splitRecords([line, referral, code, { from: "system", code: "operator_joined", text: "x" }]);
+    assert.deepEqual(messages.map((m) => m.id || m.code), ["m0", "operator_joined"]);
+    assert.deepEqual(records.map((m) => m.id), ["m1", "m2"]);
+    assert.deepEqual(splitRecords(undefined), { messages: [], records: [] });
+    assert.equal(isRecord({ from: "operator", code: "referral" }), false);
+  });
+
+  test("a record is its live event's payload", () => {
+    assert.deepEqual(recordEvent(referral), ["referral", { id: "m1", cards: [{ id: "bris" }] }]);
+    assert.deepEqual(recordEvent(code), ["followup_code", { id: "m2", code: "7KQ2", expires_at: 9 }]);
+    assert.equal(recordEvent(line), null);
+  });
+
+  test("live first, then the same records in history: applied once", () => {
+    const S = inChat();
+    assert.equal(addReferrals(S, { id: "m1", cards: [{ id: "bris" }] }), 1);
+    assert.equal(applyFollowupCode(S, { id: "m2", code: "7KQ2", expires_at: 9 }), true);
+    S.followup.hidden = true; // the visitor hid it
+    for (const m of splitRecords([line, referral, code]).records) {
+      const [event, payload] = recordEvent(m);
+      if (event === "referral") assert.equal(addReferrals(S, payload), 0);
+      else assert.equal(applyFollowupCode(S, payload), false);
+    }
+    assert.deepEqual(S.referrals.map((c) => c.id), ["bris"]);
+    assert.equal(S.followup.hidden, true, "stays hidden");
+  });
+
+  test("missed live (the connection was down): history alone brings them, once", () => {
+    const S = inChat();
+    for (let round = 0; round < 2; round++) {
+      for (const m of splitRecords([referral, code]).records) {
+        const [event, payload] = recordEvent(m);
+        if (event === "referral") addReferrals(S, payload);
+        else applyFollowupCode(S, payload);
+      }
+    }
+    assert.deepEqual(S.referrals.map((c) => c.id), ["bris"]);
+    assert.deepEqual(S.followup, { code: "7KQ2", expires_at: 9, hidden: false });
+    assert.deepEqual(S.records, ["m1", "m2"]);
   });
 });

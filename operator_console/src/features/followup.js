@@ -1,6 +1,6 @@
 // Anonymous follow-up codes: the operator writes a short summary and the visitor gets a
 // code (shown once, on their side only). A returning visitor's code shows the earlier
-// summary as a staff-only note in the chat.
+// summary as a staff-only note in the chat, once: the code is used up.
 import { call, nextId } from "./rc_common.js";
 
 const MAX = 1000;
@@ -8,14 +8,26 @@ const MAX = 1000;
 export function install(api) {
   const { _, el, fmt } = api;
 
-  api.on("followup_requested", () => api.notify(_("A visitor asks for a follow-up code. Open \"Follow-up code\" in the chat.")));
+  // The notice names the chat and marks its tab (with several chats open "a visitor"
+  // would not say which).
+  api.on("followup_requested", (d) => {
+    const conv = d && api.conversation(d.conversation_id);
+    if (!conv) return;
+    api.notify(fmt(_("{name} asks for a follow-up code. Open \"Follow-up code\" in that chat."), { name: conv.pseudonym }), { conversation: conv.id });
+  });
 
   api.addChatTool({
     id: "followup",
-    label: _("Follow-up code"),
+    label: () => _("Follow-up code"),
     mount(host, conversation, chat) {
       if (conversation.followup) {
-        host.append(el("p", { class: "notice", text: _("This visitor came back with a follow-up code. The earlier summary is shown in the chat as a note only staff can see.") }));
+        // A code shows that someone holds it, not who they are (a family member may have
+        // found it): the counsellor hears the visitor out before using the summary.
+        host.append(
+          el("div", { class: "notice" },
+            el("p", { text: _("This chat was opened with a follow-up code. A code shows only that someone has it, not who they are.") }),
+            el("p", { text: _("Let the visitor tell their story first. The earlier summary is a note in the chat that only staff can see.") }),
+            el("p", { text: _("The code has now been used and no longer works. You can give a new one if the visitor wants it.") })));
       }
       if (chat.role !== "operator" || chat.ended) return () => {};
       const id = nextId("summary");

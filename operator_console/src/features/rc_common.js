@@ -20,19 +20,3 @@ export async function triageSchema(api) {
 
 // Document-unique ids (one counter with the rest of the console).
 export const nextId = uniqueId;
-
-// A fieldset of checkboxes or radios: [{value, label}] -> {node, values()}.
-export function choiceGroup(api, { legend, name, type, options, selected = [] }) {
-  const { el } = api;
-  const inputs = [];
-  const box = el("fieldset", { class: "checks-set" }, el("legend", { text: legend }));
-  const wrap = el("div", { class: "checks" });
-  for (const o of options) {
-    const id = nextId(name);
-    const input = el("input", { type, id, name, value: o.value, checked: selected.includes(o.value) });
-    inputs.push(input);
-    wrap.append(el("label", { class: "check", for: id }, input, el("span", { text: o.label })));
-  }
-  box.append(wrap);
-  return { node: box, inputs, values: () => inputs.filter((i) => i.checked).map((i) => i.value) };
-}

@@ -1,116 +1,114 @@
-// Coordinator dashboard: aggregate statistics per fixed period, drawn as simple SVG
-// bar charts (no chart library, nothing from another origin), each with a data table
-// for screen readers, and a CSV export. Counts below 5 are never shown ("<5").
-import { nextId, triageSchema } from "./rc_common.js";
+// Statistics a coordinator reads in a minute: headline figures for the period, trend
+// lines by week or month (uPlot, ../lib/chart.js), every dimension as a table in words,
+// a printable report for the centre's annual follow-up, and CSV with codes and words.
+// Only ended months are published and a hidden cell (null) may hold any count
+// (services/stats_protection.py): figures that depend on hidden cells are shown as the
+// range they can be in, never as a guess (../state/stats_model.js).
+import { lineChart } from "../lib/chart.js";
+import {
+  UNDER_18,
+  WAIT_BUCKETS,
+  cellOf,
+  conversations,
+  lastTwelveMonths,
+  minutesOf,
+  parsePeriod,
+  shareBounds,
+  shareSeries,
+  sumCells,
+  totalSeries,
+  valuesOf,
+  waitQuantile,
+} from "../state/stats_model.js";
+import { nextId } from "./rc_common.js";
 
-const SVG = "http://www.w3.org/2000/svg";
-
-function svg(tag, attrs, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
-  for (const c of children) if (c) node.append(c);
-  return node;
-}
+const ORDER = {
+  wait: [...WAIT_BUCKETS, "unanswered"],
+  duration: ["0-5m", "5-15m", "15-30m", "30-60m", "60m+"],
+  age_band: ["13-15", "16-17", "18-21", "22-26", "over-26", "unknown"],
+  assessed_age_band: ["under-13", "13-15", "16-17", "18-21", "22-26", "over-26", "unknown"],
+  risk: ["low", "medium", "high", "acute"],
+  urgent: ["yes", "no"],
+  triage: ["recorded", "missing"],
+};
 
 export function install(api) {
-  const { _ } = api;
-  api.addView({ id: "stats", label: _("Statistics"), roles: ["supervisor", "admin"], mount: (root) => dashboard(api, root) });
+  api.addView({ id: "stats", label: () => api._("Statistics"), roles: ["supervisor", "admin"], mount: (root) => dashboard(api, root) });
 }
 
-function dimensionTitle(api, dim) {
-  const { _ } = api;
-  const titles = {
-    conversations: _("Conversations"),
-    outcome: _("How chats ended"),
-    audience: _("Who got in touch"),
-    topic: _("Topic chosen by the visitor"),
-    language: _("Language"),
-    age_band: _("Age band given by the visitor"),
-    urgent: _("Started as urgent"),
-    wait: _("Waiting time"),
-    duration: _("Length of chat"),
-    triage: _("Triage recorded"),
-    category: _("Categories (triage)"),
-    risk: _("Risk level (triage)"),
-    action: _("Actions taken (triage)"),
-    gender: _("Gender (triage)"),
-    assessed_age_band: _("Age band (triage)"),
-    assessed_audience: _("Who got in touch (triage)"),
-    assessed_language: _("Language (triage)"),
-    referral: _("Referrals by type"),
-    interpreter: _("Interpreter needed"),
-    followup: _("Follow-up codes"),
+function formats(api) {
+  const { _, fmt } = api;
+  const safe = (make, fallback) => {
+    try {
+      return make();
+    } catch (e) {
+      return fallback;
+    }
   };
-  return titles[dim] || dim;
-}
-
-// Names for counter values: triage labels from the server, language names in their own
-// script, and a few labels of our own; anything else shows its code.
-let namesCache = null;
-async function valueNames(api) {
-  if (namesCache && namesCache.locale === api.locale) return namesCache;
-  const out = { locale: api.locale, triage: {}, languages: {} };
-  try {
-    out.triage = (await triageSchema(api)).labels;
-  } catch (e) {
-    /* labels are a nicety */
-  }
-  try {
-    const res = await fetch("/i18n/locales.json", { credentials: "same-origin" });
-    for (const l of (await res.json()).locales) out.languages[l.code] = l.name;
-  } catch (e) {
-    /* codes will do */
-  }
-  namesCache = out;
-  return out;
-}
-
-function valueLabel(api, dim, value, names) {
-  const { _ } = api;
-  const own = {
-    urgent: { yes: _("Yes"), no: _("No") },
-    topic: { control: _("Control and restrictions"), marriage: _("Marriage"), fgm: _("Female genital mutilation"), violence: _("Violence"), other: _("Other"), none: _("Not given") },
-    outcome: { visitor_ended: _("Ended by the visitor"), visitor_exit: _("Quick exit"), operator_ended: _("Ended by the counsellor"), abandoned: _("Connection lost"), blocked: _("Blocked") },
-    referral: { social_services: _("Social services"), police: _("Police"), healthcare: _("Healthcare"), civil_society: _("Civil society organisation"), national_helpline: _("National helpline") },
-    conversations: { total: _("All conversations") },
-    wait: { unanswered: _("Not answered") },
+  const number = safe(() => new Intl.NumberFormat(api.locale), new Intl.NumberFormat("sv"));
+  const percent = safe(() => new Intl.NumberFormat(api.locale, { style: "percent", maximumFractionDigits: 0 }), new Intl.NumberFormat("sv", { style: "percent", maximumFractionDigits: 0 }));
+  const month = safe(() => new Intl.DateTimeFormat(api.locale, { month: "short", year: "numeric", timeZone: "UTC" }), new Intl.DateTimeFormat("sv", { month: "short", year: "numeric", timeZone: "UTC" }));
+  const day = safe(() => new Intl.DateTimeFormat(api.locale, { dateStyle: "medium", timeZone: "UTC" }), new Intl.DateTimeFormat("sv", { dateStyle: "medium", timeZone: "UTC" }));
+  const period = (label) => {
+    const p = parsePeriod(label);
+    if (p.kind === "month") return month.format(new Date(Date.UTC(p.year, p.month - 1, 1)));
+    if (p.kind === "week") return fmt(_("Week {week}, {year}"), { week: number.format(p.week), year: p.year });
+    if (p.kind === "day") return day.format(new Date(Date.UTC(p.year, p.month - 1, p.day)));
+    return label;
   };
-  const triageField = { category: "categories", risk: "risks", action: "actions", gender: "genders", assessed_age_band: "age_bands", assessed_audience: "audiences", audience: "audiences" }[dim];
-  if (own[dim] && own[dim][value]) return own[dim][value];
-  if (triageField && names.triage[triageField] && names.triage[triageField][value]) return names.triage[triageField][value];
-  if ((dim === "language" || dim === "assessed_language") && names.languages[value]) return names.languages[value];
-  if (value === "unknown") return _("Unknown");
-  return value;
+  const range = (low, high, f) => (f(low) === f(high) ? f(low) : fmt(_("{low}–{high}"), { low: f(low), high: f(high) }));
+  const minutes = (first, last) => {
+    const [a, b] = minutesOf(first, last);
+    if (b === null) return fmt(_("{n} minutes or more"), { n: number.format(a) });
+    if (a === 0) return fmt(_("Under {n} minutes"), { n: number.format(b) });
+    return fmt(_("{low}–{high} minutes"), { low: number.format(a), high: number.format(b) });
+  };
+  return { n: (x) => number.format(x), pct: (x) => percent.format(x), period, day: (iso) => day.format(new Date(`${iso}T00:00:00Z`)), range, minutes };
 }
 
 function dashboard(api, root) {
   const { _, el, fmt } = api;
-  const today = new Date();
-  const iso = (d) => d.toISOString().slice(0, 10);
-  const start = new Date(today.getFullYear(), today.getMonth() - 2, 1);
-  const fromId = nextId("from");
-  const toId = nextId("to");
-  const groupId = nextId("group");
-  const from = el("input", { id: fromId, type: "date", value: iso(start) });
-  const to = el("input", { id: toId, type: "date", value: iso(today) });
-  const group = el("select", { id: groupId },
+  const f = formats(api);
+  const defaults = lastTwelveMonths(new Date());
+  const field = (label, control) => {
+    control.id = nextId("st");
+    return el("div", { class: "field" }, el("label", { for: control.id, text: label }), control);
+  };
+  const from = el("input", { type: "date", value: defaults.from });
+  const to = el("input", { type: "date", value: defaults.to });
+  const group = el("select", {},
     el("option", { value: "month", text: _("Per month"), selected: true }),
     el("option", { value: "week", text: _("Per week") }),
     el("option", { value: "day", text: _("Per day") }));
   const show = el("button", { type: "submit", class: "primary", text: _("Show") });
   const csv = el("a", { class: "button", download: "", text: _("Download CSV") });
+  const print = el("button", { type: "button", class: "ghost", text: _("Print the report") });
+  print.addEventListener("click", () => window.print());
   const status = el("p", { role: "status", class: "hint" });
-  const charts = el("div", { class: "charts" });
-  const form = el("form", { class: "card stats-form" },
-    el("h1", { text: _("Statistics") }),
-    el("p", { class: "hint", text: _("Aggregate counts only. Counts below 5 are shown as <5 so that no single conversation can be recognised.") }),
-    el("div", { class: "checks" },
-      el("div", { class: "field" }, el("label", { for: fromId, text: _("From") }), from),
-      el("div", { class: "field" }, el("label", { for: toId, text: _("To") }), to),
-      el("div", { class: "field" }, el("label", { for: groupId, text: _("Period") }), group)),
-    el("div", { class: "actions" }, show, csv), status);
-  root.append(form, charts);
+  const report = el("div", { class: "stats-report" });
+  const form = el("form", { class: "card stats-form no-print" },
+    el("div", { class: "inline-fields" }, field(_("From"), from), field(_("To"), to), field(_("Period"), group), show),
+    el("div", { class: "actions" }, csv, print), status);
+  const heading = el("h1", { text: _("Statistics") });
+  const subtitle = el("p", { class: "report-period" });
+  root.append(el("div", { class: "page stats-page" },
+    heading, subtitle,
+    el("div", { class: "notice stats-notes" },
+      el("p", { text: _("Only months that have ended are shown, so a figure never changes from one day to the next and cannot be compared to find single chats. The current month is shown when it has ended.") }),
+      el("p", { text: _("\"Hidden\" means fewer than 5, or a number that would let someone work out a hidden one. Figures that depend on hidden numbers are shown as the range they must be in.") })),
+    form, report));
 
+  let unmount = [];
+  // A printed report shows every table: the numbers folded away on screen open for print.
+  const opened = [];
+  const beforePrint = () => root.querySelectorAll("details:not([open])").forEach((d) => opened.push(d) && (d.open = true));
+  const afterPrint = () => opened.splice(0).forEach((d) => (d.open = false));
+  window.addEventListener("beforeprint", beforePrint);
+  window.addEventListener("afterprint", afterPrint);
+  const cleanup = () => {
+    unmount.forEach((u) => u());
+    unmount = [];
+  };
   const query = () => `from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}&group=${encodeURIComponent(group.value)}`;
 
   const load = async () => {
@@ -123,58 +121,118 @@ function dashboard(api, root) {
       status.textContent = e.message || _("The statistics could not be loaded.");
       return;
     }
-    charts.replaceChildren();
+    cleanup();
+    report.replaceChildren();
+    subtitle.replaceChildren(fmt(_("{from} to {to}"), { from: f.day(data.from), to: f.day(data.to) }));
+    const until = data.published_until ? fmt(_("Published up to {date}."), { date: f.day(data.published_until) }) : "";
     if (!data.periods.length) {
-      status.textContent = _("No conversations in this period.");
+      status.textContent = [_("No published conversations in this period."), until].filter(Boolean).join(" ");
       return;
     }
-    status.textContent = fmt(_("{from} to {to}"), { from: data.from, to: data.to });
-    const names = await valueNames(api);
-    for (const dim of data.dimensions) charts.append(chart(api, dim, data.periods, names));
+    status.textContent = until;
+    render(api, f, data, report, (u) => unmount.push(u));
   };
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     load();
   });
   load();
-  return () => {};
+  return () => {
+    cleanup();
+    window.removeEventListener("beforeprint", beforePrint);
+    window.removeEventListener("afterprint", afterPrint);
+  };
 }
 
-// One dimension: a bar per value (summed over periods only when every part is
-// publishable; otherwise one group of bars per period), plus the same data as a table.
-function chart(api, dim, periods, names) {
-  const { _, el } = api;
-  const values = [...new Set(periods.flatMap((p) => Object.keys(p.counts[dim] || {})))].sort();
-  const rows = [];
-  for (const p of periods) for (const v of values) {
-    const counts = p.counts[dim] || {};
-    if (!(v in counts)) continue;
-    rows.push({ period: p.period, value: v, count: counts[v] });
-  }
-  const max = Math.max(5, ...rows.map((r) => r.count || 0));
-  const barH = 18;
-  const gap = 6;
-  const labelW = 230;
-  const width = 560;
-  const height = rows.length * (barH + gap) + gap;
-  const titleId = nextId("chart");
-  const graphic = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-labelledby": titleId, class: "bar-chart" });
-  rows.forEach((r, i) => {
-    const y = gap + i * (barH + gap);
-    const w = r.count === null ? 0 : Math.max(2, ((width - labelW - 60) * r.count) / max);
-    const label = svg("text", { x: labelW - 6, y: y + barH - 5, "text-anchor": "end", "font-size": 12, fill: "#1b2533" });
-    const name = valueLabel(api, dim, r.value, names);
-    label.textContent = periods.length > 1 ? `${r.period} · ${name}` : name;
-    const bar = r.count === null
-      ? svg("rect", { x: labelW, y, width: 24, height: barH, fill: "none", stroke: "#5b6b88", "stroke-dasharray": "3 2" })
-      : svg("rect", { x: labelW, y, width: w, height: barH, fill: "#2f5f9e" });
-    const num = svg("text", { x: labelW + (r.count === null ? 30 : w + 6), y: y + barH - 5, "font-size": 12, fill: "#1b2533" });
-    num.textContent = r.count === null ? "<5" : String(r.count);
-    graphic.append(label, bar, num);
+function render(api, f, data, host, onUnmount) {
+  const { _, el, fmt } = api;
+  const periods = data.periods;
+  const labels = data.labels || { dimensions: {}, values: {} };
+  const word = (dim, value) => (labels.values[dim] && labels.values[dim][value]) || _("Other");
+  const title = (dim) => labels.dimensions[dim] || _("Other figures");
+  const hidden = () => el("span", { class: "hidden-cell", text: _("hidden") });
+
+  // --- headline figures --------------------------------------------------------------
+  const figure = (label, value, note) =>
+    el("div", { class: "figure" }, el("dt", { text: label }), el("dd", {}, el("bdi", { class: "figure-value", dir: "ltr", text: value }), note ? el("span", { class: "figure-note", text: note }) : null));
+  const shareText = (s) => (s ? f.range(s.low, s.high, f.pct) : _("hidden"));
+  const shareNote = (s) => (s && !s.exact ? _("A range: some of the numbers are hidden.") : null);
+  const total = conversations(periods);
+  const answered = shareBounds(periods, "wait", WAIT_BUCKETS);
+  const under18 = shareBounds(periods, "age_band", UNDER_18);
+  const urgent = shareBounds(periods, "urgent", ["yes"]);
+  const median = waitQuantile(periods, 0.5);
+  const p90 = waitQuantile(periods, 0.9);
+  const waitText = (q) => (q ? f.minutes(q.first, q.last) : _("hidden"));
+  const figures = el("dl", { class: "figures" },
+    figure(_("Conversations"), f.n(total.known), total.hidden ? fmt(_("At least this many: {n} periods are hidden."), { n: total.hidden }) : null),
+    figure(_("Answered"), shareText(answered), shareNote(answered)),
+    figure(_("Median wait (answered chats)"), waitText(median), median && !median.exact ? _("A range: some of the numbers are hidden.") : null),
+    figure(_("9 in 10 answered within"), waitText(p90), p90 && !p90.exact ? _("A range: some of the numbers are hidden.") : null),
+    figure(_("Said they were under 18"), shareText(under18), shareNote(under18)),
+    figure(_("Started as urgent"), shareText(urgent), shareNote(urgent)));
+  const referrals = valuesOf(periods, "referral").map((type) => {
+    const s = sumCells(periods, "referral", type);
+    const value = s.hidden && !s.known ? hidden() : el("bdi", { class: "figure-value small", text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) });
+    return el("li", {}, el("span", { text: word("referral", type) }), " ", value);
   });
-  const table = el("table", { class: "data visually-hidden" },
-    el("caption", { text: dimensionTitle(api, dim) }),
-    el("thead", {}, el("tr", {}, [_("Period"), _("Value"), _("Count")].map((h) => el("th", { scope: "col", text: h })))),
-    el("tbody", {}, rows.map((r) => el("tr", {}, el("td", { text: r.period }), el("td", { text: valueLabel(api, dim, r.value, names) }), el("td", { text: r.count === null ? "<5" : String(r.count) })))));
-  return el("figure", { class: "card chart" }, el("figcaption", {}, el("h2", { id: titleId, text: dimensionTitle(api, dim) })), graphic, table);
+  host.append(el("section", { class: "card headline", "aria-labelledby": "stats-headline" },
+    el("h2", { id: "stats-headline", text: _("The period at a glance") }),
+    figures,
+    el("h3", { text: title("referral") }),
+    referrals.length ? el("ul", { class: "referral-figures" }, referrals) : el("p", { class: "hint", text: _("No referrals in this period.") })));
+
+  // --- trends ------------------------------------------------------------------------
+  const periodLabels = periods.map((p) => f.period(p.period));
+  const rtl = document.documentElement.dir === "rtl";
+  const trend = (heading, series, format) => {
+    const id = nextId("trend");
+    const chartHost = el("div", { class: "chart-host" });
+    const table = el("table", { class: "grid compact" },
+      el("caption", { class: "visually-hidden", text: heading }),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col", text: _("Period") }), series.map((s) => el("th", { scope: "col", text: s.label })))),
+      el("tbody", {}, periods.map((p, i) => el("tr", {}, el("th", { scope: "row", text: periodLabels[i] }),
+        series.map((s) => el("td", {}, s.values[i] === null ? hidden() : el("bdi", { text: format(s.values[i]) })))))));
+    const section = el("figure", { class: "card trend", "aria-labelledby": id },
+      el("figcaption", {}, el("h2", { id, text: heading })),
+      chartHost,
+      el("details", { class: "numbers" }, el("summary", { text: _("Show the numbers") }), el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-labelledby": id }, table)));
+    host.append(section);
+    if (periods.length > 1) onUnmount(lineChart(chartHost, { labels: periodLabels, series, format, rtl }));
+    else chartHost.append(el("p", { class: "hint", text: _("A trend needs more than one period.") }));
+  };
+  trend(_("Conversations per period"), [{ label: _("Conversations"), values: totalSeries(periods) }], f.n);
+  trend(_("Shares per period"), [
+    { label: _("Answered"), values: shareSeries(periods, "wait", WAIT_BUCKETS) },
+    { label: _("Under 18"), values: shareSeries(periods, "age_band", UNDER_18) },
+    { label: _("Urgent"), values: shareSeries(periods, "urgent", ["yes"]) },
+  ], f.pct);
+
+  // --- every dimension as a table ------------------------------------------------------
+  const tables = el("div", { class: "dimension-grid" });
+  for (const dim of data.dimensions) {
+    if (dim === "conversations") continue;
+    const values = valuesOf(periods, dim, ORDER[dim] || []);
+    if (!values.length) continue;
+    const id = nextId("dim");
+    const cell = (n) => (n === null ? hidden() : el("bdi", { text: f.n(n || 0) }));
+    const rows = values.map((v) => {
+      const s = sumCells(periods, dim, v);
+      return el("tr", {},
+        el("th", { scope: "row", text: word(dim, v) }),
+        periods.length > 1 ? periods.map((p) => el("td", {}, cell(cellOf(p, dim, v)))) : null,
+        // Hidden everywhere: "hidden"; partly hidden: the published part is a floor.
+        el("td", { class: "sum" }, s.hidden && !s.known ? hidden() : el("bdi", { text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) })));
+    });
+    tables.append(el("div", { class: "card dimension" },
+      el("h2", { id, text: title(dim) }),
+      // Scrolls sideways with many periods: focusable, so a keyboard can scroll it too.
+      el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-labelledby": id }, el("table", { class: "grid compact" },
+        el("caption", { class: "visually-hidden", text: title(dim) }),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: _("Answer") }),
+          periods.length > 1 ? periodLabels.map((l) => el("th", { scope: "col", text: l })) : null,
+          el("th", { scope: "col", text: _("Whole period") }))),
+        el("tbody", {}, rows)))));
+  }
+  host.append(el("h2", { class: "section-title", text: _("Every figure") }), tables);
 }

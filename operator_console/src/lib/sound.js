@@ -1,6 +1,19 @@
 // A short, soft two-tone beep made with WebAudio (no audio file is fetched). Browsers
-// only allow audio after a user gesture, so the context is created on the first click.
+// only allow audio after a user gesture, so the context is created on the first click
+// or key press; until then the work view shows "Turn on sound" (audioReady() false),
+// because after a reload an on-duty console would otherwise stay silent without saying
+// so.
 let ctx = null;
+const listeners = new Set();
+
+export function audioReady() {
+  return !!ctx && ctx.state !== "closed";
+}
+
+export function onAudioChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
 
 export function unlockAudio() {
   if (ctx) return;
@@ -8,9 +21,11 @@ export function unlockAudio() {
   if (!AC) return;
   try {
     ctx = new AC();
+    if (ctx.state === "suspended") ctx.resume();
   } catch (e) {
     ctx = null;
   }
+  for (const fn of listeners) fn(audioReady());
 }
 
 export function beep(urgent = false) {

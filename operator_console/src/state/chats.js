@@ -4,10 +4,18 @@
 // changed. Tested in operator_console/test/chats.test.js.
 //
 // A chat: {conv, messages: [...], ids: Set, unread, typing, ended: null | reason,
-//          mode: "reply" | "note", draft, pending: null | {client_id, text, mode}, role}
+//          mode: "reply" | "note", draft, pending: null | {client_id, text, mode}, role,
+//          endedAt, awaySince, marks, toTriage, triageDone, closeAt, keepOpen, tool,
+//          triageDraft}
 // role: "operator" (assigned), "invited" (interpreter, supervisor who joined) or
 // "observer" (silent). A message: the server's `message` payload {id, client_id, from,
 // staff_id?, internal?, text, ts}; one per id, in the server's time order.
+//
+// The end: an ended chat keeps no messages (the server destroyed them). Its operator's
+// chat that ended without a triage waits as "to triage" (`toTriage`: the server's item,
+// keyed by a triage id; docs/protocol.md) until the triage is saved or skipped; every
+// other ended chat, and a triaged one, closes itself CLOSE_MS later (`closeAt`) unless
+// the operator keeps it open or something still needs them (`hold`).
 
 export function createWork() {
   return {
@@ -21,8 +29,35 @@ export function createWork() {
   };
 }
 
+// How long an ended or triaged chat stays on screen before it closes itself (ms).
+export const CLOSE_MS = 8000;
+
+export function emptyMarks() {
+  return { categories: [], age_band: null, municipality: null, acknowledged_by: null };
+}
+
 function newChat(conv, role) {
-  return { conv, messages: [], ids: new Set(), unread: 0, typing: false, ended: null, mode: "reply", draft: "", pending: null, role };
+  return {
+    conv,
+    messages: [],
+    ids: new Set(),
+    unread: 0,
+    typing: false,
+    ended: null,
+    mode: "reply",
+    draft: "",
+    pending: null,
+    role,
+    endedAt: null,
+    awaySince: conv.visitor_connected === false ? null : undefined,
+    marks: emptyMarks(),
+    toTriage: null,
+    triageDone: null,
+    closeAt: null,
+    keepOpen: false,
+    tool: null,
+    triageDraft: null,
+  };
 }
 
 // A chat assigned, offered again after a reconnect, invited into or observed. An existing
@@ -31,9 +66,11 @@ function newChat(conv, role) {
 export function addChat(W, conv, messages, role = "operator") {
   const existing = W.chats.get(conv.id);
   const chat = existing || newChat(conv, role);
+  if (existing && existing.conv.visitor_connected !== false && conv.visitor_connected === false) chat.awaySince = null;
   chat.conv = conv;
   chat.role = role;
   chat.ended = null;
+  chat.closeAt = null;
   for (const m of messages || []) addMessage(W, chat, m, { live: false, visible: true });
   if (!existing) {
     W.chats.set(conv.id, chat);
@@ -48,7 +85,7 @@ export function addChat(W, conv, messages, role = "operator") {
 // every message shown (the log can append instead of redrawing), `alert` when a visitor's
 // message arrived unseen (count it, beep).
 export function addMessage(W, chat, m, { live, visible }) {
-  if (!m || typeof m !== "object" || typeof m.id !== "string" || typeof m.text !== "string") {
+  if (!m || typeof m !== "object" || typeof m.id !== "string" || typeof m.text !== "string" || chat.ended) {
     return { added: false, atEnd: false, alert: false };
   }
   if (chat.ids.has(m.id)) return { added: false, atEnd: false, alert: false };
@@ -120,21 +157,170 @@ export function applyOffer(W, conv) {
   return i >= 0;
 }
 
-// `conversation`: changed participants, presence, … of a chat. Returns the chat or null.
-export function applyConversation(W, conv) {
+// `conversation`: changed participants, presence, … of a chat. Presence follows the
+// visitor: `awaySince` is when this console saw them go (undefined while connected,
+// null when they were already away when the chat was shown). Returns the chat or null.
+export function applyConversation(W, conv, now = Date.now()) {
   const chat = conv && W.chats.get(conv.id);
-  if (!chat) return null;
+  if (!chat || chat.ended) return null;
+  const wasAway = chat.conv.visitor_connected === false;
   chat.conv = { ...chat.conv, ...conv };
+  if (chat.conv.visitor_connected === false && !wasAway) chat.awaySince = now;
+  if (chat.conv.visitor_connected !== false) chat.awaySince = undefined;
   return chat;
 }
 
-export function markEnded(W, id, reason) {
+// The chat ended: its messages, draft and what was being sent are gone. A chat waiting
+// for triage stays; any other closes itself CLOSE_MS from now (see closeLater).
+export function markEnded(W, id, reason, now = Date.now()) {
   const chat = W.chats.get(id);
-  if (!chat) return null;
+  if (!chat || chat.ended) return chat && null;
   chat.ended = reason || "ended";
+  chat.endedAt = now;
   chat.typing = false;
   chat.pending = null;
+  chat.messages = [];
+  chat.draft = "";
+  chat.mode = "reply";
+  if (chat.tool && chat.tool !== "triage") chat.tool = null;
+  if (!chat.toTriage) closeLater(chat, now);
   return chat;
+}
+
+// Close `chat` CLOSE_MS from `now`, unless it waits for triage or was kept open.
+export function closeLater(chat, now) {
+  if (chat.toTriage || chat.keepOpen) return false;
+  chat.closeAt = now + CLOSE_MS;
+  return true;
+}
+
+// "Keep open": no closing by itself (the operator closes it).
+export function keepOpen(W, id) {
+  const chat = W.chats.get(id);
+  if (!chat) return false;
+  chat.keepOpen = true;
+  chat.closeAt = null;
+  return true;
+}
+
+// Ended chats due to close at `now`. `hold(chat)` true keeps one (e.g. a duty-to-report
+// reminder nobody acknowledged yet); its time starts again once nothing holds it.
+export function dueToClose(W, now, hold = () => false) {
+  const out = [];
+  for (const [id, chat] of W.chats) {
+    if (!chat.ended || chat.closeAt === null || chat.keepOpen) continue;
+    if (hold(chat)) chat.closeAt = now + CLOSE_MS;
+    else if (chat.closeAt <= now) out.push(id);
+  }
+  return out;
+}
+
+// --- every chat gets its triage (docs/protocol.md "Every chat gets its triage") -------
+
+function findTriage(W, triageId) {
+  for (const chat of W.chats.values()) if (chat.toTriage && chat.toTriage.id === triageId) return chat;
+  return null;
+}
+
+// `triage_pending` {conversation_id, item}: the chat (open here, or not: another tab, a
+// reload) waits for its triage. Returns the chat.
+export function applyTriagePending(W, conversationId, item) {
+  if (!item || typeof item.id !== "string") return null;
+  const chat = (conversationId && W.chats.get(conversationId)) || findTriage(W, item.id);
+  if (chat) {
+    chat.toTriage = item;
+    chat.marks = { ...emptyMarks(), ...(item.marks || {}) };
+    chat.closeAt = null;
+    chat.role = "operator";
+    if (!chat.tool) chat.tool = "triage";
+    return chat;
+  }
+  return addTriageItem(W, conversationId || item.id, item);
+}
+
+function addTriageItem(W, key, item) {
+  const conv = {
+    id: key,
+    pseudonym: item.pseudonym,
+    locale: item.locale,
+    audience: item.audience,
+    topic: item.topic,
+    age_band: item.age_band,
+    urgent: !!item.urgent,
+    visitor_connected: false,
+  };
+  const chat = newChat(conv, "operator");
+  chat.ended = item.reason || "ended";
+  chat.endedAt = item.ended_at;
+  chat.toTriage = item;
+  chat.marks = { ...emptyMarks(), ...(item.marks || {}) };
+  chat.tool = "triage";
+  W.chats.set(key, chat);
+  W.order.push(key);
+  if (!W.active) W.active = key;
+  return chat;
+}
+
+// `triage_list` after a (re)connect: every item is shown once; a chat this console
+// thought waiting that is not in the list any more was triaged elsewhere. Returns
+// whether anything changed.
+export function applyTriageList(W, items, now = Date.now()) {
+  const listed = new Set();
+  let changed = false;
+  for (const item of Array.isArray(items) ? items : []) {
+    if (!item || typeof item.id !== "string") continue;
+    listed.add(item.id);
+    const chat = findTriage(W, item.id);
+    if (chat) chat.toTriage = item;
+    else {
+      addTriageItem(W, item.id, item);
+      changed = true;
+    }
+  }
+  for (const chat of W.chats.values()) {
+    if (chat.toTriage && !listed.has(chat.toTriage.id)) {
+      finishTriage(chat, null, now);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+function finishTriage(chat, outcome, now) {
+  chat.toTriage = null;
+  chat.triageDone = outcome || "done";
+  chat.triageDraft = null;
+  closeLater(chat, now);
+}
+
+// `triage_done` {id, outcome}, or our own save/skip acknowledged. Returns the chat.
+export function applyTriageDone(W, triageId, outcome, now = Date.now()) {
+  const chat = findTriage(W, triageId);
+  if (chat) finishTriage(chat, outcome, now);
+  return chat;
+}
+
+// `triage_marks` {conversation_id, marks}, or the ack of our own change.
+export function applyMarks(W, id, marks) {
+  const chat = W.chats.get(id);
+  if (!chat || !marks || typeof marks !== "object") return null;
+  chat.marks = { ...emptyMarks(), ...marks, categories: Array.isArray(marks.categories) ? marks.categories : [] };
+  return chat;
+}
+
+// How many ended chats wait for this operator's triage.
+export function toTriageCount(W) {
+  let n = 0;
+  for (const chat of W.chats.values()) if (chat.toTriage) n += 1;
+  return n;
+}
+
+// The side panel's tool for a chat (null closes it).
+export function openTool(W, id, tool) {
+  const chat = W.chats.get(id);
+  if (!chat) return false;
+  chat.tool = chat.tool === tool ? null : tool;
+  return true;
 }
 
 // `session`, after every (re)connect. Returns {reconnect, dutyLost, before}: duty that was
@@ -153,11 +339,11 @@ export function applySession(W, data) {
 // After a reconnect: chats the server no longer knows (a restart of a memory-only store)
 // are shown as ended ("lost") instead of waiting for messages for ever. Returns whether
 // any changed.
-export function markGone(W, liveIds) {
+export function markGone(W, liveIds, now = Date.now()) {
   let changed = false;
   for (const [id, chat] of W.chats) {
     if (liveIds.has(id) || chat.ended) continue;
-    markEnded(W, id, "lost");
+    markEnded(W, id, "lost", now);
     changed = true;
   }
   return changed;
@@ -187,8 +373,10 @@ export function applySent(W, chat, pending, ack, me) {
     return null;
   }
   if (chat.pending === pending) chat.pending = null;
-  // The draft goes, unless the operator already wrote something else.
+  // The draft goes, unless the operator already wrote something else; a note was a
+  // one-off, so the composer is back to replying to the visitor.
   if (chat.draft.trim() === pending.text) chat.draft = "";
+  if (pending.mode === "note" && chat.mode === "note") chat.mode = "reply";
   const m = { id: ack.id, client_id: pending.client_id, from: "operator", staff_id: me, text: pending.text, ts: ack.ts, conversation_id: chat.conv.id };
   if (pending.mode === "note") m.internal = true;
   return addMessage(W, chat, m, { live: true, visible: true });

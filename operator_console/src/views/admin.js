@@ -1,9 +1,12 @@
-// Administration: accounts, opening hours, canned responses, audit log.
-import { clear, el } from "../../../frontend_lib/dom.js";
-import { _, current, fmt, languageName } from "../../../frontend_lib/i18n.js";
+// Administration: accounts, opening hours (admin_hours.js), canned responses, audit log.
+import { clear, el, uniqueId } from "../../../frontend_lib/dom.js";
+import { _, current, fmt, languageLabel } from "../../../frontend_lib/i18n.js";
 import { field, modal } from "../lib/forms.js";
 import { dateTimeOf } from "../lib/locale.js";
 import { errorText, roleLabel } from "../lib/labels.js";
+import { AUDIENCES, accountForm, accountPayload, accountProblems } from "../state/account_model.js";
+import { hoursEditor } from "./admin_hours.js";
+import { confirmDialog } from "./dialogs.js";
 import { enrolmentPanel } from "./login.js";
 
 const ROLES = ["operator", "supervisor", "admin"];
@@ -12,7 +15,7 @@ let section = "accounts";
 export function adminView(main, ctx) {
   const sections = [
     ["accounts", _("Accounts"), accounts],
-    ["hours", _("Opening hours"), hours],
+    ["hours", _("Opening hours"), hoursEditor],
     ["canned", _("Canned responses"), canned],
     ["audit", _("Audit log"), audit],
   ];
@@ -21,7 +24,7 @@ export function adminView(main, ctx) {
   function show() {
     clear(nav);
     for (const [id, label] of sections) {
-      const b = el("button", { type: "button", class: "view-tab", "aria-current": id === section ? "page" : null, text: label });
+      const b = el("button", { type: "button", class: "view-tab", "aria-current": id === section ? "page" : null, "data-section": id, text: label });
       b.addEventListener("click", () => {
         section = id;
         show();
@@ -47,34 +50,76 @@ function showEnrolment(title, username, enrolment) {
   });
 }
 
-function languageChecks(selected) {
-  return el("fieldset", { class: "checks inline" }, el("legend", { text: _("Chat languages") }),
-    current.locales.map((l) => el("label", { class: "check" }, el("input", { type: "checkbox", name: "languages", value: l.code, checked: selected.includes(l.code) }), el("span", { lang: l.code, dir: l.dir, text: l.name }))));
+function audienceLabel(a) {
+  return a === "professional" ? _("Professionals") : _("Young people and people close to them");
+}
+
+// The routing skills and languages of an account: the same fields in the new-account form
+// and in the edit dialog. Returns {nodes, read(), show(problems)}.
+function skillFields(form) {
+  const errors = {};
+  const error = (name) => (errors[name] = el("p", { class: "form-error", "data-field": name }));
+  const langs = el("fieldset", { class: "checks inline", "data-field-box": "languages" }, el("legend", { text: _("Chat languages") }),
+    current.locales.map((l) => el("label", { class: "check" }, el("input", { type: "checkbox", name: "languages", value: l.code, checked: form.languages.includes(l.code) }), el("span", { text: languageLabel(l.code) }))),
+    error("languages"));
+  const auds = el("fieldset", { class: "checks inline", "data-field-box": "audiences" }, el("legend", { text: _("Takes chats from") }),
+    AUDIENCES.map((a) => el("label", { class: "check" }, el("input", { type: "checkbox", name: "audiences", value: a, checked: form.audiences.includes(a) }), el("span", { text: audienceLabel(a) }))),
+    error("audiences"));
+  const max = el("input", { name: "max-chats", type: "number", min: "1", max: "20", step: "1", inputmode: "numeric", class: "narrow", value: form.maxChats });
+  const maxField = field(_("Chats at the same time"), max, _("Empty: the service's default."));
+  maxField.append(error("maxChats"));
+  return {
+    nodes: [langs, auds, maxField],
+    read: () => ({
+      languages: [...langs.querySelectorAll("input:checked")].map((i) => i.value),
+      audiences: [...auds.querySelectorAll("input:checked")].map((i) => i.value),
+      maxChats: max.value,
+    }),
+    errors,
+  };
+}
+
+// Shows each problem under its field and focuses the first; true when there were none.
+function showProblems(root, errors, problems) {
+  for (const p of Object.values(errors)) p.textContent = "";
+  for (const p of problems) if (errors[p.field]) errors[p.field].textContent = p.message;
+  if (!problems.length) return true;
+  const box = root.querySelector(`[data-field-box="${problems[0].field}"] input, [name="${{ username: "new-username", name: "new-name", password: "new-password", maxChats: "max-chats" }[problems[0].field]}"]`);
+  if (box) box.focus();
+  return false;
 }
 
 // --- accounts -----------------------------------------------------------------------------
 function accounts(host, ctx) {
   const list = el("tbody");
   const error = el("p", { class: "form-error", role: "alert" });
+  const errors = {};
+  const withError = (label, control, name, hint) => {
+    const f = field(label, control, hint);
+    errors[name] = el("p", { class: "form-error", "data-field": name });
+    f.append(errors[name]);
+    return f;
+  };
   const username = el("input", { name: "new-username", autocomplete: "off", required: true, autocapitalize: "none", spellcheck: "false" });
   const name = el("input", { name: "new-name", autocomplete: "off", required: true });
   const password = el("input", { name: "new-password", type: "password", autocomplete: "new-password", required: true, minlength: "12" });
   const role = el("select", { name: "new-role" }, ROLES.map((r) => el("option", { value: r, text: roleLabel(r) })));
-  const locale = el("select", { name: "new-locale" }, current.locales.map((l) => el("option", { value: l.code, text: l.name, selected: l.code === current.locale })));
-  const langs = languageChecks([current.locale]);
+  const locale = el("select", { name: "new-locale" }, current.locales.map((l) => el("option", { value: l.code, lang: l.code, text: l.name, selected: l.code === current.locale })));
+  const skills = skillFields({ languages: [current.locale], audiences: [...AUDIENCES], maxChats: "" });
+  Object.assign(errors, skills.errors);
   const create = el("button", { type: "submit", class: "primary", text: _("Create account") });
   const form = el("form", { class: "card form-grid", novalidate: true },
     el("h2", { text: _("New account") }),
-    field(_("Username"), username), field(_("Display name"), name), field(_("Temporary password"), password, _("At least 12 characters.")),
-    field(_("Role"), role), field(_("Console language"), locale), langs, error, create);
+    withError(_("Username"), username, "username"), withError(_("Display name"), name, "name"),
+    withError(_("Temporary password"), password, "password", _("At least 12 characters.")),
+    field(_("Role"), role), field(_("Console language"), locale), ...skills.nodes, error, create);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     error.textContent = "";
+    const values = { username: username.value, name: name.value, password: password.value, role: role.value, locale: locale.value, ...skills.read() };
+    if (!showProblems(form, errors, accountProblems(values, true))) return;
     try {
-      const data = await ctx.api("POST", "/api/admin/staff", {
-        username: username.value.trim(), name: name.value.trim(), password: password.value, role: role.value, locale: locale.value,
-        languages: [...langs.querySelectorAll("input:checked")].map((i) => i.value),
-      });
+      const data = await ctx.api("POST", "/api/admin/staff", accountPayload(values, true));
       form.reset();
       await showEnrolment(_("Account created"), data.staff.username, data.enrolment);
       load();
@@ -83,9 +128,10 @@ function accounts(host, ctx) {
     }
   });
   host.append(
-    el("div", { class: "table-wrap" },
+    // Focusable: on a phone the table scrolls sideways, also by keyboard.
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": _("Accounts") },
       el("table", { class: "grid" }, el("caption", { class: "visually-hidden", text: _("Accounts") }),
-        el("thead", {}, el("tr", {}, [_("Username"), _("Display name"), _("Role"), _("Languages"), _("Status"), _("Actions")].map((h) => el("th", { scope: "col", text: h })))),
+        el("thead", {}, el("tr", {}, [_("Username"), _("Display name"), _("Role"), _("Languages"), _("Takes chats from"), _("Status"), _("Actions")].map((h) => el("th", { scope: "col", text: h })))),
         list)),
     form);
 
@@ -93,26 +139,69 @@ function accounts(host, ctx) {
     try {
       await ctx.api("PATCH", `/api/admin/staff/${encodeURIComponent(s.id)}`, payload);
       ctx.notify(message);
-      load();
     } catch (err) {
       ctx.notify(errorText(err));
     }
+    load();
+  }
+
+  function editDialog(s) {
+    return modal(fmt(_("Edit the account {username}"), { username: s.username }), (close) => {
+      const nameInput = el("input", { name: "new-name", autocomplete: "off", value: s.name });
+      const fields = skillFields(accountForm(s));
+      const errs = { ...fields.errors, name: el("p", { class: "form-error", "data-field": "name" }) };
+      const nameField = field(_("Display name"), nameInput);
+      nameField.append(errs.name);
+      const cancel = el("button", { type: "button", class: "ghost", text: _("Cancel") });
+      cancel.addEventListener("click", () => close(null));
+      const f = el("form", { novalidate: true }, nameField, ...fields.nodes,
+        el("div", { class: "dialog-actions" }, cancel, el("button", { type: "submit", class: "primary", text: _("Save") })));
+      f.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const values = { name: nameInput.value, ...fields.read() };
+        if (showProblems(f, errs, accountProblems(values, false))) close(accountPayload(values, false));
+      });
+      return f;
+    });
   }
 
   function row(s) {
     const roleSel = el("select", { "aria-label": fmt(_("Role of {username}"), { username: s.username }) }, ROLES.map((r) => el("option", { value: r, text: roleLabel(r), selected: r === s.role })));
-    roleSel.addEventListener("change", () => change(s, { role: roleSel.value }, _("The role was changed.")));
+    roleSel.addEventListener("change", async () => {
+      const to = roleSel.value;
+      const yes = await confirmDialog(
+        _("Change the role"),
+        fmt(_("Make {username} {role}? They are logged out everywhere and get the new rights when they log in again."), { username: s.username, role: roleLabel(to) }),
+        _("Change the role"),
+      );
+      if (!yes) {
+        roleSel.value = s.role;
+        return;
+      }
+      change(s, { role: to }, _("The role was changed."));
+    });
+    const edit = el("button", { type: "button", class: "ghost small", text: _("Edit") });
+    edit.addEventListener("click", async () => {
+      const payload = await editDialog(s);
+      if (payload) change(s, payload, _("The account was saved."));
+    });
     const toggle = el("button", { type: "button", class: "ghost small", text: s.disabled ? _("Enable") : _("Disable") });
     toggle.addEventListener("click", () => change(s, { disabled: !s.disabled }, s.disabled ? _("The account was enabled.") : _("The account was disabled.")));
     const pw = el("button", { type: "button", class: "ghost small", text: _("Reset password") });
     pw.addEventListener("click", async () => {
       const value = await modal(fmt(_("New password for {username}"), { username: s.username }), (close) => {
         const input = el("input", { type: "password", autocomplete: "new-password", minlength: "12" });
+        const problem = el("p", { class: "form-error", role: "alert" });
         const cancel = el("button", { type: "button", class: "ghost", text: _("Cancel") });
         cancel.addEventListener("click", () => close(null));
-        const f = el("form", {}, field(_("New password"), input, _("At least 12 characters.")), el("div", { class: "dialog-actions" }, cancel, el("button", { type: "submit", class: "primary", text: _("Save") })));
+        const f = el("form", { novalidate: true }, field(_("New password"), input, _("At least 12 characters.")), problem, el("div", { class: "dialog-actions" }, cancel, el("button", { type: "submit", class: "primary", text: _("Save") })));
         f.addEventListener("submit", (e) => {
           e.preventDefault();
+          if (input.value.length < 12) {
+            problem.textContent = _("Choose a longer password: at least 12 characters.");
+            input.focus();
+            return;
+          }
           close(input.value);
         });
         return f;
@@ -134,18 +223,19 @@ function accounts(host, ctx) {
         ctx.notify(errorText(err));
       }
     });
-    const self = s.id === ctx.state.staff.id;
-    if (self) {
+    if (s.id === ctx.state.staff.id) {
       roleSel.disabled = true;
       toggle.disabled = true;
     }
+    const max = s.max_chats == null ? _("default number") : String(s.max_chats);
     return el("tr", { class: s.disabled ? "muted" : null },
       el("td", {}, el("code", { text: s.username })),
       el("td", { dir: "auto", text: s.name }),
       el("td", {}, roleSel),
-      el("td", { text: (s.languages || []).map(languageName).join(", ") }),
+      el("td", { text: (s.languages || []).map(languageLabel).join(", ") }),
+      el("td", { text: fmt(_("{audiences}; at most {max} at a time"), { audiences: (s.audiences || AUDIENCES).map(audienceLabel).join(", "), max }) }),
       el("td", { text: s.disabled ? _("Disabled") : _("Active") }),
-      el("td", { class: "row-actions" }, toggle, pw, totp));
+      el("td", { class: "row-actions" }, edit, toggle, pw, totp));
   }
 
   async function load() {
@@ -160,96 +250,9 @@ function accounts(host, ctx) {
   load();
 }
 
-// --- opening hours ------------------------------------------------------------------------
-function weekdayName(i) {
-  // 2024-01-01 was a Monday; weekday 0 = Monday as in the hours document.
-  return new Intl.DateTimeFormat(current.locale, { weekday: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2024, 0, 1 + i)));
-}
-
-function hours(host, ctx) {
-  const status = el("p", { class: "hint", role: "status" });
-  const error = el("p", { class: "form-error", role: "alert" });
-  const rows = el("tbody");
-  const holidays = el("input", { type: "checkbox" });
-  const lastCall = el("input", { type: "number", min: "0", max: "120", class: "narrow" });
-  const exceptions = el("ul", { class: "exceptions" });
-  const save = el("button", { type: "submit", class: "primary", text: _("Save opening hours") });
-  const exDate = el("input", { type: "date" });
-  const exFrom = el("input", { type: "time" });
-  const exTo = el("input", { type: "time" });
-  const exAdd = el("button", { type: "button", class: "ghost small", text: _("Add exception") });
-  let doc = { weekly: {}, exceptions: {} };
-
-  function timeInputs(day, ranges) {
-    const first = (ranges && ranges[0]) || ["09:00", "16:00"];
-    const open = el("input", { type: "checkbox", checked: !!(ranges && ranges.length), "aria-label": fmt(_("Open on {day}"), { day: weekdayName(day) }) });
-    const from = el("input", { type: "time", value: first[0], "aria-label": fmt(_("Opens on {day}"), { day: weekdayName(day) }) });
-    const to = el("input", { type: "time", value: first[1] === "24:00" ? "23:59" : first[1], "aria-label": fmt(_("Closes on {day}"), { day: weekdayName(day) }) });
-    return el("tr", { "data-day": String(day) }, el("th", { scope: "row", text: weekdayName(day) }), el("td", {}, open), el("td", {}, from), el("td", {}, to));
-  }
-
-  function renderExceptions() {
-    clear(exceptions);
-    Object.keys(doc.exceptions).sort().forEach((day) => {
-      const ranges = doc.exceptions[day];
-      const remove = el("button", { type: "button", class: "ghost small", text: _("Remove") });
-      remove.addEventListener("click", () => {
-        delete doc.exceptions[day];
-        renderExceptions();
-      });
-      exceptions.append(el("li", {}, el("span", { dir: "ltr", text: day }), " ", el("span", { text: ranges.length ? ranges.map((r) => r.join("–")).join(", ") : _("Closed") }), " ", remove));
-    });
-  }
-
-  exAdd.addEventListener("click", () => {
-    if (!exDate.value) return;
-    doc.exceptions[exDate.value] = exFrom.value && exTo.value ? [[exFrom.value, exTo.value]] : [];
-    renderExceptions();
-  });
-
-  const form = el("form", { class: "card", novalidate: true },
-    el("h2", { text: _("Weekly hours") }),
-    el("p", { class: "hint", text: _("Times are Swedish time. With no open day the chat is always open.") }),
-    el("table", { class: "grid compact" }, el("thead", {}, el("tr", {}, [_("Day"), _("Open"), _("From"), _("To")].map((h) => el("th", { scope: "col", text: h })))), rows),
-    el("label", { class: "check" }, holidays, _("Closed on Swedish public holidays")),
-    field(_("No new chats this many minutes before closing"), lastCall),
-    el("h2", { text: _("Exceptions") }),
-    exceptions,
-    el("div", { class: "inline-fields" }, field(_("Date"), exDate), field(_("From (empty: closed)"), exFrom), field(_("To"), exTo), exAdd),
-    error, save, status);
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    error.textContent = "";
-    const weekly = {};
-    rows.querySelectorAll("tr").forEach((tr) => {
-      const [open, from, to] = tr.querySelectorAll("input");
-      if (open.checked) weekly[tr.dataset.day] = [[from.value, to.value === "23:59" ? "24:00" : to.value]];
-    });
-    try {
-      const data = await ctx.api("PUT", "/api/admin/hours", { weekly, exceptions: doc.exceptions, closed_on_holidays: holidays.checked, last_call_min: Number(lastCall.value || 0) });
-      apply(data);
-      ctx.notify(_("Opening hours saved."));
-    } catch (err) {
-      error.textContent = errorText(err);
-    }
-  });
-  host.append(form);
-
-  function apply(data) {
-    doc = { weekly: data.hours.weekly, exceptions: { ...data.hours.exceptions } };
-    clear(rows);
-    for (let d = 0; d < 7; d++) rows.append(timeInputs(d, doc.weekly[String(d)]));
-    holidays.checked = data.hours.closed_on_holidays;
-    lastCall.value = String(data.hours.last_call_min);
-    renderExceptions();
-    status.textContent = data.status.always_open ? _("The chat is always open (no hours set).") : data.status.open_now ? _("The chat is open now.") : _("The chat is closed now.");
-  }
-  ctx.api("GET", "/api/hours").then(apply, (err) => (error.textContent = errorText(err)));
-}
-
 // --- canned responses ---------------------------------------------------------------------
 function canned(host, ctx) {
-  const locale = el("select", {}, current.locales.map((l) => el("option", { value: l.code, text: l.name })));
+  const locale = el("select", {}, current.locales.map((l) => el("option", { value: l.code, text: languageLabel(l.code) })));
   const items = el("div", { class: "canned-items" });
   const error = el("p", { class: "form-error", role: "alert" });
   const add = el("button", { type: "button", class: "ghost small", text: _("Add a response") });
@@ -262,7 +265,9 @@ function canned(host, ctx) {
     const title = el("input", { value: it.title, maxlength: "80", name: "title", dir: "auto" });
     const text = el("textarea", { rows: "2", maxlength: "2000", name: "text", dir: "auto", value: it.text });
     const remove = el("button", { type: "button", class: "ghost small", text: _("Remove") });
-    const box = el("fieldset", { class: "canned-item", "data-id": it.id }, el("legend", { text: fmt(_("Response {n}"), { n }) }), field(_("Title"), title), field(_("Text"), text, _("{name} becomes your display name.")), remove);
+    const legendId = uniqueId("resp");
+    remove.setAttribute("aria-describedby", legendId);
+    const box = el("fieldset", { class: "canned-item", "data-id": it.id }, el("legend", { id: legendId, text: fmt(_("Response {n}"), { n }) }), field(_("Title"), title), field(_("Text"), text, _("{name} becomes your display name.")), remove);
     remove.addEventListener("click", () => box.remove());
     return box;
   }
@@ -272,6 +277,7 @@ function canned(host, ctx) {
     clear(items);
     entry.items.forEach((it, i) => items.append(item(it, i + 1)));
     origin.textContent = entry.custom ? _("These responses were written for this language.") : _("These are the translated default responses.");
+    reset.disabled = !entry.custom;
     [...items.querySelectorAll("input, textarea")].forEach((n) => n.setAttribute("lang", locale.value));
   }
   locale.addEventListener("change", show);
@@ -286,11 +292,26 @@ function canned(host, ctx) {
       error.textContent = errorText(err);
     }
   }
-  reset.addEventListener("click", () => put([]));
+  reset.addEventListener("click", async () => {
+    const yes = await confirmDialog(
+      _("Restore the defaults"),
+      fmt(_("Replace the responses written for {language} with the translated defaults? The written ones are deleted."), { language: languageLabel(locale.value) }),
+      _("Restore the defaults"),
+      true,
+    );
+    if (yes) put([]);
+  });
   const form = el("form", { class: "card", novalidate: true }, field(_("Language"), locale), origin, items, el("div", { class: "row" }, add, reset), error, save);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    put([...items.querySelectorAll(".canned-item")].map((box) => ({ id: box.dataset.id, title: box.querySelector("input").value, text: box.querySelector("textarea").value })));
+    const list = [...items.querySelectorAll(".canned-item")].map((box) => ({ id: box.dataset.id, title: box.querySelector("input").value.trim(), text: box.querySelector("textarea").value.trim() }));
+    const empty = list.findIndex((it) => !it.title || !it.text);
+    if (empty >= 0) {
+      error.textContent = fmt(_("Response {n} needs a title and a text."), { n: empty + 1 });
+      items.querySelectorAll(".canned-item")[empty].querySelector(list[empty].title ? "textarea" : "input").focus();
+      return;
+    }
+    put(list);
   });
   host.append(form);
   async function load() {
@@ -310,8 +331,24 @@ function actionLabel(a) {
     staff_update: _("Changed an account"), staff_disable: _("Disabled an account"), staff_enable: _("Enabled an account"),
     password_reset: _("Reset a password"), totp_reset: _("Reset an authenticator"), hours_update: _("Changed opening hours"),
     canned_update: _("Changed canned responses"), setup_admin: _("Created the first admin"),
+    referral_directory_update: _("Changed the referral directory"), followup_create: _("Gave a follow-up code"),
   };
-  return labels[a] || a;
+  return labels[a] || _("Other action");
+}
+
+// The details of an audit entry in words (they name staff and settings, never a chat).
+function detailsText(e, names) {
+  const d = e.details || {};
+  const fieldNames = { name: _("display name"), languages: _("languages"), locale: _("console language"), audiences: _("who they take chats from"), max_chats: _("chats at the same time") };
+  const parts = [];
+  if (d.role) parts.push(fmt(_("Role: {role}"), { role: roleLabel(d.role) }));
+  if (Array.isArray(d.fields)) parts.push(fmt(_("Changed: {fields}"), { fields: d.fields.map((f) => fieldNames[f] || f).join(", ") }));
+  if (d.to) parts.push(d.to === "queue" ? _("Back to the queue") : fmt(_("To: {name}"), { name: names[d.to] || "–" }));
+  if (d.joined) parts.push(_("The colleague joined the chat."));
+  if (d.op === "put") parts.push(_("Saved a receiver"));
+  if (d.op === "delete") parts.push(_("Deleted a receiver"));
+  if (typeof d.count === "number") parts.push(fmt(_("{n} responses"), { n: d.count }));
+  return parts.join(" · ");
 }
 
 function audit(host, ctx) {
@@ -319,21 +356,27 @@ function audit(host, ctx) {
   const more = el("button", { type: "button", class: "ghost", text: _("Show older entries") });
   const error = el("p", { class: "form-error", role: "alert" });
   let oldest = null;
+  let names = {};
   host.append(
-    el("p", { class: "hint", text: _("Who did what, and when. The log never holds message content.") }),
-    el("div", { class: "table-wrap" }, el("table", { class: "grid" }, el("caption", { class: "visually-hidden", text: _("Audit log") }),
+    el("p", { class: "hint", text: _("Who did what, and when. The log never holds message content. Actions on a chat are shown to the hour, without the chat.") }),
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": _("Audit log") }, el("table", { class: "grid" }, el("caption", { class: "visually-hidden", text: _("Audit log") }),
       el("thead", {}, el("tr", {}, [_("Time"), _("Who"), _("Action"), _("Object"), _("Details")].map((h) => el("th", { scope: "col", text: h })))), body)),
     error, more);
   async function load() {
     try {
+      if (!oldest) {
+        const staff = await ctx.api("GET", "/api/admin/staff");
+        names = Object.fromEntries(staff.items.map((s) => [s.id, s.name]));
+      }
       const data = await ctx.api("GET", `/api/admin/audit${oldest ? `?before=${oldest}` : ""}`);
       data.items.forEach((e) => {
+        const target = e.target_name || (e.target === "hours" ? _("Opening hours") : e.target) || "–";
         body.append(el("tr", {},
-          el("td", { text: dateTimeOf(e.ts) }),
-          el("td", {}, el("code", { text: e.actor_name || e.actor || "–" })),
+          el("td", {}, el("bdi", { dir: "ltr", text: dateTimeOf(e.ts) })),
+          el("td", {}, el("code", { text: e.actor_name || "–" })),
           el("td", { text: actionLabel(e.action) }),
-          el("td", {}, el("code", { text: e.target_name || e.target || "–" })),
-          el("td", {}, el("code", { dir: "ltr", text: Object.keys(e.details || {}).length ? JSON.stringify(e.details) : "" }))));
+          el("td", {}, el("code", { dir: "auto", text: target })),
+          el("td", { text: detailsText(e, names) })));
         oldest = e.ts;
       });
       more.hidden = data.items.length < 100;

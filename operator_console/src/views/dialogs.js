@@ -1,6 +1,6 @@
 // Dialogs around a chat: transfer, invite, block, end, duty languages.
 import { el } from "../../../frontend_lib/dom.js";
-import { _, current, fmt, languageName } from "../../../frontend_lib/i18n.js";
+import { _, current, fmt, languageLabel } from "../../../frontend_lib/i18n.js";
 import { field, modal } from "../lib/forms.js";
 import { roleLabel } from "../lib/labels.js";
 
@@ -12,7 +12,7 @@ function buttons(close, okLabel, onOk, danger = false) {
 }
 
 function colleagueText(c) {
-  const langs = (c.languages || []).map(languageName).join(", ");
+  const langs = (c.languages || []).map(languageLabel).join(", ");
   const status = c.on_duty ? _("on duty") : _("off duty");
   return `${c.name} – ${roleLabel(c.role)}, ${status}${langs ? ` (${langs})` : ""}`;
 }
@@ -77,7 +77,7 @@ export function languagesDialog(selected) {
         "label",
         { class: "check" },
         el("input", { type: "checkbox", value: l.code, checked: selected.includes(l.code) }),
-        el("span", { lang: l.code, dir: l.dir, text: l.name }),
+        el("span", { text: languageLabel(l.code) }),
       ),
     );
     const error = el("p", { class: "form-error", role: "alert" });
@@ -101,11 +101,21 @@ export function languagesDialog(selected) {
   });
 }
 
-export function defaultEndDialog(conv) {
-  return confirmDialog(
-    _("End the chat"),
-    fmt(_("End the chat with {name}? The conversation is deleted when it ends."), { name: conv.pseudonym }),
-    _("End chat"),
-    true,
-  ).then((yes) => (yes ? {} : null));
+// End the chat? Says whether the triage goes with it or waits for afterwards.
+// Resolves with {} (end) or null (cancel).
+export function endDialog(conv, triageComplete) {
+  return modal(_("End the chat"), (close) => {
+    const form = el(
+      "form",
+      { method: "dialog" },
+      el("p", { text: fmt(_("End the chat with {name}? The conversation is deleted when it ends."), { name: conv.pseudonym }) }),
+      el("p", { class: "hint", text: triageComplete ? _("Your triage is complete and is saved with the end.") : _("You can fill in the triage after the chat has ended.") }),
+      buttons(close, _("End chat"), null, true),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      close({});
+    });
+    return form;
+  });
 }

@@ -7,6 +7,10 @@ import { ackCall } from "../../../frontend_lib/call.js";
 export const ACK_TIMEOUT_MS = 15000;
 
 let socket = null;
+// The last connect_error of the current socket (cleared on connect): the server's
+// refusal of the namespace (socket.io then does not retry by itself) or a failed
+// handshake (it does retry). state/refusal.js reads it.
+let lastError = null;
 
 // open({auth, on}):
 //   auth() -> {locale, resume?}  asked on every (re)connection, so a reconnect after a
@@ -25,6 +29,7 @@ export function open({ auth, on }) {
     auth: (cb) => cb(auth()),
   });
   socket = s;
+  lastError = null;
   const mine = (fn) => (...args) => {
     if (s === socket) fn(...args);
   };
@@ -32,6 +37,18 @@ export function open({ auth, on }) {
     if (event === "reconnect_failed") s.io.on(event, mine(fn));
     else s.on(event, mine(fn));
   }
+  s.on(
+    "connect",
+    mine(() => {
+      lastError = null;
+    }),
+  );
+  s.on(
+    "connect_error",
+    mine((err) => {
+      lastError = err || new Error("connect_error");
+    }),
+  );
   s.on(
     "disconnect",
     mine((reason) => {
@@ -45,6 +62,7 @@ export function close() {
   if (!socket) return;
   const s = socket;
   socket = null;
+  lastError = null;
   try {
     s.disconnect();
   } catch (e) {
@@ -60,6 +78,11 @@ export function connected() {
   return !!(socket && socket.connected);
 }
 
+// The connection failed at its last attempt (see lastError), or null.
+export function failure() {
+  return socket && !socket.connected ? lastError : null;
+}
+
 // An acknowledged call: resolves with the ack, or {ok: false, error: {code: "timeout"
 // | "offline"}} (frontend_lib/call.js). Never rejects.
 export function call(event, payload, timeoutMs = ACK_TIMEOUT_MS) {
@@ -71,19 +94,28 @@ export function signal(event, payload) {
   if (connected()) socket.emit(event, payload, () => {});
 }
 
-// Resolves true once connected (at once if already), false after `ms`.
+// Resolves {ok: true} once connected (at once if already); {ok: false, error} at the
+// next connect_error (the server's refusal or a failed handshake: a visitor waiting to
+// start should hear at once, not after the timeout); {ok: false, error: null} after `ms`.
 export function whenConnected(ms) {
   return new Promise((resolve) => {
-    if (connected()) return resolve(true);
+    if (connected()) return resolve({ ok: true });
     const s = socket;
     const done = (v) => {
       clearTimeout(t);
-      if (s) s.off("connect", onConnect);
+      if (s) {
+        s.off("connect", onConnect);
+        s.off("connect_error", onError);
+      }
       resolve(v);
     };
-    const onConnect = () => done(true);
-    const t = setTimeout(() => done(false), ms);
-    if (s) s.on("connect", onConnect);
+    const onConnect = () => done({ ok: true });
+    const onError = (err) => done({ ok: false, error: err || null });
+    const t = setTimeout(() => done({ ok: false, error: null }), ms);
+    if (s) {
+      s.on("connect", onConnect);
+      s.on("connect_error", onError);
+    }
   });
 }
 

@@ -3,15 +3,31 @@
 // module connects them. Everything lives in memory: the resume token, the conversation,
 // the messages. Nothing is written to cookies or any browser storage or cache, so a
 // reload starts afresh and a quick exit leaves nothing behind in this origin.
-import { _, current, setLocale } from "../../../frontend_lib/i18n.js";
+import { _, current, fmt, setLocale } from "../../../frontend_lib/i18n.js";
 import { peerTyping, typingSender } from "../../../frontend_lib/typing.js";
 import * as conn from "./connection.js";
 import * as host from "./host.js";
 import { addOwnMessage, mergeHistory, pushMessageToConversation, sortMessages } from "./state/conversation.js";
 import { createOutbox } from "./state/outbox.js";
-import { START_VIEWS, addReferrals, applyEnded, applyFollowupCode, applyQueue, applySession, applyStart, applyState, freshState, isLive } from "./state/session.js";
+import { refusalKind } from "./state/refusal.js";
+import {
+  START_VIEWS,
+  addReferrals,
+  applyCodeRevoked,
+  applyEnded,
+  applyFollowupCode,
+  applyQueue,
+  applySession,
+  applyStart,
+  applyState,
+  freshState,
+  isLive,
+  recordEvent,
+  splitRecords,
+} from "./state/session.js";
 import * as chatView from "./views/chat.js";
 import { rewordEnded } from "./views/ended.js";
+import { spokenCode } from "./views/followup.js";
 import { render } from "./views/index.js";
 import { announce, shell, updateBanner, wipe } from "./views/shell.js";
 
@@ -103,19 +119,35 @@ async function chooseLanguage(code) {
 
 async function startChat() {
   go("starting");
+  // A connection the server refused does not retry by itself, and one whose handshake
+  // failed retries on its own schedule: start afresh so the answer is about now.
+  if (conn.failure()) conn.close();
   connect();
-  const ok = await conn.whenConnected(START_CONNECT_MS);
+  const c = await conn.whenConnected(START_CONNECT_MS);
   if (exiting || S.view !== "starting") return;
-  if (!ok) return go("error");
+  if (!c.ok) return refused(refusalKind({ connectError: c.error, online: navigator.onLine }));
   const { audience, topic, urgent, age_band } = S.choices;
   const ack = await conn.call("start", { locale: current.locale, audience, topic, urgent: !!urgent, age_band });
   if (exiting || S.view !== "starting") return;
-  const outcome = applyStart(S, ack);
-  if (outcome === "started") {
-    host.post({ t: "live", on: true });
+  if (applyStart(S, ack) === "started") {
     go("chat");
     sendFollowupCode();
-  } else go(outcome === "closed" ? "offline" : "error");
+  } else refused(refusalKind({ ack, online: navigator.onLine }));
+}
+
+// The chat could not start: say why, truthfully (views/refusal.js). Closed: the offline
+// view, with the opening hours fetched again (the ones from the connection's `session`
+// may be older than the decision to close).
+function refused(kind) {
+  S.refusal = kind;
+  if (kind === "closed") {
+    S.open = false;
+    go("offline");
+    conn.close();
+    connect();
+    return;
+  }
+  go("error");
 }
 
 function retryStart() {
@@ -151,11 +183,13 @@ async function endChat() {
 }
 
 async function requestCode() {
+  // Asked from the end confirmation: the chat goes on, the code will come.
+  if (S.confirmEnd) setConfirmEnd(false);
   if (!conn.connected() || !isLive(S)) return;
   const ack = await conn.call("followup_request", {});
   if (exiting || !isLive(S)) return;
   if (ack.ok) {
-    if (!S.followup) S.followup = "asked";
+    if (!S.followup || S.followup === "revoked") S.followup = "asked";
   } else {
     const code = ack.error.code;
     if (code === "no_conversation" || code === "conflict") return ended("gone");
@@ -180,6 +214,20 @@ async function sendFollowupCode() {
   chatView.updateFollowup(S);
 }
 
+// Cancel a code: the one shown in this chat ("shown") or one typed in the start flow
+// ("typed"). The server answers the same whether or not the code existed.
+async function revokeCode(which) {
+  const code = which === "shown" ? S.followup && S.followup.code : (S.codeIn || "").trim();
+  if (!code) return;
+  const ack = conn.isOpen() ? await conn.call("followup_revoke", { code }) : { ok: false, error: { code: "offline" } };
+  if (exiting) return;
+  if (ack.ok) applyCodeRevoked(S, which);
+  else if (which === "typed") S.revokeNote = { ok: false, text: ack.error.message || _("Your code could not be checked right now.") };
+  else announce(ack.error.message || _("Something went wrong. Please try again."));
+  if (S.view === "chat") chatView.updateFollowup(S);
+  else draw();
+}
+
 function showCode(visible) {
   if (!S.followup || !S.followup.code) return;
   S.followup.hidden = !visible;
@@ -196,7 +244,6 @@ function ended(reason) {
   ownTyping.reset();
   peer.clear();
   outbox.stop();
-  host.post({ t: "live", on: false });
   updateBanner(S, false);
   draw();
 }
@@ -215,7 +262,7 @@ function newChat() {
 export function quickExit() {
   if (exiting) return;
   exiting = true;
-  host.post({ t: "exiting" });
+  host.post({ t: "exit" }); // hide now; the second "exit" below: leave now
   outbox.stop();
   peer.clear();
   ownTyping.reset();
@@ -277,15 +324,27 @@ function onSession(p) {
   const r = applySession(S, p);
   if (r === "gone") ended("gone");
   else if (r === "closed" && START_VIEWS.includes(S.view)) go("offline");
+  // On the offline view: fresh opening hours, or the start steps if it has opened.
+  else if (S.view === "offline") go(r === "fresh" ? "about" : "offline");
 }
 
 function onHistory(p) {
-  for (const r of mergeHistory(S.conversation, p && p.messages, { operatorName: S.operator })) show(r);
+  const { messages, records } = splitRecords(p && p.messages);
+  for (const r of mergeHistory(S.conversation, messages, { operatorName: S.operator })) show(r);
   if (S.lost) {
     S.lost = false;
     back();
   }
   afterMerge();
+  // Referral cards and a follow-up code sent while the connection was down (each
+  // record once: one that also came live is not applied again).
+  for (const m of records) onRecord(m);
+}
+
+function onRecord(m) {
+  const [event, payload] = recordEvent(m) || [];
+  if (event === "referral") onReferral(payload);
+  else if (event === "followup_code") onFollowupCode(payload);
 }
 
 function onState(p) {
@@ -302,6 +361,7 @@ function onState(p) {
 }
 
 function onMessage(m) {
+  if (recordEvent(m)) return onRecord(m);
   if (m && m.from === "operator") peer.clear();
   show(pushMessageToConversation(S.conversation, m, { operatorName: S.operator }));
   afterMerge();
@@ -315,19 +375,19 @@ function onReferral(p) {
 
 function onFollowupCode(p) {
   if (!applyFollowupCode(S, p)) return;
-  if (S.view === "ended") draw();
-  else chatView.updateFollowup(S);
+  if (S.view === "ended") return draw();
+  chatView.updateFollowup(S);
+  // The code's sheet does not take the focus from the composer: say it, one character
+  // at a time.
+  announce(fmt(_("Your code to continue later: {code}"), { code: spokenCode(p.code) }));
 }
 
 function connect() {
   const guard = (fn) => (...args) => {
     if (!exiting) fn(...args);
   };
-  const failStart = () => S.view === "starting" && go("error");
   const on = {
     disconnect: onDisconnect,
-    connect_error: failStart,
-    reconnect_failed: failStart,
     session: onSession,
     history: onHistory,
     state: onState,
@@ -368,6 +428,8 @@ const act = {
     chatView.updateFollowup(S);
     sendFollowupCode();
   },
+  revokeShownCode: () => revokeCode("shown"),
+  revokeTypedCode: () => revokeCode("typed"),
   hideCode: () => showCode(false),
   showCode: () => showCode(true),
   newChat,

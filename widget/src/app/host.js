@@ -2,10 +2,12 @@
 //
 // The loader passes its configuration in the URL fragment (never the query string):
 //   o = the host page's origin, l = default locale, c = accent colour, x = exit URL.
-// We post to the parent only with that exact origin as targetOrigin (the browser drops
-// the message if the parent is anything else), and accept messages only from the parent
-// window with that exact event.origin. The first accepted message is the loader's
-// "hello"; until it arrives nothing from outside is trusted.
+// Its first message, "hello", comes from the parent window with exactly that origin and
+// carries one end of a private MessageChannel; everything after goes over that port,
+// which no other script on the host page holds, so nothing we say is a `message` event
+// on the host window. We say only "close" (minimise) and "exit" (quick exit: once when
+// it starts, once when the chat has ended on the server), never a language, a state or
+// anything else; the host page learns only that the launcher was opened.
 
 import { parseFragment } from "./host_config.js";
 
@@ -13,26 +15,33 @@ const TAG = "w1";
 
 export const config = parseFragment(location.hash);
 export const embedded = window.parent !== window && !!config.origin;
-let verified = false;
+let port = null;
 const handlers = {};
 
 export function on(type, fn) {
   handlers[type] = fn;
 }
 
+// Only these leave the frame, bare.
+const OUTGOING = new Set(["close", "exit"]);
+
 export function post(msg) {
-  if (!embedded) return;
-  window.parent.postMessage({ rc: TAG, ...msg }, config.origin);
+  if (!embedded || !port || !msg || !OUTGOING.has(msg.t)) return;
+  port.postMessage({ rc: TAG, t: msg.t });
+}
+
+function deliver(m) {
+  if (!m || m.rc !== TAG || typeof m.t !== "string") return;
+  const fn = handlers[m.t];
+  if (fn) fn(m);
 }
 
 window.addEventListener("message", (ev) => {
   if (!embedded || ev.source !== window.parent || ev.origin !== config.origin) return;
   const m = ev.data;
-  if (!m || m.rc !== TAG || typeof m.t !== "string") return;
-  if (!verified) {
-    if (m.t !== "hello") return;
-    verified = true;
-  }
-  const fn = handlers[m.t];
-  if (fn) fn(m);
+  if (!m || m.rc !== TAG || m.t !== "hello" || !ev.ports || !ev.ports[0]) return;
+  if (port) port.close(); // the loader's new channel (it sends one per load of this frame)
+  port = ev.ports[0];
+  port.onmessage = (e) => deliver(e.data);
+  deliver(m);
 });

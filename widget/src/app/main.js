@@ -5,12 +5,14 @@
 //   state/          pure state: conversation (messages, outbox), session, hours
 //   views/          DOM, text only through textContent (../../../frontend_lib/dom.js)
 //   host.js         postMessage bridge to the loader on the host page
+//   viewport.js     the app follows the visible part of the screen (on-screen keyboard)
 import { current, loadLocales, setLocale } from "../../../frontend_lib/i18n.js";
 import { chooseLocale } from "../../../frontend_lib/languages.js";
 import * as controller from "./controller.js";
 import * as host from "./host.js";
 import { shiftCounter } from "./shift.js";
 import { applyAccent } from "./theme.js";
+import { followViewport } from "./viewport.js";
 import { focusView, shiftProgress, shiftReset } from "./views/shell.js";
 
 const onShift = shiftCounter({ progress: shiftProgress, reset: shiftReset, exit: controller.quickExit });
@@ -31,6 +33,7 @@ function startLocale() {
 async function boot() {
   document.addEventListener("keyup", (ev) => !controller.isExiting() && onShift(ev), true);
   applyAccent(host.config.accent);
+  followViewport();
   await loadLocales();
   await setLocale(startLocale());
   controller.start();

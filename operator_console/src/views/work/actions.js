@@ -2,10 +2,12 @@
 // chat actions (transfer, invite, block, end, join, leave). Each calls the server with an
 // acknowledged call and reports a refusal as a notice.
 import { el } from "../../../../frontend_lib/dom.js";
-import { _, fmt, languageName } from "../../../../frontend_lib/i18n.js";
+import { _, fmt, languageLabel } from "../../../../frontend_lib/i18n.js";
 import { errorText } from "../../lib/labels.js";
+import { known } from "../../lib/directory.js";
 import { applySent, outgoing } from "../../state/chats.js";
-import { confirmDialog, defaultEndDialog, inviteDialog, languagesDialog, transferDialog } from "../dialogs.js";
+import { draftComplete, draftToForm } from "../../state/triage.js";
+import { confirmDialog, endDialog, inviteDialog, languagesDialog, transferDialog } from "../dialogs.js";
 
 function clientId() {
   return `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -77,7 +79,8 @@ export function createActions(ctx) {
       if (!choice) return;
       const ack = await call("transfer", { conversation_id: chat.conv.id, to: choice.to, note: choice.note });
       if (!ack.ok) return refused(ack);
-      app.notify(choice.to === "queue" ? _("The chat is back in the queue.") : _("The chat was transferred."));
+      const name = chat.conv.pseudonym;
+      app.notify(choice.to === "queue" ? fmt(_("The chat with {name} is back in the queue."), { name }) : fmt(_("The chat with {name} was transferred."), { name }));
       ctx.removeChat(chat.conv.id);
     },
 
@@ -97,11 +100,16 @@ export function createActions(ctx) {
       if (!yes) return;
       const ack = await call("block", { conversation_id: chat.conv.id });
       if (!ack.ok) return refused(ack);
-      app.notify(ack.blocked ? _("The visitor was blocked.") : _("The chat was ended, but the visitor's connection was already gone."));
+      const name = chat.conv.pseudonym;
+      app.notify(ack.blocked ? fmt(_("{name} was blocked."), { name }) : fmt(_("The chat with {name} was ended, but the visitor's connection was already gone."), { name }));
     },
 
+    // End the chat. A triage filled in during the chat (the side panel) is sent with
+    // it; otherwise the chat waits in the list for its triage (docs/protocol.md). A
+    // feature module may replace the dialog (setEndDialog).
     async end(chat) {
-      const dialog = app.state.endDialog || defaultEndDialog;
+      const complete = draftComplete(chat.triageDraft);
+      const dialog = app.state.endDialog || ((conv) => endDialog(conv, complete));
       let triage;
       try {
         triage = await dialog(chat.conv);
@@ -111,10 +119,9 @@ export function createActions(ctx) {
       if (!triage) return;
       const payload = { conversation_id: chat.conv.id };
       if (Object.keys(triage).length) payload.triage = triage;
+      else if (complete && known.schema) payload.triage = draftToForm(chat.triageDraft);
       const ack = await call("end", payload);
       if (!ack.ok) return refused(ack);
-      // Set by the triage rules (social services act, 14 ch. 1 §): a child and signs of harm.
-      if (ack.report_duty) app.notify(_("Remember your duty to report: the visitor is under 18 and there are signs of harm. Report to social services."));
     },
 
     async join(chat) {
@@ -143,12 +150,10 @@ export function dutyControl(ctx) {
     W.duty.on ? _("On duty") : _("Off duty"),
   );
   toggle.addEventListener("click", actions.toggleDuty);
-  const langs = el(
-    "button",
-    { type: "button", class: "ghost small", title: _("Languages you chat in") },
-    W.duty.languages.length ? W.duty.languages.map((c) => c.toUpperCase()).join(" · ") : _("Languages"),
-  );
-  langs.setAttribute("aria-label", fmt(_("Languages you chat in: {list}"), { list: W.duty.languages.map(languageName).join(", ") }));
+  // The name holds the visible codes ("SV · AR", WCAG 2.5.3); the title names them.
+  const codes = W.duty.languages.length ? W.duty.languages.map((c) => c.toUpperCase()).join(" · ") : _("Languages");
+  const langs = el("button", { type: "button", class: "ghost small", title: W.duty.languages.map(languageLabel).join(", ") || null }, codes);
+  langs.setAttribute("aria-label", fmt(_("Languages you chat in: {list}"), { list: codes }));
   langs.addEventListener("click", actions.chooseLanguages);
   return el("div", { class: "duty-box" }, toggle, langs);
 }

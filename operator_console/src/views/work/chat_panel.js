@@ -1,11 +1,18 @@
-// The open chat: header (who, presence, participants, actions), tools from feature
-// modules, the message log, the typing line and the composer.
-import { clear, el } from "../../../../frontend_lib/dom.js";
+// The open chat: header (who, presence, tools, actions), the duty-to-report reminder,
+// and the body: the conversation (log, typing line, composer) beside a side panel with
+// the open tool (triage, referrals, follow-up code, notes, and what feature modules
+// add). The side panel never moves the conversation or the composer: they keep their
+// place and the panel takes its own column (on a phone it covers the conversation,
+// with a way back). An ended chat shows ended.js instead of the conversation.
+import { append, clear, el } from "../../../../frontend_lib/dom.js";
 import { _, fmt } from "../../../../frontend_lib/i18n.js";
 import { timeOf } from "../../lib/locale.js";
 import { activeChat } from "../../state/chats.js";
+import { sentence } from "./bits.js";
 import { renderComposer } from "./composer.js";
+import { renderEnded } from "./ended.js";
 import { summaryMeta } from "./queue.js";
+import { renderDuty } from "./report_duty.js";
 
 const part = (ctx, selector) => ctx.root && ctx.root.querySelector(selector);
 
@@ -19,37 +26,60 @@ export function renderChat(ctx) {
     return;
   }
   chat.unread = 0;
+  const live = !chat.ended;
+  const tool = live && chat.tool ? ctx.toolsFor(chat).find((t) => t.id === chat.tool) : null;
+  const body = el("div", { class: tool ? "chat-body tool-open" : "chat-body" });
+  const conversation = el("div", { class: "conversation" });
+  body.append(conversation);
   const panel = el(
     "div",
-    { class: "chat", id: "chat-panel", role: "tabpanel", "aria-labelledby": `tab-${chat.conv.id}` },
+    { class: live ? "chat" : "chat is-ended", id: "chat-panel", role: "tabpanel", "aria-labelledby": `tab-${chat.conv.id}` },
     el("div", { class: "chat-head" }),
-    el("div", { class: "chat-tools" }),
+    el("div", { class: "duty-host" }),
+    body,
+  );
+  host.append(panel);
+  renderHeader(ctx, chat);
+  renderDuty(ctx, chat, panel.querySelector(".duty-host"));
+  if (!live) {
+    renderEnded(ctx, chat, conversation);
+    return;
+  }
+  conversation.append(
     el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": fmt(_("Messages with {name}"), { name: chat.conv.pseudonym }), tabindex: "0" }),
     el("p", { class: "typing", "aria-live": "polite" }),
     el("div", { class: "composer-host" }),
   );
-  host.append(panel);
-  renderHeader(ctx, chat);
-  renderTools(ctx, chat, panel.querySelector(".chat-tools"));
   redrawLog(ctx, chat);
   renderTyping(ctx, chat);
-  renderComposer(ctx, chat, panel.querySelector(".composer-host"));
+  renderComposer(ctx, chat, conversation.querySelector(".composer-host"));
+  if (tool) body.append(sidePanel(ctx, chat, tool));
 }
 
-// Feature modules' tools (main.js addChatTool), mounted afresh each time the chat shows.
-function renderTools(ctx, chat, host) {
+// The open tool in its own column. Tools come from feature modules (addChatTool) and
+// the work view (triage, notes); each is mounted afresh when the chat is drawn.
+function sidePanel(ctx, chat, tool) {
   ctx.unmountTools(chat);
-  for (const tool of ctx.app.state.chatTools) {
-    const box = el("details", { class: "tool" }, el("summary", { text: tool.label }));
-    const body = el("div", { class: "tool-body" });
-    box.append(body);
-    host.append(box);
-    try {
-      ctx.tools(chat).push(tool.mount(body, chat.conv, { id: chat.conv.id, role: chat.role, ended: chat.ended }));
-    } catch (e) {
-      body.append(el("p", { class: "form-error", text: _("This tool could not be shown.") }));
-    }
+  const titleId = `side-title-${chat.conv.id}`;
+  const close = el("button", { type: "button", class: "ghost small", text: _("Close panel"), "aria-label": fmt(_("Close {tool}"), { tool: tool.label }) });
+  close.addEventListener("click", () => ctx.openTool(chat, tool.id));
+  const back = el("button", { type: "button", class: "ghost small back-to-chat", text: _("Back to the conversation") });
+  back.addEventListener("click", () => ctx.openTool(chat, tool.id));
+  const bodyEl = el("div", { class: "side-body" });
+  // A region (a <section> with a name), not an <aside>: it sits inside the main landmark.
+  const aside = el(
+    "section",
+    { class: "side-panel", id: `side-panel-${chat.conv.id}`, "aria-labelledby": titleId },
+    el("div", { class: "side-head" }, back, el("h2", { id: titleId, text: tool.label }), close),
+    bodyEl,
+  );
+  try {
+    const info = { id: chat.conv.id, role: chat.role, ended: chat.ended, marks: chat.marks, toTriage: chat.toTriage };
+    ctx.tools(chat).push(tool.mount(bodyEl, chat.conv, info, chat));
+  } catch (e) {
+    bodyEl.append(el("p", { class: "form-error", text: _("This tool could not be shown.") }));
   }
+  return aside;
 }
 
 function staffName(ctx, chat, id) {
@@ -57,12 +87,15 @@ function staffName(ctx, chat, id) {
   const c = chat.conv;
   if (c.operator && c.operator.id === id) return c.operator.name;
   const found = [...(c.invited || []), ...(c.observers || [])].find((p) => p.id === id);
-  return found ? found.name : _("Colleague");
+  if (found) return found.name;
+  // A colleague no longer in the chat (who transferred it with a note): index.js learns
+  // their name from `assigned` or the colleagues list.
+  return ctx.staffNames.get(id) || _("Colleague");
 }
 
 function messageEl(ctx, chat, m) {
   if (m.from === "system") {
-    return el("div", { class: "msg system" }, el("span", { dir: "auto", text: m.text }), el("time", { text: timeOf(m.ts) }));
+    return el("div", { class: m.local ? "msg system local" : "msg system" }, el("span", { dir: "auto", text: m.text }), el("time", { dir: "ltr", text: timeOf(m.ts) }));
   }
   const who = m.from === "visitor" ? chat.conv.pseudonym : staffName(ctx, chat, m.staff_id);
   const cls = m.internal ? "msg note" : m.from === "visitor" ? "msg visitor" : "msg staff";
@@ -74,7 +107,7 @@ function messageEl(ctx, chat, m) {
       { class: "msg-meta" },
       el("span", { class: "who", dir: "auto", text: who }),
       m.internal ? el("span", { class: "tag note-tag", text: _("Internal note") }) : null,
-      el("time", { text: timeOf(m.ts) }),
+      el("time", { dir: "ltr", text: timeOf(m.ts) }),
     ),
     el("p", { class: "msg-text", dir: "auto", lang: m.from === "visitor" ? chat.conv.locale : null, text: m.text }),
   );
@@ -98,7 +131,7 @@ export function showMessage(ctx, chat, m, atEnd) {
   } else {
     const near = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
     log.append(messageEl(ctx, chat, m));
-    if (near || m.staff_id === ctx.me()) log.scrollTop = log.scrollHeight;
+    if (near || m.staff_id === ctx.me() || m.local) log.scrollTop = log.scrollHeight;
   }
   renderTyping(ctx, chat);
 }
@@ -108,11 +141,20 @@ export function renderTyping(ctx, chat) {
   if (p) p.textContent = chat.typing && !chat.ended ? fmt(_("{name} is typing…"), { name: chat.conv.pseudonym }) : "";
 }
 
+// "Connected", "Away since 14:02", "Away", or how the chat ended.
+function presence(chat) {
+  if (chat.ended) return el("span", { class: "presence", text: chat.toTriage ? _("To triage") : _("Ended") });
+  if (chat.conv.visitor_connected !== false) return el("span", { class: "presence on", text: _("Connected") });
+  if (chat.awaySince) return el("span", { class: "presence", text: sentence(_("Away since {time}"), { time: chat.awaySince }) });
+  return el("span", { class: "presence", text: _("Away") });
+}
+
 export function renderHeader(ctx, chat) {
   const head = part(ctx, ".chat-head");
   if (!head) return;
   const c = chat.conv;
   const a = ctx.actions;
+  const tools = el("div", { class: "tool-buttons", role: "group", "aria-label": _("Tools") });
   const actions = el("div", { class: "actions" });
   const act = (label, handler, cls = "ghost") => {
     const b = el("button", { type: "button", class: cls, text: label });
@@ -120,6 +162,12 @@ export function renderHeader(ctx, chat) {
     actions.append(b);
   };
   if (!chat.ended) {
+    for (const tool of ctx.toolsFor(chat)) {
+      const open = chat.tool === tool.id;
+      const b = el("button", { type: "button", class: open ? "tool-button open" : "tool-button", "aria-expanded": open ? "true" : "false", "aria-controls": open ? `side-panel-${c.id}` : null, text: tool.label });
+      b.addEventListener("click", () => ctx.openTool(chat, tool.id));
+      tools.append(b);
+    }
     if (chat.role === "operator") {
       act(_("Transfer"), () => a.transfer(chat));
       act(_("Invite"), () => a.invite(chat));
@@ -131,29 +179,20 @@ export function renderHeader(ctx, chat) {
     } else {
       act(_("Leave the chat"), () => a.leave(chat));
     }
-  } else {
-    act(_("Close"), () => ctx.removeChat(c.id), "primary");
   }
   const others = [
     c.operator ? fmt(_("Operator: {name}"), { name: c.operator.name }) : null,
     (c.invited || []).length ? fmt(_("Invited: {names}"), { names: c.invited.map((p) => p.name).join(", ") }) : null,
     (c.observers || []).length ? fmt(_("Observing: {names}"), { names: c.observers.map((p) => p.name).join(", ") }) : null,
   ].filter(Boolean);
-  clear(head).append(
+  append(clear(head), [
     el(
       "div",
       { class: "who-block" },
-      el(
-        "h2",
-        {},
-        c.pseudonym,
-        " ",
-        c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null,
-        el("span", { class: c.visitor_connected ? "presence on" : "presence", text: c.visitor_connected ? _("Connected") : _("Away") }),
-      ),
+      el("h2", {}, el("span", { dir: "auto", text: c.pseudonym }), c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null, presence(chat)),
       el("p", { class: "meta", text: summaryMeta(c).join(" · ") }),
       others.length ? el("p", { class: "meta participants", text: others.join(" · ") }) : null,
     ),
-    actions,
-  );
+    chat.ended ? null : el("div", { class: "head-controls" }, tools, actions),
+  ]);
 }

@@ -1,19 +1,27 @@
-// The operator's workplace: duty, the queue, and several chats in tabs. This module
-// applies the server's events to the state (../../state/chats.js) and redraws the parts
-// that changed (queue.js, tabs.js, chat_panel.js, composer.js); actions.js holds what
-// the buttons do. createWork() returns what main.js uses.
+// The operator's workplace: duty, the queue, several chats in tabs, and the chats that
+// wait for their triage. This module applies the server's events to the state
+// (../../state/chats.js) and redraws the parts that changed (queue.js, tabs.js,
+// chat_panel.js, composer.js, report_duty.js, ended.js); actions.js holds what the
+// buttons do. createWork() returns what main.js uses.
 import { clear, el } from "../../../../frontend_lib/dom.js";
 import { _, fmt } from "../../../../frontend_lib/i18n.js";
 import { peerTyping, typingSender } from "../../../../frontend_lib/typing.js";
 import { call as socketCall } from "../../connection.js";
+import * as desktop from "../../lib/desktop.js";
+import { directory, known, triageSchema } from "../../lib/directory.js";
 import { errorText } from "../../lib/labels.js";
 import { elapsed } from "../../lib/locale.js";
-import { beep } from "../../lib/sound.js";
+import { beep, onAudioChange } from "../../lib/sound.js";
 import * as chats from "../../state/chats.js";
+import { reportDutyOpen } from "../../state/triage.js";
 import { createActions, dutyControl } from "./actions.js";
+import { renderAlertControls } from "./alert_controls.js";
 import { renderChat, renderHeader, renderTyping, showMessage } from "./chat_panel.js";
-import { queueColumn, renderQueue } from "./queue.js";
+import { countdownText } from "./ended.js";
+import { queueColumn, renderQueue, renderToTriage } from "./queue.js";
+import { renderDuty } from "./report_duty.js";
 import { renderTabs } from "./tabs.js";
+import { toolsFor } from "./tools.js";
 
 const TYPING_IDLE_MS = 3000;
 // A visitor's "is typing" goes away by itself if their "stopped" is lost.
@@ -22,10 +30,13 @@ const PEER_TYPING_TTL_MS = 15000;
 export function createWork(socket, app) {
   const W = chats.createWork();
   let root = null;
+  let localIds = 0;
   const call = (event, payload) => socketCall(socket, event, payload);
   const senders = new Map(); // conversation id -> our typing signal
   const peers = new Map(); // conversation id -> the visitor's typing
   const mounted = new Map(); // conversation id -> unmount functions of its tools
+  const staffNames = new Map(); // staff id -> name, for notes by colleagues who left a chat
+  let namesAsked = 0;
 
   // --- what the parts share ------------------------------------------------------------
   const ctx = {
@@ -46,8 +57,71 @@ export function createWork(socket, app) {
     loadCanned,
     tools: (chat) => mounted.get(chat.conv.id) || mounted.set(chat.conv.id, []).get(chat.conv.id),
     unmountTools,
+    toolsFor: (chat) => toolsFor(ctx, chat),
+    openTool(chat, id) {
+      chats.openTool(W, chat.conv.id, id);
+      if (W.active === chat.conv.id) renderChat(ctx);
+    },
+    writeNote(chat) {
+      chat.mode = "note";
+      chat.tool = null;
+      renderChat(ctx);
+      const area = ctx.root && ctx.root.querySelector(".composer textarea");
+      if (area) area.focus();
+    },
+    renderDuty: (chat) => W.active === chat.conv.id && renderDuty(ctx, chat, ctx.root && ctx.root.querySelector(".duty-host")),
+    marksChanged(id, marks) {
+      const chat = chats.applyMarks(W, id, marks);
+      if (chat) ctx.renderDuty(chat);
+    },
+    setMunicipality: (chat, code) => mark(chat, { municipality: code || "" }),
+    acknowledgeDuty,
+    triageDone(triageId, outcome) {
+      const chat = chats.applyTriageDone(W, triageId, outcome, Date.now());
+      if (!chat) return;
+      app.notify(outcome === "recorded" ? _("The triage is saved.") : _("The triage was skipped."));
+      render();
+    },
+    keepOpen(id) {
+      chats.keepOpen(W, id);
+      if (W.active === id) renderChat(ctx);
+    },
+    staffNames,
   };
   ctx.actions = createActions(ctx);
+
+  // Marks of a live chat or of an ended one waiting for triage (docs/protocol.md).
+  const ref = (chat) => (chat.toTriage ? { triage_id: chat.toTriage.id } : { conversation_id: chat.conv.id });
+
+  async function mark(chat, changes) {
+    const ack = await call("triage_marks", { ...ref(chat), ...changes });
+    if (!ack.ok) return app.notify(errorText(ack.error));
+    ctx.marksChanged(chat.conv.id, ack.marks);
+  }
+
+  async function acknowledgeDuty(chat) {
+    if (chat.ended && !chat.toTriage) {
+      // Triaged with the end: the server keeps nothing of the chat any more.
+      ctx.marksChanged(chat.conv.id, { ...chat.marks, acknowledged_by: app.state.staff.name });
+      return;
+    }
+    const ack = await call("report_duty_ack", ref(chat));
+    if (!ack.ok) return app.notify(errorText(ack.error));
+    ctx.marksChanged(chat.conv.id, ack.marks);
+  }
+
+  // Names of staff who wrote in a chat but are no longer in it (a transfer note's
+  // author): asked once from the colleagues list, then the log is drawn again.
+  async function learnNames(chat) {
+    const c = chat.conv;
+    const known = new Set([ctx.me(), c.operator && c.operator.id, ...(c.invited || []).map((p) => p.id), ...(c.observers || []).map((p) => p.id), ...staffNames.keys()]);
+    if (!chat.messages.some((m) => m.staff_id && !known.has(m.staff_id)) || Date.now() - namesAsked < 30000) return;
+    namesAsked = Date.now();
+    const ack = await call("colleagues", {});
+    if (!ack.ok) return;
+    for (const p of ack.items) staffNames.set(p.id, p.name);
+    if (W.active === c.id) renderChat(ctx);
+  }
 
   function typingOf(chat) {
     const id = chat.conv.id;
@@ -92,6 +166,8 @@ export function createWork(socket, app) {
   function addChat(conv, messages, role = "operator") {
     chats.addChat(W, conv, messages, role);
     render();
+    const chat = W.chats.get(conv.id);
+    if (chat) learnNames(chat);
   }
 
   function removeChat(id) {
@@ -102,22 +178,38 @@ export function createWork(socket, app) {
 
   function select(id) {
     if (!chats.select(W, id)) return;
+    W.chats.get(id).attention = false;
     renderTabs(ctx);
     renderChat(ctx);
     refreshBadges();
   }
 
-  // A message now in `chat` (from the server, or our own acknowledged one).
+  // A message now in `chat` (from the server, our own acknowledged one, or a line only
+  // this console shows).
   function messageAdded(chat, m, atEnd) {
     if (W.active === chat.conv.id) showMessage(ctx, chat, m, atEnd);
     renderTabs(ctx);
     refreshBadges();
   }
 
+  // A line in the chat's log that only this console shows (e.g. "Referral cards sent:
+  // …"): not part of the server's history, so it is gone after a reload.
+  function logLocal(conversationId, text) {
+    const chat = W.chats.get(conversationId);
+    if (!chat || chat.ended) return;
+    localIds += 1;
+    const m = { id: `local-${localIds}`, from: "system", local: true, text, ts: Date.now() };
+    const r = chats.addMessage(W, chat, m, { live: false, visible: true });
+    if (r.added) messageAdded(chat, m, r.atEnd);
+  }
+
   // --- server events -------------------------------------------------------------------
   socket.on("queue", (data) => {
     const { fresh, urgent } = chats.applyQueue(W, data && data.items);
-    if (fresh && W.duty.on) beep(urgent);
+    if (fresh && W.duty.on) {
+      beep(urgent);
+      desktop.notify(urgent ? _("An urgent chat is waiting") : _("A new chat is waiting"), "rc-queue");
+    }
     renderQueue(ctx);
     refreshBadges();
   });
@@ -126,18 +218,23 @@ export function createWork(socket, app) {
   socket.on("offer", (data) => {
     app.notify(fmt(_("A chat with {name} is offered to you."), { name: data.conversation.pseudonym }));
     beep(data.conversation.urgent);
+    desktop.notify(_("A chat is offered to you"), "rc-offer");
     chats.applyOffer(W, data.conversation);
     renderQueue(ctx);
   });
   socket.on("offer_withdrawn", () => renderQueue(ctx));
   socket.on("assigned", (data) => {
+    if (data.transferred_by && data.transferred_by.id) staffNames.set(data.transferred_by.id, data.transferred_by.name);
     addChat(data.conversation, data.messages, "operator");
-    if (data.transferred_by) app.notify(fmt(_("{name} transferred a chat to you."), { name: data.transferred_by.name }));
+    if (data.transferred_by) {
+      app.notify(fmt(_("{name} transferred the chat with {visitor} to you."), { name: data.transferred_by.name, visitor: data.conversation.pseudonym }));
+      desktop.notify(fmt(_("A chat was transferred to you: {name}"), { name: data.conversation.pseudonym }), `rc-chat-${data.conversation.id}`);
+    }
     select(data.conversation.id);
   });
   socket.on("invited", (data) => {
     addChat(data.conversation, data.messages, "invited");
-    app.notify(fmt(_("{name} invited you into a chat."), { name: data.by.name }));
+    app.notify(fmt(_("{name} invited you into the chat with {visitor}."), { name: data.by.name, visitor: data.conversation.pseudonym }), { conversation: data.conversation.id });
     beep();
   });
   socket.on("message", (m) => {
@@ -146,7 +243,10 @@ export function createWork(socket, app) {
     const r = chats.addMessage(W, chat, m, { live: true, visible: visible(chat) });
     if (!r.added) return;
     if (m.from === "visitor") peerOf(chat).clear();
-    if (r.alert) beep();
+    if (r.alert) {
+      beep();
+      desktop.notify(fmt(_("New message in chat {name}"), { name: chat.conv.pseudonym }), `rc-chat-${chat.conv.id}`, () => select(chat.conv.id));
+    }
     messageAdded(chat, m, r.atEnd);
   });
   socket.on("typing", (d) => {
@@ -154,13 +254,13 @@ export function createWork(socket, app) {
     if (chat) peerOf(chat).set(!!d.active && !chat.ended);
   });
   socket.on("conversation", (d) => {
-    const chat = chats.applyConversation(W, d && d.conversation);
+    const chat = chats.applyConversation(W, d && d.conversation, Date.now());
     if (!chat) return;
     ctx.renderHeader(chat);
     renderTabs(ctx);
   });
   socket.on("ended", (d) => {
-    if (!chats.markEnded(W, d.conversation_id, d.reason)) return;
+    if (!chats.markEnded(W, d.conversation_id, d.reason, Date.now())) return;
     forget(d.conversation_id);
     render();
   });
@@ -169,6 +269,15 @@ export function createWork(socket, app) {
     if (chat && d.reason === "transferred") app.notify(fmt(_("The chat with {name} was transferred."), { name: chat.conv.pseudonym }));
     removeChat(d.conversation_id);
   });
+  // Every chat gets its triage (docs/protocol.md): `triage_pending` comes before `ended`.
+  socket.on("triage_pending", (d) => {
+    if (!d || !chats.applyTriagePending(W, d.conversation_id, d.item)) return;
+    render();
+  });
+  socket.on("triage_done", (d) => {
+    if (d && chats.applyTriageDone(W, d.id, d.outcome, Date.now())) render();
+  });
+  socket.on("triage_marks", (d) => d && ctx.marksChanged(d.conversation_id, d.marks));
 
   // `session` comes after every (re)connect. After a server or Redis restart the server
   // may have forgotten the duty and the chats: duty is put back as it was, and chats the
@@ -182,12 +291,19 @@ export function createWork(socket, app) {
     }
     if (dutyLost) ctx.actions.restoreDuty(before.languages);
     const ack = await call("sync", {});
-    if (!ack.ok) return;
-    for (const c of ack.chats) {
-      live.add(c.conversation.id);
-      addChat(c.conversation, c.messages, c.observing ? "observer" : "invited");
+    if (ack.ok) {
+      for (const c of ack.chats) {
+        live.add(c.conversation.id);
+        addChat(c.conversation, c.messages, c.observing ? "observer" : "invited");
+      }
+      if (reconnect && chats.markGone(W, live, Date.now())) render();
     }
-    if (reconnect && chats.markGone(W, live)) render();
+    const triage = await call("triage_list", {});
+    if (triage.ok) {
+      chats.applyTriageList(W, triage.items, Date.now());
+      for (const [id, marks] of Object.entries(triage.marks || {})) chats.applyMarks(W, id, marks);
+      render();
+    }
   }
 
   // --- drawing -------------------------------------------------------------------------
@@ -195,6 +311,9 @@ export function createWork(socket, app) {
     root = el("div", { class: "work" });
     main.append(root);
     render();
+    // What the reminder and the picker need, early (they draw without waiting).
+    triageSchema().then(() => W.active && renderChat(ctx), () => {});
+    directory().catch(() => {});
   }
 
   function render() {
@@ -204,7 +323,9 @@ export function createWork(socket, app) {
       queueColumn(),
       el("section", { class: "chats-col", "aria-label": _("Your chats") }, el("div", { class: "tabs", role: "tablist", "aria-label": _("Open chats") }), el("div", { class: "chat-host" })),
     );
+    renderAlertControls(ctx);
     renderQueue(ctx);
+    renderToTriage(ctx);
     renderTabs(ctx);
     renderChat(ctx);
     refreshBadges();
@@ -225,19 +346,27 @@ export function createWork(socket, app) {
   const cannedCache = new Map();
   async function loadCanned(locale) {
     if (!cannedCache.has(locale)) {
-      const ack = await call("canned", { locale });
-      cannedCache.set(locale, ack.ok ? ack.items : []);
+      cannedCache.set(locale, call("canned", { locale }).then((ack) => (ack.ok ? ack.items : [])));
       setTimeout(() => cannedCache.delete(locale), 60000);
     }
     return cannedCache.get(locale);
   }
 
   // --- clock, visibility, shortcuts ----------------------------------------------------
-  const clock = setInterval(() => {
+  // Every second: waiting times, the countdowns of ended chats, and closing those that
+  // are due (a duty-to-report reminder nobody has read holds its chat open).
+  const tick = () => {
+    const now = Date.now();
     document.querySelectorAll(".wait[data-since]").forEach((n) => {
       n.textContent = elapsed(Number(n.dataset.since));
     });
-  }, 1000);
+    document.querySelectorAll("[data-close-at]").forEach((n) => {
+      n.textContent = countdownText(Number(n.dataset.closeAt), now);
+    });
+    const due = chats.dueToClose(W, now, (chat) => reportDutyOpen(chat, known.schema));
+    for (const id of due) removeChat(id);
+  };
+  const clock = setInterval(tick, 1000);
 
   const onVisible = () => {
     const chat = chats.activeChat(W);
@@ -263,10 +392,14 @@ export function createWork(socket, app) {
   };
   document.addEventListener("visibilitychange", onVisible);
   document.addEventListener("keydown", onKey);
+  const offAudio = onAudioChange(() => renderAlertControls(ctx));
+  const offDesktop = desktop.onChange(() => renderAlertControls(ctx));
 
   // On logout: forget every chat (nothing of a conversation outlives the session here).
   function destroy() {
     clearInterval(clock);
+    offAudio();
+    offDesktop();
     document.removeEventListener("visibilitychange", onVisible);
     document.removeEventListener("keydown", onKey);
     for (const id of [...W.chats.keys()]) forget(id);
@@ -275,11 +408,24 @@ export function createWork(socket, app) {
     W.queue = [];
   }
 
+  // A notice about a chat marks its tab until the chat is opened (main.js notify).
+  function markAttention(id) {
+    const chat = W.chats.get(id);
+    if (!chat || (W.active === id && ctx.root)) return;
+    chat.attention = true;
+    renderTabs(ctx);
+  }
+
   return {
     mount,
     onSession,
+    markAttention,
+    conversation: (id) => (W.chats.has(id) ? W.chats.get(id).conv : null),
     addChat,
     select,
+    logLocal,
+    duty: () => W.duty,
+    toTriage: () => chats.toTriageCount(W),
     dutyControl: () => dutyControl(ctx),
     refreshBadges,
     destroy,

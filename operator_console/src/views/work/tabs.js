@@ -21,13 +21,16 @@ export function renderTabs(ctx) {
         "aria-selected": selected ? "true" : "false",
         "aria-controls": "chat-panel",
         tabindex: selected ? "0" : "-1",
-        class: chat.ended ? "tab ended" : "tab",
+        class: chat.toTriage ? "tab to-triage" : chat.ended ? "tab ended" : "tab",
       },
       el("span", { class: "tab-name", text: chat.conv.pseudonym }),
       el("span", { class: "tab-lang", text: chat.conv.locale.toUpperCase() }),
       chat.conv.urgent ? el("span", { class: "tag danger tiny", text: "!", "aria-label": _("Urgent") }) : null,
       chat.role === "observer" ? el("span", { class: "tag tiny", text: _("Observing") }) : null,
+      chat.toTriage ? el("span", { class: "tag tiny triage-tag", text: _("To triage") }) : null,
+      !chat.ended && chat.conv.visitor_connected === false ? el("span", { class: "tag tiny away-tag", text: _("Away") }) : null,
       chat.unread ? el("span", { class: "badge", text: String(chat.unread), "aria-label": fmt(_("{n} unread"), { n: chat.unread }) }) : null,
+      chat.attention ? el("span", { class: "tag attention tiny", text: _("Notice") }) : null,
     );
     tab.title = fmt(_("Alt+{n}"), { n: i + 1 });
     tab.addEventListener("click", () => ctx.select(id));

@@ -20,15 +20,20 @@ export function freshState() {
     conversation: createConversation(), // the messages (conversation.js)
     typing: false, // the counsellor is writing
     referrals: [],
+    // Ids of the visitor records applied (referral cards, a follow-up code): each comes
+    // live (`referral`, `followup_code`) and again in `history` after a resume.
+    records: [],
     endedReason: null,
+    refusal: null, // why the chat could not start (state/refusal.js)
     confirmEnd: false,
     lost: false, // the connection dropped while a conversation was live
     reconnected: false,
     // Follow-up code: the one typed in the start flow (sent once after `start`, then
     // forgotten), and the one the server shows once (memory only, wiped on quick exit).
     codeIn: "",
-    followup: null, // null | "asked" | {code, expires_at, hidden}
+    followup: null, // null | "asked" | "revoked" | {code, expires_at, hidden}
     codeNote: null, // {ok, text, retry}: the answer to the entered code
+    revokeNote: null, // {ok, text}: the answer to cancelling a typed code (start flow)
   };
 }
 
@@ -98,8 +103,18 @@ export function applyQueue(S, p) {
   return true;
 }
 
-// `referral` {cards}. Cards are kept once each (by id); returns how many cards came.
+// A record seen before (by its server id): true once it has been applied; marks it seen.
+function seenRecord(S, id) {
+  if (typeof id !== "string" || !id) return false;
+  if (S.records.includes(id)) return true;
+  S.records.push(id);
+  return false;
+}
+
+// `referral` {id, cards}. Cards are kept once each (by card id); returns how many cards
+// came (0 for a record already applied: the live event and its copy in `history`).
 export function addReferrals(S, p) {
+  if (p && seenRecord(S, p.id)) return 0;
   const cards = p && Array.isArray(p.cards) ? p.cards.filter((c) => c && typeof c === "object") : [];
   const seen = new Set(S.referrals.map((c) => c.id).filter((id) => typeof id === "string"));
   for (const c of cards) {
@@ -112,11 +127,51 @@ export function addReferrals(S, p) {
   return cards.length;
 }
 
-// `followup_code` {code, expires_at}: shown once. Returns true when it applied.
+// `followup_code` {id, code, expires_at}: shown once. Returns true when it applied (not
+// for a record already applied, so a code the visitor hid stays hidden after a resume).
 export function applyFollowupCode(S, p) {
   if (!p || typeof p.code !== "string" || !p.code) return false;
+  if (seenRecord(S, p.id)) return false;
   S.followup = { code: p.code, expires_at: p.expires_at, hidden: false };
   return true;
+}
+
+// The visitor cancelled a code (`followup_revoke` answered ok): the one shown to them
+// ("shown") or the one typed in the start flow ("typed") is forgotten at once; it no
+// longer works anywhere.
+export function applyCodeRevoked(S, which) {
+  if (which === "shown") {
+    if (!S.followup || typeof S.followup !== "object") return false;
+    S.followup = "revoked";
+    return true;
+  }
+  S.codeIn = "";
+  S.revokeNote = { ok: true };
+  return true;
+}
+
+// Visitor records in the history: messages from "system" with `code` "referral" (and
+// `cards`) or "followup_code" (and `followup` {code, expires_at}). They are not chat
+// lines: they go where the live events go. Splits a `history` list into
+// {messages, records}.
+export const RECORD_CODES = Object.freeze(["referral", "followup_code"]);
+
+export function isRecord(m) {
+  return !!(m && typeof m === "object" && m.from === "system" && RECORD_CODES.includes(m.code));
+}
+
+export function splitRecords(items) {
+  const list = Array.isArray(items) ? items : [];
+  return { messages: list.filter((m) => !isRecord(m)), records: list.filter(isRecord) };
+}
+
+// A record as the payload of its live event: ["referral", {id, cards}] or
+// ["followup_code", {id, code, expires_at}]; null for anything else.
+export function recordEvent(m) {
+  if (!isRecord(m)) return null;
+  if (m.code === "referral") return ["referral", { id: m.id, cards: m.cards }];
+  const f = m.followup && typeof m.followup === "object" ? m.followup : {};
+  return ["followup_code", { id: m.id, code: f.code, expires_at: f.expires_at }];
 }
 
 // The conversation ended (`ended` {reason}, `state: ended`, the visitor's end, or the

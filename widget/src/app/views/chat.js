@@ -1,21 +1,43 @@
-// The chat: status (queue place or counsellor), end and follow-up areas, the message log,
-// the typing line and the composer. Built once per visit of the view; the controller then
-// calls the update functions below when state changes, so the log is never rebuilt while
-// the visitor reads it.
+// The chat: a one-line bar (status and the menu), the messages (with the queue card
+// while waiting, and notes at the end), sheets below the messages (the follow-up code,
+// the end confirmation; chat_panels.js), the typing line and the composer. Built once per visit of the view; the controller then calls the update
+// functions below when state changes, so the log is never rebuilt while the visitor
+// reads it.
+//
+// On a phone the composer and the newest messages stay in view: the message area is
+// the only part that shrinks (when the on-screen keyboard opens, main.js follows
+// `visualViewport`), and while the visitor is at the newest message a change of its
+// size keeps them there.
 import { el, fmtNodes } from "../../../../frontend_lib/dom.js";
 import { _, current, fmt } from "../../../../frontend_lib/i18n.js";
-import { codeBox, codeInput } from "./followup.js";
+import { buildMenu, makeSheets, updateEndDialog, updateFollowup as updatePanels, updateMenu } from "./chat_panels.js";
 
 let c = null; // the chat view's elements while it is shown
 let nodes = new WeakMap(); // message item -> {el, meta}
 
 const coarse = () => matchMedia("(pointer: coarse)").matches;
+// Within this many pixels of the end of the messages counts as "at the newest".
+const NEAR_END_PX = 48;
 
 export function viewChat(S, act) {
-  const status = el("div", { class: "status", role: "status" });
+  const title = el("p", { class: "status-title" });
+  const status = el("div", { class: "status", role: "status" }, title);
+  const menu = buildMenu(act);
+  const queue = el("div", { class: "queue", role: "status" });
   const log = el("ol", { class: "log" });
-  // The scrolling message area is the live log; focusable so keyboard users can scroll.
-  const logRegion = el("div", { class: "log-wrap", role: "log", "aria-label": _("Messages"), "aria-live": "polite", tabindex: "0" }, log);
+  const notes = el("div", { class: "chat-notes", "aria-live": "polite" });
+  // The scrolling message area, focusable so keyboard users can scroll; the messages
+  // inside are the live log.
+  const scroller = el(
+    "div",
+    { class: "log-wrap", role: "region", "aria-label": _("Messages"), tabindex: "0" },
+    queue,
+    el("div", { role: "log", "aria-live": "polite" }, log),
+    notes,
+  );
+  const sheets = makeSheets(act);
+  const area = el("div", { class: "log-area" }, scroller);
+  const sheetArea = el("div", { class: "sheets" }, sheets.codeSheet, sheets.endSheet);
   const typing = el("p", { class: "typing", "aria-live": "polite" });
   const label = el("label", { for: "composer", class: "sr", text: _("Write a message") });
   const textarea = el("textarea", {
@@ -31,10 +53,6 @@ export function viewChat(S, act) {
   });
   const sendBtn = el("button", { type: "submit", class: "send" }, el("span", { text: _("Send") }));
   const form = el("form", { class: "composer", novalidate: true }, label, textarea, sendBtn);
-  const endArea = el("div", { class: "end-area" });
-  // Polite live region: the follow-up code (and the answer to an entered code) is read
-  // out when it arrives, without interrupting.
-  const followup = el("div", { class: "followup", "aria-live": "polite" });
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = textarea.value.trim();
@@ -51,21 +69,29 @@ export function viewChat(S, act) {
     }
   });
   textarea.addEventListener("input", act.composerInput);
-  c = { status, log, typing, textarea, form, endArea, followup, act };
+  c = { title, queue, log, notes, scroller, typing, textarea, form, menu, act, atEnd: true, ...sheets };
   nodes = new WeakMap();
+  // Where the visitor is in the messages, so a change of size (the keyboard opening,
+  // a sheet, the typing line) keeps the newest messages in view. A change of size also
+  // fires `scroll` (before ResizeObserver): that one is not the visitor scrolling away.
+  let height = -1;
+  const resized = () => {
+    if (scroller.clientHeight === height) return false;
+    height = scroller.clientHeight;
+    if (c && c.scroller === scroller && c.atEnd) scrollToEnd();
+    return true;
+  };
+  scroller.addEventListener("scroll", () => {
+    if (!resized() && c && c.scroller === scroller) c.atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_END_PX;
+  });
+  if (typeof ResizeObserver === "function") new ResizeObserver(resized).observe(scroller);
   for (const item of S.conversation.items) log.append(itemElement(S, item));
   updateChatStatus(S);
   updateTyping(S);
   updateEndArea(S);
   updateFollowup(S);
   setTimeout(scrollToEnd, 0);
-  return [
-    el("h1", { class: "sr", tabindex: "-1", text: _("Chat with a counsellor") }),
-    el("div", { class: "chat-top" }, status, endArea, followup),
-    logRegion,
-    typing,
-    form,
-  ];
+  return [el("h1", { class: "sr", tabindex: "-1", text: _("Chat with a counsellor") }), el("div", { class: "chat-bar" }, status, menu.root), area, sheetArea, typing, form];
 }
 
 // The chat view is on screen, or being built (views/index.js calls leave() whenever
@@ -90,19 +116,18 @@ function waitText(w) {
   return fmt(_("Estimated wait: about {minutes} min."), { minutes: Math.ceil(w / 60) });
 }
 
+// The bar's one line, and while waiting the queue card at the top of the messages.
 export function updateChatStatus(S) {
   if (!shown() || !S.conv) return;
-  const parts = [];
-  if (S.conv.state === "active") {
-    parts.push(
-      el(
-        "p",
-        { class: "status-title" },
-        S.operator ? fmtNodes(_("You are chatting with {name}."), { name: S.operator }) : _("You are chatting with a counsellor."),
-      ),
-    );
+  const active = S.conv.state === "active";
+  if (active) {
+    c.title.replaceChildren(...[].concat(S.operator ? fmtNodes(_("You are chatting with {name}."), { name: S.operator }) : _("You are chatting with a counsellor.")));
   } else {
-    parts.push(el("p", { class: "status-title", text: _("Waiting for a counsellor") }));
+    c.title.textContent = _("Waiting for a counsellor");
+  }
+  c.title.parentElement.className = `status status--${S.conv.state}`;
+  const parts = [];
+  if (!active) {
     if (S.conv.position) parts.push(el("p", { text: fmt(_("Your place in the queue: {position}"), { position: S.conv.position }) }));
     parts.push(el("p", { text: waitText(S.wait) }));
     parts.push(el("p", { class: "status-hint", text: _("You can start writing while you wait.") }));
@@ -118,37 +143,17 @@ export function updateChatStatus(S) {
       );
     }
   }
-  c.status.replaceChildren(...parts);
-  c.status.className = `status status--${S.conv.state}`;
+  c.queue.replaceChildren(...parts);
+  c.queue.hidden = active;
+  updateMenu(S, c.menu);
 }
 
 // --- ending ----------------------------------------------------------------------------
 
 export function updateEndArea(S) {
   if (!shown()) return;
-  const act = c.act;
-  if (S.confirmEnd) {
-    // The last chance for a code (it can only be made while the chat is live): point to
-    // the button below the confirmation.
-    const offerCode = S.conv && S.conv.state === "active" && !S.followup;
-    c.endArea.replaceChildren(
-      el(
-        "div",
-        null,
-        el("p", { class: "confirm", text: _("Do you want to end the chat?") }),
-        offerCode ? el("p", { class: "hint", text: _("If you want to continue later, get a code before you end the chat.") }) : null,
-        el(
-          "div",
-          { class: "actions-row" },
-          el("button", { type: "button", class: "danger-btn", "data-confirm": "yes", onclick: act.endChat }, _("Yes, end the chat")),
-          el("button", { type: "button", class: "secondary", onclick: act.cancelEnd }, _("No, continue")),
-        ),
-      ),
-    );
-    c.endArea.querySelector("[data-confirm]").focus();
-  } else {
-    c.endArea.replaceChildren(el("button", { type: "button", class: "link-btn", onclick: act.askEnd }, _("End chat")));
-  }
+  updateEndDialog(S, c);
+  updateMenu(S, c.menu);
 }
 
 // --- messages --------------------------------------------------------------------------
@@ -224,8 +229,9 @@ export function updateOwnPending(S) {
 }
 
 function scrollToEnd() {
-  const wrap = shown() && c.log.closest(".log-wrap");
-  if (wrap) wrap.scrollTop = wrap.scrollHeight;
+  if (!shown()) return;
+  c.scroller.scrollTop = c.scroller.scrollHeight;
+  c.atEnd = true;
 }
 
 export function appendItem(S, item) {
@@ -256,47 +262,8 @@ export function updateTyping(S) {
 
 // --- follow-up code ----------------------------------------------------------------------
 
-// After a wrong code: one more try from inside the chat (the server limits the tries).
-function codeRetry(S) {
-  const field = codeInput(S);
-  const form = el(
-    "form",
-    { class: "code-retry", novalidate: true },
-    field.label,
-    field.input,
-    el("button", { type: "submit", class: "secondary" }, _("Check the code")),
-  );
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    c.act.checkCode();
-  });
-  return form;
-}
-
 export function updateFollowup(S) {
   if (!shown() || !S.conv) return;
-  const act = c.act;
-  const parts = [];
-  const note = S.codeNote;
-  if (note) {
-    parts.push(
-      el(
-        "div",
-        { class: `notice ${note.ok ? "notice--ok" : "notice--warn"}` },
-        el("p", { text: note.text }),
-        note.ok ? null : el("p", { text: _("The chat continues as usual. You can tell the counsellor about your earlier chat yourself.") }),
-        note.retry ? codeRetry(S) : null,
-      ),
-    );
-  }
-  const f = S.followup;
-  if (f && f.code) {
-    if (!f.hidden) parts.push(codeBox(f.code, act.hideCode));
-    else parts.push(el("button", { type: "button", class: "link-btn", onclick: act.showCode }, _("Show my code again")));
-  } else if (f === "asked") {
-    parts.push(el("p", { class: "hint", text: _("The counsellor has been asked for a code. It will be shown here.") }));
-  } else if (S.conv.state === "active") {
-    parts.push(el("button", { type: "button", class: "link-btn", onclick: act.requestCode }, _("Get a code to continue later")));
-  }
-  c.followup.replaceChildren(...parts);
+  updatePanels(S, c);
+  updateMenu(S, c.menu);
 }

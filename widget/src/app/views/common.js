@@ -21,12 +21,22 @@ export function optionButton(label, hint, onclick, extra) {
   );
 }
 
+// A touch screen and nothing finer to point with (a phone, a tablet without keyboard
+// and mouse): Shift pressed three times means nothing to its user.
+export function touchOnly() {
+  return matchMedia("(pointer: coarse)").matches && !matchMedia("(any-pointer: fine)").matches;
+}
+
 export function safetyNote() {
   return el(
     "div",
     { class: "note" },
     el("h2", { class: "note-title", text: _("Safety") }),
-    el("p", { text: _("Press Quick exit, or the Shift key three times, to close the chat at once and open a weather page. The chat is then deleted.") }),
+    el("p", {
+      text: touchOnly()
+        ? _("Tap Quick exit to close the chat at once and open a weather page. The chat is then deleted.")
+        : _("Press Quick exit, or the Shift key three times, to close the chat at once and open a weather page. The chat is then deleted."),
+    }),
     el("p", { text: _("Quick exit cannot erase your earlier browser history, or the fact that you visited this website. Nothing from the chat is saved in your browser.") }),
   );
 }

@@ -5,7 +5,7 @@ import { _ } from "../../../../frontend_lib/i18n.js";
 import { safeUrl, telUrl } from "../../../../frontend_lib/urls.js";
 import * as host from "../host.js";
 import { heading, helpList } from "./common.js";
-import { codeBox } from "./followup.js";
+import { codeBox, revokedNote } from "./followup.js";
 
 let lead = null; // the sentence saying why: reworded when a more specific reason follows
 
@@ -82,7 +82,8 @@ export function viewEnded(S, act) {
     heading(_("The chat has ended")),
     lead,
     el("p", { text: _("The conversation has been deleted. Nothing from it is saved in your browser.") }),
-    S.followup && S.followup.code ? codeBox(S.followup.code) : null,
+    S.followup && S.followup.code ? codeBox(S.followup.code, null, act.revokeShownCode) : null,
+    S.followup === "revoked" ? revokedNote() : null,
     S.followup === "asked" ? el("p", { text: _("You asked for a code, but the chat ended before the counsellor could give you one.") }) : null,
     referralCards(S.referrals),
     helpList(_("Where to get help")),

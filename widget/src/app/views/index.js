@@ -3,7 +3,8 @@ import * as chat from "./chat.js";
 import { viewEnded } from "./ended.js";
 import { viewOffline } from "./offline.js";
 import { showView } from "./shell.js";
-import { viewAbout, viewAge, viewDanger, viewError, viewLanguage, viewLoading, viewStarting, viewTopic, viewUrgent } from "./steps.js";
+import { viewError } from "./refusal.js";
+import { viewAbout, viewAge, viewDanger, viewLanguage, viewLoading, viewStarting, viewTopic, viewUrgent } from "./steps.js";
 
 const VIEWS = {
   loading: viewLoading,

@@ -1,7 +1,7 @@
 // The frame every view lives in: header with quick exit (and minimise when embedded),
 // the connection banner, the main region and a polite status region for announcements.
 import { el } from "../../../../frontend_lib/dom.js";
-import { _, current, hasTranslation } from "../../../../frontend_lib/i18n.js";
+import { _ } from "../../../../frontend_lib/i18n.js";
 import * as host from "../host.js";
 
 // Elements other views update; empty after a quick exit.
@@ -39,18 +39,6 @@ export function shell(act) {
   document.body.replaceChildren(app);
   wipe();
   Object.assign(ui, { app, header, main, banner, announcer, exitBtn });
-  // The loader's own button follows the visitor's language, once there is a translation
-  // (until then it keeps the host's label, Swedish by default).
-  if (hasTranslation("Quick exit")) {
-    host.post({
-      t: "strings",
-      exit: _("Quick exit"),
-      s1: _("Shift, press 2 more times to exit."),
-      s2: _("Shift, press 1 more time to exit."),
-      lang: current.locale,
-      dir: current.dir,
-    });
-  }
 }
 
 // Forget every element (quick exit; a new shell).

@@ -1,9 +1,9 @@
 // The steps before a chat: language, who it is about, topic, danger (and 112), age,
-// connecting, and the page for when the chat cannot be reached. Each view is a function
-// (S, act) -> nodes; `act` is the controller's actions (controller.js).
+// connecting. Each view is a function (S, act) -> nodes; `act` is the controller's
+// actions (controller.js). A chat that cannot start: refusal.js.
 import { el, uniqueId } from "../../../../frontend_lib/dom.js";
 import { _, current } from "../../../../frontend_lib/i18n.js";
-import { backButton, heading, helpList, optionButton, safetyNote } from "./common.js";
+import { backButton, heading, optionButton, safetyNote } from "./common.js";
 import { codeEntry } from "./followup.js";
 
 export function viewLoading() {
@@ -40,7 +40,7 @@ export function viewAbout(S, act) {
     heading(_("Talk to us anonymously")),
     el("p", { class: "lead", text: _("Here you can chat with a counsellor at the regional resource centre about honour-related violence and oppression, forced or child marriage, and female genital mutilation.") }),
     el("p", { text: _("You do not need to give your name. The conversation is deleted when the chat ends.") }),
-    codeEntry(S),
+    codeEntry(S, act),
     el("h2", { id: qid, class: "question", text: _("Who is this about?") }),
     el(
       "div",
@@ -128,13 +128,4 @@ export function viewAge(S, act) {
 
 export function viewStarting() {
   return [heading(_("Connecting you to the chat…")), el("p", { class: "loading", "aria-hidden": "true" }, el("span", { class: "spinner" }))];
-}
-
-export function viewError(S, act) {
-  return [
-    heading(_("We could not reach the chat")),
-    el("p", { text: _("Check your internet connection and try again.") }),
-    el("div", { class: "actions-row" }, el("button", { type: "button", class: "primary", onclick: act.retryStart }, _("Try again"))),
-    helpList(_("Where to get help now")),
-  ];
 }

@@ -1,0 +1,55 @@
+"""Every HTTP route of the server, in one table. Nothing here but ``add_*`` calls; the
+handlers are in http.py, admin_http.py, referral_http.py and metrics_http.py."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import admin_http as admin
+from . import http, metrics_http
+from . import referral_http as rc
+
+STAFF_ID = "{staff_id:[A-Za-z0-9_-]{1,64}}"
+RECEIVER_ID = "{id:[a-z0-9][a-z0-9-]{1,63}}"
+
+
+def setup_routes(app: web.Application) -> None:
+    """Add every route to ``app``; nothing else."""
+    r = app.router
+    # Health, front ends, catalogs.
+    r.add_get("/", http.root)
+    r.add_get("/healthz", http.healthz)
+    r.add_get("/readyz", http.readyz)
+    r.add_get("/metrics", metrics_http.metrics)
+    r.add_get("/widget.js", http.widget_loader)
+    for prefix in ("widget", "console", "demo"):
+        r.add_get(f"/{prefix}", http.redirect_to(f"/{prefix}/"))
+        r.add_get(f"/{prefix}/", http.static_dir(prefix))
+        r.add_get(f"/{prefix}/{{name:[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*}}", http.static_dir(prefix))
+    r.add_get("/i18n/locales.json", http.locales_json)
+    r.add_get("/i18n/{locale:[a-z]{2,3}}.json", http.catalog_json)
+    # Staff sessions and the first run.
+    r.add_post("/api/login", http.login)
+    r.add_post("/api/logout", http.logout)
+    r.add_get("/api/me", http.me)
+    r.add_patch("/api/me", admin.patch_me)
+    r.add_post("/api/setup/begin", admin.setup_begin)
+    r.add_post("/api/setup/complete", admin.setup_complete)
+    # Administration.
+    r.add_get("/api/admin/staff", admin.list_staff)
+    r.add_post("/api/admin/staff", admin.create_staff)
+    r.add_patch(f"/api/admin/staff/{STAFF_ID}", admin.update_staff)
+    r.add_post(f"/api/admin/staff/{STAFF_ID}/password", admin.reset_password)
+    r.add_post(f"/api/admin/staff/{STAFF_ID}/totp", admin.reset_totp)
+    r.add_get("/api/hours", admin.get_hours)
+    r.add_put("/api/admin/hours", admin.put_hours)
+    r.add_get("/api/canned", admin.get_canned)
+    r.add_put("/api/admin/canned/{locale:[a-z]{2,3}}", admin.put_canned)
+    r.add_get("/api/admin/audit", admin.get_audit)
+    # RC features: referral directory, triage form, statistics.
+    r.add_get("/api/referrals", rc.list_referrals)
+    r.add_put(f"/api/admin/referrals/{RECEIVER_ID}", rc.put_referral)
+    r.add_delete(f"/api/admin/referrals/{RECEIVER_ID}", rc.delete_referral)
+    r.add_get("/api/triage", rc.triage_schema)
+    r.add_get("/api/stats", rc.stats_json)
+    r.add_get("/api/stats.csv", rc.stats_csv)
