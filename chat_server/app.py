@@ -19,7 +19,7 @@ from aiohttp import web
 from . import i18n
 from .config import Settings
 from .logging_setup import install_privacy_filters
-from .memory_trim import trimmer
+from .memory_trim import fix_mmap_threshold, trimmer
 from .periodic import periodic
 from .secret_key import StartupError, check_secret, resolve_secret
 from .security.crypto import KeyRing
@@ -290,6 +290,8 @@ async def _malloc_trim(app: web.Application) -> AsyncIterator[None]:
     seconds (chat_server/memory_trim.py), in a worker thread."""
     interval = app[K.SETTINGS].malloc_trim_s
     trim = trimmer() if interval > 0 else None
+    if trim is not None:
+        fix_mmap_threshold()
     if trim is None:
         yield
         return
