@@ -19,6 +19,7 @@ from aiohttp import web
 from . import i18n
 from .config import Settings
 from .logging_setup import install_privacy_filters
+from .memory_trim import fix_mmap_threshold, trimmer
 from .periodic import periodic
 from .secret_key import StartupError, check_secret, resolve_secret
 from .security.crypto import KeyRing
@@ -117,6 +118,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_alerts)
     app.cleanup_ctx.append(_console_watch)
     app.cleanup_ctx.append(_retention_sweeper)
+    app.cleanup_ctx.append(_malloc_trim)
     return app
 
 
@@ -288,4 +290,25 @@ async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
 
     await step()
     async with periodic("retention", SWEEP_INTERVAL_S, step):
+        yield
+
+
+async def _malloc_trim(app: web.Application) -> AsyncIterator[None]:
+    """Give the C allocator's free memory back to the system every ``malloc_trim_s``
+    seconds (chat_server/memory_trim.py), in a worker thread."""
+    interval = app[K.SETTINGS].malloc_trim_s
+    trim = trimmer() if interval > 0 else None
+    if trim is not None:
+        fix_mmap_threshold()
+    if trim is None:
+        yield
+        return
+
+    async def step() -> None:
+        try:
+            await asyncio.to_thread(trim)
+        except Exception:  # noqa: BLE001 - never let this stop the server
+            log.exception("malloc_trim failed")
+
+    async with periodic("malloc-trim", interval, step):
         yield

@@ -68,6 +68,9 @@ class Settings:
     operator_grace_s: int = 60
     max_conversation_s: int = 6 * 3600
     sweep_interval_s: float = 2.0
+    # Give free memory of the C allocator back to the system this often (s, glibc only;
+    # 0 turns it off): chat_server/memory_trim.py.
+    malloc_trim_s: float = 60.0
     avg_handle_time_s: int = 600
     # Routing (services/routing.py): "auto" offers each chat to one suitable operator,
     # "pick" lets operators pick from the queue themselves.

@@ -12,6 +12,10 @@ Socket.IO framing (chat_server/bench/eio.py). Reports:
 * optionally (phases ``redis1_wait``, ``redis2_wait``) the same with a replica of that
   Redis and ``CHAT_REDIS_WAIT_REPLICAS=1``: what it costs that every write is on the
   replica before it is acknowledged (the default behind Redis Sentinel).
+* ``--phases soak`` (not run by default): conversations that start, talk, drop and
+  resume, are transferred and end, continuously, on two processes over one Redis, with
+  everything lost, duplicated or out of order, and the servers' RSS growth
+  (chat_server/bench/soak.py). Any fault found makes the exit status 1.
 
 Servers run with ``CHAT_RATE_LIMITS=false``: every client comes from 127.0.0.1, which
 the production limits would (rightly) throttle. Nothing here asserts timings.
@@ -37,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import workers
+from . import soak, workers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,6 +132,7 @@ class Deployment:
     urls: list[str]
     procs: list[subprocess.Popen[bytes]]
     staff: list[dict[str, str]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)  # each server's stdout and stderr
 
     def stop(self) -> None:
         for p in self.procs:
@@ -192,7 +197,7 @@ class Bench:
             else:
                 raise TimeoutError("the replica did not acknowledge writes")
 
-    def env(self, kind: str) -> dict[str, str]:
+    def env(self, kind: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
         data = self.tmp / kind
         env.update(
@@ -211,9 +216,10 @@ class Bench:
                 CHAT_DURABLE_URL=f"redis://127.0.0.1:{self.redis_port}/1",
                 CHAT_REDIS_WAIT_REPLICAS="1" if kind == "redis-wait" else "0",
             )
+        env.update(overrides or {})
         return env
 
-    def create_staff(self, kind: str, count: int) -> list[dict[str, str]]:
+    def create_staff(self, kind: str, count: int, role: str = "operator") -> list[dict[str, str]]:
         from chat_server.security import totp
 
         staff, adding = [], []
@@ -235,6 +241,8 @@ class Bench:
                         username,
                         "--name",
                         f"Op {i}",
+                        "--role",
+                        role,
                         "--password-file",
                         str(pw),
                         "--totp-secret-file",
@@ -254,7 +262,9 @@ class Bench:
                 raise RuntimeError(err)
         return staff
 
-    def deploy(self, kind: str, processes: int = 1, staff: int = 0) -> Deployment:
+    def deploy(
+        self, kind: str, processes: int = 1, staff: int = 0, overrides: dict[str, str] | None = None
+    ) -> Deployment:
         if kind.startswith("redis"):
             subprocess.run(
                 ["redis-cli", "-p", str(self.redis_port), "FLUSHALL"],
@@ -263,7 +273,7 @@ class Bench:
             )
         bare = kind.startswith("baseline")
         accounts = self.create_staff(kind, staff) if staff and not bare else []
-        urls, procs = [], []
+        urls, procs, logs = [], [], []
         for _ in range(processes):
             port = free_port()
             if bare:
@@ -272,14 +282,19 @@ class Bench:
                     cmd.append("--direct-emit")
             else:
                 cmd = [sys.executable, "-m", "chat_server", "serve", "--port", str(port)]
-            log = open(self.tmp / f"{kind}-{port}.log", "wb")  # noqa: SIM115 - lives with the process
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env(kind), stdout=log, stderr=subprocess.STDOUT))
+            logs.append(self.tmp / f"{kind}-{port}.log")
+            log = open(logs[-1], "wb")  # noqa: SIM115 - lives with the process
+            procs.append(
+                subprocess.Popen(cmd, cwd=ROOT, env=self.env(kind, overrides), stdout=log, stderr=subprocess.STDOUT)
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             wait_http(url + "/healthz")
-        return Deployment(kind, urls, procs, accounts or [{} for _ in range(staff)])
+        return Deployment(kind, urls, procs, accounts or [{} for _ in range(staff)], logs)
 
-    def run_workers(self, target: Any, tasks: list[dict[str, Any]], on_started: Any = None) -> list[dict[str, Any]]:
+    def run_workers(
+        self, target: Any, tasks: list[dict[str, Any]], on_started: Any = None, timeout: float = 600
+    ) -> list[dict[str, Any]]:
         ctx = mp.get_context("spawn")
         barrier = ctx.Barrier(len(tasks))  # the generators start each run together
         queue = ctx.Queue()
@@ -288,10 +303,10 @@ class Bench:
             p.start()
         if on_started is not None:
             on_started([p.pid for p in procs])
-        return self._collect(procs, queue, len(tasks))
+        return self._collect(procs, queue, len(tasks), timeout)
 
-    def _collect(self, procs: list[Any], queue: Any, n: int) -> list[dict[str, Any]]:
-        results = [queue.get(timeout=600) for _ in range(n)]
+    def _collect(self, procs: list[Any], queue: Any, n: int, timeout: float = 600) -> list[dict[str, Any]]:
+        results = [queue.get(timeout=timeout) for _ in range(n)]
         for p in procs:
             p.join(30)
         errors = [r["error"] for r in results if r.get("error")]
@@ -500,6 +515,8 @@ class Bench:
     def report(self) -> str:
         r = self.results
         lines = ["", "RC chat benchmark (all on 127.0.0.1; load generator on the same machine)", ""]
+        if "soak" in r:
+            lines += soak.report(r["soak"], self.args.soak_details)
         if "idle" in r:
             i = r["idle"]
             lines.append(
@@ -585,9 +602,10 @@ class Bench:
 
 PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")
 # Not run by default: the baseline with the chat server's emit path
-# (chat_server/transport/direct_emit.py), to see the product's own cost per message.
-# The WAIT phases: the Redis phases with a replica and CHAT_REDIS_WAIT_REPLICAS=1.
-EXTRA_PHASES = ("baseline_direct", "redis1_wait", "redis2_wait")
+# (chat_server/transport/direct_emit.py), to see the product's own cost per message;
+# the WAIT phases: the Redis phases with a replica and CHAT_REDIS_WAIT_REPLICAS=1; the
+# soak (10 minutes by default; chat_server/bench/soak.py).
+EXTRA_PHASES = ("baseline_direct", "redis1_wait", "redis2_wait", "soak")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -610,7 +628,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--conversations", type=int, default=200, help="concurrent conversations for the relay")
     p.add_argument("--rate", type=float, default=2000, help="offered messages per second (fixed-rate run)")
-    p.add_argument("--duration", type=float, default=10, help="seconds of the fixed-rate run")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds of the relay's fixed-rate run (default 10) and of the soak (default 600)",
+    )
     p.add_argument(
         "--saturate-duration",
         type=float,
@@ -631,6 +654,37 @@ def build_parser() -> argparse.ArgumentParser:
         default="cross",
         help="with several processes: operator on another process than its visitors, or the same",
     )
+    soak_opts = p.add_argument_group("soak (--phases soak)")
+    soak_opts.add_argument(
+        "--soak-conversations", type=int, default=30, help="conversations running at once (each slot back to back)"
+    )
+    soak_opts.add_argument(
+        "--soak-operators", type=int, default=8, help="staff accounts on duty, spread over both processes"
+    )
+    soak_opts.add_argument("--soak-max-chats", type=int, default=3, help="each operator's maximum of chats")
+    soak_opts.add_argument("--soak-think", type=float, default=1.0, help="mean pause between steps, seconds")
+    soak_opts.add_argument(
+        "--soak-operator-drops",
+        type=float,
+        default=45.0,
+        help="mean seconds between two console connection drops (0: none)",
+    )
+    soak_opts.add_argument(
+        "--soak-grace",
+        type=float,
+        default=60.0,
+        help="the servers' grace for a visitor gone (CHAT_GRACE_PERIOD_S); a console's is a third of it",
+    )
+    soak_opts.add_argument(
+        "--soak-queue-timeout",
+        type=float,
+        default=240.0,
+        help="seconds a chat may wait for an operator before it counts as stuck",
+    )
+    soak_opts.add_argument(
+        "--seed", type=int, default=None, help="the soak's random seed (default: a new one, printed in the report)"
+    )
+    soak_opts.add_argument("--soak-details", type=int, default=3, help="faults of each kind printed in full")
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--profile", help="record py-spy profiles of the servers into this directory")
     p.add_argument("--profile-format", default="speedscope", choices=("speedscope", "flamegraph", "raw"))
@@ -644,10 +698,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown phases: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
+    # One --duration for two phases of very different length.
+    args.soak_duration = args.duration if args.duration is not None else soak.DEFAULT_DURATION_S
+    args.duration = args.duration if args.duration is not None else 10.0
     raise_nofile()
     bench = Bench(args)
     try:
-        if {"redis1", "redis2", "redis1_wait", "redis2_wait"} & set(phases):
+        if {"redis1", "redis2", "redis1_wait", "redis2_wait", "soak"} & set(phases):
             bench.start_redis(replica=bool({"redis1_wait", "redis2_wait"} & set(phases)))
         relays = {
             "embedded": ("relay_embedded_1", "embedded", 1),
@@ -667,9 +724,12 @@ def main(argv: list[str] | None = None) -> int:
             for phase in (p for p in phases if p in relays):
                 print(f"running {phase} ({rep + 1}/{args.repeat}) …", file=sys.stderr, flush=True)
                 bench.relay(*relays[phase])
+        if "soak" in phases:
+            print(f"running soak ({args.soak_duration:.0f} s) …", file=sys.stderr, flush=True)
+            soak.run(bench)
         print(bench.report())
         if args.json:
             Path(args.json).write_text(json.dumps(bench.results, indent=2))
     finally:
         bench.close()
-    return 0
+    return 1 if bench.results.get("soak", {}).get("faults") else 0

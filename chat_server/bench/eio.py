@@ -9,6 +9,10 @@ server work we want to measure, so the load generator speaks the framing itself:
   ``4/ns,{error}`` connect refused.
 
 Only what the benchmark needs: one namespace per socket, text frames, no long-polling.
+For the soak (``deliver_first``) every event reaches the handler in arrival order, the
+first one too, and a connection can be cut without any goodbye: ``abort`` drops the TCP
+connection (no WebSocket close frame, no Socket.IO DISCONNECT), ``go_silent`` stops
+reading and answering pings, so the server finds out only by its ping timeout.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class RawSocket:
         headers: dict[str, str] | None = None,
         on_event: EventHandler | None = None,
         parse: bool = True,
+        deliver_first: bool = False,
     ) -> None:
         self.http = http
         self.url = base_url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
@@ -49,6 +54,9 @@ class RawSocket:
         self.headers = headers or {}
         self.on_event = on_event
         self.parse = parse
+        # True: the first event (``session``, or a live message that raced it after a
+        # resume) also goes to ``on_event``, so the handler sees every event in order.
+        self.deliver_first = deliver_first
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._event_prefix = f"42{namespace},"
         self._ack_prefix = f"43{namespace},"
@@ -88,6 +96,10 @@ class RawSocket:
                     if self.first_event is not None and not self.first_event.done():
                         event, data = json.loads(body)
                         self.first_event.set_result((event, data))
+                        if self.deliver_first and self.on_event is not None:
+                            then = self.on_event(event, data, text)
+                            if then is not None:
+                                await then
                     elif self.on_event is not None:
                         if self.parse:
                             event, data = json.loads(body)
@@ -132,8 +144,17 @@ class RawSocket:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._acks[ack_id] = fut
         frame = f"42{self.ns},{ack_id}" + json.dumps([event, data], separators=(",", ":"))
-        asyncio.ensure_future(self.ws.send_str(frame))
+        asyncio.ensure_future(self._send_or_fail(frame, ack_id, fut))
         return fut
+
+    async def _send_or_fail(self, frame: str, ack_id: int, fut: asyncio.Future[Any]) -> None:
+        assert self.ws is not None
+        try:
+            await self.ws.send_str(frame)
+        except (aiohttp.ClientError, ConnectionError) as exc:  # closing: the ack will never come
+            self._acks.pop(ack_id, None)
+            if not fut.done():
+                fut.set_exception(ConnectionError(str(exc)))
 
     async def send(self, event: str, data: Any, on_ack: AckHandler) -> None:
         """Send an event wanting an ack, for load: ``on_ack(payload)`` is called with the
@@ -147,6 +168,23 @@ class RawSocket:
 
     async def call(self, event: str, data: Any, timeout: float = 30) -> Any:
         return await asyncio.wait_for(self.emit_nowait(event, data), timeout)
+
+    def abort(self) -> None:
+        """Cut the connection as a lost network does: the TCP connection closes with no
+        WebSocket close frame and no Socket.IO DISCONNECT packet."""
+        if self._reader is not None:
+            self._reader.cancel()
+        conn = self.ws._conn if self.ws is not None else None  # noqa: SLF001 - no public way to abort
+        if conn is not None and conn.transport is not None:
+            conn.transport.abort()
+            conn.close()  # hand the dead connection back to the pool's bookkeeping
+
+    def go_silent(self) -> None:
+        """Stop reading and answering pings but keep the TCP connection open (a phone
+        whose network vanished): the server notices only after its ping timeout. Call
+        :meth:`close` later to free the socket."""
+        if self._reader is not None:
+            self._reader.cancel()
 
     async def close(self) -> None:
         if self._reader is not None:

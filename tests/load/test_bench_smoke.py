@@ -87,3 +87,57 @@ def test_bench_runs_the_wait_phases_with_a_replica(tmp_path: Path) -> None:
         assert relay["sent"] == 50, phase
         assert relay["received"] == relay["sent"] and relay["ack_errors"] == 0, (phase, relay)
         assert relay["saturation_per_s"] > 0, phase
+
+
+def test_soak_runs_and_counts_with_small_numbers(tmp_path: Path) -> None:
+    """A 20-second soak on two processes over one Redis: conversations start, talk,
+    drop and resume, are transferred and end; every fault found is reported and sets
+    the exit status. Whether the server has faults is the soak's verdict, not this
+    test's: it checks that the soak ran, counted and reported consistently."""
+    out = tmp_path / "soak.json"
+    code = bench.main(
+        [
+            "--phases",
+            "soak",
+            "--duration",
+            "20",
+            "--soak-conversations",
+            "4",
+            "--soak-operators",
+            "3",
+            "--soak-think",
+            "0.3",
+            "--soak-queue-timeout",
+            "30",
+            "--soak-grace",
+            "6",
+            "--soak-operator-drops",
+            "8",
+            "--seed",
+            "7",
+            "--json",
+            str(out),
+        ]
+    )
+    soak = json.loads(out.read_text())["soak"]
+    tally = soak["tally"]
+    assert tally["conversations_started"] >= 4
+    assert tally["conversations_ended_by_soak"] + tally["conversations_broken"] >= tally["conversations_started"] - 4
+    assert tally["messages_sent"] > 0 and tally["messages_from_visitors"] > 0 and tally["messages_from_staff"] > 0
+    assert tally["messages_acknowledged"] + tally["messages_refused"] <= tally["messages_sent"]
+    assert tally["messages_acknowledged"] > 0
+    assert soak["settings"]["seed"] == 7 and soak["settings"]["processes"] == 2
+    assert (
+        soak["counts"].get("console drops and returns", 0)
+        + soak["counts"].get("console drops past the operator grace", 0)
+        > 0
+    )
+    assert soak["offers"].get("received", 0) > 0  # the operators were offered the chats
+    memory = soak["memory"]
+    assert all(kib > 0 for kib in memory["rss_baseline_kib"] + memory["rss_end_kib"])
+    assert len(memory["rss_growth_pct"]) == 2
+    assert sum(soak["fault_counts"].values()) == len(soak["faults"])
+    assert set(soak["fault_counts"]) <= set(soak["kinds"])
+    for fault in soak["faults"]:
+        assert fault["summary"] and fault["kind"] in soak["kinds"]
+    assert code == (1 if soak["faults"] else 0)
