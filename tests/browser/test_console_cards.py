@@ -27,7 +27,10 @@ async def test_interpreter_needed_and_the_cards_in_the_log(server, console_facto
     await card.locator("button.primary").click()
     await sara.tab(pseudonym).locator(".interpreter-tag").wait_for()
     await sara.page.locator(".chat-head .interpreter-tag", has_text=t("Interpreter needed")).wait_for()
-    told = t("The visitor was told, in their language, that the counsellor writes in Swedish or English and may bring in an interpreter.")
+    told = t(
+        "The visitor was told, in their language, that the counsellor writes in Swedish or English "
+        "and may bring in an interpreter."
+    )
     await sara.log().get_by_text(told).wait_for()
     assert (await v.wait_for("message", lambda m: m.get("code") == "interpreter"))["text"] != told
 

@@ -111,9 +111,11 @@ async def test_copy_without_the_clipboard_selects_the_number(visitor_factory, op
     await v.start_chat(LANGS["ti"])
     await op.accept_next()
     # Point 3: the counsellor does not write Tigrinya; the visitor is told, in Tigrinya.
-    await v.frame.locator(".msg--system").filter(
-        has_text=v.t("The counsellor writes in Swedish or English and may bring in an interpreter.")
-    ).wait_for()
+    await (
+        v.frame.locator(".msg--system")
+        .filter(has_text=v.t("The counsellor writes in Swedish or English and may bring in an interpreter."))
+        .wait_for()
+    )
     await v.frame.get_by_role("textbox").first.wait_for()
     await v.content_frame().evaluate(
         "Object.defineProperty(navigator, 'clipboard', {value: {writeText: () => Promise.reject(new Error('no'))}})"
@@ -123,9 +125,11 @@ async def test_copy_without_the_clipboard_selects_the_number(visitor_factory, op
     card = v.frame.locator(".msg--cards .card").first
     await card.wait_for()
     await card.get_by_role("button", name=v.t("Copy")).first.click()
-    await card.locator(".copy-status").filter(
-        has_text=v.t("Selected. Copy it with your device's copy command.")
-    ).first.wait_for()
+    await (
+        card.locator(".copy-status")
+        .filter(has_text=v.t("Selected. Copy it with your device's copy command."))
+        .first.wait_for()
+    )
     assert await v.content_frame().evaluate("getSelection().toString()") == "116 111"
     await check_layout(v, "selected", chat=True, newest=False)
     assert_layout_clean(v)
