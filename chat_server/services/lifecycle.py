@@ -32,7 +32,7 @@ from .queue import Queue
 from .recipients import Notify
 from .repository import Changed, Repository
 from .router import Router
-from .routing import MSG_AT_MAXIMUM
+from .routing import MSG_AT_MAXIMUM, needs_interpreter
 from .stats import Stats, conversation_counters
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,9 @@ class EndResult(TypedDict, total=False):
 
 def back_to_queue(conv: Conversation) -> Conversation:
     """Waiting again with nobody on the staff side: no operator, no invited colleague,
-    no observer, no offer; whoever accepts next starts clean, and the operator who had
-    it is not offered it again first."""
+    no observer, no offer, no interpreter flag (it belongs to whoever has the chat);
+    whoever accepts next starts clean, and the operator who had it is not offered it
+    again first."""
     passed = (conv.operator_id,) if conv.operator_id else ()
     return replace(
         conv,
@@ -68,6 +69,7 @@ def back_to_queue(conv: Conversation) -> Conversation:
         staff_names={},
         offer=None,
         passed=passed,
+        interpreter_needed=False,
     )
 
 
@@ -135,7 +137,7 @@ class Lifecycle:
                 accepted_at=conv.accepted_at or ts,
                 offer=None,
                 passed=(),
-                interpreter_needed=conv.locale not in rule.languages,
+                interpreter_needed=needs_interpreter(conv.locale, rule.languages),
             )
 
         try:
@@ -156,6 +158,8 @@ class Lifecycle:
         log.info("conversation accepted")
         await self._notify.send(conv, "visitor", "state", state_payload(conv))
         await self._messages.add_system(conv, "operator_joined", {"name": staff.name})
+        if conv.interpreter_needed:
+            await self._messages.add_system(conv, "interpreter")
         history = await self._messages.history_for_staff(conv, staff.locale)
         # The console summary: whoever else is in it (a supervisor observing since it
         # waited) is shown too.

@@ -11,7 +11,9 @@ visitor must keep beyond the moment: they are system messages of the log like an
 (encrypted under the conversation's key, destroyed with it) and so reach the visitor in
 ``history`` after a resume, once, in order. Live, the visitor gets them as their own
 event (``referral``, ``followup_code``) carrying the record's ``id``, and staff as a
-``message`` in their language, which never shows the code.
+``message`` in their language, which never shows the code; a referral record carries
+its ``cards`` for staff too, rendered in each reader's language from the receivers as
+they were sent (services/referral_cards.py).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from .errors import MSG_CONFLICT, MSG_FORBIDDEN, MSG_NO_CONVERSATION, MSG_NOT_FO
 from .events import Payload, Translator
 from .observer import Observer
 from .recipients import Notify
+from .referral_cards import Receiver, card
 from .repository import Repository
 
 log = logging.getLogger(__name__)
 
-SystemCode = Literal["operator_joined", "operator_left", "transferred", "followup_summary"]
+SystemCode = Literal["operator_joined", "operator_left", "transferred", "followup_summary", "interpreter"]
 RecordCode = Literal["referral", "followup_code"]
 SYSTEM_TEXTS: dict[str, str] = {
     "operator_joined": N_("{name} has joined the chat."),
@@ -43,6 +46,17 @@ SYSTEM_TEXTS: dict[str, str] = {
         "Someone entered a follow-up code from a conversation on {date}. A code shows only that "
         "someone has it, not who they are: let the visitor tell their story first. The earlier "
         "summary: {summary}"
+    ),
+    # The counsellor now in the chat does not have the visitor's language among theirs
+    # (services/lifecycle.py, services/supervision.py). Worded for any counsellor.
+    "interpreter": N_("The counsellor writes in Swedish or English and may bring in an interpreter."),
+}
+#: What staff read instead of the visitor's text, for system messages that speak to the
+#: visitor about the counsellor.
+STAFF_SYSTEM_TEXTS: dict[str, str] = {
+    "interpreter": N_(
+        "The visitor was told, in their language, that the counsellor writes in Swedish or English "
+        "and may bring in an interpreter."
     ),
 }
 #: Visitor records: (the visitor's text, shown by clients that do not know the record;
@@ -155,12 +169,13 @@ class Messages:
         self, conv: Conversation, code: RecordCode, params: dict[str, Any], event: str, payload: Payload
     ) -> str:
         """Store a visitor record (:data:`RECORD_TEXTS`) with ``params`` and deliver it:
-        the visitor gets ``event`` with ``payload`` and the record's ``id``, the staff
+        the visitor gets ``event`` with ``payload``, the record's ``id`` and its ``ts``
+        (ms; where it belongs among the messages), the staff
         participants the record as ``message`` in their locale. Returns its id."""
         cipher = await self._repo.cipher(conv.id)
         message = StoredMessage.new("system", cipher.encrypt(json.dumps(params)), code=code)
         stored, _ = await self._repo.append_message(conv.id, "system:" + message.id, message)
-        await self._notify.send(conv, "visitor", event, {**payload, "id": stored.id})
+        await self._notify.send(conv, "visitor", event, {**payload, "id": stored.id, "ts": stored.ts})
         await self._notify.send(
             conv, "staff", "message", {}, lambda locale: self.render(stored, conv, False, locale, cipher)
         )
@@ -196,7 +211,8 @@ class Messages:
             if code in RECORD_TEXTS:
                 self._render_record(out, code, params, for_visitor, locale)
             else:
-                out["text"] = self._t(locale, SYSTEM_TEXTS.get(code, code), **params)
+                text_id = SYSTEM_TEXTS.get(code, code) if for_visitor else STAFF_SYSTEM_TEXTS.get(code)
+                out["text"] = self._t(locale, text_id or SYSTEM_TEXTS.get(code, code), **params)
         else:
             out["text"] = text if text is not None else cipher.decrypt(message.enc)
         if not for_visitor:
@@ -215,8 +231,11 @@ class Messages:
             cards = params.get("cards") or []
             names = i18n.format_list([str(c.get("name", "")) for c in cards], locale)
             out["text"] = self._t(locale, visitor_text if for_visitor else staff_text, names=names)
-            if for_visitor:
-                out["cards"] = cards
+            receivers: list[Receiver] = params.get("receivers") or []
+            if for_visitor or not receivers:
+                out["cards"] = cards  # as sent (a record from an older release: also for staff)
+            else:
+                out["cards"] = [card(r, locale, self._t) for r in receivers]
         elif for_visitor:
             out["text"] = self._t(locale, visitor_text, code=params["code"])
             out["followup"] = {"code": params["code"], "expires_at": params["expires_at"]}

@@ -5,10 +5,8 @@ one durable document, seeded from ``chat_server/data/referrals.json`` on first u
 edited by coordinators in the console. A receiver marked ``verify: true`` has not been
 checked by this centre yet: the console shows "verify before use".
 
-A card tells the visitor, in their language, what the service does, how to reach it,
-what they can say and what rights they have. The explanations are generic per kind of
-service (gettext msgids below, so every locale translates them); the receiver adds
-only its name and contact data. Only the *type* of a referral reaches statistics.
+The cards a visitor receives are rendered by services/referral_cards.py. Only the
+*type* of a referral reaches statistics.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from .domain import Staff
 from .errors import MSG_INVALID, MSG_NOT_FOUND, N_, ServiceError
 from .events import Translator
 from .messages import Messages, require_assigned
+from .referral_cards import TEXTS, TYPE_LABELS, Area, Card, Receiver, ReceiverChannel, card
 from .repository import Repository
 
 DOC = "referrals"
@@ -35,93 +34,6 @@ CHANNELS = ("phone", "web", "chat", "visit", "email")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 MAX_RECEIVERS = 500
 MSG_UNKNOWN_RECEIVER = N_("One of the chosen receivers is not in the directory.")
-
-# Text sets: what / say / rights, chosen by a receiver's ``text`` (default: its type).
-TEXTS: dict[str, dict[str, str]] = {
-    "social_services": {
-        "what": N_(
-            "Social services in your municipality give support and protection to children, "
-            "young people and adults who are exposed to violence, threats or control, for "
-            "example counselling or a safe place to live."
-        ),
-        "say": N_(
-            'You can say: "I need to talk to a social worker about violence or control in '
-            'my family." You can ask for an interpreter.'
-        ),
-        "rights": N_(
-            "You have the right to be listened to and to get support. If you are under 18, "
-            "social services must look into your situation. An interpreter is free of charge."
-        ),
-    },
-    "police": {
-        "what": N_(
-            "The police take reports of crimes and can help protect you. For anything that is "
-            "not an emergency, call 114 14."
-        ),
-        "say": N_(
-            'You can say: "I want to report a crime" or "I need advice about protection." '
-            "You can ask for an interpreter."
-        ),
-        "rights": N_(
-            "You have the right to an interpreter. If you report a crime you may get a lawyer "
-            "or a support person free of charge."
-        ),
-    },
-    "healthcare": {
-        "what": N_(
-            "1177 gives healthcare advice by phone around the clock and helps you find the right "
-            "care, for example a youth clinic."
-        ),
-        "say": N_("You can say what has happened to your body or how you feel, and ask where to get help."),
-        "rights": N_("Healthcare staff have a duty of confidentiality. You have the right to an interpreter."),
-    },
-    "civil_society": {
-        "what": N_("A voluntary organisation that gives support, often anonymously, alongside public services."),
-        "say": N_("You can tell them what you need help with. You decide how much you want to say."),
-        "rights": N_("Support from voluntary organisations is free and you can stay anonymous."),
-    },
-    "national_helpline": {
-        "what": N_("A national helpline where you can get support and advice."),
-        "say": N_("You can tell them what you need help with. You decide how much you want to say."),
-        "rights": N_("The call is free of charge and you can stay anonymous."),
-    },
-    "emergency": {
-        "what": N_("Call 112 if you or someone else is in danger right now."),
-        "say": N_("Say where you are and what is happening. Stay on the line."),
-        "rights": N_("The call is free, also from a phone without credit. You can get help in your language."),
-    },
-    "bris": {
-        "what": N_("BRIS supports children and young people up to 18 by phone, chat and e-mail."),
-        "say": N_("You can tell them what you need help with. You decide how much you want to say."),
-        "rights": N_("You can stay anonymous, and it does not cost anything."),
-    },
-    "kvinnofridslinjen": {
-        "what": N_(
-            "Kvinnofridslinjen is a national helpline for women who are exposed to threats or "
-            "violence, and for people close to them. It is open around the clock."
-        ),
-        "say": N_("You can tell them what you need help with. You decide how much you want to say."),
-        "rights": N_("The call is free of charge, does not show on the phone bill, and you can stay anonymous."),
-    },
-}
-TYPE_LABELS = {
-    "social_services": N_("Social services"),
-    "police": N_("Police"),
-    "healthcare": N_("Healthcare"),
-    "civil_society": N_("Civil society organisation"),
-    "national_helpline": N_("National helpline"),
-}
-CHANNEL_LABELS = {
-    "phone": N_("Call"),
-    "web": N_("Website"),
-    "chat": N_("Chat"),
-    "visit": N_("Visit"),
-    "email": N_("E-mail"),
-}
-HOURS_TEXTS = {
-    "always": N_("Open around the clock."),
-    "office": N_("Open on weekdays during office hours."),
-}
 
 
 class InvalidReceiver(ValueError):
@@ -134,40 +46,6 @@ def _text(value: Any, name: str, max_len: int, required: bool = False) -> str:
     if not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
         raise InvalidReceiver(name)
     return value.strip()
-
-
-class _AreaKind(TypedDict):
-    kind: str  # national | municipality | region
-
-
-class Area(_AreaKind, total=False):
-    name: str
-    code: str
-    county: str
-
-
-class _ChannelValue(TypedDict):
-    kind: str  # one of CHANNELS
-    value: str
-
-
-class ReceiverChannel(_ChannelValue, total=False):
-    note: str
-
-
-class Receiver(TypedDict):
-    """One receiver of the directory, as stored (format: docs/protocol.md)."""
-
-    id: str
-    type: str
-    text: str
-    name: str
-    area: Area
-    channels: list[ReceiverChannel]
-    hours: str
-    languages: list[str]
-    notes: str
-    verify: bool
 
 
 def validate_receiver(raw: Any, languages: tuple[str, ...]) -> Receiver:
@@ -296,54 +174,6 @@ class Directory:
         return True
 
 
-class Channel(TypedDict):
-    kind: str
-    value: str
-    label: str
-
-
-class Card(TypedDict):
-    """A referral card as the visitor receives it (docs/protocol.md)."""
-
-    id: str
-    type: str
-    type_label: str
-    name: str
-    what: str
-    how: list[Channel]
-    hours: str
-    say: str
-    rights: str
-    national: bool
-
-
-def card(receiver: Receiver, locale: str, translate: Translator) -> Card:
-    """One referral card in the visitor's locale (shape: docs/protocol.md)."""
-
-    def t(msgid: str) -> str:
-        return str(translate(locale, msgid))
-
-    texts = TEXTS[receiver.get("text") or receiver["type"]]
-    hours = receiver.get("hours") or ""
-    how: list[Channel] = [
-        {"kind": ch["kind"], "value": ch["value"], "label": t(CHANNEL_LABELS[ch["kind"]])}
-        for ch in receiver["channels"]
-    ]
-    return {
-        "id": receiver["id"],
-        "type": receiver["type"],
-        "type_label": t(TYPE_LABELS[receiver["type"]]),
-        "name": receiver["name"],
-        "what": t(texts["what"]),
-        "how": how,
-        # Free-text hours are the directory's own words (Swedish); known keys translate.
-        "hours": t(HOURS_TEXTS[hours]) if hours in HOURS_TEXTS else hours,
-        "say": t(texts["say"]),
-        "rights": t(texts["rights"]),
-        "national": receiver["area"]["kind"] == "national",
-    }
-
-
 class TypeLabel(TypedDict):
     id: str
     label: str
@@ -383,7 +213,10 @@ class Referrals:
                 raise ServiceError("not_found", MSG_UNKNOWN_RECEIVER)
             receivers.append(receiver)
         cards = [card(r, conv.locale, self._t) for r in receivers]
-        await self._messages.add_record(conv, "referral", {"cards": cards}, "referral", {"cards": cards})
+        # The receivers as sent are kept with the cards, so that each staff reader gets
+        # the same cards in their own language (services/messages.py).
+        params = {"cards": cards, "receivers": receivers}
+        await self._messages.add_record(conv, "referral", params, "referral", {"cards": cards})
         kinds = {r["type"] for r in receivers}
         await self._repo.change(
             conv.id, lambda c: replace(c, referral_types=tuple(sorted({*c.referral_types, *kinds})))

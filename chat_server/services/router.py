@@ -176,11 +176,17 @@ class Router:
         time; the chat is offered when they are back)."""
         return [waiting_chat(conv) for conv in await self.repo.waiting() if conv.visitor_connected]
 
+    async def languages_of(self, staff_id: str) -> frozenset[str]:
+        """The languages ``staff_id`` writes in now: those of their duty, else their
+        account's (the rule for ``interpreter_needed``, services/routing.py)."""
+        duty = await self.repo.duty_of(staff_id)
+        return frozenset(duty.languages) if duty and duty.languages else (await self.skills(staff_id)).languages
+
     async def accept_rule(self, staff: Staff) -> AcceptRule:
         """Read what :meth:`AcceptRule.check` needs for an ``accept`` by ``staff``."""
         skills = await self.skills(staff.id)
         duty = await self.repo.duty_of(staff.id)
-        languages = frozenset(duty.languages) if duty and duty.languages else skills.languages
+        languages = await self.languages_of(staff.id)
         return AcceptRule(
             staff.id, staff.role in SUPERVISORS, duty is not None, languages, skills.audiences, skills.max_chats
         )

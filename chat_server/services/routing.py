@@ -32,6 +32,7 @@ also watches operators' connections: an operator whose sockets have all been gon
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -88,6 +89,13 @@ class RoutingPolicy:
     mode: str = "auto"
 
 
+def needs_interpreter(locale: str, languages: Iterable[str]) -> bool:
+    """Does a chat in ``locale`` need an interpreter with a counsellor who has
+    ``languages`` (their languages on duty, else their account's)? The one rule for
+    routing, accept and transfer: whoever has the chat decides ``interpreter_needed``."""
+    return locale not in set(languages)
+
+
 def skilled(op: OperatorState, chat: WaitingChat) -> bool:
     """Speaks the chat's language and takes its audience."""
     return chat.locale in op.languages and chat.audience in op.audiences
@@ -130,7 +138,7 @@ def plan(queue: list[WaitingChat], operators: list[OperatorState], now: int, pol
         pool = fresh or candidates
         best = min(pool, key=lambda op: _rank(op, chat))
         load[best.id] += 1
-        out.append(Assignment(chat.id, best.id, chat.locale not in best.languages))
+        out.append(Assignment(chat.id, best.id, needs_interpreter(chat.locale, best.languages)))
     return out
 
 

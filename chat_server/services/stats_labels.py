@@ -16,7 +16,7 @@ from .. import i18n
 from . import triage
 from .errors import N_
 from .events import Translator
-from .referrals import TYPE_LABELS
+from .referral_cards import TYPE_LABELS
 from .stats_protection import DURATIONS, OUTCOMES, VISITOR_AGE_BANDS, VISITOR_AUDIENCES, VISITOR_TOPICS, WAITS
 
 DIMENSION_TITLES: dict[str, str] = {

@@ -27,6 +27,7 @@ from .recipients import Notify
 from .repository import Repository
 from .roles import SUPERVISORS
 from .router import Router
+from .routing import needs_interpreter
 from .staff import AccountLookup
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,9 @@ class Supervision:
         have a free place) or, with ``to == "queue"``, back to the head of the queue.
         ``note`` is a staff-only message for whoever takes it next, written only when
         the transfer happens (a refused transfer leaves nothing). The previous operator
-        gets ``released``; the visitor's "is typing" from them is cleared."""
+        gets ``released``; the visitor's "is typing" from them is cleared.
+        ``interpreter_needed`` is decided anew for the colleague (services/routing.py
+        :func:`needs_interpreter`), and the visitor is told when it is true."""
         conv = await self._live(conversation_id)
         check_owns(staff, conv)
         previous = conv.operator_id
@@ -166,6 +169,7 @@ class Supervision:
         if await self._queue.duty_of(to) is None:
             raise ServiceError("conflict", MSG_NOT_ON_DUTY)
         skills = await self._router.skills(to)
+        interpreter = needs_interpreter(conv.locale, await self._router.languages_of(to))
         took = await self._repo.take_place(to, conv.id, skills.max_chats)
         if took == "full":
             raise ServiceError("conflict", MSG_COLLEAGUE_FULL)
@@ -181,6 +185,7 @@ class Supervision:
                 invited_ids=_without(c.invited_ids, to),
                 observer_ids=_without(c.observer_ids, to),
                 staff_names={**c.staff_names, to: name},
+                interpreter_needed=interpreter,
             )
 
         try:
@@ -200,9 +205,13 @@ class Supervision:
         await self._messages.add_system(updated, "transferred")
         await self._notify.send(updated, "visitor", "state", state_payload(updated))
         await self._messages.add_system(updated, "operator_joined", {"name": name})
+        if updated.interpreter_needed:
+            await self._messages.add_system(updated, "interpreter")
         view = await self._view(updated, await self._notify.staff_locale(to))
         by = {"id": staff.id, "name": staff.name}
         await self._notify.to_staff(to, "assigned", {**view, "transferred_by": by})
+        # Invited colleagues and observers see the new operator (and interpreter flag).
+        await self._tell_participants(updated)
         await self._router.withdraw_excess_offers(to, skills.max_chats)
         return updated
 

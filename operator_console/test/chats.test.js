@@ -14,6 +14,7 @@ import {
   createWork,
   markEnded,
   markGone,
+  needsInterpreter,
   neighbour,
   outgoing,
   removeChat,
@@ -221,5 +222,26 @@ describe("queue, session, reconnect", () => {
     assert.equal(applyConversation(W, { id: "a", visitor_connected: false }).conv.pseudonym, "Besökare a");
     assert.equal(W.chats.get("a").conv.visitor_connected, false);
     assert.equal(applyConversation(W, { id: "zz" }), null);
+  });
+});
+
+describe("interpreter needed", () => {
+  test("a chat someone has: the server's flag for whoever has it", () => {
+    assert.equal(needsInterpreter({ state: "active", locale: "ti", interpreter_needed: true }, ["sv", "ti"]), true);
+    assert.equal(needsInterpreter({ state: "active", locale: "ti", interpreter_needed: false }, ["sv"]), false);
+  });
+
+  test("a waiting chat: would I need one? (my languages on duty)", () => {
+    const waiting = { state: "waiting", locale: "ar", interpreter_needed: false };
+    assert.equal(needsInterpreter(waiting, ["sv", "en"]), true);
+    assert.equal(needsInterpreter(waiting, ["sv", "ar"]), false);
+    // Languages unknown (not on duty yet): the server's flag.
+    assert.equal(needsInterpreter(waiting, []), false);
+    assert.equal(needsInterpreter({ ...waiting, interpreter_needed: true }, undefined), true);
+  });
+
+  test("nothing for junk", () => {
+    assert.equal(needsInterpreter(null, ["sv"]), false);
+    assert.equal(needsInterpreter("x", ["sv"]), false);
   });
 });

@@ -119,7 +119,9 @@ async def test_a_shift(server_factory, console_browser, clients) -> None:
     await shot(ali, "06-referrals", "ar")
     await picker.get_by_role("button", name=ta("Send referral cards")).click()
     assert [c["id"] for c in (await v2.wait_for("referral"))["cards"]] == ["socialtjansten-borlange"]
-    await ali.log().locator(".msg.system.local").wait_for()
+    # The card in the log, in Ali's Arabic console (issue 17).
+    await ali.log().locator(".referral-msg .card", has_text="Socialtjänsten, Borlänge kommun").wait_for()
+    await assert_nothing_cut_off(ali, "Ali, referral card in the log")
     await ali.page.get_by_role("button", name=ta("Notes"), exact=True).click()
     await ali.page.locator(".side-panel").get_by_text("16 år, giftermål planeras. Orosanmälan behövs.").wait_for()
     await shot(ali, "07-notes", "ar")

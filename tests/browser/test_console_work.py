@@ -243,9 +243,9 @@ async def test_tools_open_beside_the_conversation(server, console_browser, visit
     await panel.get_by_role("button", name=t("Send referral cards")).click()
     cards = (await v.wait_for("referral"))["cards"]
     assert sorted(c["id"] for c in cards) == ["emergency-112", "socialtjansten-mora"]
-    # What was sent shows in the log; the municipality is the chat's, so the reminder
-    # names Mora's social services too.
-    await sara.log().locator(".msg.system.local", has_text="Socialtjänsten, Mora kommun").wait_for()
+    # What was sent shows in the log (the server's record: the cards themselves, issue
+    # 17); the municipality is the chat's, so the reminder names Mora's social services too.
+    await sara.log().locator(".referral-msg .card", has_text="Socialtjänsten, Mora kommun").wait_for()
     await page.locator(".report-duty").get_by_text("Socialtjänsten, Mora kommun").wait_for()
     await sara.check("work-10-referral-sent")
 

@@ -68,7 +68,8 @@ async def test_loader_attributes_and_iframe(visitor_factory, host_site) -> None:
     assert frag["o"] == [host_site.origin] and frag["l"] == ["ar"] and frag["x"] == [host_site.exit_url]
     assert await iframe.get_attribute("title")
     assert await iframe.get_attribute("referrerpolicy") == "no-referrer"
-    assert await iframe.get_attribute("allow") is None
+    # Only writing to the clipboard (the referral cards' copy buttons) is delegated.
+    assert await iframe.get_attribute("allow") == "clipboard-write"
     sandbox = set((await iframe.get_attribute("sandbox")).split())
     assert "allow-scripts" in sandbox and "allow-same-origin" in sandbox
     assert "allow-top-navigation" not in sandbox and "allow-modals" not in sandbox

@@ -32,7 +32,9 @@ CARD_FIELDS = {
     "how",
     "hours",
     "say",
+    "switchboard",
     "rights",
+    "languages",
     "national",
 }
 
@@ -82,6 +84,7 @@ async def test_operator_sends_cards_in_the_visitors_language(server, visitor, op
     assert sent["ok"], sent
     got = await v.wait_for("referral")
     cards = got["cards"]
+    assert got["cards"] == sent["cards"] and isinstance(got["ts"], int) and got["id"]
     assert [c["id"] for c in cards] == ["socialtjansten-falun", "kvinnofridslinjen"]
     for c in cards:
         assert set(c) == CARD_FIELDS
@@ -90,7 +93,13 @@ async def test_operator_sends_cards_in_the_visitors_language(server, visitor, op
     assert falun["type"] == "social_services" and falun["national"] is False
     assert "Social services" in falun["what"]  # generic text, in English
     assert falun["hours"] == "Open on weekdays during office hours."
-    assert {"kind": "phone", "value": "023-830 00", "label": "Call"} in falun["how"]
+    assert {"kind": "phone", "value": "023-830 00", "label": "Call", "note": "switchboard"} in falun["how"]
+    assert falun["switchboard"].endswith("Socialtjänsten, Falun kommun")
+    # The counsellor's log shows the same cards, in the counsellor's language (Swedish).
+    logged = await op.wait_for("message", lambda m: m.get("code") == "referral")
+    assert logged["id"] == got["id"] and logged["ts"] == got["ts"]
+    assert [c["id"] for c in logged["cards"]] == ["socialtjansten-falun", "kvinnofridslinjen"]
+    assert {"kind": "phone", "value": "023-830 00", "label": "Ring", "note": "växel"} in logged["cards"][0]["how"]
     assert kfl["national"] is True and "around the clock" in kfl["hours"]
     assert all(h["value"].startswith("https://") for c in cards for h in c["how"] if h["kind"] == "web")
     # Only the types of referral are counted when the chat ends.

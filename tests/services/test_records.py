@@ -9,7 +9,7 @@ from .conftest import World, staff_of, visitor_of, visitor_sid
 
 
 async def test_cards_and_a_code_sent_while_the_visitor_is_away_reach_them_on_resume(world: World) -> None:
-    sara = await world.on_duty(await world.staff())
+    sara = await world.on_duty(await world.staff(languages=["sv", "ar"]))
     sess, cid = await world.active(sara, locale="ar")
     await world.services.messages.do_visitor_message(sess, "c1", "before")
     await world.services.sessions.do_disconnected(sess, visitor_sid(sess))
@@ -42,7 +42,13 @@ async def test_cards_and_a_code_sent_while_the_visitor_is_away_reach_them_on_res
     staff_history = await world.services.messages.history_for_staff(conv, "sv")
     records = [m for m in staff_history if m.get("code") in ("referral", "followup_code")]
     assert [m["id"] for m in records] == [referral["id"], followup["id"]]
-    assert all("cards" not in m and "followup" not in m for m in records)
+    assert all("followup" not in m for m in records) and "cards" not in records[1]
+    # The referral record carries the same cards, rendered in the staff reader's language.
+    (staff_card,) = records[0]["cards"]
+    assert staff_card["id"] == cards[0]["id"] and staff_card["how"] == [
+        {**way, "label": staff_way["label"]} for way, staff_way in zip(cards[0]["how"], staff_card["how"], strict=True)
+    ]
+    assert staff_card["what"] != cards[0]["what"] and "BRIS" in staff_card["what"]
     assert code not in str(staff_history)
 
 

@@ -22,10 +22,13 @@ async def test_referral_cards_reach_the_visitor_only_in_their_language(world: Wo
     (live,) = world.events.payloads("referral", visitor_of(cid))
     assert live["cards"] == cards and live["id"].startswith("m")  # the record's id
     assert cards[1]["type_label"] != "Police"  # translated into Arabic
-    # Staff see the record in their own language, the visitor only the cards.
+    assert isinstance(live["ts"], int)  # where the cards belong among the messages
+    # Staff see the record, and the same cards, in their own language.
     (shown,) = world.events.payloads("message", staff_of(sara))
-    assert shown["id"] == live["id"] and shown["code"] == "referral" and "cards" not in shown
+    assert shown["id"] == live["id"] and shown["code"] == "referral" and shown["ts"] == live["ts"]
     assert shown["text"] == "Hänvisningskort skickade: BRIS – Barnens rätt i samhället och Polisen."
+    assert [c["id"] for c in shown["cards"]] == ["bris-116111", "police-11414"]
+    assert shown["cards"][1]["type_label"] == "Polisen" and shown["cards"][1]["how"][0]["value"] == "114 14"
     assert world.events.recipients("message") == {staff_of(sara)}
     conv = await world.services.repository.get(cid)
     assert conv is not None and conv.referral_types == ("national_helpline", "police")
@@ -66,3 +69,47 @@ async def test_directory_edits_are_validated_and_name_the_field(world: World) ->
     assert gone.value.code == "not_found"
     listing = await world.services.referrals.listing("sv")
     assert {t["id"] for t in listing["types"]} >= {"police", "social_services"}
+
+
+async def test_a_card_prints_everything_the_directory_holds_for_the_visitor(world: World) -> None:
+    """Every number and address in full, the channel's note (a switchboard, translated,
+    and whom to ask for), free-text and known opening hours, the receiver's languages;
+    never the staff-only notes."""
+    boss = await world.staff("supervisor")
+    await world.services.referrals.do_put(
+        boss,
+        "mottagningen-test",
+        {
+            "type": "social_services",
+            "name": "Socialtjänsten, Testby kommun",
+            "area": {"kind": "municipality", "name": "Testby"},
+            "channels": [
+                {"kind": "phone", "value": "0226-64 50 00", "note": "växel"},
+                {"kind": "phone", "value": "+46 70 123 45 67", "note": "sms"},
+                {"kind": "visit", "value": "Storgatan 1, 774 81 Testby"},
+                {"kind": "email", "value": "social@testby.se"},
+                {"kind": "web", "value": "https://www.testby.se/stod"},
+            ],
+            "hours": "Mån–fre 8–16",
+            "languages": ["ar", "ti"],
+            "notes": "Only for staff: ask for the youth unit.",
+        },
+    )
+    sara = await world.on_duty(await world.staff(languages=["sv", "ar"]))
+    _, cid = await world.active(sara, locale="ar")
+    (sent,) = await world.services.referrals.do_send(sara, cid, ["mottagningen-test"])
+
+    assert [(w["kind"], w["value"]) for w in sent["how"]] == [
+        ("phone", "0226-64 50 00"),
+        ("phone", "+46 70 123 45 67"),
+        ("visit", "Storgatan 1, 774 81 Testby"),
+        ("email", "social@testby.se"),
+        ("web", "https://www.testby.se/stod"),
+    ]
+    switchboard, sms = sent["how"][0]["note"], sent["how"][1]["note"]
+    assert switchboard and switchboard != "växel" and sms == "sms"  # known notes translate
+    assert "Socialtjänsten, Testby kommun" in sent["switchboard"] and sent["switchboard"] != sent["say"]
+    assert sent["hours"] == "Mån–fre 8–16" and sent["languages"] == ["ar", "ti"]
+    assert "staff" not in str(sent) and "verify" not in sent
+    (bris,) = await world.services.referrals.do_send(sara, cid, ["bris-116111"])
+    assert bris["switchboard"] == "" and bris["how"][0]["note"] == ""

@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chat_server.i18n import SUPPORTED, Catalogs
-from chat_server.services.referrals import (
-    TEXTS,
-    InvalidReceiver,
-    card,
-    load_seed,
-    validate_receiver,
-)
+from chat_server.services.referral_cards import TEXTS, card
+from chat_server.services.referrals import InvalidReceiver, load_seed, validate_receiver
 
 
 def test_seed_validates_and_covers_dalarna() -> None:

@@ -130,8 +130,10 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     // The chat is loaded without a Referer, so the chat server never learns which page
     // of the host site the visitor was on.
     frame.referrerPolicy = "no-referrer";
-    // No `allow` attribute: the chat needs no camera, microphone, location or any other
-    // permission-policy feature, and none is delegated to it.
+    // `allow`: only clipboard-write, so the copy buttons on referral cards can put a
+    // number or an address on the visitor's clipboard (writing only: the chat can never
+    // read the clipboard). No camera, microphone, location or any other feature.
+    frame.allow = "clipboard-write";
     //
     // sandbox (defence in depth; the frame is already cross-origin to the host page):
     //  allow-scripts        the chat is a script application.

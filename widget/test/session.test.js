@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import {
   addReferrals,
   applyCodeRevoked,
+  applyReferral,
   applyEnded,
   applyFollowupCode,
   applyQueue,
@@ -182,7 +183,7 @@ describe("visitor records after a resume", () => {
   });
 
   test("a record is its live event's payload", () => {
-    assert.deepEqual(recordEvent(referral), ["referral", { id: "m1", cards: [{ id: "bris" }] }]);
+    assert.deepEqual(recordEvent(referral), ["referral", { id: "m1", ts: 2, cards: [{ id: "bris" }] }]);
     assert.deepEqual(recordEvent(code), ["followup_code", { id: "m2", code: "7KQ2", expires_at: 9 }]);
     assert.equal(recordEvent(line), null);
   });
@@ -213,5 +214,40 @@ describe("visitor records after a resume", () => {
     assert.deepEqual(S.referrals.map((c) => c.id), ["bris"]);
     assert.deepEqual(S.followup, { code: "7KQ2", expires_at: 9, hidden: false });
     assert.deepEqual(S.records, ["m1", "m2"]);
+  });
+
+  test("cards are a message of the chat, where the server put them, once per record", () => {
+    const S = inChat();
+    S.conversation.items.push({ seq: 1, id: "m0", from: "visitor", text: "hej", ts: 1, serverTs: 1 });
+    const live = applyReferral(S, { id: "m1", ts: 2, cards: [{ id: "bris" }] });
+    assert.equal(live.kind, "referral");
+    assert.equal(live.serverTs, 2);
+    assert.deepEqual(live.cards, [{ id: "bris" }]);
+    // The same record again from `history` after a resume: nothing new.
+    const [, payload] = recordEvent(referral);
+    assert.equal(applyReferral(S, payload), null);
+    assert.equal(S.conversation.items.filter((i) => i.kind === "referral").length, 1);
+    // A second sending of the same place: a new card message, but the ended view lists it once.
+    const again = applyReferral(S, { id: "m5", ts: 5, cards: [{ id: "bris" }] });
+    assert.equal(again.kind, "referral");
+    assert.deepEqual(S.referrals.map((c) => c.id), ["bris"]);
+    assert.equal(applyReferral(S, { id: "m6", cards: [] }), null);
+  });
+
+  test("missed live: the card message comes from history alone, once, in its place", () => {
+    const S = inChat();
+    for (let round = 0; round < 2; round++) {
+      for (const m of splitRecords([line, referral]).records) applyReferral(S, recordEvent(m)[1]);
+    }
+    const cards = S.conversation.items.filter((i) => i.kind === "referral");
+    assert.equal(cards.length, 1);
+    assert.equal(cards[0].id, "m1");
+    assert.equal(cards[0].ts, 2);
+  });
+
+  test("cards without a time (an older server) go after what the server has placed", () => {
+    const S = inChat();
+    S.conversation.items.push({ seq: 1, id: "m0", from: "operator", text: "hej", ts: 7, serverTs: 7 });
+    assert.equal(applyReferral(S, { cards: [{ id: "x" }] }).serverTs, 7);
   });
 });

@@ -2,7 +2,8 @@
 // send the visitor cards in their language. The picker groups receivers by type and
 // area (state/referrals.js), narrows them to the visitor's municipality when it is
 // known (a mark of the chat, shared with colleagues and the duty-to-report reminder),
-// and what was sent shows in the chat's log. Receivers marked `verify` have not been
+// and what was sent shows in the chat's log (the record the server keeps: the same
+// cards, in the staff member's language). Receivers marked `verify` have not been
 // checked yet: "verify before use".
 import { directory } from "../lib/directory.js";
 import { groupReceivers, municipalities } from "../state/referrals.js";
@@ -96,8 +97,8 @@ export function install(api) {
           status.textContent = ack.error.message;
           return;
         }
+        // The chat's log shows the cards as sent (the server's record of them).
         status.textContent = fmt(_("{n} referral cards sent."), { n: ack.cards.length });
-        api.logLocal(conversation.id, fmt(_("Referral cards sent to the visitor: {names}"), { names: ack.cards.map((c) => c.name).join(", ") }));
         chosen.clear();
         updateCount();
         render();

@@ -133,6 +133,17 @@ export function totalUnread(W) {
   return n;
 }
 
+// "Interpreter needed" for a conversation summary, as this staff member sees it: a chat
+// someone has carries the server's flag (whoever has it does not write the visitor's
+// language; services/routing.py needs_interpreter); a waiting chat is flagged when it
+// would need one if *I* took it, i.e. its language is not among my languages on duty
+// (`languages`; unknown: the server's flag, or its offer's).
+export function needsInterpreter(conv, languages) {
+  if (!conv || typeof conv !== "object") return false;
+  if (conv.state === "waiting" && Array.isArray(languages) && languages.length) return !languages.includes(conv.locale);
+  return conv.interpreter_needed === true;
+}
+
 // A `queue` snapshot. Returns {fresh, urgent}: whether it holds a chat not seen before
 // (beep when on duty), and whether one of those is urgent.
 export function applyQueue(W, items) {

@@ -12,7 +12,7 @@ import { createOutbox } from "./state/outbox.js";
 import { refusalKind } from "./state/refusal.js";
 import {
   START_VIEWS,
-  addReferrals,
+  applyReferral,
   applyCodeRevoked,
   applyEnded,
   applyFollowupCode,
@@ -367,10 +367,15 @@ function onMessage(m) {
   afterMerge();
 }
 
+// Referral cards: a card message in the chat where the server put them (sorted among
+// the messages), kept for the ended view too.
 function onReferral(p) {
-  const n = addReferrals(S, p);
-  if (S.view === "ended") draw();
-  else if (n) announce(_("The counsellor has shared places that can help you. You will see them when the chat ends."));
+  const item = applyReferral(S, p);
+  if (!item) return;
+  if (S.view === "ended") return draw();
+  chatView.appendItem(S, item);
+  if (sortMessages(S.conversation)) chatView.reorderItems(S);
+  announce(_("The counsellor has shared places that can help you."));
 }
 
 function onFollowupCode(p) {

@@ -5,7 +5,8 @@
 // place and the panel takes its own column (on a phone it covers the conversation,
 // with a way back). An ended chat shows ended.js instead of the conversation.
 import { append, clear, el } from "../../../../frontend_lib/dom.js";
-import { _, fmt } from "../../../../frontend_lib/i18n.js";
+import { _, fmt, languageLabel } from "../../../../frontend_lib/i18n.js";
+import { referralCard } from "../../../../frontend_lib/referral_card.js";
 import { timeOf } from "../../lib/locale.js";
 import { activeChat } from "../../state/chats.js";
 import { sentence } from "./bits.js";
@@ -93,7 +94,31 @@ function staffName(ctx, chat, id) {
   return ctx.staffNames.get(id) || _("Colleague");
 }
 
+// The referral cards sent in this chat, as the visitor got them but in this staff
+// member's language (the server renders them per reader).
+const CARD_WORDS = () => ({
+  openingHours: _("Opening hours:"),
+  whatToSay: _("What you can say:"),
+  rights: _("Your rights:"),
+  languages: _("Languages:"),
+  copy: _("Copy"),
+  copied: _("Copied"),
+  selected: _("Selected. Copy it with your device's copy command."),
+  call: _("Call"),
+  write: _("Write an e-mail"),
+  opensNewTab: _("(opens in a new tab)"),
+});
+
 function messageEl(ctx, chat, m) {
+  if (m.from === "system" && m.code === "referral" && Array.isArray(m.cards) && m.cards.length) {
+    const text = CARD_WORDS();
+    return el(
+      "div",
+      { class: "msg system referral-msg" },
+      el("p", {}, el("span", { dir: "auto", text: m.text }), " ", el("time", { dir: "ltr", text: timeOf(m.ts) })),
+      el("ul", { class: "cards" }, m.cards.map((card) => referralCard(card, text, { level: 3, languageLabel }))),
+    );
+  }
   if (m.from === "system") {
     return el("div", { class: m.local ? "msg system local" : "msg system" }, el("span", { dir: "auto", text: m.text }), el("time", { dir: "ltr", text: timeOf(m.ts) }));
   }
@@ -189,7 +214,14 @@ export function renderHeader(ctx, chat) {
     el(
       "div",
       { class: "who-block" },
-      el("h2", {}, el("span", { dir: "auto", text: c.pseudonym }), c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null, presence(chat)),
+      el(
+        "h2",
+        {},
+        el("span", { dir: "auto", text: c.pseudonym }),
+        c.urgent ? el("span", { class: "tag danger", text: _("Urgent") }) : null,
+        !chat.ended && c.interpreter_needed ? el("span", { class: "tag interpreter-tag", title: _("The chat's language is not among the languages of its counsellor. You can invite an interpreter."), text: _("Interpreter needed") }) : null,
+        presence(chat),
+      ),
       el("p", { class: "meta", text: summaryMeta(c).join(" · ") }),
       others.length ? el("p", { class: "meta participants", text: others.join(" · ") }) : null,
     ),

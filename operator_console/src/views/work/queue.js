@@ -3,6 +3,7 @@ import { clear, el } from "../../../../frontend_lib/dom.js";
 import { _, fmt, languageLabel } from "../../../../frontend_lib/i18n.js";
 import { ageLabel, audienceLabel, endReasonLabel, topicLabel } from "../../lib/labels.js";
 import { elapsed } from "../../lib/locale.js";
+import { needsInterpreter } from "../../state/chats.js";
 
 // "Svenska · About themselves · Marriage · 16–17 years"
 export function summaryMeta(c) {
@@ -88,7 +89,7 @@ export function renderQueue(ctx) {
         el("p", { class: "q-meta", text: summaryMeta(c).join(" · ") }),
         c.visitor_connected ? null : el("p", { class: "q-away", text: _("The visitor is away.") }),
         offeredToMe ? el("p", { class: "q-offer", text: _("Offered to you") }) : null,
-        c.interpreter_needed ? el("p", { class: "q-meta", text: _("An interpreter may be needed.") }) : null,
+        needsInterpreter(c, W.duty.languages) ? el("p", { class: "q-meta" }, el("span", { class: "tag interpreter-tag", text: _("Interpreter needed") })) : null,
         el("div", { class: "q-actions" }, accept, decline),
       ),
     );

@@ -26,6 +26,7 @@ export function renderTabs(ctx) {
       el("span", { class: "tab-name", text: chat.conv.pseudonym }),
       el("span", { class: "tab-lang", text: chat.conv.locale.toUpperCase() }),
       chat.conv.urgent ? el("span", { class: "tag danger tiny", text: "!", "aria-label": _("Urgent") }) : null,
+      !chat.ended && chat.conv.interpreter_needed ? el("span", { class: "tag tiny interpreter-tag", text: _("Interpreter needed") }) : null,
       chat.role === "observer" ? el("span", { class: "tag tiny", text: _("Observing") }) : null,
       chat.toTriage ? el("span", { class: "tag tiny triage-tag", text: _("To triage") }) : null,
       !chat.ended && chat.conv.visitor_connected === false ? el("span", { class: "tag tiny away-tag", text: _("Away") }) : null,

@@ -125,6 +125,22 @@ export function sortMessages(conv) {
   return changed;
 }
 
+// Referral cards the counsellor sent (`referral` {id, ts, cards}, live or from a record in
+// `history`): one item of the conversation, {kind: "referral", cards}, where the server
+// put it (its `ts`; without one, after everything the server has placed). The same
+// record (same id) is never added twice. Returns {item, added} or null for no cards.
+export function pushCardsToConversation(conv, p) {
+  const cards = p && Array.isArray(p.cards) ? p.cards.filter((c) => c && typeof c === "object") : [];
+  if (!cards.length) return null;
+  const id = typeof p.id === "string" && p.id ? p.id : null;
+  const existing = id ? conv.items.find((i) => i.id === id) : null;
+  if (existing) return { item: existing, added: false };
+  const placed = conv.items.map((i) => i.serverTs).filter(Number.isFinite);
+  const ts = Number.isFinite(p.ts) ? p.ts : placed.length ? Math.max(...placed) : null;
+  const item = insert(conv, { id, client_id: null, from: "system", kind: "referral", cards, text: "", ts, serverTs: ts, name: null, status: null, tries: 0, retryable: false, error: null });
+  return { item, added: true };
+}
+
 // --- the outbox: own messages on their way (driven by state/outbox.js) -----------------
 
 // Own messages waiting to be handed to the socket, oldest first.

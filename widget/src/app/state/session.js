@@ -2,7 +2,7 @@
 // conversation's state and queue place, the counsellor, referral cards, the follow-up
 // code. Pure: no DOM, no socket. The server events are applied here and say what
 // changed; controller.js decides what to draw. Tested in widget/test/session.test.js.
-import { createConversation } from "./conversation.js";
+import { createConversation, pushCardsToConversation } from "./conversation.js";
 
 // Views of the start flow, before a conversation exists.
 export const START_VIEWS = Object.freeze(["loading", "about", "topic", "danger", "urgent", "age"]);
@@ -127,6 +127,16 @@ export function addReferrals(S, p) {
   return cards.length;
 }
 
+// `referral` {id, ts, cards} as the chat shows it: the cards are kept for the ended view
+// (addReferrals) and become a card message of the conversation, once per record. Returns
+// the new conversation item, or null (a record already applied, or no cards).
+export function applyReferral(S, p) {
+  const known = !!(p && typeof p.id === "string" && S.records.includes(p.id));
+  if (known || !addReferrals(S, p)) return null;
+  const r = pushCardsToConversation(S.conversation, p);
+  return r && r.added ? r.item : null;
+}
+
 // `followup_code` {id, code, expires_at}: shown once. Returns true when it applied (not
 // for a record already applied, so a code the visitor hid stays hidden after a resume).
 export function applyFollowupCode(S, p) {
@@ -165,11 +175,11 @@ export function splitRecords(items) {
   return { messages: list.filter((m) => !isRecord(m)), records: list.filter(isRecord) };
 }
 
-// A record as the payload of its live event: ["referral", {id, cards}] or
+// A record as the payload of its live event: ["referral", {id, ts, cards}] or
 // ["followup_code", {id, code, expires_at}]; null for anything else.
 export function recordEvent(m) {
   if (!isRecord(m)) return null;
-  if (m.code === "referral") return ["referral", { id: m.id, cards: m.cards }];
+  if (m.code === "referral") return ["referral", { id: m.id, ts: m.ts, cards: m.cards }];
   const f = m.followup && typeof m.followup === "object" ? m.followup : {};
   return ["followup_code", { id: m.id, code: f.code, expires_at: f.expires_at }];
 }

@@ -10,6 +10,7 @@
 // size keeps them there.
 import { el, fmtNodes } from "../../../../frontend_lib/dom.js";
 import { _, current, fmt } from "../../../../frontend_lib/i18n.js";
+import { cardMessage } from "./cards.js";
 import { buildMenu, makeSheets, updateEndDialog, updateFollowup as updatePanels, updateMenu } from "./chat_panels.js";
 
 let c = null; // the chat view's elements while it is shown
@@ -176,6 +177,11 @@ function statusText(item, online) {
 }
 
 function itemElement(S, item) {
+  if (item.kind === "referral") {
+    const node = cardMessage(item);
+    nodes.set(item, { el: node, meta: null });
+    return node;
+  }
   if (item.from === "system") {
     const node = el("li", { class: "msg msg--system" }, el("p", { dir: "auto", text: item.text }));
     nodes.set(item, { el: node, meta: null });
@@ -236,8 +242,14 @@ function scrollToEnd() {
 
 export function appendItem(S, item) {
   if (!shown()) return;
-  c.log.append(itemElement(S, item));
+  const node = itemElement(S, item);
+  c.log.append(node);
   scrollToEnd();
+  // Cards taller than the message area (a phone): their beginning in view, not their end.
+  if (item.kind === "referral" && node.offsetHeight > c.scroller.clientHeight) {
+    c.scroller.scrollTop -= c.scroller.getBoundingClientRect().top - node.getBoundingClientRect().top + 8;
+    c.atEnd = false;
+  }
 }
 
 // After the conversation was sorted (state/conversation.js sortMessages).

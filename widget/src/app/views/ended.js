@@ -2,8 +2,8 @@
 // counsellor shared, and where to get help.
 import { el, uniqueId } from "../../../../frontend_lib/dom.js";
 import { _ } from "../../../../frontend_lib/i18n.js";
-import { safeUrl, telUrl } from "../../../../frontend_lib/urls.js";
 import * as host from "../host.js";
+import { cardList } from "./cards.js";
 import { heading, helpList } from "./common.js";
 import { codeBox, revokedNote } from "./followup.js";
 
@@ -32,39 +32,6 @@ export function rewordEnded(S) {
   if (lead && lead.isConnected) lead.textContent = endedText(S.endedReason);
 }
 
-function referralCard(card) {
-  const str = (v) => (typeof v === "string" ? v : "");
-  const how = Array.isArray(card.how) ? card.how : [];
-  const ways = how
-    .map((w) => {
-      if (!w || typeof w !== "object") return null;
-      const value = str(w.value);
-      const label = str(w.label) || value;
-      if (w.kind === "phone") {
-        const href = telUrl(value);
-        return el("li", null, href ? el("a", { class: "card-link", href }, el("span", { dir: "ltr", text: label })) : el("span", { dir: "ltr", text: label }));
-      }
-      if (w.kind === "web" || w.kind === "chat") {
-        const href = safeUrl(value);
-        if (!href) return null;
-        return el("li", null, el("a", { class: "card-link", href, target: "_blank", rel: "noopener noreferrer", dir: "auto" }, label, el("span", { class: "sr", text: ` ${_("(opens in a new tab)")}` })));
-      }
-      return el("li", null, el("span", { dir: "auto", text: label }));
-    })
-    .filter(Boolean);
-  const field = (title, text) => (text ? el("div", { class: "card-field" }, el("h4", { text: title }), el("p", { dir: "auto", text })) : null);
-  return el(
-    "li",
-    { class: "card" },
-    el("h3", { dir: "auto", text: str(card.name) }),
-    str(card.what) ? el("p", { dir: "auto", text: str(card.what) }) : null,
-    ways.length ? el("ul", { class: "card-ways" }, ways) : null,
-    field(_("Opening hours"), str(card.hours)),
-    field(_("What you can say"), str(card.say)),
-    field(_("Your rights"), str(card.rights)),
-  );
-}
-
 function referralCards(cards) {
   if (!cards.length) return null;
   const hid = uniqueId("ref");
@@ -72,7 +39,7 @@ function referralCards(cards) {
     "section",
     { class: "referrals", "aria-labelledby": hid },
     el("h2", { id: hid, text: _("Places that can help you") }),
-    el("ul", { class: "cards" }, cards.map(referralCard)),
+    cardList(cards, 3),
   );
 }
 
