@@ -34,6 +34,8 @@ from .domain import Millis, Role
 #: The centre of an installation from before centres, and of a conversation whose
 #: widget names none.
 DEFAULT_CENTRE = STORE_DEFAULT_CENTRE
+#: The name of the centre ``default`` until an admin renames it.
+DEFAULT_NAMES = {"sv": "Resurscentrum", "en": "Resource centre"}
 #: A centre id: a slug, 2-40 characters, starting with a letter (so it never looks
 #: like a date or a number in a storage key).
 CENTRE_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")

@@ -90,6 +90,9 @@ class Conversation:
     topic: Topic | None = None
     urgent: bool = False
     age_band: AgeBand | None = None
+    # The resource centre it was started with (services/centre_domain.py; the widget
+    # names it, else "default"): its queue, staff, directory and statistics.
+    centre: str = "default"
     accepted_at: Millis | None = None
     operator_id: str | None = None
     operator_name: str | None = None
@@ -150,6 +153,7 @@ class Conversation:
             "topic": self.topic,
             "urgent": self.urgent,
             "age_band": self.age_band,
+            "centre": self.centre,
             "pseudonym": self.pseudonym,
             "session_key": self.session_key,
             "operator_id": self.operator_id,
@@ -202,6 +206,7 @@ _DECODE_DEFAULTS["staff_names"] = {}
 _TUPLES = ("invited_ids", "observer_ids", "passed", "referral_types")
 # Optional fields a sparse record leaves out at these values (from_record restores them).
 _SPARSE: dict[str, object] = {
+    "centre": "default",
     "invited_ids": [],
     "observer_ids": [],
     "staff_names": {},
