@@ -74,7 +74,8 @@ def _migrate(c: sqlite3.Connection) -> None:
         if old_stats:
             c.execute(
                 "INSERT INTO centre_stats (centre, day, key, count) SELECT ?, day, key, count FROM stats "
-                "ON CONFLICT(centre, day, key) DO UPDATE SET count = count + excluded.count",
+                # "WHERE true": SQLite reads "ON" after a bare SELECT as a join's.
+                "WHERE true ON CONFLICT(centre, day, key) DO UPDATE SET count = count + excluded.count",
                 (DEFAULT_CENTRE,),
             )
             c.execute("DROP TABLE stats")
