@@ -232,7 +232,7 @@ async def _with_centres(args: argparse.Namespace) -> int:
         else:
             for centre in await centres.all():
                 state = "disabled" if centre.disabled else "active"
-                area = centre.county or "national"
+                area = centre.county or "-"
                 print(f"{centre.id:<20} {area:<9} {len(centre.municipalities):>3} {state:<9} {centre.name('sv')}")
         return 0
     finally:

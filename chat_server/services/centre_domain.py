@@ -152,9 +152,17 @@ def memberships(account: Mapping[str, Any]) -> dict[str, Role]:
     """``{centre_id: role}`` of an account record. A record written before centres
     (no ``centres`` field) belongs to :data:`DEFAULT_CENTRE` with its ``role``."""
     raw = account.get("centres")
-    if isinstance(raw, dict) and raw:
-        return {str(c): r for c, r in raw.items() if r in get_args(Role)}
-    return {DEFAULT_CENTRE: account.get("role", "operator")}
+    role = account.get("role", "operator")
+    if not (isinstance(raw, dict) and raw):
+        return {DEFAULT_CENTRE: role}
+    centres: dict[str, Role] = {str(c): r for c, r in raw.items() if r in get_args(Role)}
+    # This release writes ``role`` and ``centres`` together, so a ``role`` that differs
+    # from the primary centre's was written by something that knows no centres (the
+    # previous release during a rolling upgrade, a script): that change wins there.
+    primary = primary_centre(centres)
+    if centres and role in get_args(Role) and centres[primary] != role:
+        centres[primary] = role
+    return centres
 
 
 def primary_centre(centres: Mapping[str, Role]) -> str:

@@ -65,11 +65,17 @@ def test_who_may_act_where() -> None:
 
 def test_memberships_of_records_from_before_centres_and_the_primary_centre() -> None:
     assert memberships({"role": "supervisor"}) == {"default": "supervisor"}
-    assert memberships({"role": "admin", "centres": {"skane": "operator", "x": "king"}}) == {"skane": "operator"}
+    assert memberships({"role": "operator", "centres": {"skane": "operator", "x": "king"}}) == {"skane": "operator"}
+    # A role written by something that knows no centres (the previous release during a
+    # rolling upgrade) applies to the primary centre.
+    assert memberships({"role": "operator", "centres": {"default": "admin", "skane": "admin"}}) == {
+        "default": "operator",
+        "skane": "admin",
+    }
     assert primary_centre({"skane": "admin"}) == "skane"
     assert primary_centre({"skane": "admin", "default": "operator"}) == "default"
     assert primary_centre({"skane": "admin", "dalarna": "operator"}) == "dalarna"
-    staff = Staff.from_account({"id": "a", "name": "A", "role": "admin", "centres": {"skane": "operator"}})
+    staff = Staff.from_account({"id": "a", "name": "A", "role": "operator", "centres": {"skane": "operator"}})
     assert staff.role == "operator" and staff.memberships == {"skane": "operator"} and not staff.national_admin
 
 
