@@ -107,6 +107,7 @@ async def _with_staff(args: argparse.Namespace, action: str) -> int:
     from .security import totp
     from .security.crypto import KeyRing
     from .services.audit import Audit
+    from .services.centre_migration import do_migrate_to_centres
     from .services.staff import StaffService
     from .storage import Conflict, open_durable
     from .storage.memory import MemoryEphemeral
@@ -128,6 +129,7 @@ async def _with_staff(args: argparse.Namespace, action: str) -> int:
         except StartupError as exc:
             print(str(exc), file=sys.stderr)
             return 2
+        await do_migrate_to_centres(durable)
         if action == "add":
             secret = None
             if args.totp_secret_file:
@@ -145,6 +147,8 @@ async def _with_staff(args: argparse.Namespace, action: str) -> int:
                     secret,
                     args.locale,
                     languages,
+                    centres={args.centre: args.role},
+                    national_admin=args.national_admin,
                 )
             except Conflict:
                 print(f"username {args.username!r} is taken", file=sys.stderr)
@@ -190,6 +194,54 @@ async def _with_staff(args: argparse.Namespace, action: str) -> int:
         return 0
     finally:
         await durable.close()
+
+
+async def _with_centres(args: argparse.Namespace) -> int:
+    from . import i18n
+    from .secret_key import StartupError, check_secret, resolve_secret
+    from .security.crypto import KeyRing
+    from .services.audit import Audit
+    from .services.centre_examples import do_load_example, known_municipalities
+    from .services.centre_migration import do_migrate_to_centres
+    from .services.centres import Centres
+    from .storage import open_durable
+
+    settings = _settings(args)
+    try:
+        keyring = KeyRing(resolve_secret(settings))
+    except StartupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    durable = open_durable(settings.effective_durable_url)
+    if hasattr(durable, "open"):
+        await durable.open()
+    try:
+        try:
+            await check_secret(durable, keyring, settings)
+        except StartupError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        await do_migrate_to_centres(durable)
+        centres = Centres(durable, Audit(durable), i18n.SUPPORTED, known_municipalities())
+        if args.action == "load-example":
+            created, present = await do_load_example(centres)
+            print(f"created {len(created)} centres: {', '.join(created) or '-'}")
+            if present:
+                print(f"already present (left unchanged): {', '.join(present)}")
+            print("Every contact in the example data is marked 'verify before use'.")
+        else:
+            for centre in await centres.all():
+                state = "disabled" if centre.disabled else "active"
+                area = centre.county or "-"
+                print(f"{centre.id:<20} {area:<9} {len(centre.municipalities):>3} {state:<9} {centre.name('sv')}")
+        return 0
+    finally:
+        await durable.close()
+
+
+def cmd_centres(args: argparse.Namespace) -> int:
+    """``rc-chat centres list|load-example``."""
+    return asyncio.run(_with_centres(args))
 
 
 def cmd_operators(args: argparse.Namespace) -> int:
@@ -270,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--totp-secret-file", help="use this base32 TOTP secret instead of a new one")
     add.add_argument("--locale", default="sv", help="console language")
     add.add_argument("--languages", help="comma-separated languages the person chats in")
+    add.add_argument("--centre", default="default", help="the centre they work in, with --role there")
+    add.add_argument("--national-admin", action="store_true", help="may manage every centre")
     ops_sub.add_parser("list", help="list accounts")
     for name, text in (("disable", "disable an account"), ("enable", "enable an account")):
         p = ops_sub.add_parser(name, help=text)
@@ -280,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     for p in ops_sub.choices.values():
         p.add_argument("--config", help="TOML settings file")
     ops.set_defaults(func=cmd_operators)
+
+    centres = sub.add_parser("centres", help="resource centres of this installation")
+    centres.add_argument("action", choices=("list", "load-example"))
+    centres.add_argument("--config", help="TOML settings file")
+    centres.set_defaults(func=cmd_centres)
 
     secret = sub.add_parser("secret", help="rotate the deployment secret (service stopped)")
     secret.add_argument("action", choices=("rotate",))

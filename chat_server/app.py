@@ -24,6 +24,7 @@ from .periodic import periodic
 from .secret_key import StartupError, check_secret, resolve_secret
 from .security.crypto import KeyRing
 from .security.ratelimit import DailyKeyedHasher
+from .services.centre_migration import do_migrate_to_centres
 from .services.container import build_services
 from .services.observer import Observer
 from .services.retention import SWEEP_INTERVAL_S
@@ -182,6 +183,8 @@ async def _stores_lifetime(app: web.Application) -> AsyncIterator[None]:
     if hasattr(durable, "open"):
         await durable.open()
     await check_secret(durable, app[K.KEYRING], settings)
+    # An installation from before centres becomes the centre "default" (idempotent).
+    await do_migrate_to_centres(durable)
     check = getattr(eph, "persistence_enabled", None)
     if check is not None:
         if await check():

@@ -133,14 +133,29 @@ class LiveServer:
         return self.app[K.DURABLE]
 
     async def create_staff(
-        self, role: str = "operator", name: str | None = None, locale: str = "sv", languages: list[str] | None = None
+        self,
+        role: str = "operator",
+        name: str | None = None,
+        locale: str = "sv",
+        languages: list[str] | None = None,
+        centres: dict[str, str] | None = None,
+        national_admin: bool = False,
     ) -> StaffCredentials:
+        """An account (``centres``: ``{centre: role}``, default ``{"default": role}``)."""
         n = secrets.token_hex(3)
         username = f"{role}-{n}"
         password = "correct horse battery " + n
         secret = totp.new_secret()
         staff, _ = await self.app[K.SERVICES].staff.create(
-            username, name or f"Sara {n}", role, password, secret, locale, languages or [locale]
+            username,
+            name or f"Sara {n}",
+            role,
+            password,
+            secret,
+            locale,
+            languages or [locale],
+            centres=centres,
+            national_admin=national_admin,
         )
         return StaffCredentials(username, password, secret, staff["id"], staff["name"], role=role)
 

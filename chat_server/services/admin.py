@@ -1,6 +1,7 @@
 """Administration from the console: accounts, one's own profile, opening hours, canned
-responses and the audit log. Every change is audited (services/audit.py), never with
-conversation content.
+responses and the audit log, each of one centre (issue 19: the centre's admins, or a
+national admin, services/centres.py). Every change is audited (services/audit.py),
+never with conversation content.
 
 ``check_*`` validate and raise ``ServiceError``; ``do_*`` act. The transport has
 already checked the shapes of the request (types, lengths); the rules here are the
@@ -18,6 +19,8 @@ from ..security.passwords import WeakPassword
 from ..storage.base import Conflict, Durable
 from .audit import Audit
 from .canned import Canned
+from .centre_domain import DEFAULT_CENTRE, memberships
+from .centres import check_centre_admin, check_may_manage_account, check_national_admin
 from .domain import Role, Staff
 from .errors import MSG_FORBIDDEN, MSG_INVALID, N_, ServiceError
 from .hours import MAX_PERIOD_DAYS, MAX_REASON, Hours, HoursPayload
@@ -97,6 +100,10 @@ def check_not_locking_out(admin: Staff, target_id: str, changes: AccountChanges)
     nobody to undo it): ``conflict``."""
     if target_id == admin.id and (changes.disabled or (changes.role or "admin") != "admin"):
         raise ServiceError("conflict", MSG_FORBIDDEN)
+
+
+def _in_centre(record: dict[str, Any], centre: str) -> bool:
+    return centre in memberships(record)
 
 
 def _ranges(value: Any) -> list[list[str]]:
@@ -224,28 +231,51 @@ class Admin:
         self._durable = durable
 
     # --- accounts ---------------------------------------------------------------------
-    async def _target(self, staff_id: str) -> dict[str, Any]:
+    async def _target(self, staff_id: str, centre: str | None = None) -> dict[str, Any]:
+        """The account; ``not_found`` when there is none, or it is not in ``centre``."""
         record = await self._durable.get_staff(staff_id)
-        if record is None:
+        if record is None or (centre is not None and not _in_centre(record, centre)):
             raise ServiceError("not_found", MSG_INVALID)
         return record
 
-    async def accounts(self) -> list[Account]:
-        """Every account (public fields and when it was made), by username."""
-        items: list[Account] = [
-            {**public_staff(r), "created_at": r.get("created_at")} for r in await self._durable.list_staff()
-        ]
+    async def accounts(self, admin: Staff, centre: str | None = DEFAULT_CENTRE) -> list[Account]:
+        """The accounts of ``centre`` with their role there (public fields and when
+        each was made), by username; ``centre`` None: every account (national admins).
+        ``forbidden`` for anyone else."""
+        if centre is None:
+            check_national_admin(admin)
+        else:
+            check_centre_admin(admin, centre)
+        items: list[Account] = []
+        for r in await self._durable.list_staff():
+            if centre is None or _in_centre(r, centre):
+                item: Account = {**public_staff(r), "created_at": r.get("created_at")}
+                if centre is not None:
+                    item["role"] = memberships(r)[centre]
+                items.append(item)
         items.sort(key=lambda i: i["username"])
         return items
 
-    async def do_create_account(self, admin: Staff, new: NewAccount) -> tuple[PublicStaff, dict[str, str]]:
-        """Create an account; returns (its public fields, the TOTP enrolment to show
-        once). ``conflict`` for a taken username, ``invalid`` for a weak password or a
-        bad username."""
+    async def do_create_account(
+        self, admin: Staff, new: NewAccount, centre: str = DEFAULT_CENTRE
+    ) -> tuple[PublicStaff, dict[str, str]]:
+        """Create an account in ``centre`` with ``new.role`` there; returns (its public
+        fields, the TOTP enrolment to show once). ``forbidden`` unless an admin of the
+        centre or a national admin, ``conflict`` for a taken username, ``invalid`` for
+        a weak password or a bad username."""
+        check_centre_admin(admin, centre)
         languages = list(new.languages) if new.languages is not None else [new.locale]
         try:
             staff, secret = await self._staff.create(
-                new.username, new.name, new.role, new.password, None, new.locale, languages, actor=admin.id
+                new.username,
+                new.name,
+                new.role,
+                new.password,
+                None,
+                new.locale,
+                languages,
+                actor=admin.id,
+                centres={centre: new.role},
             )
         except Conflict as exc:
             raise ServiceError("conflict", MSG_TAKEN) from exc
@@ -272,15 +302,25 @@ class Admin:
         except ValueError as exc:
             raise ServiceError("invalid", MSG_SKILLS_INVALID) from exc
 
-    async def do_update_account(self, admin: Staff, target_id: str, changes: AccountChanges) -> PublicStaff:
-        """Change someone's role, state or profile. A role change or disabling ends
-        their sessions, and their open consoles at once (services/revocation.py).
-        Returns their public fields."""
-        target = await self._target(target_id)
+    async def do_update_account(
+        self, admin: Staff, target_id: str, changes: AccountChanges, centre: str = DEFAULT_CENTRE
+    ) -> PublicStaff:
+        """Change someone's role in ``centre``, or their account's state or profile
+        (which reach every centre they work in: services/centres.check_may_manage_account).
+        A role change or disabling ends their sessions, and their open consoles at once
+        (services/revocation.py). Returns their public fields. ``forbidden``,
+        ``not_found`` (not in the centre), ``conflict`` (one's own lock-out)."""
+        check_centre_admin(admin, centre)
+        target = await self._target(target_id, centre)
         check_not_locking_out(admin, target_id, changes)
+        account_wide = changes.disabled is not None or any(
+            v is not None for v in (changes.name, changes.languages, changes.locale, changes.audiences)
+        )
+        if account_wide or changes.max_chats != KEEP:
+            check_may_manage_account(admin, target)
         ended: EndReason | None = None
-        if changes.role is not None and changes.role != target["role"]:
-            await self._staff.set_role(target_id, changes.role, actor=admin.id)
+        if changes.role is not None and changes.role != memberships(target)[centre]:
+            await self._staff.set_role(target_id, changes.role, actor=admin.id, centre=centre)
             ended = "role_changed"
         if changes.disabled is not None and changes.disabled != bool(target.get("disabled")):
             await self._staff.set_disabled(target_id, changes.disabled, actor=admin.id)
@@ -304,20 +344,26 @@ class Admin:
             await self._audit.record(admin.id, "staff_update", target_id, fields=sorted(profile))
         return public_staff(await self._durable.get_staff(target_id) or target)
 
-    async def do_reset_password(self, admin: Staff, target_id: str, password: str) -> None:
+    async def do_reset_password(
+        self, admin: Staff, target_id: str, password: str, centre: str = DEFAULT_CENTRE
+    ) -> None:
         """A new password (their sessions and open consoles end); ``invalid`` when it
-        is too weak."""
-        target = await self._target(target_id)
+        is too weak, ``forbidden`` unless the admin may manage the whole account."""
+        check_centre_admin(admin, centre)
+        target = await self._target(target_id, centre)
+        check_may_manage_account(admin, target)
         try:
             await self._staff.set_password(target["id"], password, actor=admin.id)
         except ValueError as exc:
             raise ServiceError("invalid", MSG_WEAK_PASSWORD) from exc
         await announce_end(self._revocation.do_signed_out(target["id"], "password_reset"), "password_reset")
 
-    async def do_reset_totp(self, admin: Staff, target_id: str) -> dict[str, str]:
+    async def do_reset_totp(self, admin: Staff, target_id: str, centre: str = DEFAULT_CENTRE) -> dict[str, str]:
         """A new TOTP secret (the old one stops working; their sessions and open
-        consoles end); the enrolment to show once."""
-        target = await self._target(target_id)
+        consoles end); the enrolment to show once. ``forbidden`` as for passwords."""
+        check_centre_admin(admin, centre)
+        target = await self._target(target_id, centre)
+        check_may_manage_account(admin, target)
         secret = await self._staff.reset_totp(target["id"], actor=admin.id)
         await announce_end(self._revocation.do_signed_out(target["id"], "totp_reset"), "totp_reset")
         return enrolment(secret, target["username"])
@@ -336,9 +382,9 @@ class Admin:
         return await self._staff.update_profile(me.id, changes)
 
     # --- opening hours, canned responses, audit log ----------------------------------
-    async def hours_view(self) -> HoursView:
-        """The stored hours document and the status now."""
-        schedule = await self._hours.schedule()
+    async def hours_view(self, centre: str = DEFAULT_CENTRE) -> HoursView:
+        """The centre's stored hours document and its status now."""
+        schedule = await self._hours.schedule(centre)
         # The stored document as the schedule reads it (defaults filled in), so every
         # field the editor shows is one it saves back.
         doc = schedule.to_doc()
@@ -351,23 +397,35 @@ class Admin:
         }
         if "exception_periods" in doc:
             hours["exception_periods"] = doc["exception_periods"]
-        return {"hours": hours, "status": await self._hours.payload(datetime.now(UTC))}
+        return {"hours": hours, "status": await self._hours.payload(datetime.now(UTC), centre=centre)}
 
-    async def do_set_hours(self, admin: Staff, data: dict[str, Any]) -> HoursView:
-        """Replace the opening hours (see :func:`check_hours_document`)."""
-        await self._hours.set_schedule(dict(check_hours_document(data)))
-        await self._audit.record(admin.id, "hours_update", "hours")
-        return await self.hours_view()
+    async def do_set_hours(self, admin: Staff, data: dict[str, Any], centre: str = DEFAULT_CENTRE) -> HoursView:
+        """Replace the centre's opening hours (see :func:`check_hours_document`)."""
+        check_centre_admin(admin, centre)
+        await self._hours.set_schedule(dict(check_hours_document(data)), centre)
+        await self._audit.record(admin.id, "hours_update", "hours", centres=[centre])
+        return await self.hours_view(centre)
 
-    async def do_set_canned(self, admin: Staff, locale: str, items: Any) -> list[dict[str, str]]:
-        """Replace one locale's canned responses (an empty list restores the defaults)."""
-        saved = await self._canned.set_locale(locale, items)
-        await self._audit.record(admin.id, "canned_update", locale, count=len(saved))
+    async def do_set_canned(
+        self, admin: Staff, locale: str, items: Any, centre: str = DEFAULT_CENTRE
+    ) -> list[dict[str, str]]:
+        """Replace one locale's canned responses of the centre (an empty list restores
+        the defaults)."""
+        check_centre_admin(admin, centre)
+        saved = await self._canned.set_locale(locale, items, centre)
+        await self._audit.record(admin.id, "canned_update", locale, centres=[centre], count=len(saved))
         return saved
 
-    async def audit_log(self, before_ts: int | None) -> list[dict[str, Any]]:
-        """The newest 100 audit entries before ``before_ts`` (ms), with usernames."""
-        entries = await self._audit.recent(100, before_ts)
+    async def audit_log(
+        self, admin: Staff, before_ts: int | None = None, centre: str | None = DEFAULT_CENTRE
+    ) -> list[dict[str, Any]]:
+        """The newest 100 audit entries of ``centre`` (None: every entry, national
+        admins) before ``before_ts`` (ms), with usernames."""
+        if centre is None:
+            check_national_admin(admin)
+        else:
+            check_centre_admin(admin, centre)
+        entries = await self._audit.recent(100, before_ts, centre)
         names = {r["id"]: r["username"] for r in await self._durable.list_staff()}
         return [
             {**e, "actor_name": names.get(e.get("actor") or ""), "target_name": names.get(e.get("target") or "")}

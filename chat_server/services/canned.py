@@ -2,7 +2,8 @@
 the visitor's language even when they do not write it.
 
 The defaults below are msgids translated through the catalogs into every locale; an
-admin can replace the list of any locale (durable document ``canned``). Each item is
+admin can replace the list of any locale. Each centre has its own lists (durable
+document ``canned`` in the namespace ``centre:<id>``, services/centre_domain.py). Each item is
 ``{"id", "title", "text"}``; ``text`` may hold ``{name}`` (the operator's display name).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..i18n import SUPPORTED
 from ..storage.base import Durable
+from .centre_domain import DEFAULT_CENTRE, centre_namespace
 from .errors import MSG_INVALID, N_, ServiceError
 from .events import Translator
 
@@ -53,22 +55,24 @@ class Canned:
     def defaults(self, locale: str) -> list[dict[str, str]]:
         return [{"id": i, "title": self.t(locale, title), "text": self.t(locale, text)} for i, title, text in DEFAULTS]
 
-    async def _doc(self) -> dict[str, Any]:
-        return await self.durable.get_kv("doc", DOC) or {}
+    async def _doc(self, centre: str) -> dict[str, Any]:
+        return await self.durable.get_kv(centre_namespace(centre), DOC) or {}
 
-    async def for_locale(self, locale: str) -> list[dict[str, str]]:
-        custom = (await self._doc()).get(locale)
+    async def for_locale(self, locale: str, centre: str = DEFAULT_CENTRE) -> list[dict[str, str]]:
+        """The centre's items for ``locale`` (its own list, else the defaults)."""
+        custom = (await self._doc(centre)).get(locale)
         return list(custom) if custom else self.defaults(locale)
 
-    async def all(self) -> dict[str, dict[str, Any]]:
-        """Every locale: its items and whether they are the translated defaults."""
-        doc = await self._doc()
+    async def all(self, centre: str = DEFAULT_CENTRE) -> dict[str, dict[str, Any]]:
+        """Every locale of ``centre``: its items and whether they are the translated defaults."""
+        doc = await self._doc(centre)
         return {
             code: {"custom": bool(doc.get(code)), "items": doc.get(code) or self.defaults(code)} for code in SUPPORTED
         }
 
-    async def set_locale(self, locale: str, items: Any) -> list[dict[str, str]]:
-        """Replace one locale's list (an empty list restores the defaults)."""
+    async def set_locale(self, locale: str, items: Any, centre: str = DEFAULT_CENTRE) -> list[dict[str, str]]:
+        """Replace one locale's list of ``centre`` (an empty list restores the
+        defaults); ``invalid`` for a bad list."""
         if locale not in SUPPORTED or not isinstance(items, list) or len(items) > MAX_ITEMS:
             raise ServiceError("invalid", MSG_INVALID)
         clean = []
@@ -83,10 +87,10 @@ class Canned:
             if not (isinstance(text, str) and 0 < len(text.strip()) <= 2000):
                 raise ServiceError("invalid", MSG_INVALID)
             clean.append({"id": ident, "title": title.strip(), "text": text.strip()})
-        doc = await self._doc()
+        doc = await self._doc(centre)
         if clean:
             doc[locale] = clean
         else:
             doc.pop(locale, None)
-        await self.durable.put_kv("doc", DOC, doc)
+        await self.durable.put_kv(centre_namespace(centre), DOC, doc)
         return clean or self.defaults(locale)

@@ -17,6 +17,9 @@ from ..storage.base import Durable, Ephemeral
 from .admin import Admin
 from .audit import Audit
 from .canned import Canned
+from .centre_examples import known_municipalities
+from .centre_staff import CentreStaff
+from .centres import Centres
 from .console import Console
 from .events import Events, Translator
 from .followup import FollowUps, FollowUpService
@@ -51,6 +54,8 @@ class Services:
     repository: Repository
     notify: Notify
     audit: Audit
+    centres: Centres
+    centre_staff: CentreStaff
     hours: Hours
     stats: Stats
     retention: Retention
@@ -93,6 +98,7 @@ def build_services(
     names this process among those sharing the store (services/presence.py; random
     unless a test gives one)."""
     audit = Audit(durable)
+    centres = Centres(durable, audit, i18n.SUPPORTED, known_municipalities())
     hours = Hours(durable)
     stats = Stats(durable, settings.stats_retention_days)
     staff = StaffService(durable, ephemeral, keyring, settings, audit)
@@ -110,7 +116,9 @@ def build_services(
     lifecycle = Lifecycle(repository, notify, messages, queue, router, stats, audit, observer, settings, pending_triage)
     sessions = VisitorSessions(repository, notify, queue, messages, hours, translate, router)
     presence = Presence(repository, addresses, ConsoleSockets(), settings)
-    starts = Starts(repository, notify, queue, hours, observer)
+    starts = Starts(
+        repository, notify, queue, hours, observer, lambda c: centres.check_centre(c, open_for_visitors=True)
+    )
     supervision = Supervision(
         repository, notify, messages, lifecycle, queue, staff.get, staff.accounts, audit, router, settings
     )
@@ -120,6 +128,8 @@ def build_services(
         repository=repository,
         notify=notify,
         audit=audit,
+        centres=centres,
+        centre_staff=CentreStaff(staff, centres, revocation),
         hours=hours,
         stats=stats,
         retention=Retention(durable, settings.audit_retention_days, settings.stats_retention_days),

@@ -90,6 +90,9 @@ class Conversation:
     topic: Topic | None = None
     urgent: bool = False
     age_band: AgeBand | None = None
+    # The resource centre it was started with (services/centre_domain.py; the widget
+    # names it, else "default"): its queue, staff, directory and statistics.
+    centre: str = "default"
     accepted_at: Millis | None = None
     operator_id: str | None = None
     operator_name: str | None = None
@@ -150,6 +153,7 @@ class Conversation:
             "topic": self.topic,
             "urgent": self.urgent,
             "age_band": self.age_band,
+            "centre": self.centre,
             "pseudonym": self.pseudonym,
             "session_key": self.session_key,
             "operator_id": self.operator_id,
@@ -202,6 +206,7 @@ _DECODE_DEFAULTS["staff_names"] = {}
 _TUPLES = ("invited_ids", "observer_ids", "passed", "referral_types")
 # Optional fields a sparse record leaves out at these values (from_record restores them).
 _SPARSE: dict[str, object] = {
+    "centre": "default",
     "invited_ids": [],
     "observer_ids": [],
     "staff_names": {},
@@ -219,17 +224,47 @@ _SPARSE: dict[str, object] = {
 
 @dataclass(frozen=True)
 class Staff:
-    """A signed-in staff member as services see them (from the staff session)."""
+    """A signed-in staff member as services see them (from the staff session).
+
+    ``centres``: ``{centre_id: role}``, the centres they belong to and their role in
+    each (services/centre_domain.py); empty means "``default`` with ``role``" (a value
+    made before centres, as some tests do). ``role``: their role in their primary
+    centre, the one the pre-centre endpoints act on. ``national_admin``: manages
+    centres; it gives no right to any centre's conversations.
+    """
 
     id: str
     name: str
     role: Role
     locale: str
+    centres: Mapping[str, Role] = field(default_factory=dict)
+    national_admin: bool = False
+
+    @property
+    def memberships(self) -> Mapping[str, Role]:
+        """``{centre_id: role}``, never empty."""
+        return self.centres or {"default": self.role}
+
+    def role_in(self, centre_id: str) -> Role | None:
+        """Their role in ``centre_id``, or None when they do not belong to it."""
+        return self.memberships.get(centre_id)
 
     @staticmethod
     def from_account(record: Mapping[str, Any]) -> Staff:
-        """From a durable staff account record (services/staff.py)."""
-        return Staff(record["id"], record["name"], record["role"], record.get("locale", "sv"))
+        """From a durable staff account record (services/staff.py); ``role`` is the
+        role in the primary centre (services/centre_domain.primary_centre)."""
+        # Imported here: centre_domain builds on this module's types.
+        from .centre_domain import is_national_admin, memberships, primary_centre
+
+        centres = memberships(record)
+        return Staff(
+            record["id"],
+            record["name"],
+            centres[primary_centre(centres)],
+            record.get("locale", "sv"),
+            centres,
+            is_national_admin(record),
+        )
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from babel.dates import format_skeleton, format_time, get_day_names
 from babel.lists import format_list
 
 from ..storage.base import Durable
+from .centre_domain import DEFAULT_CENTRE, centre_namespace
 from .errors import N_
 
 log = logging.getLogger(__name__)
@@ -371,39 +372,46 @@ def _babel_locale(locale: str) -> str:
 
 
 class Hours:
+    """The opening hours of each centre (its document ``hours`` in the namespace
+    ``centre:<id>``, services/centre_domain.py), read through a cache per centre."""
+
     #: Other nodes pick up an edited schedule within this many seconds.
     reload_s = 30.0
 
     def __init__(self, durable: Durable) -> None:
         self._durable = durable
-        self._schedule: Schedule | None = None
-        self._loaded = 0.0
+        self._schedules: dict[str, tuple[float, Schedule]] = {}
 
-    async def schedule(self) -> Schedule:
-        if self._schedule is None or _monotonic() - self._loaded > self.reload_s:
+    async def schedule(self, centre: str = DEFAULT_CENTRE) -> Schedule:
+        """The centre's schedule (no document: always open)."""
+        cached = self._schedules.get(centre)
+        if cached is None or _monotonic() - cached[0] > self.reload_s:
             try:
-                self._schedule = Schedule(await self._durable.get_kv("doc", DOC))
+                schedule = Schedule(await self._durable.get_kv(centre_namespace(centre), DOC))
             except ValueError:
                 # A stored document that no longer validates must not close the
                 # service silently: keep the last good one (or always open) and say so.
                 log.error("the stored opening hours are invalid; fix them in the console")
-                self._schedule = self._schedule or Schedule(None)
-            self._loaded = _monotonic()
-        return self._schedule
+                schedule = cached[1] if cached else Schedule(None)
+            self._schedules[centre] = (_monotonic(), schedule)
+            return schedule
+        return cached[1]
 
-    async def set_schedule(self, doc: dict[str, Any]) -> Schedule:
+    async def set_schedule(self, doc: dict[str, Any], centre: str = DEFAULT_CENTRE) -> Schedule:
         schedule = Schedule(doc)  # validates before storing
-        await self._durable.put_kv("doc", DOC, schedule.to_doc())
-        self._schedule = schedule
+        await self._durable.put_kv(centre_namespace(centre), DOC, schedule.to_doc())
+        self._schedules[centre] = (_monotonic(), schedule)
         return schedule
 
     def invalidate(self) -> None:
-        self._schedule = None
+        self._schedules.clear()
 
-    async def payload(self, now: datetime, locale: str | None = None, translate: Any = None) -> HoursPayload:
-        """The ``hours`` object of the visitor ``session`` event; ``summary`` in
-        ``locale`` (empty when no locale is given)."""
-        schedule = await self.schedule()
+    async def payload(
+        self, now: datetime, locale: str | None = None, translate: Any = None, centre: str = DEFAULT_CENTRE
+    ) -> HoursPayload:
+        """The ``hours`` object of the visitor ``session`` event for ``centre``;
+        ``summary`` in ``locale`` (empty when no locale is given)."""
+        schedule = await self.schedule(centre)
         status = schedule.status(now)
 
         def ms(dt: datetime | None) -> int | None:

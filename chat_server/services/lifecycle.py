@@ -319,7 +319,7 @@ class Lifecycle:
         counters = conversation_counters(conv.to_record(), reason, ts)
         counters.update(extra_counters or {})
         try:
-            await self._stats.record(ts, counters)
+            await self._stats.record(ts, counters, conv.centre)
         except Exception:  # noqa: BLE001 - statistics must never keep a chat alive
             log.exception("could not record statistics")
         try:

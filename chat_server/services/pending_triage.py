@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 from .. import i18n
-from ..storage.base import Ephemeral
+from ..storage.base import DEFAULT_CENTRE, Ephemeral
 from . import triage
 from .audit import Audit
 from .domain import Conversation, EndReason, Millis, Staff, now_ms
@@ -124,6 +124,7 @@ class Entry:
     ended_at: Millis
     reason: str
     marks: Marks = field(default_factory=Marks)
+    centre: str = DEFAULT_CENTRE  # the conversation's, for its statistics
 
     def out(self) -> EntryOut:
         return {
@@ -141,7 +142,7 @@ class Entry:
         }
 
     def to_record(self) -> dict[str, Any]:
-        return {**self.out(), "staff_id": self.staff_id, "marks": self.marks.out()}
+        return {**self.out(), "staff_id": self.staff_id, "marks": self.marks.out(), "centre": self.centre}
 
     @staticmethod
     def from_record(raw: dict[str, Any]) -> Entry:
@@ -157,6 +158,7 @@ class Entry:
             int(raw["ended_at"]),
             raw["reason"],
             Marks.from_record(raw.get("marks")),
+            raw.get("centre") or DEFAULT_CENTRE,
         )
 
     def report_duty(self) -> bool:
@@ -304,6 +306,7 @@ class PendingTriage:
             ended_at,
             reason,
             marks,
+            conv.centre,
         )
         await self._eph.put(ENTRY, entry.id, entry.to_record(), WINDOW_S)
         await self._eph.index_add(INDEX + entry.staff_id, entry.id, ended_at, WINDOW_S)
@@ -337,7 +340,7 @@ class PendingTriage:
         if not await self._forget(entry):
             raise ServiceError("not_found", MSG_NOT_FOUND)  # another tab was first
         try:
-            await self._stats.record(entry.ended_at, counters)
+            await self._stats.record(entry.ended_at, counters, entry.centre)
         except Exception:  # noqa: BLE001 - the entry is gone either way; say so in the log
             log.exception("could not record the statistics of a triage")
         await self._audit.record(staff.id, "triage" if outcome == "recorded" else "triage_skip", entry.id)

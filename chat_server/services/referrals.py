@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 
 from ..storage.base import Durable
 from .audit import Audit
+from .centre_domain import DEFAULT_CENTRE, centre_namespace
 from .domain import Staff
 from .errors import MSG_INVALID, MSG_NOT_FOUND, N_, ServiceError
 from .events import Translator
@@ -135,43 +136,84 @@ def _in_order(receivers: list[Receiver]) -> list[Receiver]:
 
 
 class Directory:
-    """The receivers, as one durable document."""
+    """The receivers: national ones in one document shared by every centre (``doc``
+    ``referrals``), each centre's own in its namespace (services/centre_domain.py). A
+    centre's directory is both, national first; a receiver id is unique across them.
+    On first use the national document is seeded from the example data's national
+    receivers, and the ``default`` centre's from its other receivers (as before centres).
+    """
 
     def __init__(self, durable: Durable, languages: tuple[str, ...], seed: Path = SEED) -> None:
         self._durable = durable
         self._languages = languages
         self._seed = seed
 
-    async def all(self) -> list[Receiver]:
-        """Every receiver (seeded from the example data on first use)."""
+    def _seeded(self, national: bool) -> list[Receiver]:
+        receivers = [validate_receiver(r, self._languages) for r in load_seed(self._seed)]
+        return _in_order([r for r in receivers if (r["area"]["kind"] == "national") == national])
+
+    async def _national(self) -> list[Receiver]:
         doc = await self._durable.get_kv("doc", DOC)
         if doc is None:
-            receivers = _in_order([validate_receiver(r, self._languages) for r in load_seed(self._seed)])
-            doc = {"receivers": receivers}
+            doc = {"receivers": self._seeded(True), "national_only": True}
             await self._durable.put_kv("doc", DOC, doc)
-        stored: list[Receiver] = copy.deepcopy(doc["receivers"])
+        # A document of a release before centres not yet split (the migration runs at
+        # start): only its national receivers are shared.
+        return [r for r in doc["receivers"] if r["area"]["kind"] == "national"]
+
+    async def _local(self, centre: str) -> list[Receiver]:
+        ns = centre_namespace(centre)
+        doc = await self._durable.get_kv(ns, DOC)
+        if doc is None:
+            doc = {"receivers": self._seeded(False) if centre == DEFAULT_CENTRE else []}
+            await self._durable.put_kv(ns, DOC, doc)
+        return [r for r in doc["receivers"] if r["area"]["kind"] != "national"]
+
+    async def all(self, centre: str = DEFAULT_CENTRE) -> list[Receiver]:
+        """Every receiver a centre refers to: the national ones, then its own."""
+        stored: list[Receiver] = copy.deepcopy(_in_order(await self._national() + await self._local(centre)))
         return stored
 
-    async def get(self, receiver_id: str) -> Receiver | None:
-        return next((r for r in await self.all() if r["id"] == receiver_id), None)
+    async def get(self, receiver_id: str, centre: str = DEFAULT_CENTRE) -> Receiver | None:
+        return next((r for r in await self.all(centre) if r["id"] == receiver_id), None)
 
-    async def put(self, raw: Any) -> Receiver:
-        """Create or replace one receiver (validated)."""
+    async def put(self, raw: Any, centre: str = DEFAULT_CENTRE) -> Receiver:
+        """Create or replace one receiver (validated): a national one in the shared
+        document, any other in ``centre``'s. InvalidReceiver (``id``) when the id is
+        used by the other document (a national id in a centre, or another centre's
+        receiver made national is refused: delete it there first)."""
         receiver = validate_receiver(raw, self._languages)
-        receivers = [r for r in await self.all() if r["id"] != receiver["id"]]
+        national = receiver["area"]["kind"] == "national"
+        shared, own = await self._national(), await self._local(centre)
+        if any(r["id"] == receiver["id"] for r in (own if national else shared)):
+            raise InvalidReceiver("id")
+        receivers = [r for r in (shared if national else own) if r["id"] != receiver["id"]]
         if len(receivers) >= MAX_RECEIVERS:
             raise InvalidReceiver("too many receivers")
         receivers.append(receiver)
-        await self._durable.put_kv("doc", DOC, {"receivers": _in_order(receivers)})
+        if national:
+            await self._durable.put_kv("doc", DOC, {"receivers": _in_order(receivers), "national_only": True})
+        else:
+            await self._durable.put_kv(centre_namespace(centre), DOC, {"receivers": _in_order(receivers)})
         return receiver
 
-    async def delete(self, receiver_id: str) -> bool:
-        receivers = await self.all()
-        kept = [r for r in receivers if r["id"] != receiver_id]
-        if len(kept) == len(receivers):
+    async def delete(self, receiver_id: str, centre: str = DEFAULT_CENTRE) -> bool:
+        """Remove a receiver of ``centre`` or a national one; False if there is none."""
+        own = await self._local(centre)
+        kept = [r for r in own if r["id"] != receiver_id]
+        if len(kept) != len(own):
+            await self._durable.put_kv(centre_namespace(centre), DOC, {"receivers": kept})
+            return True
+        shared = await self._national()
+        kept = [r for r in shared if r["id"] != receiver_id]
+        if len(kept) == len(shared):
             return False
-        await self._durable.put_kv("doc", DOC, {"receivers": kept})
+        await self._durable.put_kv("doc", DOC, {"receivers": kept, "national_only": True})
         return True
+
+    async def is_national(self, receiver_id: str) -> bool:
+        """Whether ``receiver_id`` is one of the shared national receivers."""
+        return any(r["id"] == receiver_id for r in await self._national())
 
 
 class TypeLabel(TypedDict):
@@ -208,7 +250,7 @@ class Referrals:
         conv = await require_assigned(self._repo, staff, conversation_id)
         receivers = []
         for rid in targets:
-            receiver = await self._directory.get(rid)
+            receiver = await self._directory.get(rid, conv.centre)
             if receiver is None:
                 raise ServiceError("not_found", MSG_UNKNOWN_RECEIVER)
             receivers.append(receiver)

@@ -128,7 +128,10 @@ class FirstRun:
         if spent is None:
             raise ServiceError("unauthorized", MSG_SETUP_EXPIRED)
         try:
-            staff, _ = await self.staff.create(username, name, "admin", password, secret, locale, [locale])
+            # The first admin administers the installation: a national admin (issue 19).
+            staff, _ = await self.staff.create(
+                username, name, "admin", password, secret, locale, [locale], national_admin=True
+            )
         except Conflict as exc:
             await self.durable.put_kv(TOKEN_NS, key, spent, expires_at=spent["expires"])
             raise ServiceError("conflict", MSG_TAKEN) from exc

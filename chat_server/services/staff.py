@@ -23,6 +23,7 @@ from ..security import passwords, totp
 from ..security.crypto import KeyRing
 from ..storage.base import Durable, Ephemeral
 from .audit import Audit
+from .centre_domain import DEFAULT_CENTRE, memberships, primary_centre
 from .domain import Role, Staff
 from .errors import MSG_KEY_MISMATCH, MSG_RATE_LIMITED, MSG_UNAUTHORIZED, ServiceError
 from .roles import ROLES
@@ -77,11 +78,15 @@ class PublicStaff(TypedDict):
     audiences: list[str]
     max_chats: int | None
     disabled: bool
+    centres: dict[str, Role]  # {centre_id: role} (services/centre_domain.py)
+    national_admin: bool
 
 
 def public_staff(record: Mapping[str, Any]) -> PublicStaff:
     """The fields of a staff record that may leave the server."""
     return {
+        "centres": memberships(record),
+        "national_admin": bool(record.get("national_admin")),
         "id": record["id"],
         "username": record["username"],
         "name": record["name"],
@@ -116,10 +121,18 @@ class StaffService:
         locale: str = "sv",
         languages: list[str] | None = None,
         actor: str | None = None,
+        centres: Mapping[str, str] | None = None,
+        national_admin: bool = False,
     ) -> tuple[PublicStaff, str]:
-        """Create an account; returns (public record, TOTP secret to enrol)."""
-        if role not in ROLES:
+        """Create an account; returns (public record, TOTP secret to enrol).
+
+        ``centres``: ``{centre_id: role}`` (default: ``{"default": role}``); ``role``
+        is then the role in the primary centre. ValueError for a bad role, username,
+        weak password (WeakPassword) or TOTP secret."""
+        centres = dict(centres) if centres else {DEFAULT_CENTRE: role}
+        if role not in ROLES or not all(r in ROLES for r in centres.values()):
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        role = centres[primary_centre(centres)]  # type: ignore[arg-type]
         username = username.strip()
         if not (2 <= len(username) <= 64) or not all(c.isalnum() or c in "._-" for c in username):
             raise ValueError("username: 2-64 letters, digits, '.', '_' or '-'")
@@ -133,6 +146,8 @@ class StaffService:
             "username": username,
             "name": name.strip() or username,
             "role": role,
+            "centres": centres,
+            "national_admin": national_admin,
             "password_hash": passwords.hash_password(password),
             "totp": self.keyring.seal(secret, "totp:" + staff_id),
             "totp_last_step": 0,
@@ -142,7 +157,7 @@ class StaffService:
             "created_at": int(time.time() * 1000),
         }
         await self.durable.create_staff(record)
-        await self.audit.record(actor, "staff_create", staff_id, role=role)
+        await self.audit.record(actor, "staff_create", staff_id, centres=sorted(centres), role=role)
         return public_staff(record), secret
 
     async def get(self, staff_id: str) -> dict[str, Any] | None:
@@ -188,12 +203,40 @@ class StaffService:
         await self.audit.record(actor, "totp_reset", staff_id)
         return secret
 
-    async def set_role(self, staff_id: str, role: str, actor: str | None = None) -> None:
+    async def set_role(self, staff_id: str, role: str, actor: str | None = None, centre: str | None = None) -> None:
+        """Their role in ``centre`` (None: their primary centre); their sessions end
+        (the new role applies from the next login). ValueError for a bad role."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        await self.durable.update_staff(staff_id, {"role": role})
-        await self.end_sessions(staff_id)  # the new role applies from the next login
-        await self.audit.record(actor, "staff_update", staff_id, role=role)
+        record = await self.durable.get_staff(staff_id)
+        if record is None:
+            return
+        centres: dict[str, str] = dict(memberships(record))
+        centre = centre or primary_centre(memberships(record))
+        centres[centre] = role
+        await self.set_memberships(staff_id, centres, actor, audit=False)
+        await self.audit.record(actor, "staff_update", staff_id, centres=[centre], role=role)
+
+    async def set_memberships(
+        self, staff_id: str, centres: Mapping[str, str], actor: str | None = None, audit: bool = True
+    ) -> dict[str, Any] | None:
+        """Replace the account's ``{centre_id: role}`` (at least one centre, known
+        roles: ValueError otherwise) and its mirrored ``role``; their sessions end.
+        Returns the record, or None for an unknown id."""
+        if not centres or not all(r in ROLES for r in centres.values()):
+            raise ValueError("an account belongs to at least one centre, with a known role in each")
+        before = await self.durable.get_staff(staff_id)
+        record = await self.durable.update_staff(
+            staff_id,
+            {"centres": dict(centres), "role": centres[primary_centre(centres)]},  # type: ignore[arg-type]
+        )
+        if record is None:
+            return None
+        await self.end_sessions(staff_id)
+        if audit:
+            touched = set(centres) | set(memberships(before or {}))
+            await self.audit.record(actor, "centre_membership", staff_id, centres=sorted(touched))
+        return record
 
     async def update_profile(self, staff_id: str, changes: Mapping[str, Any]) -> PublicStaff | None:
         """Change name, locale, languages, audiences or max_chats (other keys are
@@ -217,6 +260,16 @@ class StaffService:
         record = await self.durable.update_staff(staff_id, allowed)
         self._locale_cache.pop(staff_id, None)
         return public_staff(record) if record else None
+
+    async def set_national_admin(
+        self, staff_id: str, national_admin: bool, actor: str | None = None
+    ) -> dict[str, Any] | None:
+        """Grant or take away managing centres; their sessions end. The record, or None."""
+        record = await self.durable.update_staff(staff_id, {"national_admin": national_admin})
+        if record is not None:
+            await self.end_sessions(staff_id)
+            await self.audit.record(actor, "staff_update", staff_id, centres=[], national_admin=national_admin)
+        return record
 
     # login ----------------------------------------------------------------------------
     async def login(self, username: str, password: str, code: str, address_key: str) -> tuple[PublicStaff, str, str]:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..storage.base import StoreUnavailable
+from .centre_domain import DEFAULT_CENTRE
 from .domain import AgeBand, Audience, Conversation, Topic, VisitorSession, now_ms
 from .errors import MSG_CLOSED, MSG_CONFLICT, MSG_FORBIDDEN, ServiceError
 from .hours import Hours
@@ -46,14 +48,29 @@ class StartRequest:
     topic: Topic | None = None
     urgent: bool = False
     age_band: AgeBand | None = None
+    centre: str = DEFAULT_CENTRE
+
+
+#: Checks that a visitor may start with a centre (services/centres.Centres.check_centre):
+#: ``not_found`` for an unknown or disabled one.
+CheckCentre = Callable[[str], Awaitable[object]]
 
 
 class Starts:
     """``start``: a blocked key is refused, a session with a live conversation gets it
     back, and otherwise exactly one new conversation is made (see the module)."""
 
-    def __init__(self, repo: Repository, notify: Notify, queue: Queue, hours: Hours, observer: Observer) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        notify: Notify,
+        queue: Queue,
+        hours: Hours,
+        observer: Observer,
+        check_centre: CheckCentre,
+    ) -> None:
         self._repo = repo
+        self._check_centre = check_centre
         self._notify = notify
         self._queue = queue
         self._hours = hours
@@ -74,7 +91,8 @@ class Starts:
         socket and ``address_key`` its rate-limit key (kept on the conversation so a
         ``block`` works from any process). Returns (the session as stored, bound to the
         conversation; its brief for the ack; what to announce after the ack).
-        ``closed`` outside opening hours; ``conflict`` if the session's conversation
+        ``not_found`` for an unknown centre; ``closed`` outside the centre's opening
+        hours; ``conflict`` if the session's conversation
         ended while this start was joining it, again and again."""
         conv: Conversation | None = None
         for _ in range(_TRIES):
@@ -86,7 +104,8 @@ class Starts:
                 await attach(existing.id)
                 return stored, await self._queue.brief(existing), nothing
             if conv is None:
-                hours = await self._hours.payload(datetime.now(UTC))
+                await self._check_centre(request.centre)
+                hours = await self._hours.payload(datetime.now(UTC), centre=request.centre)
                 if not hours["accepting"]:
                     raise ServiceError("closed", MSG_CLOSED)
                 conv = self._new(sess, request, sid, address_key)
@@ -112,6 +131,7 @@ class Starts:
             topic=request.topic,
             urgent=request.urgent,
             age_band=request.age_band,
+            centre=request.centre,
             pseudonym=sess.pseudonym,
             session_key=sess.key,
             visitor_sid=sid,

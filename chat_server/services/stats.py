@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..storage.base import Durable
+from ..storage.base import DEFAULT_CENTRE, Durable
 from .stats_labels import StatsLabels
 from .stats_protection import SMALL, Counts, MonthPlan, plan_month, tables
 
@@ -211,12 +211,17 @@ class Stats:
         self._plans: dict[date, tuple[int, MonthPlan]] = {}
         self._plans_lock = threading.Lock()
 
-    async def record(self, ts_ms: int, counters: dict[str, int]) -> None:
+    async def record(self, ts_ms: int, counters: dict[str, int], centre: str = DEFAULT_CENTRE) -> None:
+        """Add the counters of one ended conversation to its centre's day."""
         if counters:
-            await self._durable.add_stats(day_of(ts_ms), counters)
+            await self._durable.add_stats(day_of(ts_ms), counters, centre)
 
-    async def totals(self, first_day: str, last_day: str) -> list[tuple[str, str, int]]:
-        return await self._durable.get_stats(first_day, last_day)
+    async def totals(
+        self, first_day: str, last_day: str, centre: str | None = DEFAULT_CENTRE
+    ) -> list[tuple[str, str, int]]:
+        """Raw counters of ``centre`` (None: summed over every centre, before any
+        suppression)."""
+        return await self._durable.get_stats(first_day, last_day, centre)
 
     def published_months(self, first: date, last: date) -> tuple[list[date], date | None, date | None]:
         """First days of the months touching [first, last] that may be published (ended,
@@ -232,16 +237,19 @@ class Stats:
             month = month_last(month) + timedelta(days=1)
         return months, until, horizon
 
-    async def report(self, first: date, last: date, group: str = "month") -> Report:
+    async def report(
+        self, first: date, last: date, group: str = "month", centre: str | None = DEFAULT_CENTRE
+    ) -> Report:
         """The published counts per fixed period covering [first, last] (widened).
 
-        Periods in a month that has not ended, or is past the retention period, are left
-        out. Raises ValueError for a bad group or range (more than ``MAX_DAYS``)."""
+        Counters of ``centre``, or with None of every centre summed before suppression
+        (the national view). Periods in a month that has not ended, or is past the
+        retention period, are left out. Raises ValueError for a bad group or range (more than ``MAX_DAYS``)."""
         if group not in GROUPS or last < first or (last - first).days > MAX_DAYS:
             raise ValueError("bad range or group")
         first, last = period_of(first, group)[0], period_of(last, group)[1]
         months, until, horizon = self.published_months(first, last)
-        rows = await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat()) if months else []
+        rows = await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat(), centre) if months else []
         # Planning three years day by day takes a while: off the event loop.
         periods = await asyncio.to_thread(self._periods, first, last, group, months, rows)
         return Report(group, first, last, periods, until, horizon)

@@ -5,10 +5,13 @@ encrypted messages, the queue, operator presence. Every key has a TTL, and nothi
 is meant to survive the conversation. Backends: memory (embedded) and Redis (run
 without persistence).
 
-*Durable* holds what must survive a restart and never identifies a visitor: staff
-accounts and their sessions, the audit log of staff actions, aggregate statistics and
-configuration documents (opening hours, canned responses, referral directory).
-Backends: SQLite (embedded) and Redis (with persistence).
+*Durable* holds what must survive a restart and never identifies a visitor: the
+resource centres of the installation, staff accounts (with their centres) and their
+sessions, the audit log of staff actions, aggregate statistics per centre and
+configuration documents (opening hours, canned responses, referral directory; a
+centre's under the namespace ``centre:<id>``, services/centre_domain.py).
+Backends: SQLite (embedded) and Redis (with persistence). Each migrates a store written
+by an earlier release when it opens (the layout: :data:`SCHEMA_VERSION`).
 
 One contract test suite (tests/contract/) runs against every backend.
 """
@@ -18,6 +21,13 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 JSON = dict[str, Any]
+
+#: The centre that statistics and audit entries of a store from before centres belong
+#: to (services/centre_domain.py).
+DEFAULT_CENTRE = "default"
+#: The durable layout: 1 (one centre, the first releases), 2 (centres: a centre table,
+#: statistics keyed by centre, audit entries tagged with centres).
+SCHEMA_VERSION = 2
 
 
 class StoreUnavailable(RuntimeError):
@@ -98,6 +108,20 @@ class Durable(Protocol):
 
     async def close(self) -> None: ...
 
+    # Centres ------------------------------------------------------------------------
+    async def create_centre(self, record: JSON) -> JSON:
+        """Insert a centre record (``{"id": slug, …}``, services/centre_domain.Centre);
+        Conflict when the id is taken."""
+
+    async def get_centre(self, centre_id: str) -> JSON | None: ...
+
+    async def list_centres(self) -> list[JSON]:
+        """Every centre record, ordered by id."""
+
+    async def update_centre(self, centre_id: str, changes: JSON) -> JSON | None:
+        """Atomically merge ``changes`` (never ``id``) into a centre record; returns the
+        new record, or None when there is no such centre."""
+
     # Staff accounts -----------------------------------------------------------------
     async def create_staff(self, record: JSON) -> JSON:
         """Insert a staff record (``id`` and ``username`` unique, else Conflict)."""
@@ -114,23 +138,33 @@ class Durable(Protocol):
 
     # Audit log ------------------------------------------------------------------------
     async def add_audit(self, entry: JSON) -> None:
-        """``entry``: ts, actor (staff id or None), action, target, details (no content)."""
+        """``entry``: ts (ms), actor (staff id or None), action, target, details (no
+        content) and ``centres``: the ids of the centres the action concerns ([] or
+        absent for an installation-wide one, e.g. creating a centre)."""
 
-    async def list_audit(self, limit: int = 100, before_ts: int | None = None) -> list[JSON]: ...
+    async def list_audit(self, limit: int = 100, before_ts: int | None = None, centre: str | None = None) -> list[JSON]:
+        """Newest first, at most ``limit``, ``ts`` < ``before_ts`` if given; with
+        ``centre``, only entries whose ``centres`` include it (entries from before
+        centres belong to :data:`DEFAULT_CENTRE`)."""
 
     async def prune_audit(self, before_ts: int) -> int:
         """Delete audit entries with ``ts`` < ``before_ts`` (ms); returns how many."""
 
     # Aggregate statistics -------------------------------------------------------------
-    async def add_stats(self, day: str, counters: dict[str, int]) -> None:
-        """Add ``counters`` (``"dimension:value" -> n``) to the totals of ``day``."""
+    async def add_stats(self, day: str, counters: dict[str, int], centre: str = DEFAULT_CENTRE) -> None:
+        """Add ``counters`` (``"dimension:value" -> n``) to the totals of ``day`` (ISO
+        date) of ``centre``."""
 
-    async def get_stats(self, first_day: str, last_day: str) -> list[tuple[str, str, int]]:
-        """(day, "dimension:value", count) for days in [first_day, last_day]."""
+    async def get_stats(
+        self, first_day: str, last_day: str, centre: str | None = DEFAULT_CENTRE
+    ) -> list[tuple[str, str, int]]:
+        """(day, "dimension:value", count) for days in [first_day, last_day], ordered by
+        day then key: of ``centre``, or with ``centre=None`` summed over every centre
+        (the national view; suppression is applied after summing, services/stats.py)."""
 
     async def prune_stats(self, before_day: str) -> int:
-        """Delete the counters of days before ``before_day`` (ISO date); returns how
-        many days had counters."""
+        """Delete the counters of days before ``before_day`` (ISO date) of every
+        centre; returns how many distinct days had counters."""
 
     # Small documents and expiring values --------------------------------------------
     async def put_kv(self, namespace: str, key: str, value: JSON, expires_at: float | None = None) -> None: ...

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..private_files import private_dir, private_file, tighten
-from .base import JSON, Conflict
+from .base import DEFAULT_CENTRE, JSON, SCHEMA_VERSION, Conflict
 
 T = TypeVar("T")
 
@@ -37,12 +37,6 @@ CREATE TABLE IF NOT EXISTS audit (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
-CREATE TABLE IF NOT EXISTS stats (
-    day TEXT NOT NULL,
-    key TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (day, key)
-);
 CREATE TABLE IF NOT EXISTS kv (
     namespace TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -51,6 +45,55 @@ CREATE TABLE IF NOT EXISTS kv (
     PRIMARY KEY (namespace, key)
 );
 """
+
+# Layout 2 (centres). Run once, in one transaction, on a store of layout 1 (which had
+# ``stats(day, key, count)`` without a centre) or on a new one; PRAGMA user_version
+# records the layout.
+_CENTRES_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS centres (id TEXT PRIMARY KEY, data TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS centre_stats (centre TEXT NOT NULL, day TEXT NOT NULL, key TEXT NOT NULL, "
+    "count INTEGER NOT NULL, PRIMARY KEY (centre, day, key))",
+    "CREATE INDEX IF NOT EXISTS centre_stats_day ON centre_stats(day)",
+    "CREATE TABLE IF NOT EXISTS audit_centre (centre TEXT NOT NULL, "
+    "seq INTEGER NOT NULL REFERENCES audit(seq) ON DELETE CASCADE, ts INTEGER NOT NULL, PRIMARY KEY (centre, seq))",
+    "CREATE INDEX IF NOT EXISTS audit_centre_ts ON audit_centre(centre, ts)",
+)
+
+
+def _migrate(c: sqlite3.Connection) -> None:
+    """Bring the store to :data:`SCHEMA_VERSION`: counters and audit entries of layout 1
+    become the ``default`` centre's, nothing is dropped before it is copied."""
+    (version,) = c.execute("PRAGMA user_version").fetchone()
+    if version >= SCHEMA_VERSION:
+        return
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _CENTRES_SCHEMA:
+            c.execute(statement)
+        old_stats = c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'stats'").fetchone()
+        if old_stats:
+            c.execute(
+                "INSERT INTO centre_stats (centre, day, key, count) SELECT ?, day, key, count FROM stats "
+                # "WHERE true": SQLite reads "ON" after a bare SELECT as a join's.
+                "WHERE true ON CONFLICT(centre, day, key) DO UPDATE SET count = count + excluded.count",
+                (DEFAULT_CENTRE,),
+            )
+            c.execute("DROP TABLE stats")
+        # Every audit entry of layout 1 was the one centre's.
+        c.execute(
+            "INSERT OR IGNORE INTO audit_centre (centre, seq, ts) SELECT ?, seq, ts FROM audit",
+            (DEFAULT_CENTRE,),
+        )
+        c.execute(
+            "UPDATE audit SET data = json_set(data, '$.centres', json_array(?)) "
+            "WHERE json_extract(data, '$.centres') IS NULL",
+            (DEFAULT_CENTRE,),
+        )
+        c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        c.execute("COMMIT")
+    except BaseException:
+        c.execute("ROLLBACK")
+        raise
 
 
 class SqliteDurable:
@@ -72,6 +115,7 @@ class SqliteDurable:
             private_file(self.path)
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._conn.executescript(_SCHEMA)
+            _migrate(self._conn)
             for suffix in ("-wal", "-shm", "-journal"):
                 tighten(self.path.with_name(self.path.name + suffix))
         return fn(self._conn)
@@ -93,6 +137,39 @@ class SqliteDurable:
         if self._conn is not None:
             await self._run(_close)
         self._pool.shutdown(wait=True)
+
+    # centres --------------------------------------------------------------------------
+    async def create_centre(self, record: JSON) -> JSON:
+        def _do(c: sqlite3.Connection) -> JSON:
+            try:
+                c.execute("INSERT INTO centres (id, data) VALUES (?, ?)", (record["id"], json.dumps(record)))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("centre id taken") from exc
+            return record
+
+        return await self._run(_do)
+
+    async def get_centre(self, centre_id: str) -> JSON | None:
+        row = await self._run(lambda c: c.execute("SELECT data FROM centres WHERE id = ?", (centre_id,)).fetchone())
+        return json.loads(row[0]) if row else None
+
+    async def list_centres(self) -> list[JSON]:
+        rows = await self._run(lambda c: c.execute("SELECT data FROM centres ORDER BY id").fetchall())
+        return [json.loads(r[0]) for r in rows]
+
+    async def update_centre(self, centre_id: str, changes: JSON) -> JSON | None:
+        def _do(c: sqlite3.Connection) -> JSON | None:
+            c.execute("BEGIN IMMEDIATE")
+            row = c.execute("SELECT data FROM centres WHERE id = ?", (centre_id,)).fetchone()
+            if not row:
+                c.execute("ROLLBACK")
+                return None
+            data: JSON = {**json.loads(row[0]), **changes, "id": centre_id}
+            c.execute("UPDATE centres SET data = ? WHERE id = ?", (json.dumps(data), centre_id))
+            c.execute("COMMIT")
+            return data
+
+        return await self._run(_do)
 
     # staff ----------------------------------------------------------------------------
     async def create_staff(self, record: JSON) -> JSON:
@@ -148,51 +225,77 @@ class SqliteDurable:
 
     # audit ----------------------------------------------------------------------------
     async def add_audit(self, entry: JSON) -> None:
-        await self._run(
-            lambda c: c.execute("INSERT INTO audit (ts, data) VALUES (?, ?)", (int(entry["ts"]), json.dumps(entry)))
-        )
+        centres = sorted(set(entry.get("centres") or ()))
+        ts = int(entry["ts"])
 
-    async def list_audit(self, limit: int = 100, before_ts: int | None = None) -> list[JSON]:
-        def _do(c: sqlite3.Connection) -> list[Any]:
-            if before_ts is None:
-                q = "SELECT data FROM audit ORDER BY ts DESC, seq DESC LIMIT ?"
-                return c.execute(q, (limit,)).fetchall()
-            q = "SELECT data FROM audit WHERE ts < ? ORDER BY ts DESC, seq DESC LIMIT ?"
-            return c.execute(q, (before_ts, limit)).fetchall()
-
-        return [json.loads(r[0]) for r in await self._run(_do)]
-
-    async def prune_audit(self, before_ts: int) -> int:
-        cur = await self._run(lambda c: c.execute("DELETE FROM audit WHERE ts < ?", (int(before_ts),)))
-        return int(cur.rowcount)
-
-    # stats ----------------------------------------------------------------------------
-    async def add_stats(self, day: str, counters: dict[str, int]) -> None:
         def _do(c: sqlite3.Connection) -> None:
             c.execute("BEGIN IMMEDIATE")
+            cur = c.execute(
+                "INSERT INTO audit (ts, data) VALUES (?, ?)", (ts, json.dumps({**entry, "centres": centres}))
+            )
             c.executemany(
-                "INSERT INTO stats (day, key, count) VALUES (?, ?, ?) "
-                "ON CONFLICT(day, key) DO UPDATE SET count = count + excluded.count",
-                [(day, k, int(v)) for k, v in counters.items()],
+                "INSERT INTO audit_centre (centre, seq, ts) VALUES (?, ?, ?)",
+                [(cid, cur.lastrowid, ts) for cid in centres],
             )
             c.execute("COMMIT")
 
         await self._run(_do)
 
-    async def get_stats(self, first_day: str, last_day: str) -> list[tuple[str, str, int]]:
-        rows = await self._run(
-            lambda c: c.execute(
-                "SELECT day, key, count FROM stats WHERE day BETWEEN ? AND ? ORDER BY day, key",
-                (first_day, last_day),
+    async def list_audit(self, limit: int = 100, before_ts: int | None = None, centre: str | None = None) -> list[JSON]:
+        top = before_ts if before_ts is not None else 2**62
+
+        def _do(c: sqlite3.Connection) -> list[Any]:
+            if centre is None:
+                q = "SELECT data FROM audit WHERE ts < ? ORDER BY ts DESC, seq DESC LIMIT ?"
+                return c.execute(q, (top, limit)).fetchall()
+            q = (
+                "SELECT a.data FROM audit_centre ac JOIN audit a ON a.seq = ac.seq "
+                "WHERE ac.centre = ? AND ac.ts < ? ORDER BY ac.ts DESC, ac.seq DESC LIMIT ?"
+            )
+            return c.execute(q, (centre, top, limit)).fetchall()
+
+        return [json.loads(r[0]) for r in await self._run(_do)]
+
+    async def prune_audit(self, before_ts: int) -> int:
+        # audit_centre rows go with their entry (ON DELETE CASCADE).
+        cur = await self._run(lambda c: c.execute("DELETE FROM audit WHERE ts < ?", (int(before_ts),)))
+        return int(cur.rowcount)
+
+    # stats ----------------------------------------------------------------------------
+    async def add_stats(self, day: str, counters: dict[str, int], centre: str = DEFAULT_CENTRE) -> None:
+        def _do(c: sqlite3.Connection) -> None:
+            c.execute("BEGIN IMMEDIATE")
+            c.executemany(
+                "INSERT INTO centre_stats (centre, day, key, count) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(centre, day, key) DO UPDATE SET count = count + excluded.count",
+                [(centre, day, k, int(v)) for k, v in counters.items()],
+            )
+            c.execute("COMMIT")
+
+        await self._run(_do)
+
+    async def get_stats(
+        self, first_day: str, last_day: str, centre: str | None = DEFAULT_CENTRE
+    ) -> list[tuple[str, str, int]]:
+        def _do(c: sqlite3.Connection) -> list[Any]:
+            if centre is None:
+                return c.execute(
+                    "SELECT day, key, SUM(count) FROM centre_stats WHERE day BETWEEN ? AND ? "
+                    "GROUP BY day, key ORDER BY day, key",
+                    (first_day, last_day),
+                ).fetchall()
+            return c.execute(
+                "SELECT day, key, count FROM centre_stats WHERE centre = ? AND day BETWEEN ? AND ? ORDER BY day, key",
+                (centre, first_day, last_day),
             ).fetchall()
-        )
-        return [(r[0], r[1], int(r[2])) for r in rows]
+
+        return [(r[0], r[1], int(r[2])) for r in await self._run(_do)]
 
     async def prune_stats(self, before_day: str) -> int:
         def _do(c: sqlite3.Connection) -> int:
             c.execute("BEGIN IMMEDIATE")
-            (days,) = c.execute("SELECT COUNT(DISTINCT day) FROM stats WHERE day < ?", (before_day,)).fetchone()
-            c.execute("DELETE FROM stats WHERE day < ?", (before_day,))
+            (days,) = c.execute("SELECT COUNT(DISTINCT day) FROM centre_stats WHERE day < ?", (before_day,)).fetchone()
+            c.execute("DELETE FROM centre_stats WHERE day < ?", (before_day,))
             c.execute("COMMIT")
             return int(days)
 

@@ -1,10 +1,14 @@
 """Console HTTP API handlers: first-run setup, the staff member's own profile, and the
-admin screens (accounts, opening hours, canned responses, audit log).
+admin screens (accounts, opening hours, canned responses, audit log) of one centre.
 
 Every state-changing request needs a live staff session and the CSRF header (except
-the first-run setup, which is authorised by its single-use token instead). Admin routes
-need the admin role. Nothing here ever sees conversation content. Each handler parses,
-authorises, calls one service and answers; the rules live in services/admin.py.
+the first-run setup, which is authorised by its single-use token instead). Each admin
+route exists twice: under ``/api/centres/{centre}/…`` for the centre named, and at its
+path from before centres (``/api/admin/…``) for the person's only centre, or
+``default`` (services/centres.resolve_centre). The service checks the role in that
+centre (services/centres.py). Nothing here ever sees conversation content. Each
+handler parses, authorises, calls one service and answers; the rules live in
+services/admin.py.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any
 from aiohttp import web
 
 from ..services.admin import KEEP, AccountChanges, NewAccount
-from ..services.roles import ADMINS
+from ..services.centres import check_staff_in_centre, resolve_centre
+from ..services.domain import Staff
 from . import keys as K
 from . import validation as v
 from .api import json_api, ok, read_json
@@ -23,6 +28,11 @@ from .client_info import request_address_key
 from .guard import check_same_origin
 
 log = logging.getLogger(__name__)
+
+
+def _centre(request: web.Request, staff: Staff) -> str:
+    """The centre a request acts on: the one in its path, else the person's own."""
+    return resolve_centre(staff, request.match_info.get("centre"))
 
 
 def _tuple(value: list[str] | None) -> tuple[str, ...] | None:
@@ -99,15 +109,16 @@ async def patch_me(request: web.Request) -> web.StreamResponse:
 # --- accounts -------------------------------------------------------------------------
 @json_api
 async def list_staff(request: web.Request) -> web.StreamResponse:
-    """GET /api/admin/staff: every account (admins)."""
-    await request.app[K.GUARD].require_staff(request, roles=ADMINS)
-    return ok(items=await request.app[K.SERVICES].admin.accounts())
+    """GET /api/admin/staff: the accounts of the centre (its admins, national admins)."""
+    admin = await request.app[K.GUARD].require_staff(request)
+    return ok(items=await request.app[K.SERVICES].admin.accounts(admin, _centre(request, admin)))
 
 
 @json_api
 async def create_staff(request: web.Request) -> web.StreamResponse:
-    """POST /api/admin/staff: a new account and its TOTP enrolment (admins)."""
-    admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
+    """POST /api/admin/staff: a new account in the centre and its TOTP enrolment."""
+    admin = await request.app[K.GUARD].require_staff(request, write=True)
+    centre = _centre(request, admin)
     data = await read_json(request, v.NEW_ACCOUNT)
     new = NewAccount(
         username=data["username"],
@@ -119,14 +130,15 @@ async def create_staff(request: web.Request) -> web.StreamResponse:
         audiences=_audiences(data.get("audiences")),
         max_chats=data.get("max_chats"),
     )
-    staff, enrolment = await request.app[K.SERVICES].admin.do_create_account(admin, new)
+    staff, enrolment = await request.app[K.SERVICES].admin.do_create_account(admin, new, centre)
     return ok(staff=staff, enrolment=enrolment)
 
 
 @json_api
 async def update_staff(request: web.Request) -> web.StreamResponse:
-    """PATCH /api/admin/staff/{id}: role, state or profile (admins; not one's own lock-out)."""
-    admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
+    """PATCH /api/admin/staff/{id}: role in the centre, state or profile (not one's own lock-out)."""
+    admin = await request.app[K.GUARD].require_staff(request, write=True)
+    centre = _centre(request, admin)
     data = await read_json(request, v.ACCOUNT_CHANGES)
     changes = AccountChanges(
         role=data.get("role"),
@@ -137,64 +149,87 @@ async def update_staff(request: web.Request) -> web.StreamResponse:
         audiences=_audiences(data.get("audiences")),
         max_chats=data["max_chats"] if "max_chats" in data else KEEP,
     )
-    staff = await request.app[K.SERVICES].admin.do_update_account(admin, request.match_info["staff_id"], changes)
+    staff = await request.app[K.SERVICES].admin.do_update_account(
+        admin, request.match_info["staff_id"], changes, centre
+    )
     return ok(staff=staff)
 
 
 @json_api
 async def reset_password(request: web.Request) -> web.StreamResponse:
-    """POST /api/admin/staff/{id}/password: a new password; their sessions end (admins)."""
-    admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
+    """POST /api/admin/staff/{id}/password: a new password; their sessions end."""
+    admin = await request.app[K.GUARD].require_staff(request, write=True)
+    centre = _centre(request, admin)
     data = await read_json(request, v.NEW_PASSWORD)
-    await request.app[K.SERVICES].admin.do_reset_password(admin, request.match_info["staff_id"], data["password"])
+    await request.app[K.SERVICES].admin.do_reset_password(
+        admin, request.match_info["staff_id"], data["password"], centre
+    )
     return ok()
 
 
 @json_api
 async def reset_totp(request: web.Request) -> web.StreamResponse:
-    """POST /api/admin/staff/{id}/totp: a new TOTP secret to enrol (admins)."""
-    admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
-    return ok(enrolment=await request.app[K.SERVICES].admin.do_reset_totp(admin, request.match_info["staff_id"]))
+    """POST /api/admin/staff/{id}/totp: a new TOTP secret to enrol."""
+    admin = await request.app[K.GUARD].require_staff(request, write=True)
+    centre = _centre(request, admin)
+    enrolment = await request.app[K.SERVICES].admin.do_reset_totp(admin, request.match_info["staff_id"], centre)
+    return ok(enrolment=enrolment)
 
 
 # --- opening hours --------------------------------------------------------------------
+def _member_or_national(staff: Staff, centre: str) -> None:
+    if not staff.national_admin:
+        check_staff_in_centre(staff, centre)
+
+
 @json_api
 async def get_hours(request: web.Request) -> web.StreamResponse:
-    """GET /api/hours: the stored opening hours and the status now (any staff)."""
-    await request.app[K.GUARD].require_staff(request)
-    return ok(**await request.app[K.SERVICES].admin.hours_view())
+    """GET /api/hours: the centre's stored opening hours and status now (its staff)."""
+    staff = await request.app[K.GUARD].require_staff(request)
+    centre = _centre(request, staff)
+    _member_or_national(staff, centre)
+    return ok(**await request.app[K.SERVICES].admin.hours_view(centre))
 
 
 @json_api
 async def put_hours(request: web.Request) -> web.StreamResponse:
-    """PUT /api/admin/hours: replace the opening hours (admins)."""
-    admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
+    """PUT /api/admin/hours: replace the centre's opening hours (its admins)."""
+    admin = await request.app[K.GUARD].require_staff(request, write=True)
+    centre = _centre(request, admin)
     # The document's shape is the service's rule (services/admin.check_hours_document).
-    return ok(**await request.app[K.SERVICES].admin.do_set_hours(admin, await read_json(request)))
+    return ok(**await request.app[K.SERVICES].admin.do_set_hours(admin, await read_json(request), centre))
 
 
 # --- canned responses -----------------------------------------------------------------
 @json_api
 async def get_canned(request: web.Request) -> web.StreamResponse:
-    """GET /api/canned: canned responses of every locale (any staff)."""
-    await request.app[K.GUARD].require_staff(request)
-    return ok(locales=await request.app[K.SERVICES].canned.all())
+    """GET /api/canned: the centre's canned responses of every locale (its staff)."""
+    staff = await request.app[K.GUARD].require_staff(request)
+    centre = _centre(request, staff)
+    _member_or_national(staff, centre)
+    return ok(locales=await request.app[K.SERVICES].canned.all(centre))
 
 
 @json_api
 async def put_canned(request: web.Request) -> web.StreamResponse:
-    """PUT /api/admin/canned/{locale}: replace one locale's canned responses (admins)."""
-    admin = await request.app[K.GUARD].require_staff(request, roles=ADMINS, write=True)
+    """PUT /api/admin/canned/{locale}: replace one locale's canned responses (its admins)."""
+    admin = await request.app[K.GUARD].require_staff(request, write=True)
+    centre = _centre(request, admin)
     data = await read_json(request, v.CANNED_ITEMS)
-    items = await request.app[K.SERVICES].admin.do_set_canned(admin, request.match_info["locale"], data.get("items"))
+    items = await request.app[K.SERVICES].admin.do_set_canned(
+        admin, request.match_info["locale"], data.get("items"), centre
+    )
     return ok(items=items)
 
 
 # --- audit log ------------------------------------------------------------------------
 @json_api
 async def get_audit(request: web.Request) -> web.StreamResponse:
-    """GET /api/admin/audit?before=ts: the newest 100 audit entries (admins)."""
-    await request.app[K.GUARD].require_staff(request, roles=ADMINS)
+    """GET /api/admin/audit?before=ts: the newest 100 audit entries of the centre (its
+    admins); ``scope=all`` (national admins, old path only): of every centre."""
+    admin = await request.app[K.GUARD].require_staff(request)
     before = request.query.get("before")
     before_ts = int(before) if before and before.isdigit() else None
-    return ok(items=await request.app[K.SERVICES].admin.audit_log(before_ts))
+    everything = request.query.get("scope") == "all" and "centre" not in request.match_info
+    centre = None if everything else _centre(request, admin)
+    return ok(items=await request.app[K.SERVICES].admin.audit_log(admin, before_ts, centre))

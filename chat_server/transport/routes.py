@@ -6,11 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import admin_http as admin
+from . import centres_http as centres
 from . import http, metrics_http
 from . import referral_http as rc
 
 STAFF_ID = "{staff_id:[A-Za-z0-9_-]{1,64}}"
 RECEIVER_ID = "{id:[a-z0-9][a-z0-9-]{1,63}}"
+CENTRE = "{centre:[a-z][a-z0-9-]{1,39}}"
 
 
 def setup_routes(app: web.Application) -> None:
@@ -46,6 +48,25 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/canned", admin.get_canned)
     r.add_put("/api/admin/canned/{locale:[a-z]{2,3}}", admin.put_canned)
     r.add_get("/api/admin/audit", admin.get_audit)
+    # The same, for one named centre (issue 19); the paths above act on the person's own.
+    scoped = f"/api/centres/{CENTRE}"
+    r.add_get(f"{scoped}/admin/staff", admin.list_staff)
+    r.add_post(f"{scoped}/admin/staff", admin.create_staff)
+    r.add_patch(f"{scoped}/admin/staff/{STAFF_ID}", admin.update_staff)
+    r.add_post(f"{scoped}/admin/staff/{STAFF_ID}/password", admin.reset_password)
+    r.add_post(f"{scoped}/admin/staff/{STAFF_ID}/totp", admin.reset_totp)
+    r.add_get(f"{scoped}/hours", admin.get_hours)
+    r.add_put(f"{scoped}/admin/hours", admin.put_hours)
+    r.add_get(f"{scoped}/canned", admin.get_canned)
+    r.add_put(f"{scoped}/admin/canned/{{locale:[a-z]{{2,3}}}}", admin.put_canned)
+    r.add_get(f"{scoped}/admin/audit", admin.get_audit)
+    # Centres: the person's own (the console's picker) and the national admin's.
+    r.add_get("/api/centres", centres.my_centres)
+    r.add_get("/api/admin/centres", centres.list_centres)
+    r.add_post("/api/admin/centres", centres.create_centre)
+    r.add_patch(f"/api/admin/centres/{CENTRE}", centres.update_centre)
+    r.add_put(f"/api/admin/centres/{CENTRE}/staff/{STAFF_ID}", centres.set_membership)
+    r.add_put(f"/api/admin/staff/{STAFF_ID}/national-admin", centres.set_national_admin)
     # RC features: referral directory, triage form, statistics.
     r.add_get("/api/referrals", rc.list_referrals)
     r.add_put(f"/api/admin/referrals/{RECEIVER_ID}", rc.put_referral)

@@ -153,6 +153,9 @@ AGE_BANDS = ("13-15", "16-17", "18-21", "22-26", "over-26")
 VISITOR_AUTH = {"resume": F("str", nullable=True, max_len=128), "locale": F("str", nullable=True, max_len=16)}
 START = {
     "locale": F("locale", nullable=True),
+    # The resource centre (issue 19; the widget's data-centre): a slug, checked by the
+    # service (an unknown one: not_found). Absent: "default".
+    "centre": F("str", nullable=True, max_len=40),
     "audience": F("enum", required=True, choices=AUDIENCES),
     "topic": F("enum", nullable=True, choices=TOPICS),
     "urgent": F("bool", nullable=True),
@@ -237,5 +240,22 @@ ACCOUNT_CHANGES = {
     "audiences": F("any"),
     "max_chats": F("int", nullable=True),
 }
+# Centres (issue 19): names per locale, SCB codes; rules in services/centres.py.
+NEW_CENTRE = {
+    "id": F("line", required=True, max_len=40),
+    "names": F("dict", required=True),
+    "county": F("str", nullable=True, max_len=2),
+    "municipalities": F("any"),
+    "audience": F("enum", choices=("all", "professional")),
+}
+CENTRE_CHANGES = {
+    "names": F("dict"),
+    "county": F("str", nullable=True, max_len=2),
+    "municipalities": F("any"),
+    "audience": F("enum", choices=("all", "professional")),
+    "disabled": F("bool"),
+}
+MEMBERSHIP = {"role": F("enum", required=True, nullable=True, choices=ROLES)}
+NATIONAL_ADMIN = {"national_admin": F("bool", required=True)}
 NEW_PASSWORD = {"password": F("line", required=True, max_len=1024)}
 CANNED_ITEMS = {"items": F("any", nullable=True)}  # checked by services/canned.py

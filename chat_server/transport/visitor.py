@@ -20,6 +20,7 @@ import socketio
 
 from .. import i18n
 from ..security.ratelimit import DailyKeyedHasher, TokenBuckets
+from ..services.centre_domain import DEFAULT_CENTRE
 from ..services.container import Services
 from ..services.domain import Conversation, VisitorSession
 from ..services.errors import MSG_FORBIDDEN, MSG_RATE_LIMITED, ServiceError
@@ -156,6 +157,7 @@ class VisitorNamespace(GuardedNamespace):
             topic=params.get("topic"),
             urgent=bool(params.get("urgent")),
             age_band=params.get("age_band"),
+            centre=params.get("centre") or DEFAULT_CENTRE,
         )
         # Within the caps on waiting chats (services/queue_guard.py).
         sess, brief, announce = await self.services.queue_guard.do_start(sess, request, attach, sid, key)

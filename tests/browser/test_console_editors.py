@@ -34,7 +34,13 @@ HOURS = {
 
 
 async def stored(server: Any, doc: str) -> Any:
-    return copy.deepcopy(await server.durable.get_kv("doc", doc))
+    """The stored document of the default centre; for the referral directory, the
+    national receivers and the centre's own together (issue 19)."""
+    own = await server.durable.get_kv("centre:default", doc)
+    if doc != "referrals":
+        return copy.deepcopy(own)
+    national = await server.durable.get_kv("doc", doc)
+    return copy.deepcopy({"receivers": national["receivers"] + own["receivers"]})
 
 
 async def open_admin_section(c: Console, section: str) -> None:

@@ -136,7 +136,9 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     await boss.button("Save").click()
     await rows.filter(has_text="Socialtjänsten, Mora kommun").get_by_text(t("Verified"), exact=True).wait_for()
     mora = next(
-        r for r in (await server.durable.get_kv("doc", "referrals"))["receivers"] if r["id"] == "socialtjansten-mora"
+        r
+        for r in (await server.durable.get_kv("centre:default", "referrals"))["receivers"]
+        if r["id"] == "socialtjansten-mora"
     )
     assert mora["verify"] is False and mora["area"]["name"] == "Mora"
     assert_clean(boss)

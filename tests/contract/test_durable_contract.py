@@ -98,3 +98,79 @@ async def test_prune_audit_and_stats(durable):
     assert await durable.prune_stats("2026-02-01") == 1
     assert {d for d, _, _ in await durable.get_stats("2000-01-01", "2100-01-01")} == {"2026-02-01", "2026-02-02"}
     assert await durable.prune_stats("2026-02-01") == 0
+
+
+# --- centres (issue 19) ------------------------------------------------------------------
+def centre(cid: str, **kw):
+    return {"id": cid, "names": {"sv": cid.title()}, "county": None, "municipalities": [], **kw}
+
+
+async def test_centres_crud(durable):
+    assert await durable.list_centres() == []
+    await durable.create_centre(centre("skane", county="12"))
+    await durable.create_centre(centre("dalarna", county="20", municipalities=["2080"]))
+    assert [c["id"] for c in await durable.list_centres()] == ["dalarna", "skane"]
+    assert (await durable.get_centre("dalarna"))["municipalities"] == ["2080"]
+    assert await durable.get_centre("nope") is None
+    with pytest.raises(Conflict):
+        await durable.create_centre(centre("skane"))
+    updated = await durable.update_centre("skane", {"names": {"sv": "RC Skåne"}, "id": "hijack"})
+    assert updated["id"] == "skane" and updated["names"] == {"sv": "RC Skåne"} and updated["county"] == "12"
+    assert (await durable.get_centre("skane"))["names"] == {"sv": "RC Skåne"}
+    assert await durable.get_centre("hijack") is None
+    assert await durable.update_centre("nope", {"county": "01"}) is None
+
+
+async def test_concurrent_centre_updates_both_apply(durable):
+    await durable.create_centre(centre("skane"))
+    await asyncio.gather(
+        durable.update_centre("skane", {"county": "12"}), durable.update_centre("skane", {"municipalities": ["1280"]})
+    )
+    record = await durable.get_centre("skane")
+    assert record["county"] == "12" and record["municipalities"] == ["1280"]
+
+
+async def test_stats_are_kept_per_centre_and_summed_nationally(durable):
+    await durable.add_stats("2026-11-20", {"conversations:total": 2, "audience:self": 2})
+    await durable.add_stats("2026-11-20", {"conversations:total": 1, "audience:other": 1}, centre="skane")
+    await durable.add_stats("2026-11-21", {"conversations:total": 4}, centre="skane")
+    assert await durable.get_stats("2026-11-01", "2026-11-30") == [
+        ("2026-11-20", "audience:self", 2),
+        ("2026-11-20", "conversations:total", 2),
+    ]
+    assert await durable.get_stats("2026-11-01", "2026-11-30", centre="skane") == [
+        ("2026-11-20", "audience:other", 1),
+        ("2026-11-20", "conversations:total", 1),
+        ("2026-11-21", "conversations:total", 4),
+    ]
+    assert await durable.get_stats("2026-11-01", "2026-11-30", centre=None) == [
+        ("2026-11-20", "audience:other", 1),
+        ("2026-11-20", "audience:self", 2),
+        ("2026-11-20", "conversations:total", 3),
+        ("2026-11-21", "conversations:total", 4),
+    ]
+    assert await durable.get_stats("2026-11-01", "2026-11-30", centre="dalarna") == []
+    # Pruning counts a day once, however many centres had counters on it.
+    assert await durable.prune_stats("2026-11-21") == 1
+    assert await durable.get_stats("2026-11-01", "2026-11-30", centre=None) == [
+        ("2026-11-21", "conversations:total", 4)
+    ]
+
+
+async def test_audit_is_listed_per_centre(durable):
+    def entry(ts: int, centres: list[str]):
+        return {"ts": ts, "actor": "a", "action": "hours_update", "target": "hours", "details": {}, "centres": centres}
+
+    await durable.add_audit(entry(1_000, ["default"]))
+    await durable.add_audit(entry(2_000, ["skane"]))
+    await durable.add_audit(entry(3_000, ["skane", "default"]))
+    await durable.add_audit(entry(4_000, []))  # installation-wide
+    assert [e["ts"] for e in await durable.list_audit(10)] == [4_000, 3_000, 2_000, 1_000]
+    assert [e["ts"] for e in await durable.list_audit(10, centre="skane")] == [3_000, 2_000]
+    assert [e["ts"] for e in await durable.list_audit(10, centre="default")] == [3_000, 1_000]
+    assert [e["ts"] for e in await durable.list_audit(1, before_ts=3_000, centre="skane")] == [2_000]
+    assert (await durable.list_audit(1, centre="skane"))[0]["centres"] == ["default", "skane"]
+    assert await durable.list_audit(10, centre="dalarna") == []
+    assert await durable.prune_audit(2_500) == 2
+    assert [e["ts"] for e in await durable.list_audit(10, centre="skane")] == [3_000]
+    assert [e["ts"] for e in await durable.list_audit(10, centre="default")] == [3_000]

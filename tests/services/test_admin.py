@@ -94,10 +94,10 @@ async def test_hours_read_and_saved_unchanged_are_stored_unchanged(world: World)
         "last_call_min": 15,
     }
     view = await world.services.admin.do_set_hours(admin, doc)
-    stored = await world.services.staff.durable.get_kv("doc", "hours")
+    stored = await world.services.staff.durable.get_kv("centre:default", "hours")
     assert view["hours"] == stored == doc
     again = await world.services.admin.do_set_hours(admin, dict(view["hours"]))
-    assert again["hours"] == await world.services.staff.durable.get_kv("doc", "hours") == stored
+    assert again["hours"] == await world.services.staff.durable.get_kv("centre:default", "hours") == stored
 
 
 async def test_a_document_from_before_periods_and_eves_loads_and_keeps_its_shape(world: World) -> None:
@@ -108,13 +108,13 @@ async def test_a_document_from_before_periods_and_eves_loads_and_keeps_its_shape
         "closed_on_holidays": True,
         "last_call_min": 10,
     }
-    await world.services.staff.durable.put_kv("doc", "hours", old)
+    await world.services.staff.durable.put_kv("centre:default", "hours", old)
     world.services.hours.invalidate()
     view = await world.services.admin.hours_view()
     assert view["hours"] == {**old, "closed_on_eves": True}  # the default the schedule applies
     assert "exception_periods" not in view["hours"]
     await world.services.admin.do_set_hours(admin, dict(view["hours"]))
-    assert await world.services.staff.durable.get_kv("doc", "hours") == {**old, "closed_on_eves": True}
+    assert await world.services.staff.durable.get_kv("centre:default", "hours") == {**old, "closed_on_eves": True}
 
 
 async def test_accounts_are_created_changed_and_audited(world: World) -> None:
@@ -130,7 +130,7 @@ async def test_accounts_are_created_changed_and_audited(world: World) -> None:
     with pytest.raises(ServiceError) as missing:
         await world.services.admin.do_update_account(admin, "nobody", AccountChanges(name="x"))
     assert missing.value.code == "not_found"
-    actions = [e["action"] for e in await world.services.admin.audit_log(None)]
+    actions = [e["action"] for e in await world.services.admin.audit_log(admin, None)]
     assert "staff_create" in actions and "staff_update" in actions
     view = await world.services.admin.do_set_hours(admin, {"weekly": {"0": [["09:00", "16:00"]]}})
     assert view["hours"]["weekly"] == {"0": [["09:00", "16:00"]]} and view["status"]["timezone"]

@@ -43,11 +43,11 @@ class Durable:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], int] = defaultdict(int)
 
-    async def add_stats(self, day: str, counters: dict[str, int]) -> None:
+    async def add_stats(self, day: str, counters: dict[str, int], centre: str = "default") -> None:
         for k, n in counters.items():
             self.rows[(day, k)] += n
 
-    async def get_stats(self, first: str, last: str) -> list[tuple[str, str, int]]:
+    async def get_stats(self, first: str, last: str, centre: str | None = "default") -> list[tuple[str, str, int]]:
         return sorted((d, k, n) for (d, k), n in self.rows.items() if first <= d <= last)
 
 

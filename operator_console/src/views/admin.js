@@ -1,18 +1,35 @@
-// Administration: accounts, opening hours (admin_hours.js), canned responses, audit log.
+// Administration: accounts, opening hours (admin_hours.js), canned responses, audit log,
+// of one resource centre: a person who administers several chooses it (issue 19).
 import { clear, el, uniqueId } from "../../../frontend_lib/dom.js";
 import { _, current, fmt, languageLabel } from "../../../frontend_lib/i18n.js";
 import { field, modal } from "../lib/forms.js";
 import { dateTimeOf } from "../lib/locale.js";
 import { errorText, roleLabel } from "../lib/labels.js";
 import { AUDIENCES, accountForm, accountPayload, accountProblems } from "../state/account_model.js";
+import { adminCentres, initialCentre, needsPicker, scopedPath } from "../state/centre_scope.js";
 import { hoursEditor } from "./admin_hours.js";
 import { confirmDialog } from "./dialogs.js";
 import { enrolmentPanel } from "./login.js";
 
 const ROLES = ["operator", "supervisor", "admin"];
 let section = "accounts";
+let chosenCentre = null;
 
-export function adminView(main, ctx) {
+// The centre picker, only for someone with more than one centre to administer; it
+// calls ``onChange`` with the chosen centre's id.
+function centrePicker(centres, selected, onChange) {
+  const id = uniqueId("centre");
+  const select = el("select", { id });
+  for (const c of centres) select.append(el("option", { value: c.id, text: c.name }));
+  select.value = selected;
+  select.addEventListener("change", () => onChange(select.value));
+  return el("p", { class: "centre-picker" }, el("label", { for: id, text: _("Resource centre") }), " ", select);
+}
+
+export function adminView(main, outer) {
+  // Every admin request of the sections goes to the chosen centre (null: the person's own).
+  let ctx = outer;
+  const picker = el("div");
   const sections = [
     ["accounts", _("Accounts"), accounts],
     ["hours", _("Opening hours"), hoursEditor],
@@ -34,8 +51,22 @@ export function adminView(main, ctx) {
     clear(body);
     sections.find((s) => s[0] === section)[2](body, ctx);
   }
-  main.append(el("div", { class: "page" }, el("h1", { text: _("Administration") }), nav, body));
-  show();
+  main.append(el("div", { class: "page" }, el("h1", { text: _("Administration") }), picker, nav, body));
+  function useCentre(centre) {
+    chosenCentre = centre;
+    ctx = { ...outer, api: (method, path, data) => outer.api(method, scopedPath(path, centre), data) };
+    show();
+  }
+  outer.api("GET", "/api/centres").then(
+    (listing) => {
+      const centres = adminCentres(listing);
+      if (!needsPicker(centres)) return show();
+      const first = initialCentre(centres, chosenCentre);
+      picker.append(centrePicker(centres, first, useCentre));
+      useCentre(first);
+    },
+    () => show(), // an older server, or a store away: the person's own centre
+  );
   return null;
 }
 

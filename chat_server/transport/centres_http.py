@@ -1,0 +1,105 @@
+"""Console HTTP API of the centres (issue 19): the centres a person works in (the
+console's centre picker) and the national admin's screens (create, rename, set county
+and municipalities, assign staff). Each handler parses, authorises, calls one service
+and answers; the rules live in services/centres.py and services/centre_staff.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..services.centre_domain import public_centre
+from ..services.centres import CentreChanges, NewCentre, check_national_admin
+from . import keys as K
+from . import validation as v
+from .api import json_api, ok, read_json
+
+
+def _names(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(n, str) for n in value.values()):
+        raise v.invalid("names must be an object of strings")
+    return dict(value)
+
+
+def _codes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > 400 or not all(isinstance(c, str) for c in value):
+        raise v.invalid("municipalities must be a list of codes")
+    return tuple(value)
+
+
+@json_api
+async def my_centres(request: web.Request) -> web.StreamResponse:
+    """GET /api/centres: the centres the person works in with their role there (a
+    national admin: every centre, role null where they have none)."""
+    staff = await request.app[K.GUARD].require_staff(request)
+    centres = await request.app[K.SERVICES].centres.visible_to(staff)
+    items = [{**public_centre(c, staff.locale), "role": staff.role_in(c.id)} for c in centres]
+    return ok(items=items, national_admin=staff.national_admin)
+
+
+@json_api
+async def list_centres(request: web.Request) -> web.StreamResponse:
+    """GET /api/admin/centres: every centre with its extra fields (national admins)."""
+    staff = await request.app[K.GUARD].require_staff(request)
+    check_national_admin(staff)
+    centres = await request.app[K.SERVICES].centres.all()
+    return ok(items=[{**c.extra, **public_centre(c, staff.locale)} for c in centres])
+
+
+@json_api
+async def create_centre(request: web.Request) -> web.StreamResponse:
+    """POST /api/admin/centres: a new centre (national admins)."""
+    staff = await request.app[K.GUARD].require_staff(request, write=True)
+    data = await read_json(request, v.NEW_CENTRE)
+    new = NewCentre(
+        id=data["id"],
+        names=_names(data["names"]),
+        county=data.get("county"),
+        municipalities=_codes(data.get("municipalities") or []),
+        audience=data.get("audience", "all"),
+    )
+    centre = await request.app[K.SERVICES].centres.do_create_centre(staff, new)
+    return ok(centre=public_centre(centre, staff.locale))
+
+
+@json_api
+async def update_centre(request: web.Request) -> web.StreamResponse:
+    """PATCH /api/admin/centres/{centre}: names, county, municipalities, audience,
+    state (national admins)."""
+    staff = await request.app[K.GUARD].require_staff(request, write=True)
+    data = await read_json(request, v.CENTRE_CHANGES)
+    changes = CentreChanges(
+        names=_names(data["names"]) if "names" in data else None,
+        county=data.get("county"),
+        clear_county="county" in data and data["county"] is None,
+        municipalities=_codes(data["municipalities"]) if "municipalities" in data else None,
+        audience=data.get("audience"),
+        disabled=data.get("disabled"),
+    )
+    centre = await request.app[K.SERVICES].centres.do_update_centre(staff, request.match_info["centre"], changes)
+    return ok(centre=public_centre(centre, staff.locale))
+
+
+@json_api
+async def set_membership(request: web.Request) -> web.StreamResponse:
+    """PUT /api/admin/centres/{centre}/staff/{staff_id} ``{role}``: their role in the
+    centre, or with ``null`` take them out of it (national admins)."""
+    staff = await request.app[K.GUARD].require_staff(request, write=True)
+    data = await read_json(request, v.MEMBERSHIP)
+    account = await request.app[K.SERVICES].centre_staff.do_set_membership(
+        staff, request.match_info["centre"], request.match_info["staff_id"], data["role"]
+    )
+    return ok(staff=account)
+
+
+@json_api
+async def set_national_admin(request: web.Request) -> web.StreamResponse:
+    """PUT /api/admin/staff/{staff_id}/national-admin ``{national_admin}`` (national admins)."""
+    staff = await request.app[K.GUARD].require_staff(request, write=True)
+    data = await read_json(request, v.NATIONAL_ADMIN)
+    account = await request.app[K.SERVICES].centre_staff.do_set_national_admin(
+        staff, request.match_info["staff_id"], data["national_admin"]
+    )
+    return ok(staff=account)
