@@ -2,7 +2,9 @@
 
 A console socket opening makes the operator present for routing; its ``session``
 event lists their account, their duty, their assigned chats with history and the
-queue. Going on duty makes them a queue watcher (supervisors and admins always are).
+queues they watch. Each centre has its own queue (issue 19): a console watches the
+queue of every centre where its person is a supervisor or an admin, and, while they
+are on duty, of every centre they belong to (:func:`watched_centres`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from .audit import Audit
-from .domain import Staff
+from .canned import Canned
+from .centre_domain import primary_centre
+from .domain import Duty, Staff
+from .errors import MSG_NOT_FOUND, ServiceError
 from .lifecycle import Announce
 from .messages import MessageOut, Messages
 from .payloads import QueueSnapshot, Summary, summary
@@ -39,13 +44,20 @@ class ConsoleSession(TypedDict):
     queue: QueueSnapshot
 
 
+def watched_centres(staff: Staff, duty: Duty | DutyPayload | None) -> tuple[str, ...]:
+    """The centres whose queue a console of ``staff`` watches: all of theirs while on
+    duty, else those where they are a supervisor or an admin. Sorted."""
+    on = duty is not None and (not isinstance(duty, dict) or duty["on"])
+    return tuple(sorted(c for c, role in staff.memberships.items() if on or role in SUPERVISORS))
+
+
 @dataclass(frozen=True)
 class DutyChange:
-    """``duty`` as acknowledged, whether the socket should watch the queue now, and the
-    queue to show it (when it just went on duty)."""
+    """``duty`` as acknowledged, the centres whose queue the socket watches now, and the
+    queues to show it (when it just went on duty)."""
 
     duty: DutyPayload
-    watch_queue: bool
+    watch: tuple[str, ...]
     snapshot: QueueSnapshot | None
 
 
@@ -58,7 +70,9 @@ class Console:
         messages: Messages,
         audit: Audit,
         public_account: PublicAccount,
+        canned: Canned,
     ) -> None:
+        self._canned = canned
         self._repo = repo
         self._queue = queue
         self._router = router
@@ -66,30 +80,42 @@ class Console:
         self._audit = audit
         self._public = public_account
 
-    async def do_connected(self, staff: Staff, sid: str) -> tuple[bool, Announce]:
-        """Console socket ``sid`` opened: ``staff`` is present. Returns (whether it
-        watches the queue, the routing pass to run in the background)."""
+    async def do_connected(self, staff: Staff, sid: str) -> tuple[tuple[str, ...], Announce]:
+        """Console socket ``sid`` opened: ``staff`` is present. Returns (the centres
+        whose queue it watches, the routing pass to run in the background)."""
         await self._router.do_operator_connected(staff, sid)
         duty = await self._repo.duty_of(staff.id)
-        return duty is not None or staff.role in SUPERVISORS, self._router.kick
+        return watched_centres(staff, duty), self._router.kick
 
     async def do_disconnected(self, staff: Staff, sid: str) -> None:
         """Console socket ``sid`` closed (see Router.do_operator_disconnected)."""
         await self._router.do_operator_disconnected(staff, sid)
 
     async def session(self, staff: Staff, account: Mapping[str, Any]) -> ConsoleSession:
-        """The ``session`` event for a console that just connected. The queue is shown
-        to those who watch it: operators on duty, supervisors and admins (an operator
-        off duty gets an empty one, as they get no queue updates)."""
+        """The ``session`` event for a console that just connected. The queues shown
+        are those it watches (:func:`watched_centres`; an operator off duty gets an
+        empty one, as they get no queue updates)."""
         duty = await self._repo.duty_of(staff.id)
         languages = list(duty.languages) if duty else list(account.get("languages", []))
-        watches = duty is not None or staff.role in SUPERVISORS
         return {
             "staff": self._public(account),
             "duty": {"on": duty is not None, "languages": languages},
             "chats": await self.chats_of(staff),
-            "queue": await self._queue.snapshot() if watches else {"items": []},
+            "queue": await self._queue.snapshot(watched_centres(staff, duty)),
         }
+
+    async def canned(self, staff: Staff, locale: str, conversation_id: str | None) -> list[dict[str, str]]:
+        """The canned responses for ``locale`` of the conversation's centre (or, with no
+        conversation, of the person's primary centre). ``not_found`` for a conversation
+        that is gone or of a centre they do not belong to."""
+        if conversation_id is None:
+            centre = primary_centre(staff.memberships)
+        else:
+            conv = await self._repo.get_live(conversation_id)
+            if conv is None or staff.role_in(conv.centre) is None:
+                raise ServiceError("not_found", MSG_NOT_FOUND)
+            centre = conv.centre
+        return await self._canned.for_locale(locale, centre)
 
     async def chats_of(self, staff: Staff) -> list[AssignedChat]:
         """The live chats assigned to ``staff``, each with its history."""
@@ -101,9 +127,10 @@ class Console:
         return chats
 
     async def do_duty(self, staff: Staff, on: bool, languages: list[str] | None) -> DutyChange:
-        """Go on or off duty (audited). On duty the socket watches the queue and is shown
-        it at once; off duty only supervisors and admins keep watching."""
+        """Go on or off duty (audited). On duty the socket watches the queues of all
+        their centres and is shown them at once; off duty it keeps watching those of
+        the centres they supervise."""
         duty = await self._queue.do_set_duty(staff, on, languages)
         await self._audit.record(staff.id, "duty_on" if on else "duty_off", staff.id)
-        snapshot = await self._queue.snapshot() if on else None
-        return DutyChange(duty, on or staff.role in SUPERVISORS, snapshot)
+        watch = watched_centres(staff, duty)
+        return DutyChange(duty, watch, await self._queue.snapshot(watch) if on else None)

@@ -147,7 +147,7 @@ def build_services(
         sessions=sessions,
         presence=presence,
         sweeper=Sweeper(repository, lifecycle, sessions, router, presence, settings),
-        console=Console(repository, queue, router, messages, audit, public_staff),
+        console=Console(repository, queue, router, messages, audit, public_staff, canned),
         supervision=supervision,
         revocation=revocation,
         referrals=Referrals(directory, repository, messages, translate, audit),

@@ -93,6 +93,10 @@ class Conversation:
     # The resource centre it was started with (services/centre_domain.py; the widget
     # names it, else "default"): its queue, staff, directory and statistics.
     centre: str = "default"
+    # The visitor's own centre when an overflow moved the conversation to another
+    # centre's queue (services/overflow.py), else None: the receiving counsellor is
+    # shown it and its referral directory, and both centres count the chat.
+    home_centre: str | None = None
     accepted_at: Millis | None = None
     operator_id: str | None = None
     operator_name: str | None = None
@@ -154,6 +158,7 @@ class Conversation:
             "urgent": self.urgent,
             "age_band": self.age_band,
             "centre": self.centre,
+            "home_centre": self.home_centre,
             "pseudonym": self.pseudonym,
             "session_key": self.session_key,
             "operator_id": self.operator_id,
@@ -207,6 +212,7 @@ _TUPLES = ("invited_ids", "observer_ids", "passed", "referral_types")
 # Optional fields a sparse record leaves out at these values (from_record restores them).
 _SPARSE: dict[str, object] = {
     "centre": "default",
+    "home_centre": None,
     "invited_ids": [],
     "observer_ids": [],
     "staff_names": {},

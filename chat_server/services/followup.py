@@ -227,7 +227,7 @@ class FollowUpService:
         await self._repo.change(conv.id, lambda c: replace(c, followup_issued=True))
         issued = {"code": code, "expires_at": expires_at}
         await self._messages.add_record(conv, "followup_code", issued, "followup_code", issued)
-        await self._audit.record(staff.id, "followup_create", conv.id)
+        await self._audit.record(staff.id, "followup_create", conv.id, centres=[conv.centre])
         return expires_at
 
     async def do_redeem(
@@ -261,7 +261,8 @@ class FollowUpService:
             conv, "followup_summary", {"summary": sealed["summary"], "date": day}, internal=True
         )
         await self._notify.send(conv, "staff", "conversation", {"conversation": summary(conv)})
-        await self._notify.to_queue_watchers("queue", queue_snapshot(await self._repo.waiting()))
+        waiting = await self._repo.waiting(centre=conv.centre)
+        await self._notify.to_queue_watchers(conv.centre, "queue", queue_snapshot(waiting, [conv.centre]))
 
     async def do_revoke(self, code: str, address_key: str, attempt: Callable[[], bool], limited: bool) -> None:
         """The visitor cancels a code (no chat needed): the summary is deleted and the

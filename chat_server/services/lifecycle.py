@@ -149,7 +149,7 @@ class Lifecycle:
                 await self._repo.give_back_place(staff.id, conversation_id)
             raise
         before, conv = changed.before, changed.after
-        await self._repo.dequeue(conv.id)
+        await self._repo.dequeue(conv)
         if before.offer is not None and before.offer.staff_id != staff.id:
             await self._notify.to_staff(
                 before.offer.staff_id, "offer_withdrawn", {"conversation_id": conv.id, "reason": "taken"}
@@ -165,9 +165,10 @@ class Lifecycle:
         # waited) is shown too.
         await self._notify.to_staff(staff.id, "assigned", {"conversation": console_summary(conv), "messages": history})
         await self._router.withdraw_excess_offers(staff.id, rule.max_chats)
-        await self._queue.announce()
+        await self._queue.announce(conv.centre)
         override = rule.override(before)
-        await self._audit.record(staff.id, "accept", conv.id, **({"override": override} if override else {}))
+        details = {"override": override} if override else {}
+        await self._audit.record(staff.id, "accept", conv.id, centres=[conv.centre], **details)
         return summary(conv)
 
     # --- back to the queue ------------------------------------------------------------
@@ -211,7 +212,7 @@ class Lifecycle:
         await self._messages.add_system(conv, notice, params)
         await self._notify.send(conv, "visitor", "state", {"state": "waiting", "operator": None})
         await self._repo.enqueue(conv, head=True)
-        await self._queue.announce()
+        await self._queue.announce(conv.centre)
         return changed
 
     async def _release_staff(self, before: Conversation, why: RequeueReason) -> None:
@@ -276,7 +277,7 @@ class Lifecycle:
                 result["report_duty"] = triage.report_duty(age, categories, conv.topic)
         conv = await require_assigned(self._repo, staff, conversation_id)
         await self.finish(conv.id, "operator_ended", triage.counters(checked) if checked else None)
-        await self._audit.record(staff.id, "end", conv.id)
+        await self._audit.record(staff.id, "end", conv.id, centres=[conv.centre])
         return result
 
     async def check_triage(self, staff: Staff, conversation_id: str, form: object) -> bool:
@@ -314,7 +315,7 @@ class Lifecycle:
         self._observer.conversation_ended(reason)
         if before.state == "active":
             await self._repo.give_back_place(before.operator_id, conv.id)
-        await self._repo.shred(conv.id)
+        await self._repo.shred(conv)
         ts = now_ms()
         counters = conversation_counters(conv.to_record(), reason, ts)
         counters.update(extra_counters or {})
@@ -341,7 +342,7 @@ class Lifecycle:
         await self._repo.detach_session(conv.session_key, conv.id)
         log.info("conversation ended reason=%s", reason)
         if before.state == "waiting":
-            await self._queue.announce()
+            await self._queue.announce(conv.centre)
         else:
             await self._router.kick()  # the operator has room for another chat
         return True

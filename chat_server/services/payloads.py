@@ -43,6 +43,8 @@ class Summary(TypedDict):
     interpreter_needed: bool
     offered_to: str | None
     followup: bool
+    centre: str  # the centre whose queue and staff have it (issue 19)
+    home_centre: str  # the visitor's own centre (differs after an overflow)
 
 
 class ConsoleSummary(Summary):
@@ -71,7 +73,11 @@ class QueuePosition(TypedDict):
 
 
 class QueueSnapshot(TypedDict):
+    """The ``queue`` event for staff: the waiting chats of ``centres`` (the console
+    replaces what it shows of those centres, and keeps the others it watches)."""
+
     items: list[Summary]
+    centres: list[str]
 
 
 def summary(conv: Conversation) -> Summary:
@@ -93,6 +99,8 @@ def summary(conv: Conversation) -> Summary:
         "interpreter_needed": conv.interpreter_needed,
         "offered_to": conv.offer.staff_id if conv.offer else None,
         "followup": conv.followup_redeemed,
+        "centre": conv.centre,
+        "home_centre": conv.home_centre or conv.centre,
     }
 
 
@@ -119,6 +127,7 @@ def brief(conv: Conversation, position: int | None) -> Brief:
     return {"id": conv.id, "state": conv.state, "position": position}
 
 
-def queue_snapshot(waiting: list[Conversation]) -> QueueSnapshot:
-    """The ``queue`` event for staff: summaries of the waiting chats, in queue order."""
-    return {"items": [summary(c) for c in waiting]}
+def queue_snapshot(waiting: list[Conversation], centres: list[str]) -> QueueSnapshot:
+    """The ``queue`` event for the staff of ``centres``: summaries of their waiting
+    chats, in queue order."""
+    return {"items": [summary(c) for c in waiting], "centres": centres}

@@ -343,7 +343,8 @@ class PendingTriage:
             await self._stats.record(entry.ended_at, counters, entry.centre)
         except Exception:  # noqa: BLE001 - the entry is gone either way; say so in the log
             log.exception("could not record the statistics of a triage")
-        await self._audit.record(staff.id, "triage" if outcome == "recorded" else "triage_skip", entry.id)
+        action = "triage" if outcome == "recorded" else "triage_skip"
+        await self._audit.record(staff.id, action, entry.id, centres=[entry.centre])
         await self._notify.to_staff(staff.id, "triage_done", {"id": entry.id, "outcome": outcome})
 
     async def do_triage(self, staff: Staff, triage_id: str, form: object) -> bool:

@@ -1,4 +1,9 @@
-"""The queue: its order, the visitors' places and wait estimates, and who is on duty.
+"""The queues: their order, the visitors' places and wait estimates, and who is on duty.
+
+Each resource centre has its own queue (issue 19): a conversation waits in the queue of
+its ``centre`` (:func:`queue_index`), its place and wait estimate count only that
+queue and the staff on duty in that centre, and a change is announced to that centre's
+queue watchers only (services/recipients.py ``Notify.to_queue_watchers``).
 
 Order: urgent ("I am in danger now") first, then visitors under 18, then the longest
 waiting. The order is encoded in one sortable score so that every store (memory or a
@@ -7,8 +12,10 @@ Redis sorted set shared by all nodes) keeps the same order without extra logic.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, TypedDict
 
+from .centre_domain import DEFAULT_CENTRE
 from .domain import Conversation, Duty, Staff
 from .payloads import Brief, QueuePosition, QueueSnapshot, brief, queue_snapshot
 
@@ -19,9 +26,19 @@ if TYPE_CHECKING:
     from .router import Router
     from .staff import AccountLookup
 
+#: The stored index of the queue of :data:`DEFAULT_CENTRE` (the one queue of an
+#: installation from before centres: kept, so a rolling upgrade strands nothing).
 QUEUE_INDEX = "queue"
+#: The index of centres that have had a queue (the sweep and the router walk them).
+QUEUES_INDEX = "queues"
 UNDER_18_BANDS = frozenset({"13-15", "16-17"})
 _BAND = 10**13  # larger than any millisecond timestamp for centuries
+
+
+def queue_index(centre: str) -> str:
+    """The stored index of ``centre``'s queue: ``queue`` for the default centre,
+    ``queue:<centre>`` for the others."""
+    return QUEUE_INDEX if centre == DEFAULT_CENTRE else QUEUE_INDEX + ":" + centre
 
 
 def priority_band(conv: Conversation) -> int:
@@ -69,22 +86,32 @@ class Queue:
         self._router = router
         self._account = account
 
-    async def position(self, conversation_id: str) -> int | None:
-        """1-based place in the queue, or None when not waiting."""
-        ids = await self._repo.queue_ids()
-        return ids.index(conversation_id) + 1 if conversation_id in ids else None
+    async def position(self, conv: Conversation) -> int | None:
+        """1-based place in its centre's queue, or None when not waiting."""
+        ids = await self._repo.queue_ids(conv.centre)
+        return ids.index(conv.id) + 1 if conv.id in ids else None
 
     async def brief(self, conv: Conversation) -> Brief:
         """The visitor's view: id, state and (while waiting) the place."""
-        return brief(conv, await self.position(conv.id) if conv.state == "waiting" else None)
+        return brief(conv, await self.position(conv) if conv.state == "waiting" else None)
 
-    async def snapshot(self) -> QueueSnapshot:
-        """The queue as operators see it: summaries of the waiting chats, in order."""
-        return queue_snapshot(await self._repo.waiting())
+    async def snapshot(self, centres: Collection[str]) -> QueueSnapshot:
+        """The queues of ``centres`` as their staff see them (the console's ``session``
+        and going on duty): summaries of the waiting chats, each centre's in order."""
+        waiting = []
+        for centre in sorted(set(centres)):
+            waiting.extend(await self._repo.waiting(centre=centre))
+        return queue_snapshot(waiting, sorted(set(centres)))
+
+    async def estimate(self, centre: str, position: int) -> int | None:
+        """The wait estimate (s) for ``position`` in ``centre``'s queue (None: nobody on
+        duty there)."""
+        return wait_estimate(position, await self._router.on_duty_in(centre), self._avg_handle_s)
 
     async def send_position(self, conv: Conversation) -> None:
         """Tell one waiting visitor their place (nothing if not in the queue)."""
-        await self._send_position(conv, await self._repo.queue_ids(), len(await self._repo.on_duty()))
+        on_duty = await self._router.on_duty_in(conv.centre)
+        await self._send_position(conv, await self._repo.queue_ids(conv.centre), on_duty)
 
     async def _send_position(self, conv: Conversation, ids: list[str], on_duty: int) -> None:
         if conv.id not in ids:
@@ -96,16 +123,21 @@ class Queue:
         }
         await self._notify.send(conv, "visitor", "queue", payload)
 
-    async def announce(self) -> None:
-        """After the queue changed: every waiting visitor their place, every queue
-        watcher the queue, then routing runs."""
-        ids = await self._repo.queue_ids()
+    async def announce(self, centre: str | None = None) -> None:
+        """After ``centre``'s queue changed (None: every centre's, e.g. a duty change
+        of someone in several): every waiting visitor there their place, the centre's
+        queue watchers its queue, then routing runs."""
+        for one in [centre] if centre is not None else await self._repo.queue_centres():
+            await self._announce(one)
+        await self._router.kick()
+
+    async def _announce(self, centre: str) -> None:
+        ids = await self._repo.queue_ids(centre)
         waiting = await self._repo.waiting(ids)
-        on_duty = len(await self._repo.on_duty())
+        on_duty = await self._router.on_duty_in(centre)
         for conv in waiting:
             await self._send_position(conv, ids, on_duty)
-        await self._notify.to_queue_watchers("queue", queue_snapshot(waiting))
-        await self._router.kick()
+        await self._notify.to_queue_watchers(centre, "queue", queue_snapshot(waiting, [centre]))
 
     # --- duty -------------------------------------------------------------------------
     async def do_set_duty(self, staff: Staff, on: bool, languages: list[str] | None) -> DutyPayload:
@@ -118,7 +150,10 @@ class Queue:
             await self._repo.put_duty(Duty(staff.id, staff.name, tuple(languages)))
         else:
             await self._repo.remove_duty(staff.id)
-        await self.announce()
+        # Their centres' visitors get new wait estimates, their watchers the duty change.
+        for centre in sorted(staff.memberships):
+            await self._announce(centre)
+        await self._router.kick()
         return {"on": on, "languages": languages}
 
     async def duty_of(self, staff_id: str) -> Duty | None:

@@ -21,6 +21,10 @@ visitor in danger far down the queue. What holds:
   blocked for ``block_s``, so the script cannot refill the queue from there. Active chats
   are never removed this way (a counsellor is talking to someone).
 
+Each centre has its own queue (issue 19), so the caps and the burst windows are per
+centre (a flood against one centre does not close the others), an alert goes to the
+supervisors of the centre concerned, and a supervisor removes only their centres' chats.
+
 Nothing here stores an address: the key on the conversation record is the daily keyed
 hash, held in the ephemeral store and destroyed with the conversation.
 """
@@ -35,6 +39,7 @@ from typing import Any, Literal, TypedDict
 from ..config import Settings
 from ..storage.base import StoreUnavailable
 from .audit import Audit
+from .centre_domain import DEFAULT_CENTRE, memberships
 from .domain import Conversation, Staff, VisitorSession, now_ms
 from .errors import MSG_FORBIDDEN, N_, ServiceError
 from .lifecycle import Announce, Attach, Lifecycle
@@ -105,7 +110,7 @@ class QueueGuard:
         (:meth:`do_started`). ``queue_full``, ``rate_limited`` and whatever ``do_start``
         raises."""
         async with self._admission:
-            await self.check_may_queue(sess, address_key)
+            await self.check_may_queue(sess, address_key, request.centre)
             previous = sess.conversation_id
             sess, brief, announce = await self._starts.do_start(sess, request, attach, sid, address_key)
         if brief["id"] == previous:  # its live chat (start is idempotent): nothing new
@@ -114,20 +119,21 @@ class QueueGuard:
         async def announce_and_count() -> None:
             await announce()
             try:
-                await self.do_started(brief["id"], address_key)
+                await self.do_started(brief["id"], address_key, request.centre)
             except StoreUnavailable:
                 log.warning("burst count skipped: the ephemeral store is unavailable")
 
         return sess, brief, announce_and_count
 
     # --- caps -------------------------------------------------------------------------
-    async def check_may_queue(self, sess: VisitorSession, address_key: str) -> None:
-        """May this session put a new chat in the queue? ``queue_full`` at
-        ``max_waiting`` waiting chats, ``rate_limited`` at ``max_waiting_per_key`` from
-        its address key. A session whose chat lives passes (``start`` is idempotent)."""
+    async def check_may_queue(self, sess: VisitorSession, address_key: str, centre: str = DEFAULT_CENTRE) -> None:
+        """May this session put a new chat in ``centre``'s queue? ``queue_full`` at
+        ``max_waiting`` waiting chats there, ``rate_limited`` at ``max_waiting_per_key``
+        from its address key. A session whose chat lives passes (``start`` is
+        idempotent)."""
         if await self._repo.get_live(sess.conversation_id) is not None:
             return
-        ids = await self._repo.queue_ids()
+        ids = await self._repo.queue_ids(centre)
         if len(ids) >= self._settings.max_waiting:
             log.warning("a start was refused: %d conversations are waiting (the cap)", len(ids))
             raise ServiceError("queue_full", MSG_QUEUE_FULL)
@@ -140,22 +146,26 @@ class QueueGuard:
             raise ServiceError("rate_limited", MSG_TOO_MANY_HERE)
 
     # --- bursts -----------------------------------------------------------------------
-    async def do_started(self, conversation_id: str, address_key: str) -> int:
-        """Count a new chat towards the burst windows (per address key and in all) and
-        alert the supervisors when one fills. Returns the alerts sent."""
+    async def do_started(self, conversation_id: str, address_key: str, centre: str = DEFAULT_CENTRE) -> int:
+        """Count a new chat of ``centre`` towards its burst windows (per address key and
+        in all) and alert the centre's supervisors when one fills. Returns the alerts
+        sent."""
         sent = 0
         if address_key:
-            n = await self._repo.count("burst:key:" + address_key, BURST_WINDOW_S)
+            n = await self._repo.count(f"burst:key:{centre}:{address_key}", BURST_WINDOW_S)
             if _alerts_at(n, self._settings.burst_alert_per_key):
-                chats = [c for c in await self._repo.waiting() if c.address_key == address_key]
-                sent += await self._alert("network", n, chats)
-        total = await self._repo.count("burst:all", BURST_WINDOW_S)
+                waiting = await self._repo.waiting(centre=centre)
+                sent += await self._alert(centre, "network", n, [c for c in waiting if c.address_key == address_key])
+        total = await self._repo.count("burst:all:" + centre, BURST_WINDOW_S)
         if _alerts_at(total, self._settings.burst_alert_total):
             since = now_ms() - BURST_WINDOW_S * 1000
-            sent += await self._alert("all", total, [c for c in await self._repo.waiting() if c.created_at >= since])
+            waiting = await self._repo.waiting(centre=centre)
+            sent += await self._alert(centre, "all", total, [c for c in waiting if c.created_at >= since])
         return sent
 
-    async def _alert(self, scope: Literal["network", "all"], count: int, chats: list[Conversation]) -> int:
+    async def _alert(
+        self, centre: str, scope: Literal["network", "all"], count: int, chats: list[Conversation]
+    ) -> int:
         payload: BurstAlert = {
             "kind": "start_burst",
             "scope": scope,
@@ -164,7 +174,9 @@ class QueueGuard:
             "conversations": [console_summary(c) for c in chats],
         }
         supervisors = [
-            r["id"] for r in await self._accounts() if r.get("role") in SUPERVISORS and not r.get("disabled")
+            r["id"]
+            for r in await self._accounts()
+            if memberships(r).get(centre) in SUPERVISORS and not r.get("disabled")
         ]
         for staff_id in supervisors:
             await self._notify.to_staff(staff_id, "alert", payload)
@@ -175,20 +187,22 @@ class QueueGuard:
     async def do_remove_waiting(self, staff: Staff, conversation_ids: list[str]) -> int:
         """A supervisor removes waiting chats they judge fake: each ends as ``blocked``
         (its visitor is told the chat ended) and its address key is blocked for
-        ``block_s``. Chats no longer waiting are left alone. ``forbidden`` for
-        operators. Returns how many were removed."""
-        if staff.role not in SUPERVISORS:
+        ``block_s``. Chats no longer waiting, and chats of centres they do not
+        supervise (as if unknown), are left alone. ``forbidden`` for someone who
+        supervises no centre. Returns how many were removed."""
+        scope = {c for c, role in staff.memberships.items() if role in SUPERVISORS}
+        if not scope:
             raise ServiceError("forbidden", MSG_FORBIDDEN)
         removed = 0
         for cid in dict.fromkeys(conversation_ids):
             conv = await self._repo.get_live(cid)
-            if conv is None or conv.state != "waiting":
+            if conv is None or conv.state != "waiting" or conv.centre not in scope:
                 continue
             # Only while it still waits: a counsellor who took it meanwhile keeps it.
             if await self._lifecycle.finish(conv.id, "blocked", when=lambda c: c.state == "waiting"):
                 removed += 1
                 if conv.address_key:
                     await self._repo.block(conv.address_key, self._settings.block_s)
-                await self._audit.record(staff.id, "block", conv.id)
+                await self._audit.record(staff.id, "block", conv.id, centres=[conv.centre])
         log.info("a supervisor removed %d waiting chats", removed)
         return removed

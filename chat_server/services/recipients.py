@@ -15,7 +15,9 @@ Scopes:
 
 Events for one staff member (an offer, ``assigned``, ``released``) and queue snapshots
 for the queue watchers are not conversation-wide; they go through :meth:`Notify.to_staff`
-and :meth:`Notify.to_queue_watchers`.
+and :meth:`Notify.to_queue_watchers`. Queue watchers are per centre (issue 19): a
+snapshot of one centre's queue goes to that centre's watchers only, as one emit to one
+room, so the cost of an event does not grow with the number of centres.
 """
 
 from __future__ import annotations
@@ -84,9 +86,10 @@ class Notify:
         """One staff member (all their console tabs): offers, ``assigned``, ``released``, alerts."""
         await self._events.to_staff(staff_id, event, payload)
 
-    async def to_queue_watchers(self, event: str, payload: Payload) -> None:
-        """Everyone watching the queue (on-duty operators, supervisors, admins)."""
-        await self._events.to_queue_watchers(event, payload)
+    async def to_queue_watchers(self, centre: str, event: str, payload: Payload) -> None:
+        """Everyone watching ``centre``'s queue: its staff on duty, and its supervisors
+        and admins (services/console.py :func:`~.console.watched_centres`)."""
+        await self._events.to_queue_watchers(centre, event, payload)
 
     async def end_staff_socket(self, sid: str, payload: Payload) -> None:
         """Tell one console socket its staff session ended (``session_ended``) and

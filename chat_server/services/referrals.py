@@ -263,7 +263,7 @@ class Referrals:
         await self._repo.change(
             conv.id, lambda c: replace(c, referral_types=tuple(sorted({*c.referral_types, *kinds})))
         )
-        await self._audit.record(staff.id, "referral", conv.id, types=sorted(kinds))
+        await self._audit.record(staff.id, "referral", conv.id, centres=[conv.centre], types=sorted(kinds))
         return cards
 
     async def listing(self, locale: str) -> Listing:

@@ -33,7 +33,8 @@ from ..storage.base import Ephemeral
 from .cas import MAX_ATTEMPTS, CompareAndSet, Places
 from .domain import Conversation, StoredMessage, VisitorSession, now_ms
 from .errors import MSG_CONFLICT, MSG_NOT_FOUND, ServiceError
-from .queue import QUEUE_INDEX, queue_score
+from .centre_domain import DEFAULT_CENTRE
+from .queue import QUEUES_INDEX, queue_index, queue_score
 from .repository_staff import StaffRecords
 
 __all__ = ["MAX_ATTEMPTS", "Changed", "Repository"]
@@ -113,12 +114,12 @@ class Repository(StaffRecords):
         await self.store_new(conv)
         await self.publish(conv)
 
-    async def discard(self, conversation_id: str) -> None:
+    async def discard(self, conv: Conversation) -> None:
         """Remove a conversation that was stored but never published (a start that
         lost its claim, or failed before publishing): key first, then the record and
         any index entry it may have got."""
-        await self.shred(conversation_id)
-        await self.delete(conversation_id)
+        await self.shred(conv)
+        await self.delete(conv.id)
 
     async def get(self, conversation_id: str) -> Conversation | None:
         """The conversation (in any state, also ``ended`` while it is being destroyed)."""
@@ -160,15 +161,15 @@ class Repository(StaffRecords):
             raise ServiceError("not_found", MSG_NOT_FOUND)
         return self._ciphers.get(conversation_id, rec["k"])
 
-    async def shred(self, conversation_id: str) -> None:
+    async def shred(self, conv: Conversation) -> None:
         """Destroy a conversation's content: the key first (from then on whatever is
         left is unreadable), then the messages, then its index entries. The record
         itself goes with :meth:`delete`, last."""
-        self._ciphers.forget(conversation_id)
-        await self._eph.delete(CKEY, conversation_id)
-        await self._eph.delete_messages(conversation_id)
-        await self._eph.index_remove(QUEUE_INDEX, conversation_id)
-        await self._eph.index_remove(LIVE_INDEX, conversation_id)
+        self._ciphers.forget(conv.id)
+        await self._eph.delete(CKEY, conv.id)
+        await self._eph.delete_messages(conv.id)
+        await self._eph.index_remove(queue_index(conv.centre), conv.id)
+        await self._eph.index_remove(LIVE_INDEX, conv.id)
 
     async def delete(self, conversation_id: str) -> None:
         """Remove the conversation record (last step of destroying it)."""
@@ -177,7 +178,8 @@ class Repository(StaffRecords):
     async def forget_missing(self, conversation_id: str) -> None:
         """Drop index entries of a conversation whose record has expired."""
         await self._eph.index_remove(LIVE_INDEX, conversation_id)
-        await self._eph.index_remove(QUEUE_INDEX, conversation_id)
+        for centre in await self.queue_centres():  # its centre went with the record
+            await self._eph.index_remove(queue_index(centre), conversation_id)
 
     def drop_idle_ciphers(self) -> None:
         """Forget unwrapped keys not used for a while (see CipherCache; the sweeper calls it)."""
@@ -197,24 +199,37 @@ class Repository(StaffRecords):
         """The conversation's log in order (ciphertext; empty once destroyed)."""
         return [StoredMessage.from_record(r) for r in await self._eph.messages(conversation_id)]
 
-    # --- queue ------------------------------------------------------------------------
-    async def queue_ids(self) -> list[str]:
-        """Waiting conversations in queue order."""
-        return [m for m, _ in await self._eph.index_members(QUEUE_INDEX)]
+    # --- queues (one per centre: services/queue.py) -------------------------------------
+    async def queue_ids(self, centre: str = DEFAULT_CENTRE) -> list[str]:
+        """The conversations waiting in ``centre``'s queue, in queue order."""
+        return [m for m, _ in await self._eph.index_members(queue_index(centre))]
+
+    async def queue_centres(self) -> list[str]:
+        """The centres that have had a queue here (the default centre always), by id.
+        A few entries a day at most: a centre is added when a chat first waits in it."""
+        found = {m for m, _ in await self._eph.index_members(QUEUES_INDEX)}
+        return sorted(found | {DEFAULT_CENTRE})
 
     async def enqueue(self, conv: Conversation, head: bool = False) -> None:
-        """Into the queue by priority; ``head`` puts it before everyone of its band."""
-        await self._eph.index_add(QUEUE_INDEX, conv.id, queue_score(conv, head=head), self.ttl_s)
+        """Into its centre's queue by priority; ``head`` puts it before everyone of its band."""
+        if conv.centre != DEFAULT_CENTRE:
+            await self._eph.index_add(QUEUES_INDEX, conv.centre, 0, self.ttl_s)
+        await self._eph.index_add(queue_index(conv.centre), conv.id, queue_score(conv, head=head), self.ttl_s)
 
-    async def dequeue(self, conversation_id: str) -> None:
-        """Take a conversation out of the queue (accepted or ended)."""
-        await self._eph.index_remove(QUEUE_INDEX, conversation_id)
+    async def dequeue(self, conv: Conversation) -> None:
+        """Take a conversation out of its centre's queue (accepted, ended or moved)."""
+        await self._eph.index_remove(queue_index(conv.centre), conv.id)
 
-    async def waiting(self, ids: list[str] | None = None) -> list[Conversation]:
-        """The waiting conversations, in queue order (of ``ids``, if the caller has
-        just read :meth:`queue_ids`)."""
+    async def waiting(self, ids: list[str] | None = None, *, centre: str | None = None) -> list[Conversation]:
+        """The waiting conversations of ``centre`` in queue order (None: of every
+        centre, one centre's queue after the other), or of ``ids``, if the caller has
+        just read :meth:`queue_ids`."""
+        if ids is None:
+            ids = []
+            for one in [centre] if centre is not None else await self.queue_centres():
+                ids.extend(await self.queue_ids(one))
         out = []
-        for cid in await self.queue_ids() if ids is None else ids:
+        for cid in ids:
             conv = await self.get(cid)
             if conv is not None and conv.state == "waiting":
                 out.append(conv)
@@ -336,5 +351,5 @@ class Repository(StaffRecords):
     async def sizes(self) -> tuple[int, int, int]:
         """(live conversations, waiting conversations, staff on duty), for metrics."""
         live = await self._eph.index_members(LIVE_INDEX)
-        waiting = await self._eph.index_members(QUEUE_INDEX)
-        return len(live), len(waiting), len(await self.on_duty())
+        waiting = sum([len(await self.queue_ids(c)) for c in await self.queue_centres()])
+        return len(live), waiting, len(await self.on_duty())

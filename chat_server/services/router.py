@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ..config import Settings
-from .domain import Conversation, Offer, Staff, now_ms
-from .errors import MSG_CONFLICT, N_, ServiceError
+from .centre_domain import memberships
+from .domain import Conversation, Offer, Role, Staff, now_ms
+from .errors import MSG_CONFLICT, MSG_NOT_FOUND, N_, ServiceError
 from .payloads import queue_snapshot, summary
 from .recipients import Notify
 from .repository import Repository
@@ -50,25 +52,28 @@ SKILLS_CACHE_S = 10.0
 
 @dataclass(frozen=True)
 class Skills:
-    """From the staff account: languages, audiences, chats at once."""
+    """From the staff account: languages, audiences, chats at once, the centres they
+    work in."""
 
     languages: frozenset[str]
     audiences: frozenset[str]
     max_chats: int
+    centres: frozenset[str] = frozenset({"default"})
 
 
 @dataclass(frozen=True)
 class AcceptRule:
     """What an ``accept`` by one staff member must respect, read before the change.
 
-    Operators must be on duty and take the chat's audience (``individual`` or
-    ``professional``, services/routing.py); supervisors and admins may take any chat on
-    purpose (:meth:`override` names what they overrode, for the audit log). The
+    Everyone must belong to the chat's centre (``not_found`` otherwise: another
+    centre's chat is not told to exist). Operators must be on duty and take the chat's
+    audience (``individual`` or ``professional``, services/routing.py); supervisors and
+    admins of the chat's centre may take any of its chats on purpose (:meth:`override` names what they overrode, for the audit log). The
     maximum (``max_chats``) is enforced with a place (services/repository.py): it
     counts chats they have, never offers."""
 
     staff_id: str
-    supervisor: bool
+    roles: Mapping[str, Role]  # their role in each centre they belong to
     on_duty: bool
     languages: frozenset[str]
     audiences: frozenset[str]
@@ -83,9 +88,13 @@ class AcceptRule:
         return None
 
     def check(self, conv: Conversation) -> None:
-        """Raise ``forbidden`` when this staff member may not take ``conv``."""
+        """Raise ``not_found`` when ``conv`` is of a centre they do not belong to,
+        ``forbidden`` when they may not take it."""
+        role = self.roles.get(conv.centre)
+        if role is None:
+            raise ServiceError("not_found", MSG_NOT_FOUND)
         missing = self.override(conv)
-        if missing is None or self.supervisor:
+        if missing is None or role in SUPERVISORS:
             return
         if missing == "duty":
             raise ServiceError("forbidden", MSG_OFF_DUTY)
@@ -128,6 +137,7 @@ class Router:
                 frozenset(record.get("languages") or []),
                 frozenset(record.get("audiences") or AUDIENCES),
                 int(record.get("max_chats") or self.settings.max_chats_default),
+                frozenset(memberships(record)) if record else frozenset(),
             )
             cached = self._skills[staff_id] = _Cached(time.monotonic() + SKILLS_CACHE_S, skills)
         return cached.skills
@@ -166,9 +176,27 @@ class Router:
             skills = await self.skills(staff_id)
             languages = frozenset(duty.languages) or skills.languages
             ops.append(
-                OperatorState(staff_id, languages, skills.audiences, skills.max_chats, loads.get(staff_id, 0), since)
+                OperatorState(
+                    staff_id,
+                    languages,
+                    skills.audiences,
+                    skills.max_chats,
+                    loads.get(staff_id, 0),
+                    since,
+                    skills.centres,
+                )
             )
         return ops
+
+    async def on_duty_in(self, centre: str) -> int:
+        """How many staff members of ``centre`` are on duty (for its wait estimate and
+        for overflow: a centre with nobody on duty takes nobody). Reads the duty index
+        and the cached skills only."""
+        count = 0
+        for staff_id, _ in await self.repo.on_duty():
+            if centre in (await self.skills(staff_id)).centres:
+                count += 1
+        return count
 
     async def queue(self) -> list[WaitingChat]:
         """The waiting chats as :func:`plan` sees them, in queue order: only those whose
@@ -188,7 +216,7 @@ class Router:
         duty = await self.repo.duty_of(staff.id)
         languages = await self.languages_of(staff.id)
         return AcceptRule(
-            staff.id, staff.role in SUPERVISORS, duty is not None, languages, skills.audiences, skills.max_chats
+            staff.id, dict(staff.memberships), duty is not None, languages, skills.audiences, skills.max_chats
         )
 
     # --- the loop ---------------------------------------------------------------------
@@ -212,7 +240,7 @@ class Router:
 
     async def _offer_all(self) -> None:
         # Cheap checks first: most passes have nobody on duty or nobody waiting.
-        if not await self.repo.on_duty() or not await self.repo.queue_ids():
+        if not await self.repo.on_duty():
             return
         for assignment in plan(await self.queue(), await self.operators(), now_ms(), self.policy()):
             await self._offer(assignment)
@@ -231,6 +259,7 @@ class Router:
         if changed is None:
             return
         log.info("chat offered")
+        centre = changed.after.centre
         await self.notify.to_staff(
             offer.staff_id,
             "offer",
@@ -240,7 +269,8 @@ class Router:
                 "interpreter_needed": offer.interpreter,
             },
         )
-        await self.notify.to_queue_watchers("queue", queue_snapshot(await self.repo.waiting()))
+        waiting = await self.repo.waiting(centre=centre)
+        await self.notify.to_queue_watchers(centre, "queue", queue_snapshot(waiting, [centre]))
 
     async def _expire_offers(self) -> None:
         ts = now_ms()

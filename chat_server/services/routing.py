@@ -8,8 +8,9 @@ operator who takes its audience has room, so no chat starves.
 
 Rules:
 
-* An operator is a candidate for a chat when they are on duty, connected and below
-  their ``max_chats`` (active chats plus pending offers).
+* An operator is a candidate for a chat when they are on duty, connected, below
+  their ``max_chats`` (active chats plus pending offers) and belong to the chat's
+  centre (issue 19: each centre's chats go to its own staff only).
 * Skills: the chat's language among the operator's languages, and the audience
   (``individual`` for visitors asking for themselves or someone else, ``professional``
   for professional consultation) among the operator's audiences.
@@ -62,6 +63,7 @@ class OperatorState:
     max_chats: int
     load: int  # active chats + pending offers
     idle_since: int = 0  # ms; the longest idle operator is preferred on ties
+    centres: frozenset[str] = frozenset({"default"})  # the centres they work in
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class WaitingChat:
     waiting_since: int  # ms
     offered_to: str | None = None  # current pending offer
     passed: frozenset[str] = frozenset()  # operators who let an offer pass
+    centre: str = "default"  # the centre whose queue it waits in
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,9 @@ def skilled(op: OperatorState, chat: WaitingChat) -> bool:
 
 
 def eligible(op: OperatorState, chat: WaitingChat, now: int, policy: RoutingPolicy) -> bool:
-    """May ``op`` be given ``chat`` now (ignoring capacity)? The audience always, the
-    language until the fallback."""
-    if chat.audience not in op.audiences:
+    """May ``op`` be given ``chat`` now (ignoring capacity)? The centre and the
+    audience always, the language until the fallback."""
+    if chat.centre not in op.centres or chat.audience not in op.audiences:
         return False
     return chat.locale in op.languages or now - chat.waiting_since >= policy.language_fallback_ms
 
@@ -151,4 +154,5 @@ def waiting_chat(conv: Conversation) -> WaitingChat:
         int(conv.waiting_since),
         conv.offer.staff_id if conv.offer else None,
         frozenset(conv.passed),
+        conv.centre,
     )

@@ -181,7 +181,7 @@ class VisitorSessions:
         conv = changed.after
         await self._notify.send(conv, "staff", "typing", {"conversation_id": conv.id, "active": False})
         await self._notify.send(conv, "staff", "conversation", {"conversation": summary(conv)})
-        await self._queue.announce()
+        await self._queue.announce(conv.centre)
         return True
 
     async def mark_back(self, conversation_id: str, sid: str) -> bool:

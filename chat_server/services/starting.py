@@ -100,7 +100,7 @@ class Starts:
             existing = await self._repo.get_live(stored.conversation_id)
             if existing is not None:
                 if conv is not None:
-                    await self._repo.discard(conv.id)  # lost the claim: nobody saw it
+                    await self._repo.discard(conv)  # lost the claim: nobody saw it
                 await attach(existing.id)
                 return stored, await self._queue.brief(existing), nothing
             if conv is None:
@@ -114,7 +114,7 @@ class Starts:
             if won.conversation_id == conv.id:
                 return won, await self._publish(won, conv, attach), self._announcer(conv)
         if conv is not None:
-            await self._repo.discard(conv.id)
+            await self._repo.discard(conv)
         raise ServiceError("conflict", MSG_CONFLICT)
 
     def _new(self, sess: VisitorSession, request: StartRequest, sid: str, address_key: str) -> Conversation:
@@ -147,7 +147,7 @@ class Starts:
             await attach(conv.id)
         except BaseException:
             await self._repo.detach_session(sess.key, conv.id)
-            await self._repo.discard(conv.id)
+            await self._repo.discard(conv)
             raise
         self._observer.conversation_started()
         log.info("conversation started")
@@ -157,7 +157,7 @@ class Starts:
         async def announce() -> None:
             try:
                 await self._notify.send(conv, "visitor", "state", {"state": "waiting", "operator": None})
-                await self._queue.announce()
+                await self._queue.announce(conv.centre)
             except StoreUnavailable:
                 # Runs in the background after the ack: nobody else would see the error.
                 # Operators get the next queue snapshot when the store is back.

@@ -3,6 +3,11 @@ queue), invite a colleague, silent observation and joining by supervisors, leavi
 blocking an abusive visitor; what the console lists (colleagues, the supervisors'
 overview, chats one was invited into) and the alert for urgent chats that wait.
 
+Everything is scoped by the conversation's centre (issue 19): staff act only on chats
+of centres they belong to (another centre's chat is ``not_found``, so its existence is
+not told), with their role *in that centre*; colleagues brought into a chat belong to
+its centre; the overview and the alerts reach a centre's supervisors only.
+
 ``check_*`` validate and raise ``ServiceError``; ``do_*`` act. Every change of a
 conversation is one compare-and-set (services/repository.py); every emit goes through
 services/recipients.py.
@@ -17,6 +22,7 @@ from typing import Any, TypedDict
 
 from ..config import Settings
 from .audit import Audit
+from .centre_domain import memberships
 from .domain import Conversation, Staff, now_ms
 from .errors import MSG_CONFLICT, MSG_FORBIDDEN, MSG_NOT_FOUND, N_, ServiceError
 from .lifecycle import Lifecycle
@@ -56,17 +62,36 @@ class Colleague(TypedDict):
     on_duty: bool
 
 
+def check_in_centre(staff: Staff, conv: Conversation) -> None:
+    """``not_found`` unless ``staff`` belongs to ``conv``'s centre: a chat of another
+    centre is answered as if it did not exist."""
+    if staff.role_in(conv.centre) is None:
+        raise ServiceError("not_found", MSG_NOT_FOUND)
+
+
 def check_owns(staff: Staff, conv: Conversation) -> None:
-    """May ``staff`` act on ``conv`` as its operator? ``conflict`` unless active,
-    ``forbidden`` unless assigned to them (supervisors and admins may act on any)."""
+    """May ``staff`` act on ``conv`` as its operator? ``not_found`` when it is of a
+    centre they do not belong to, ``conflict`` unless active, ``forbidden`` unless
+    assigned to them (supervisors and admins of its centre may act on any of its chats)."""
+    check_in_centre(staff, conv)
     if conv.state != "active":
         raise ServiceError("conflict", MSG_CONFLICT)
-    if conv.operator_id != staff.id and staff.role not in SUPERVISORS:
+    if conv.operator_id != staff.id and staff.role_in(conv.centre) not in SUPERVISORS:
         raise ServiceError("forbidden", MSG_FORBIDDEN)
+
+
+def supervises(staff: Staff) -> frozenset[str]:
+    """The centres where ``staff`` is a supervisor or an admin."""
+    return frozenset(c for c, role in staff.memberships.items() if role in SUPERVISORS)
 
 
 def _without(ids: tuple[str, ...], staff_id: str) -> tuple[str, ...]:
     return tuple(i for i in ids if i != staff_id)
+
+
+def supervisors_of(accounts: list[dict[str, Any]], centre: str) -> list[str]:
+    """Ids of the enabled supervisors and admins of ``centre`` among ``accounts``."""
+    return [r["id"] for r in accounts if not r.get("disabled") and memberships(r).get(centre) in SUPERVISORS]
 
 
 class Supervision:
@@ -101,9 +126,15 @@ class Supervision:
             raise ServiceError("not_found", MSG_NOT_FOUND)
         return conv
 
-    async def _colleague(self, staff_id: str) -> Mapping[str, Any]:
+    async def _in_centre(self, staff: Staff, conversation_id: str) -> Conversation:
+        conv = await self._live(conversation_id)
+        check_in_centre(staff, conv)
+        return conv
+
+    async def _colleague(self, staff_id: str, centre: str) -> Mapping[str, Any]:
+        """An enabled account that belongs to ``centre``; ``not_found`` otherwise."""
         record = await self._account(staff_id)
-        if record is None or record.get("disabled"):
+        if record is None or record.get("disabled") or centre not in memberships(record):
             raise ServiceError("not_found", MSG_NOT_FOUND)
         return record
 
@@ -157,13 +188,13 @@ class Supervision:
             updated = changed.after
         else:
             updated = await self._transfer_to(staff, conv, to, write_note)
-        await self._audit.record(staff.id, "transfer", conv.id, to=to)
+        await self._audit.record(staff.id, "transfer", conv.id, centres=[conv.centre], to=to)
         return console_summary(updated)
 
     async def _transfer_to(
         self, staff: Staff, conv: Conversation, to: str, write_note: Callable[[Conversation], Awaitable[None]]
     ) -> Conversation:
-        record = await self._colleague(to)
+        record = await self._colleague(to, conv.centre)
         if to == conv.operator_id:
             raise ServiceError("conflict", MSG_CONFLICT)
         if await self._queue.duty_of(to) is None:
@@ -221,7 +252,7 @@ class Supervision:
         visitor is told honestly. ``conflict`` if they are already in it."""
         conv = await self._live(conversation_id)
         check_owns(staff, conv)
-        record = await self._colleague(to)
+        record = await self._colleague(to, conv.centre)
         name = str(record["name"])
 
         def invite(c: Conversation) -> Conversation:
@@ -241,15 +272,16 @@ class Supervision:
             to, "invited", {**await self._view(updated, locale), "by": {"id": staff.id, "name": staff.name}}
         )
         await self._tell_participants(updated)
-        await self._audit.record(staff.id, "invite", conv.id, to=to)
+        await self._audit.record(staff.id, "invite", conv.id, centres=[conv.centre], to=to)
         return console_summary(updated)
 
     async def do_observe(self, staff: Staff, conversation_id: str) -> ChatView:
-        """A supervisor reads a chat silently (the visitor is not told). ``forbidden``
-        for other roles, ``conflict`` when already in the chat."""
-        if staff.role not in SUPERVISORS:
+        """A supervisor of the chat's centre reads it silently (the visitor is not
+        told). ``not_found`` for another centre's chat, ``forbidden`` for other roles,
+        ``conflict`` when already in the chat."""
+        conv = await self._in_centre(staff, conversation_id)
+        if staff.role_in(conv.centre) not in SUPERVISORS:
             raise ServiceError("forbidden", MSG_FORBIDDEN)
-        conv = await self._live(conversation_id)
 
         def observe(c: Conversation) -> Conversation:
             if staff.id in c.staff_participants():
@@ -260,12 +292,12 @@ class Supervision:
 
         updated = await self._change(conv, observe)
         await self._tell_participants(updated)
-        await self._audit.record(staff.id, "observe", conv.id)
+        await self._audit.record(staff.id, "observe", conv.id, centres=[conv.centre])
         return await self._view(updated, staff.locale)
 
     async def do_join(self, staff: Staff, conversation_id: str) -> ConsoleSummary:
         """An observing supervisor steps in: from now on they can write."""
-        conv = await self._live(conversation_id)
+        conv = await self._in_centre(staff, conversation_id)
 
         def join(c: Conversation) -> Conversation:
             if staff.id not in c.observer_ids or c.state != "active":
@@ -275,7 +307,7 @@ class Supervision:
         updated = await self._change(conv, join)
         await self._messages.add_system(updated, "operator_joined", {"name": staff.name})
         await self._tell_participants(updated)
-        await self._audit.record(staff.id, "invite", conv.id, to=staff.id, joined=True)
+        await self._audit.record(staff.id, "invite", conv.id, centres=[conv.centre], to=staff.id, joined=True)
         return console_summary(updated)
 
     async def do_leave(self, staff: Staff, conversation_id: str) -> None:
@@ -307,13 +339,19 @@ class Supervision:
         if key:
             await self._repo.block(key, self._settings.block_s)
         await self._lifecycle.finish(conv.id, "blocked")
-        await self._audit.record(staff.id, "block", conv.id)
+        await self._audit.record(staff.id, "block", conv.id, centres=[conv.centre])
         return bool(key)
 
     # --- what the console lists -------------------------------------------------------
-    async def overview(self) -> list[ConsoleSummary]:
-        """Every live conversation (waiting and active), for supervisors."""
-        return [console_summary(conv) for conv in await self._repo.live()]
+    async def overview(self, staff: Staff) -> list[ConsoleSummary]:
+        """The live conversations (waiting and active) of the centres ``staff``
+        supervises; a national admin's: every centre's (summaries only, never content).
+        ``forbidden`` for someone who supervises no centre."""
+        scope = supervises(staff)
+        if not scope and not staff.national_admin:
+            raise ServiceError("forbidden", MSG_FORBIDDEN)
+        live = await self._repo.live()
+        return [console_summary(c) for c in live if staff.national_admin or c.centre in scope]
 
     async def invited_chats(self, staff: Staff) -> list[InvitedChat]:
         """Chats this staff member was invited into or observes (a reloaded console)."""
@@ -325,10 +363,12 @@ class Supervision:
         return out
 
     async def colleagues(self, me: Staff) -> list[Colleague]:
-        """Enabled staff other than ``me``, on duty first (transfer and invite pickers)."""
+        """Enabled staff other than ``me`` who share a centre with them, on duty first
+        (transfer and invite pickers; a chat goes only to its centre's staff)."""
         items: list[Colleague] = []
+        mine = set(me.memberships)
         for record in await self._accounts():
-            if record.get("disabled") or record["id"] == me.id:
+            if record.get("disabled") or record["id"] == me.id or not mine & set(memberships(record)):
                 continue
             duty = await self._queue.duty_of(record["id"])
             languages = list(duty.languages) if duty and duty.languages else record.get("languages", [])
@@ -345,22 +385,21 @@ class Supervision:
         return items
 
     async def alert_sweep(self) -> int:
-        """Alert supervisors once per urgent chat that waits longer than
-        ``urgent_alert_s``. Safe on every node: a shared counter makes sure only one
+        """Alert the supervisors of its centre once per urgent chat that waits longer
+        than ``urgent_alert_s``. Safe on every node: a shared counter makes sure only one
         node sends each alert. Returns the alerts sent here."""
         limit_ms = self._settings.urgent_alert_s * 1000
         ts = now_ms()
         sent = 0
-        supervisors: list[str] | None = None
+        accounts: list[dict[str, Any]] | None = None
         for conv in await self._repo.waiting():
             if not conv.urgent or ts - conv.waiting_since < limit_ms:
                 continue
             if not await self._repo.first_time("urgent-alert:" + conv.id, self._repo.ttl_s):
                 continue
-            if supervisors is None:
-                supervisors = [
-                    r["id"] for r in await self._accounts() if r.get("role") in SUPERVISORS and not r.get("disabled")
-                ]
+            if accounts is None:
+                accounts = await self._accounts()
+            supervisors = supervisors_of(accounts, conv.centre)
             payload = {
                 "kind": "urgent_waiting",
                 "conversation": console_summary(conv),

@@ -58,9 +58,10 @@ class Sweeper:
         for staff_id, node, sid in await self._presence.gone_consoles(staff_ids):
             await self._router.console_gone(staff_id, sid, node)
         done = await self._abandon(convs, marked)
-        for cid in await self._repo.queue_ids():
-            if await self._repo.get(cid) is None:
-                await self._repo.dequeue(cid)
+        for centre in await self._repo.queue_centres():
+            for cid in await self._repo.queue_ids(centre):
+                if await self._repo.get(cid) is None:
+                    await self._repo.forget_missing(cid)
         for staff_id in await self._router.take_dropped():
             await self._lifecycle.requeue_chats_of(staff_id, "operator_left")
         await self._router.kick()

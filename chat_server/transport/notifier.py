@@ -20,12 +20,18 @@ def staff_room(staff_id: str) -> str:
     return "st:" + staff_id
 
 
-QUEUE_WATCHERS = "queue-watchers"
+def queue_watchers_room(centre: str) -> str:
+    """The room of those watching ``centre``'s queue (issue 19: one per centre, so a
+    snapshot reaches that centre's staff only)."""
+    return "qw:" + centre
+
 
 #: Rooms with a Redis channel of their own in scale-out mode (transport/redis_fanout.py):
-#: one conversation's visitor, one staff member. Few processes have members in any one
-#: of them, so a process hears only the rooms its own clients are in.
-CHANNEL_ROOM_PREFIXES = ("v:", "st:")
+#: one conversation's visitor, one staff member, one centre's queue watchers. Few
+#: processes have members in any one of them, so a process hears only the rooms its own
+#: clients are in: a queue event of one centre is one publish, received by the
+#: processes that hold a watcher of that centre, whatever the number of centres.
+CHANNEL_ROOM_PREFIXES = ("v:", "st:", "qw:")
 
 
 class SocketEvents:
@@ -38,8 +44,8 @@ class SocketEvents:
     async def to_staff(self, staff_id: str, event: str, payload: Payload) -> None:
         await self.sio.emit(event, payload, room=staff_room(staff_id), namespace=OPERATOR_NS)
 
-    async def to_queue_watchers(self, event: str, payload: Payload) -> None:
-        await self.sio.emit(event, payload, room=QUEUE_WATCHERS, namespace=OPERATOR_NS)
+    async def to_queue_watchers(self, centre: str, event: str, payload: Payload) -> None:
+        await self.sio.emit(event, payload, room=queue_watchers_room(centre), namespace=OPERATOR_NS)
 
     async def end_staff_socket(self, sid: str, event: str, payload: Payload) -> None:
         # A socket of another process: the emit and the disconnect both travel on the

@@ -15,13 +15,12 @@ from typing import Any
 from ..services.container import Services
 from ..services.domain import Staff
 from ..services.pending_triage import check_marks, check_ref
-from ..services.roles import SUPERVISORS
 from ..services.staff import session_ref
 from ..storage.base import StoreUnavailable
 from . import validation as v
 from .guard import StaffGuard, same_origin
 from .guarded import GuardedNamespace, connect_locale, ok
-from .notifier import OPERATOR_NS, QUEUE_WATCHERS, staff_room
+from .notifier import OPERATOR_NS, queue_watchers_room, staff_room
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +86,8 @@ class OperatorNamespace(GuardedNamespace):
             await self.services.console.do_disconnected(staff, sid)
             return
         self.server.start_background_task(route)
-        if watch:
-            await self.enter_room(sid, QUEUE_WATCHERS)
+        for centre in watch:
+            await self.enter_room(sid, queue_watchers_room(centre))
         await self.emit("session", await self.services.console.session(staff, account), to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -137,11 +136,13 @@ class OperatorNamespace(GuardedNamespace):
     # --- duty and the queue -----------------------------------------------------------
     async def on_duty(self, sid: str, data: Any) -> dict[str, Any]:
         params = v.validate(data, v.DUTY)
-        change = await self.services.console.do_duty(await self.staff_of(sid), params["on"], params.get("languages"))
-        if change.watch_queue:
-            await self.enter_room(sid, QUEUE_WATCHERS)
-        else:
-            await self.leave_room(sid, QUEUE_WATCHERS)
+        staff = await self.staff_of(sid)
+        change = await self.services.console.do_duty(staff, params["on"], params.get("languages"))
+        for centre in staff.memberships:
+            if centre in change.watch:
+                await self.enter_room(sid, queue_watchers_room(centre))
+            else:
+                await self.leave_room(sid, queue_watchers_room(centre))
         if change.snapshot is not None:
             await self.emit("queue", change.snapshot, to=sid)
         return ok(duty=change.duty)
@@ -265,7 +266,7 @@ class OperatorNamespace(GuardedNamespace):
     async def on_remove_waiting(self, sid: str, data: Any) -> dict[str, Any]:
         """Supervisors: remove waiting chats judged fake (a flood); each is blocked."""
         params = v.validate(data, v.REMOVE_WAITING)
-        staff = await self.guard.require_staff(sid, roles=SUPERVISORS, write=True)
+        staff = await self.staff_of(sid)  # the service checks their role in each chat's centre
         return ok(removed=await self.services.queue_guard.do_remove_waiting(staff, params["conversation_ids"]))
 
     async def on_block(self, sid: str, data: Any) -> dict[str, Any]:
@@ -278,7 +279,8 @@ class OperatorNamespace(GuardedNamespace):
         params = v.validate(data, v.CANNED)
         staff = await self.staff_of(sid, used=False)
         locale = params.get("locale") or staff.locale
-        return ok(locale=locale, items=await self.services.canned.for_locale(locale))
+        items = await self.services.console.canned(staff, locale, params.get("conversation_id"))
+        return ok(locale=locale, items=items)
 
     async def on_colleagues(self, sid: str, data: Any) -> dict[str, Any]:
         v.validate(data, v.EMPTY)
@@ -286,8 +288,7 @@ class OperatorNamespace(GuardedNamespace):
 
     async def on_overview(self, sid: str, data: Any) -> dict[str, Any]:
         v.validate(data, v.EMPTY)
-        await self.guard.require_staff(sid, roles=SUPERVISORS, write=False)
-        return ok(items=await self.services.supervision.overview())
+        return ok(items=await self.services.supervision.overview(await self.staff_of(sid, used=False)))
 
     async def on_sync(self, sid: str, data: Any) -> dict[str, Any]:
         """Chats this staff member was invited into or observes (after a reload)."""

@@ -7,15 +7,17 @@ included) only to find, mostly, that none of the recipients are its clients. Wit
 processes that is N decodes per emit, and it is what kept two processes from doing
 more than one (docs/performance.md). Here:
 
-* **Room channels.** Emits to a visitor's conversation room or a staff member's room
-  (``notifier.CHANNEL_ROOM_PREFIXES``) are published on a channel of their own,
+* **Room channels.** Emits to a visitor's conversation room, a staff member's room or a
+  centre's queue-watchers room (``notifier.CHANNEL_ROOM_PREFIXES``) are published on a channel of their own,
   ``<channel>:<namespace>:<room>``, and a process subscribes to it only while one of its
   clients is in that room. Joining a room waits until Redis has confirmed the
   subscription, so nothing published after the join (an ``accept`` on another node, a
   message) can miss this process. Channels of rooms that emptied are unsubscribed
   lazily (``CLEANUP_INTERVAL_S``), so a reconnecting client finds its room still
-  subscribed. Everything else (queue watchers, disconnects of remote clients,
-  callbacks) uses the shared channel as before.
+  subscribed. Everything else (disconnects of remote clients,
+  callbacks) uses the shared channel as before. So a queue snapshot of one centre
+  is one publish, heard only by the processes holding a watcher of that centre: its
+  cost does not grow with the number of centres (issue 19).
 * **Emits to one local client stay local.** A Socket.IO sid lives on exactly one
   process; an emit to a sid connected here is not published at all.
 * **Encoded once.** A room-channel message carries the Socket.IO packet already

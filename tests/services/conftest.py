@@ -32,7 +32,7 @@ CATALOGS = Catalogs()
 @dataclass(frozen=True)
 class Sent:
     """One emit: to ``("visitor", conversation id)``, ``("staff", staff id)``,
-    ``("watchers", "")`` or, closing it, ``("socket", console socket id)``."""
+    ``("watchers", centre)`` or, closing it, ``("socket", console socket id)``."""
 
     to: tuple[str, str]
     event: str
@@ -51,8 +51,8 @@ class RecordingEvents:
     async def to_staff(self, staff_id: str, event: str, payload: Payload) -> None:
         self.sent.append(Sent(("staff", staff_id), event, payload))
 
-    async def to_queue_watchers(self, event: str, payload: Payload) -> None:
-        self.sent.append(Sent(("watchers", ""), event, payload))
+    async def to_queue_watchers(self, centre: str, event: str, payload: Payload) -> None:
+        self.sent.append(Sent(("watchers", centre), event, payload))
 
     async def end_staff_socket(self, sid: str, event: str, payload: Payload) -> None:
         self.sent.append(Sent(("socket", sid), event, payload))

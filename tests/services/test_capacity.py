@@ -132,7 +132,7 @@ async def test_an_operator_off_duty_sees_no_queue_at_connect(world: World) -> No
     boss = await world.staff("supervisor")
     account = await world.services.staff.get(operator.id)
     assert account is not None
-    assert (await world.services.console.session(operator, account))["queue"] == {"items": []}
+    assert (await world.services.console.session(operator, account))["queue"] == {"items": [], "centres": []}
     boss_account = await world.services.staff.get(boss.id)
     assert boss_account is not None
     assert len((await world.services.console.session(boss, boss_account))["queue"]["items"]) == 1

@@ -22,10 +22,10 @@ async def test_start_queues_the_conversation_and_tells_the_visitor_and_the_watch
     assert await world.services.repository.queue_ids() == [cid]
     assert world.events.payloads("state", visitor_of(cid)) == [{"state": "waiting", "operator": None}]
     assert world.events.payloads("queue", visitor_of(cid)) == [{"position": 1, "wait_estimate_s": None}]
-    snapshot = world.events.payloads("queue", ("watchers", ""))
+    snapshot = world.events.payloads("queue", ("watchers", "default"))
     assert [[i["id"] for i in s["items"]] for s in snapshot] == [[cid]]
     # Nobody else heard anything.
-    assert {s.to for s in world.events.sent} == {visitor_of(cid), ("watchers", "")}
+    assert {s.to for s in world.events.sent} == {visitor_of(cid), ("watchers", "default")}
 
 
 async def test_start_is_idempotent_for_a_session_with_a_live_conversation(world: World) -> None:

@@ -10,12 +10,12 @@ async def test_duty_on_and_off(world: World) -> None:
     sara = await world.staff(languages=["sv", "ar"])
     boss = await world.staff("supervisor")
     change = await world.services.console.do_duty(sara, True, None)
-    assert change.duty == {"on": True, "languages": ["sv", "ar"]} and change.watch_queue and change.snapshot
+    assert change.duty == {"on": True, "languages": ["sv", "ar"]} and change.watch == ("default",) and change.snapshot
     duty = await world.services.queue.duty_of(sara.id)
     assert duty is not None and duty.languages == ("sv", "ar")
     off = await world.services.console.do_duty(sara, False, None)
-    assert not off.watch_queue and off.snapshot is None and await world.services.queue.duty_of(sara.id) is None
-    assert (await world.services.console.do_duty(boss, False, None)).watch_queue  # supervisors keep watching
+    assert off.watch == () and off.snapshot is None and await world.services.queue.duty_of(sara.id) is None
+    assert (await world.services.console.do_duty(boss, False, None)).watch == ("default",)  # supervisors keep watching
 
 
 async def test_every_waiting_visitor_hears_their_new_place(world: World) -> None:

@@ -117,7 +117,8 @@ async def test_supervisors_remove_waiting_chats_and_block_their_networks(world: 
         await world.services.starts.check_may_start("bot")
     assert blocked.value.code == "forbidden"
     # The real urgent visitor is first now.
-    assert await world.services.queue.position(real) == 1
+    real_conv = await world.services.repository.get(real)
+    assert real_conv is not None and await world.services.queue.position(real_conv) == 1
 
 
 async def test_a_chat_taken_meanwhile_is_not_removed(world: World) -> None:

@@ -50,7 +50,7 @@ async def test_a_transfer_to_the_queue_releases_everyone_and_the_next_operator_s
     with pytest.raises(ServiceError) as b_writes:
         await world.services.messages.do_operator_message(b, cid, "b1", "hej")
     assert b_writes.value.code == "forbidden"
-    overview = [s for s in await world.services.supervision.overview() if s["id"] == cid][0]
+    overview = [s for s in await world.services.supervision.overview(boss) if s["id"] == cid][0]
     assert (overview["invited"], overview["observers"]) == ([], [])  # C's console shows nobody else
 
 
