@@ -163,9 +163,7 @@ class QueueGuard:
             sent += await self._alert(centre, "all", total, [c for c in waiting if c.created_at >= since])
         return sent
 
-    async def _alert(
-        self, centre: str, scope: Literal["network", "all"], count: int, chats: list[Conversation]
-    ) -> int:
+    async def _alert(self, centre: str, scope: Literal["network", "all"], count: int, chats: list[Conversation]) -> int:
         payload: BurstAlert = {
             "kind": "start_burst",
             "scope": scope,

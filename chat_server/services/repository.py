@@ -31,9 +31,9 @@ from ..config import Settings
 from ..security.crypto import CipherCache, ConversationCipher, KeyRing
 from ..storage.base import Ephemeral
 from .cas import MAX_ATTEMPTS, CompareAndSet, Places
+from .centre_domain import DEFAULT_CENTRE
 from .domain import Conversation, StoredMessage, VisitorSession, now_ms
 from .errors import MSG_CONFLICT, MSG_NOT_FOUND, ServiceError
-from .centre_domain import DEFAULT_CENTRE
 from .queue import QUEUES_INDEX, queue_index, queue_score
 from .repository_staff import StaffRecords
 

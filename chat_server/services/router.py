@@ -68,9 +68,10 @@ class AcceptRule:
     Everyone must belong to the chat's centre (``not_found`` otherwise: another
     centre's chat is not told to exist). Operators must be on duty and take the chat's
     audience (``individual`` or ``professional``, services/routing.py); supervisors and
-    admins of the chat's centre may take any of its chats on purpose (:meth:`override` names what they overrode, for the audit log). The
-    maximum (``max_chats``) is enforced with a place (services/repository.py): it
-    counts chats they have, never offers."""
+    admins of the chat's centre may take any of its chats on purpose (:meth:`override`
+    names what they overrode, for the audit log). The maximum (``max_chats``) is
+    enforced with a place (services/repository.py): it counts chats they have, never
+    offers."""
 
     staff_id: str
     roles: Mapping[str, Role]  # their role in each centre they belong to

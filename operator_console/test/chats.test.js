@@ -195,6 +195,18 @@ describe("queue, session, reconnect", () => {
     assert.equal(applyOffer(W, { id: "nope" }), false);
   });
 
+  test("a snapshot of one centre's queue keeps the other centres' chats", () => {
+    const W = createWork();
+    applyQueue(W, [{ id: "a1", centre: "skane", waiting_since: 5 }, { id: "b1", centre: "dalarna", waiting_since: 3 }], ["dalarna", "skane"]);
+    const r = applyQueue(W, [{ id: "a2", centre: "skane", waiting_since: 9, urgent: true }], ["skane"]);
+    assert.deepEqual(r, { fresh: true, urgent: true });
+    assert.deepEqual(W.queue.map((q) => q.id), ["a2", "b1"]); // a1 left skane's queue; dalarna's kept
+    applyQueue(W, [], ["dalarna"]);
+    assert.deepEqual(W.queue.map((q) => q.id), ["a2"]);
+    applyQueue(W, [{ id: "x" }]); // a snapshot naming no centres replaces everything
+    assert.deepEqual(W.queue.map((q) => q.id), ["x"]);
+  });
+
   test("duty lost in a restart is noticed on the second session", () => {
     const W = createWork();
     const first = applySession(W, { staff: { languages: ["sv"] }, duty: { on: true, languages: ["sv", "ar"] }, queue: { items: [{ id: "q1" }] } });

@@ -183,5 +183,6 @@ async def test_colleagues_and_overview(world: World) -> None:
     colleagues = await world.services.supervision.colleagues(ali)
     assert [(c["name"], c["on_duty"]) for c in colleagues][:1] == [("Sara", True)]
     assert all(c["id"] != ali.id for c in colleagues)
-    assert [c["state"] for c in await world.services.supervision.overview(await world.staff("supervisor"))] == ["waiting"]
+    boss = await world.staff("supervisor")
+    assert [c["state"] for c in await world.services.supervision.overview(boss)] == ["waiting"]
     assert await world.services.supervision.invited_chats(sara) == []

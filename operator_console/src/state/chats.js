@@ -145,9 +145,18 @@ export function needsInterpreter(conv, languages) {
 }
 
 // A `queue` snapshot. Returns {fresh, urgent}: whether it holds a chat not seen before
-// (beep when on duty), and whether one of those is urgent.
-export function applyQueue(W, items) {
-  const list = Array.isArray(items) ? items.filter((q) => q && typeof q.id === "string") : [];
+// (beep when on duty), and whether one of those is urgent. Each centre has its own
+// queue: a snapshot naming `centres` replaces only those centres' chats and keeps the
+// others this console watches; one without replaces the whole list.
+export function applyQueue(W, items, centres) {
+  let list = Array.isArray(items) ? items.filter((q) => q && typeof q.id === "string") : [];
+  if (Array.isArray(centres)) {
+    const ids = new Set(list.map((q) => q.id));
+    const kept = W.queue.filter((q) => !centres.includes(q.centre || "default") && !ids.has(q.id));
+    // Only chats of several centres need merging; one centre's list is in the server's
+    // order (a chat put back at the head of its band stays there).
+    if (kept.length) list = kept.concat(list).sort(queueOrder);
+  }
   let fresh = false;
   let urgent = false;
   for (const q of list) {
@@ -159,6 +168,16 @@ export function applyQueue(W, items) {
   }
   W.queue = list;
   return { fresh, urgent };
+}
+
+// The queue order across centres (each centre's own order is the server's): urgent,
+// then under 18, then the longest waiting.
+const UNDER_18 = new Set(["13-15", "16-17"]);
+function band(q) {
+  return q.urgent ? 0 : UNDER_18.has(q.age_band) ? 1 : 2;
+}
+export function queueOrder(a, b) {
+  return band(a) - band(b) || (a.waiting_since || 0) - (b.waiting_since || 0);
 }
 
 // An `offer` updates the offered chat's queue card.

@@ -50,7 +50,7 @@ export function renderComposer(ctx, chat, host) {
   let shown = [];
   let active = -1;
   let slash = null;
-  Promise.all([ctx.loadCanned(chat.conv.locale), ctx.loadCanned(current.locale)]).then(([v, s]) => {
+  Promise.all([ctx.loadCanned(chat.conv.locale, chat.conv), ctx.loadCanned(current.locale, chat.conv)]).then(([v, s]) => {
     visitorItems = v || [];
     staffItems = s || [];
     if (slash) drawList();

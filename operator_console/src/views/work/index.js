@@ -205,7 +205,7 @@ export function createWork(socket, app) {
 
   // --- server events -------------------------------------------------------------------
   socket.on("queue", (data) => {
-    const { fresh, urgent } = chats.applyQueue(W, data && data.items);
+    const { fresh, urgent } = chats.applyQueue(W, data && data.items, data && data.centres);
     if (fresh && W.duty.on) {
       beep(urgent);
       desktop.notify(urgent ? _("An urgent chat is waiting") : _("A new chat is waiting"), "rc-queue");
@@ -343,13 +343,16 @@ export function createWork(socket, app) {
     document.title = unread ? `(${unread}) ${base}` : base;
   }
 
+  // Each centre has its own canned responses: the server picks the chat's centre.
   const cannedCache = new Map();
-  async function loadCanned(locale) {
-    if (!cannedCache.has(locale)) {
-      cannedCache.set(locale, call("canned", { locale }).then((ack) => (ack.ok ? ack.items : [])));
-      setTimeout(() => cannedCache.delete(locale), 60000);
+  async function loadCanned(locale, conv) {
+    const key = `${conv && conv.centre ? conv.centre : ""}|${locale}`;
+    if (!cannedCache.has(key)) {
+      const params = conv && conv.id ? { locale, conversation_id: conv.id } : { locale };
+      cannedCache.set(key, call("canned", params).then((ack) => (ack.ok ? ack.items : [])));
+      setTimeout(() => cannedCache.delete(key), 60000);
     }
-    return cannedCache.get(locale);
+    return cannedCache.get(key);
   }
 
   // --- clock, visibility, shortcuts ----------------------------------------------------
