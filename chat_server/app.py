@@ -241,13 +241,16 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _alerts(app: web.Application) -> AsyncIterator[None]:
-    """Alert supervisors about urgent chats that wait too long."""
+    """Alert supervisors about urgent chats that wait too long, and offer waiting
+    visitors another centre when theirs overflows (services/overflow.py)."""
     supervision = app[K.SERVICES].supervision
+    overflow = app[K.SERVICES].overflow  # offering another centre changes with time too
     interval = max(0.2, min(5.0, app[K.SETTINGS].sweep_interval_s))
 
     async def step() -> None:
         try:
             await supervision.alert_sweep()
+            await overflow.sweep()
         except StoreUnavailable:
             # Expected while Redis restarts or fails over; the next round catches up.
             log.warning("urgent alert sweep skipped: the ephemeral store is unavailable")

@@ -24,7 +24,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 MUNICIPALITIES = DATA / "municipalities.json"
 EXAMPLE = DATA / "centres.json"
 #: Fields of an example centre kept with its record (shown to staff, never to visitors).
-EXAMPLE_EXTRA = ("verify", "contact", "source", "notes")
+EXAMPLE_EXTRA = ("verify", "contact", "source", "notes", "overflow", "overflow_wait_s")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from .hours import Hours
 from .lifecycle import Lifecycle
 from .messages import Messages
 from .observer import Observer
+from .overflow import Overflow
 from .pending_triage import PendingTriage
 from .presence import ConsoleSockets, Presence, new_node_id
 from .queue import Queue
@@ -67,6 +68,7 @@ class Services:
     messages: Messages
     router: Router
     queue: Queue
+    overflow: Overflow
     starts: Starts
     queue_guard: QueueGuard
     lifecycle: Lifecycle
@@ -116,8 +118,16 @@ def build_services(
     lifecycle = Lifecycle(repository, notify, messages, queue, router, stats, audit, observer, settings, pending_triage)
     sessions = VisitorSessions(repository, notify, queue, messages, hours, translate, router)
     presence = Presence(repository, addresses, ConsoleSockets(), settings)
+    overflow = Overflow(repository, centres, hours, queue, router, notify, stats, audit)
     starts = Starts(
-        repository, notify, queue, hours, observer, lambda c: centres.check_centre(c, open_for_visitors=True)
+        repository,
+        notify,
+        queue,
+        hours,
+        observer,
+        lambda c: centres.check_centre(c, open_for_visitors=True),
+        stats,
+        overflow.do_offer,
     )
     supervision = Supervision(
         repository, notify, messages, lifecycle, queue, staff.get, staff.accounts, audit, router, settings
@@ -141,6 +151,7 @@ def build_services(
         messages=messages,
         router=router,
         queue=queue,
+        overflow=overflow,
         starts=starts,
         queue_guard=QueueGuard(repository, notify, lifecycle, starts, staff.accounts, audit, settings),
         lifecycle=lifecycle,

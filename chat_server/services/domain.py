@@ -97,6 +97,9 @@ class Conversation:
     # centre's queue (services/overflow.py), else None: the receiving counsellor is
     # shown it and its referral directory, and both centres count the chat.
     home_centre: str | None = None
+    # The centres the visitor was last offered to move to (services/overflow.py), so
+    # the offer is sent once per change, by one process.
+    overflow_offered: tuple[str, ...] = ()
     accepted_at: Millis | None = None
     operator_id: str | None = None
     operator_name: str | None = None
@@ -159,6 +162,7 @@ class Conversation:
             "age_band": self.age_band,
             "centre": self.centre,
             "home_centre": self.home_centre,
+            "overflow_offered": list(self.overflow_offered),
             "pseudonym": self.pseudonym,
             "session_key": self.session_key,
             "operator_id": self.operator_id,
@@ -208,11 +212,12 @@ _DECODE_DEFAULTS: dict[str, Any] = {
     f.name: f.default if f.default is not MISSING else None for f in fields(Conversation) if f.init
 }
 _DECODE_DEFAULTS["staff_names"] = {}
-_TUPLES = ("invited_ids", "observer_ids", "passed", "referral_types")
+_TUPLES = ("invited_ids", "observer_ids", "passed", "referral_types", "overflow_offered")
 # Optional fields a sparse record leaves out at these values (from_record restores them).
 _SPARSE: dict[str, object] = {
     "centre": "default",
     "home_centre": None,
+    "overflow_offered": [],
     "invited_ids": [],
     "observer_ids": [],
     "staff_names": {},

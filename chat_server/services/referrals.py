@@ -250,7 +250,11 @@ class Referrals:
         conv = await require_assigned(self._repo, staff, conversation_id)
         receivers = []
         for rid in targets:
-            receiver = await self._directory.get(rid, conv.centre)
+            # A visitor who came from another centre (overflow) is referred to the
+            # services near them: their home centre's directory, then this centre's.
+            receiver = await self._directory.get(rid, conv.home_centre or conv.centre)
+            if receiver is None and conv.home_centre is not None:
+                receiver = await self._directory.get(rid, conv.centre)
             if receiver is None:
                 raise ServiceError("not_found", MSG_UNKNOWN_RECEIVER)
             receivers.append(receiver)

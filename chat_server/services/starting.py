@@ -30,6 +30,7 @@ from .payloads import Brief
 from .queue import Queue
 from .recipients import Notify
 from .repository import Repository
+from .stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,17 @@ class StartRequest:
     urgent: bool = False
     age_band: AgeBand | None = None
     centre: str = DEFAULT_CENTRE
+    # The widget's centre when the visitor chose to start in ``centre`` instead
+    # (services/overflow.py), else None.
+    home_centre: str | None = None
 
 
 #: Checks that a visitor may start with a centre (services/centres.Centres.check_centre):
 #: ``not_found`` for an unknown or disabled one.
 CheckCentre = Callable[[str], Awaitable[object]]
+#: Offers a new waiting visitor another centre when theirs overflows
+#: (services/overflow.py ``Overflow.do_offer``).
+OfferOverflow = Callable[[Conversation], Awaitable[object]]
 
 
 class Starts:
@@ -68,7 +75,11 @@ class Starts:
         hours: Hours,
         observer: Observer,
         check_centre: CheckCentre,
+        stats: Stats,
+        offer_overflow: OfferOverflow,
     ) -> None:
+        self._stats = stats
+        self._offer_overflow = offer_overflow
         self._repo = repo
         self._check_centre = check_centre
         self._notify = notify
@@ -132,6 +143,7 @@ class Starts:
             urgent=request.urgent,
             age_band=request.age_band,
             centre=request.centre,
+            home_centre=request.home_centre,
             pseudonym=sess.pseudonym,
             session_key=sess.key,
             visitor_sid=sid,
@@ -150,6 +162,12 @@ class Starts:
             await self._repo.discard(conv)
             raise
         self._observer.conversation_started()
+        if conv.home_centre is not None:  # started elsewhere by choice: counted at both
+            try:
+                await self._stats.record(conv.created_at, {"overflow:out": 1}, conv.home_centre)
+                await self._stats.record(conv.created_at, {"overflow:in": 1}, conv.centre)
+            except Exception:  # noqa: BLE001 - statistics must never stop a chat
+                log.exception("could not record statistics")
         log.info("conversation started")
         return await self._queue.brief(conv)
 
@@ -158,6 +176,7 @@ class Starts:
             try:
                 await self._notify.send(conv, "visitor", "state", {"state": "waiting", "operator": None})
                 await self._queue.announce(conv.centre)
+                await self._offer_overflow(conv)
             except StoreUnavailable:
                 # Runs in the background after the ack: nobody else would see the error.
                 # Operators get the next queue snapshot when the store is back.

@@ -160,7 +160,18 @@ START = {
     "topic": F("enum", nullable=True, choices=TOPICS),
     "urgent": F("bool", nullable=True),
     "age_band": F("enum", nullable=True, choices=AGE_BANDS),
+    # Overflow (issue 19 point 4): start in this other centre, chosen by the visitor
+    # from ``overflow_options``; ``centre`` stays their home centre.
+    "overflow_to": F("str", nullable=True, max_len=40),
 }
+# Overflow (services/overflow.py): what another centre could offer before a start, and
+# the visitor's choice for a waiting conversation.
+OVERFLOW_OPTIONS = {
+    "centre": F("str", nullable=True, max_len=40),
+    "audience": F("enum", nullable=True, choices=AUDIENCES),
+    "locale": F("locale", nullable=True),
+}
+OVERFLOW_ACCEPT = {"centre": F("str", required=True, max_len=40)}
 VISITOR_MESSAGE = {"client_id": F("client_id", required=True), "text": F("text", required=True)}
 TYPING = {"active": F("bool", required=True)}
 EMPTY: dict[str, F] = {}

@@ -159,6 +159,8 @@ class VisitorNamespace(GuardedNamespace):
             age_band=params.get("age_band"),
             centre=params.get("centre") or DEFAULT_CENTRE,
         )
+        # Started in another centre by the visitor's choice (services/overflow.py).
+        request = await self.services.overflow.check_start(request, params.get("overflow_to"))
         # Within the caps on waiting chats (services/queue_guard.py).
         sess, brief, announce = await self.services.queue_guard.do_start(sess, request, attach, sid, key)
         self._keep(sid, sess)
@@ -166,6 +168,26 @@ class VisitorNamespace(GuardedNamespace):
             return ok(conversation=brief)
         server: socketio.AsyncServer = self.server
         server.start_background_task(announce)
+        return ok(conversation=brief)
+
+    # --- overflow to another centre (services/overflow.py) -------------------------------
+    async def on_overflow_options(self, sid: str, data: Any) -> dict[str, Any]:
+        """Before a start: whether the widget's centre overflows now, and the centres the
+        visitor may choose instead, named in their language."""
+        params = v.validate(data, v.OVERFLOW_OPTIONS)
+        sess = self.session_of(sid)
+        offer = await self.services.overflow.options(
+            params.get("centre") or DEFAULT_CENTRE,
+            params.get("audience") or "self",
+            params.get("locale") or sess.locale,
+        )
+        return ok(**offer)
+
+    async def on_overflow_accept(self, sid: str, data: Any) -> dict[str, Any]:
+        """The visitor chose to wait in another centre's queue: their conversation moves
+        there (idempotent)."""
+        params = v.validate(data, v.OVERFLOW_ACCEPT)
+        brief = await self.services.overflow.do_accept(self.session_of(sid), params["centre"])
         return ok(conversation=brief)
 
     async def on_message(self, sid: str, data: Any) -> dict[str, Any]:

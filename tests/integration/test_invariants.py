@@ -185,7 +185,7 @@ async def test_pending_offers_never_stop_an_accept(deploy: Factory) -> None:
 async def test_accept_needs_duty_and_the_audience_and_offers_wait_for_the_visitor(deploy: Factory) -> None:
     d = await deploy(routing_mode="auto", offer_timeout_s=60)
     off, _ = await d.staff(duty=False)
-    assert off.received("session")[0]["queue"] == {"items": []}  # no queue off duty
+    assert off.received("session")[0]["queue"] == {"items": [], "centres": []}  # no queue off duty
     v = await d.visitor()
     pro = (await v.call("start", {**START, "audience": "professional"}))["conversation"]["id"]
     refused = await off.call("accept", {"conversation_id": pro})
