@@ -131,6 +131,7 @@ class Messages:
             raise ServiceError("not_found", MSG_NOT_FOUND)
         conv, cipher = found
         if not conv.may_write(staff.id):
+            check_visible(staff, conv)
             raise ServiceError("forbidden", MSG_FORBIDDEN)
         return await self.post(conv, cipher, "operator", staff.id, client_id, text, internal)
 
@@ -270,12 +271,21 @@ class Messages:
         await self._notify.send(conv, "visitor", "typing", {"active": active})
 
 
+def check_visible(staff: Staff, conv: Conversation) -> None:
+    """``not_found`` when ``conv`` is of a centre ``staff`` does not belong to and they
+    are not in it: another centre's chat is answered as if it did not exist (issue 19)."""
+    if staff.role_in(conv.centre) is None and staff.id not in conv.staff_participants():
+        raise ServiceError("not_found", MSG_NOT_FOUND)
+
+
 async def require_assigned(repo: Repository, staff: Staff, conversation_id: str) -> Conversation:
     """The live conversation if it is assigned to ``staff``: ``not_found`` if it does
-    not exist or has ended, ``forbidden`` if it is not theirs."""
+    not exist, has ended or is of a centre they do not belong to (its existence is not
+    told), ``forbidden`` if it is not theirs."""
     conv = await repo.get_live(conversation_id)
     if conv is None:
         raise ServiceError("not_found", MSG_NOT_FOUND)
+    check_visible(staff, conv)
     if not conv.is_assigned_to(staff.id):
         raise ServiceError("forbidden", MSG_FORBIDDEN)
     return conv

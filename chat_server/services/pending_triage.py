@@ -42,6 +42,7 @@ from . import triage
 from .audit import Audit
 from .domain import Conversation, EndReason, Millis, Staff, now_ms
 from .errors import MSG_FORBIDDEN, MSG_INVALID, MSG_NOT_FOUND, ServiceError
+from .messages import check_visible
 from .recipients import Notify
 from .repository import Repository
 from .stats import Stats
@@ -219,6 +220,7 @@ class PendingTriage:
         if conv is None:
             raise ServiceError("not_found", MSG_NOT_FOUND)
         if staff.id not in conv.staff_participants():
+            check_visible(staff, conv)  # another centre's chat: not_found
             raise ServiceError("forbidden", MSG_FORBIDDEN)
         return conv
 

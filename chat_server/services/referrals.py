@@ -270,15 +270,22 @@ class Referrals:
         await self._audit.record(staff.id, "referral", conv.id, centres=[conv.centre], types=sorted(kinds))
         return cards
 
-    async def listing(self, locale: str) -> Listing:
-        """The directory for the console: receivers, type labels in ``locale``, the
-        text sets and the channel kinds."""
+    async def listing(self, locale: str, centre: str = DEFAULT_CENTRE) -> Listing:
+        """The directory of ``centre`` for the console: receivers, type labels in
+        ``locale``, the text sets and the channel kinds."""
         return {
-            "receivers": await self._directory.all(),
+            "receivers": await self._directory.all(centre),
             "types": [{"id": t, "label": self._t(locale, TYPE_LABELS[t])} for t in TYPES],
             "texts": sorted(TEXTS),
             "channels": list(CHANNELS),
         }
+
+    async def for_chat(self, staff: Staff, conversation_id: str, locale: str) -> Listing:
+        """The directory to refer a chat's visitor from: its home centre's (national
+        and local services near the visitor; after an overflow not the receiving
+        centre's), for the chat's assigned operator. ``not_found``, ``forbidden``."""
+        conv = await require_assigned(self._repo, staff, conversation_id)
+        return await self.listing(locale, conv.home_centre or conv.centre)
 
     async def do_put(self, staff: Staff, receiver_id: str, body: dict[str, Any]) -> Receiver:
         """Create or replace receiver ``receiver_id``; ``invalid`` (with the ``field``)

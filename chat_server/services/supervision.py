@@ -315,6 +315,9 @@ class Supervision:
         (``forbidden``: transfer or end instead)."""
         conv = await self._live(conversation_id)
 
+        if staff.id not in (*conv.invited_ids, *conv.observer_ids):
+            check_in_centre(staff, conv)  # another centre's chat: not_found
+
         def leave(c: Conversation) -> Conversation:
             if staff.id not in (*c.invited_ids, *c.observer_ids):
                 raise ServiceError("forbidden", MSG_FORBIDDEN)

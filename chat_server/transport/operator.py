@@ -302,6 +302,12 @@ class OperatorNamespace(GuardedNamespace):
         staff = await self.staff_of(sid)
         return ok(cards=await self.services.referrals.do_send(staff, params["conversation_id"], params["targets"]))
 
+    async def on_directory(self, sid: str, data: Any) -> dict[str, Any]:
+        """The referral directory for a chat: its visitor's home centre's (overflow)."""
+        params = v.validate(data, v.CONVERSATION_REF)
+        staff = await self.staff_of(sid, used=False)
+        return ok(**await self.services.referrals.for_chat(staff, params["conversation_id"], staff.locale))
+
     async def on_followup_summary(self, sid: str, data: Any) -> dict[str, Any]:
         """Store a summary under a new code and show the code once to the visitor."""
         params = v.validate(data, v.FOLLOWUP_SUMMARY)

@@ -115,6 +115,15 @@ async def test_staff_of_one_centre_cannot_touch_anothers_chats(two: World) -> No
     await refused("not_found", services.supervision.do_join(sup_a, active_b))
     await refused("not_found", services.supervision.do_block(sup_a, active_b))
     await refused("not_found", services.console.canned(sup_a, "sv", active_b))
+    # Every other event naming it answers the same: it does not exist for them.
+    await refused("not_found", services.messages.do_operator_message(sup_a, active_b, "x1", "hej"))
+    await refused("not_found", services.messages.do_operator_typing(sup_a, active_b, True))
+    await refused("not_found", services.referrals.do_send(sup_a, active_b, ["bris-116111"]))
+    await refused("not_found", services.referrals.for_chat(sup_a, active_b, "sv"))
+    await refused("not_found", services.supervision.do_leave(sup_a, active_b))
+    await refused("not_found", services.lifecycle.do_operator_end(sup_a, active_b, None))
+    # A colleague of the same centre who is not in the chat is told "forbidden", as before.
+    await refused("forbidden", services.messages.do_operator_message(sup_b, active_b, "x2", "hej"))
     # A chat goes only to a colleague of its centre (Skåne's operator is "not found").
     await refused("not_found", services.supervision.do_transfer(op_b, active_b, op_a.id, None))
     await refused("not_found", services.supervision.do_invite(op_b, active_b, op_a.id))

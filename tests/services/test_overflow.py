@@ -109,6 +109,8 @@ async def test_the_choice_moves_the_chat_once_and_counts_it_at_both_centres(worl
     assert err.value.code == "not_found"
     await world3.services.directory.put(LOCAL_SERVICE, "skane")
     await world3.services.lifecycle.do_accept(kronoberg, cid)
+    listing = await world3.services.referrals.for_chat(kronoberg, cid, "sv")
+    assert "socialtjansten-malmo" in {r["id"] for r in listing["receivers"]}
     cards = await world3.services.referrals.do_send(kronoberg, cid, ["socialtjansten-malmo"])
     assert [c["id"] for c in cards] == ["socialtjansten-malmo"]
     assert world3.events.recipients("referral") == {visitor_of(cid)}

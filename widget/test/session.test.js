@@ -8,6 +8,8 @@ import {
   applyReferral,
   applyEnded,
   applyFollowupCode,
+  applyOverflow,
+  applyOverflowAck,
   applyQueue,
   applySession,
   applyStart,
@@ -249,5 +251,24 @@ describe("visitor records after a resume", () => {
     const S = inChat();
     S.conversation.items.push({ seq: 1, id: "m0", from: "operator", text: "hej", ts: 7, serverTs: 7 });
     assert.equal(applyReferral(S, { cards: [{ id: "x" }] }).serverTs, 7);
+  });
+});
+
+describe("overflow to another centre", () => {
+  test("an offer while waiting is shown, withdrawn, and a choice is applied once", () => {
+    const S = freshState();
+    assert.equal(applyOverflow(S, { reason: "closed", centres: [{ id: "x", name: "X" }] }), false); // no chat yet
+    S.conv = { id: "c", state: "waiting", position: 3 };
+    assert.equal(applyOverflow(S, { reason: "closed", centres: [{ id: "x", name: "X" }, { id: 1 }, null] }), true);
+    assert.deepEqual(S.overflow, { reason: "closed", centres: [{ id: "x", name: "X" }] });
+    assert.equal(applyOverflow(S, { reason: "closed", centres: [{ id: "x", name: "X" }] }), false); // unchanged
+    assert.equal(applyOverflow(S, { reason: null, centres: [] }), true);
+    assert.equal(S.overflow, null);
+    applyOverflow(S, { reason: "long_wait", centres: [{ id: "x", name: "X" }, { id: "y", name: "Y" }] });
+    assert.equal(applyOverflowAck(S, { id: "x", name: "X" }, { ok: false, error: { code: "conflict", message: "Choose again." } }), "refused");
+    assert.deepEqual([S.overflow.centres.map((c) => c.id), S.overflowNote], [["y"], "Choose again."]);
+    assert.equal(applyOverflowAck(S, { id: "y", name: "Y" }, { ok: true, conversation: { id: "c", state: "waiting", position: 1 } }), "moved");
+    assert.deepEqual([S.overflow, S.movedTo, S.conv.position], [null, "Y", 1]);
+    assert.equal(applyOverflowAck(S, { id: "y", name: "Y" }, { ok: false, error: { code: "no_conversation" } }), "gone");
   });
 });

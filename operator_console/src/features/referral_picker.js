@@ -112,7 +112,16 @@ export function install(api) {
         el("div", { class: "actions sticky-actions" }, send, count),
         status,
       );
-      directory()
+      // A visitor who came from another centre (overflow) is referred to services near
+      // them: the chat's own directory, their home centre's.
+      const fromElsewhere = conversation.home_centre && conversation.home_centre !== conversation.centre;
+      const load = fromElsewhere
+        ? call(api, "directory", { conversation_id: conversation.id }).then((ack) => {
+            if (!ack.ok) throw new Error(ack.error.code);
+            return ack;
+          })
+        : directory();
+      load
         .then((d) => {
           data = d;
           for (const m of municipalities(d.receivers)) muni.append(el("option", { value: m.code, text: m.name, selected: m.code === municipality }));

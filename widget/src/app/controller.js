@@ -16,6 +16,8 @@ import {
   applyCodeRevoked,
   applyEnded,
   applyFollowupCode,
+  applyOverflow,
+  applyOverflowAck,
   applyQueue,
   applySession,
   applyStart,
@@ -378,6 +380,26 @@ function onReferral(p) {
   announce(_("The counsellor has shared places that can help you."));
 }
 
+// Another centre could take the chat sooner (the visitor's own is closed, has nobody on
+// duty or a long queue): offered in the queue card; nothing moves unless they choose.
+function onOverflow(p) {
+  if (!applyOverflow(S, p)) return;
+  chatView.updateChatStatus(S);
+  if (S.overflow) announce(_("Another resource centre can chat with you sooner. You can choose it below."));
+}
+
+async function chooseCentre(centre) {
+  if (S.moving || !conn.connected() || !isLive(S)) return;
+  S.moving = centre.id;
+  chatView.updateChatStatus(S);
+  const ack = await conn.call("overflow_accept", { centre: centre.id });
+  if (exiting || !isLive(S)) return;
+  const r = applyOverflowAck(S, centre, ack);
+  if (r === "gone") return ended("gone");
+  chatView.updateChatStatus(S);
+  announce(r === "moved" ? fmt(_("You are now waiting for a counsellor at {centre}."), { centre: centre.name }) : S.overflowNote);
+}
+
 function onFollowupCode(p) {
   if (!applyFollowupCode(S, p)) return;
   if (S.view === "ended") return draw();
@@ -402,6 +424,7 @@ function connect() {
     referral: onReferral,
     ended: (p) => ended(p && p.reason),
     followup_code: onFollowupCode,
+    overflow: onOverflow,
   };
   for (const k of Object.keys(on)) on[k] = guard(on[k]);
   conn.open({
@@ -438,6 +461,7 @@ const act = {
   hideCode: () => showCode(false),
   showCode: () => showCode(true),
   newChat,
+  chooseCentre,
 };
 
 // After the locale is set (main.js): the shell and the first step.

@@ -5,9 +5,12 @@ import { ageLabel, audienceLabel, endReasonLabel, topicLabel } from "../../lib/l
 import { elapsed } from "../../lib/locale.js";
 import { needsInterpreter } from "../../state/chats.js";
 
-// "Svenska · About themselves · Marriage · 16–17 years"
+// "Svenska · About themselves · Marriage · 16–17 years", and for a visitor who came
+// from another centre (overflow) that centre: their referral cards name its services.
 export function summaryMeta(c) {
-  return [languageLabel(c.locale), audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)];
+  const meta = [languageLabel(c.locale), audienceLabel(c.audience), topicLabel(c.topic), ageLabel(c.age_band)];
+  if (c.home_centre && c.centre && c.home_centre !== c.centre) meta.push(fmt(_("From the resource centre: {centre}"), { centre: c.home_centre }));
+  return meta;
 }
 
 export function queueColumn() {

@@ -34,6 +34,13 @@ export function freshState() {
     followup: null, // null | "asked" | "revoked" | {code, expires_at, hidden}
     codeNote: null, // {ok, text, retry}: the answer to the entered code
     revokeNote: null, // {ok, text}: the answer to cancelling a typed code (start flow)
+    // Another resource centre that could take the chat sooner (`overflow`): offered
+    // {reason, centres:[{id, name}]}, the choice being sent (`moving`), the centre
+    // chosen (`movedTo`, its name) and a note when the choice could not be made.
+    overflow: null,
+    moving: null,
+    movedTo: null,
+    overflowNote: "",
   };
 }
 
@@ -101,6 +108,35 @@ export function applyQueue(S, p) {
   if (Number.isInteger(p.position)) S.conv.position = p.position;
   S.wait = Number.isFinite(p.wait_estimate_s) ? p.wait_estimate_s : null;
   return true;
+}
+
+// `overflow` {reason, centres}: offered (a list of {id, name}) or withdrawn (empty).
+// Returns whether what the visitor sees changed. Only while waiting.
+export function applyOverflow(S, p) {
+  if (!p || typeof p !== "object" || !S.conv || S.conv.state !== "waiting") return false;
+  const centres = Array.isArray(p.centres) ? p.centres.filter((c) => c && typeof c.id === "string" && typeof c.name === "string") : [];
+  const before = JSON.stringify(S.overflow);
+  S.overflow = centres.length ? { reason: typeof p.reason === "string" ? p.reason : null, centres } : null;
+  return before !== JSON.stringify(S.overflow);
+}
+
+// The answer to `overflow_accept`: "moved", "gone" (the chat is no longer there), or
+// "refused" (that centre cannot take it now: choose again).
+export function applyOverflowAck(S, centre, ack) {
+  S.moving = null;
+  if (ack && ack.ok) {
+    S.movedTo = centre.name;
+    S.overflow = null;
+    S.overflowNote = "";
+    if (S.conv && ack.conversation && Number.isInteger(ack.conversation.position)) S.conv.position = ack.conversation.position;
+    return "moved";
+  }
+  const code = ack && ack.error ? ack.error.code : "";
+  if (code === "no_conversation") return "gone";
+  S.overflowNote = (ack && ack.error && ack.error.message) || "";
+  if (S.overflow) S.overflow.centres = S.overflow.centres.filter((c) => c.id !== centre.id);
+  if (S.overflow && !S.overflow.centres.length) S.overflow = null;
+  return "refused";
 }
 
 // A record seen before (by its server id): true once it has been applied; marks it seen.

@@ -117,6 +117,33 @@ function waitText(w) {
   return fmt(_("Estimated wait: about {minutes} min."), { minutes: Math.ceil(w / 60) });
 }
 
+const OVERFLOW_REASONS = {
+  closed: () => _("Your resource centre is closed right now."),
+  nobody_on_duty: () => _("No counsellor at your resource centre can take your chat right now."),
+  long_wait: () => _("The wait at your resource centre is long right now."),
+};
+
+// Another centre that could take the chat sooner: the visitor chooses, or stays. What
+// they wrote so far goes with the chat; the counsellor sees which centre they came from.
+function overflowPanel(S) {
+  const reason = OVERFLOW_REASONS[S.overflow.reason];
+  const buttons = S.overflow.centres.map((centre) => {
+    const b = el("button", { type: "button", class: "secondary overflow-choice", text: fmt(_("Chat with {centre}"), { centre: centre.name }) });
+    b.disabled = !!S.moving;
+    b.addEventListener("click", () => c.act.chooseCentre(centre));
+    return b;
+  });
+  return el(
+    "section",
+    { class: "overflow", "aria-labelledby": "overflow-h" },
+    el("h2", { id: "overflow-h", class: "overflow-title", text: _("Talk with another resource centre?") }),
+    reason ? el("p", { text: reason() }) : null,
+    el("p", { text: _("These centres can chat with you sooner. Your chat moves only if you choose one. You can also stay in this queue.") }),
+    el("div", { class: "overflow-choices" }, ...buttons),
+    S.overflowNote ? el("p", { class: "overflow-note", role: "alert", text: S.overflowNote }) : null,
+  );
+}
+
 // The bar's one line, and while waiting the queue card at the top of the messages.
 export function updateChatStatus(S) {
   if (!shown() || !S.conv) return;
@@ -132,6 +159,8 @@ export function updateChatStatus(S) {
     if (S.conv.position) parts.push(el("p", { text: fmt(_("Your place in the queue: {position}"), { position: S.conv.position }) }));
     parts.push(el("p", { text: waitText(S.wait) }));
     parts.push(el("p", { class: "status-hint", text: _("You can start writing while you wait.") }));
+    if (S.movedTo) parts.push(el("p", { class: "overflow-moved", text: fmt(_("You are waiting for a counsellor at {centre}."), { centre: S.movedTo }) }));
+    if (S.overflow) parts.push(overflowPanel(S));
     if (S.choices.urgent) {
       parts.push(
         el(
