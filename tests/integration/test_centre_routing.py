@@ -118,3 +118,47 @@ async def test_queue_broadcasts_per_centre_across_two_processes(server_factory, 
         await skane_on_a.wait_for("queue", lambda d: d["centres"] == ["skane"] and not d["items"])
     finally:
         redis.stop()
+
+
+async def test_overflow_over_real_sockets(server_factory, clients) -> None:
+    """A visitor of a centre with nobody on duty is offered the next centre in their
+    language, chooses it (twice: idempotent), and that centre's operator takes the chat;
+    bad choices are refused with a translated message and change nothing."""
+    live = await server_factory(routing_mode="pick")
+    await live.services.centres.do_create_centre(
+        None, NewCentre("skane", {"sv": "RC Skåne"}), extra={"overflow": ["kronoberg"]}
+    )
+    await live.services.centres.do_create_centre(
+        None, NewCentre("kronoberg", {"sv": "RC Kronoberg", "ar": "مركز كرونوبري"})
+    )
+    op, _ = await console(live, clients, "kronoberg")
+    rec = Recorder(live.url, "/visitor")
+    clients.append(rec)
+    await rec.connect(auth={"locale": "ar"})
+    await rec.wait_for("session")
+    options = await rec.call("overflow_options", {"centre": "skane", "audience": "self"})
+    assert options == {
+        "ok": True,
+        "reason": "nobody_on_duty",
+        "centres": [{"id": "kronoberg", "name": "مركز كرونوبري"}],
+    }
+    ack = await rec.call("overflow_accept", {"centre": "kronoberg"})
+    assert ack["ok"] is False and ack["error"]["code"] == "no_conversation"
+    ack = await rec.call("start", {"audience": "self", "centre": "skane"})
+    cid = ack["conversation"]["id"]
+    offer = await rec.wait_for("overflow")
+    assert offer["reason"] == "nobody_on_duty" and offer["centres"][0]["id"] == "kronoberg"
+    for bad in ({"centre": "skane"}, {"centre": "nowhere"}, {"centre": 7}, {}, None):
+        refused = await rec.call("overflow_accept", bad)
+        assert refused["ok"] is False and refused["error"]["code"] in ("conflict", "invalid"), refused
+        assert refused["error"]["message"]
+    assert (await live.repository.get(cid)).centre == "skane"  # type: ignore[union-attr]
+    first, second = await asyncio.gather(
+        rec.call("overflow_accept", {"centre": "kronoberg"}), rec.call("overflow_accept", {"centre": "kronoberg"})
+    )
+    assert first["ok"] and second["ok"] and first["conversation"]["id"] == cid
+    await op.wait_for("queue", lambda d: cid in {i["id"] for i in d["items"]})
+    assert (await op.call("accept", {"conversation_id": cid}))["ok"]
+    await rec.wait_for("state", lambda d: d["state"] == "active")
+    totals = {k: n for _, k, n in await live.services.stats.totals("2000-01-01", "2999-12-31", "skane")}
+    assert totals["overflow:out"] == 1
