@@ -67,6 +67,7 @@ DIMENSIONS = (
     "referral",
     "interpreter",
     "followup",
+    "feedback",
 )
 
 
@@ -214,6 +215,11 @@ class Stats:
     async def record(self, ts_ms: int, counters: dict[str, int]) -> None:
         if counters:
             await self._durable.add_stats(day_of(ts_ms), counters)
+
+    async def record_day(self, day: date, counters: dict[str, int]) -> None:
+        """Add ``counters`` to ``day`` (a whole day's tally, services/feedback.py)."""
+        if counters:
+            await self._durable.add_stats(day.isoformat(), counters)
 
     async def totals(self, first_day: str, last_day: str) -> list[tuple[str, str, int]]:
         return await self._durable.get_stats(first_day, last_day)
