@@ -48,5 +48,5 @@ export function feedbackBox(S, act) {
 export function updateFeedback(S) {
   if (!box) return;
   box.hidden = !S.feedback;
-  box.replaceChildren(...(S.feedback ? content(S, actions) : []));
+  box.replaceChildren(...(S.feedback ? content(S, actions).filter(Boolean) : []));
 }
