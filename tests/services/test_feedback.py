@@ -99,3 +99,25 @@ async def test_a_token_works_once_across_processes(redis_pair: Any) -> None:
     flushed = [await one.services.feedback.flush(), await two.services.feedback.flush()]
     assert when.date().isoformat() in flushed[0] and when.date().isoformat() not in flushed[1]
     assert await feedback_rows(one) == {(when.date().isoformat(), "feedback:yes"): 1}
+
+
+async def test_answers_count_for_the_chat_s_centre(world: World) -> None:
+    """Issue 19: an answer counts in the statistics of the centre the chat belonged to,
+    and in the national view (summed before suppression), never in another centre's."""
+    feedback = world.services.feedback
+    feedback.clock = lambda: datetime(2026, 3, 10, 12, 0, tzinfo=TZ)
+    await feedback.do_answer(await feedback.issue("skane"), "yes")
+    await feedback.do_answer(await feedback.issue("skane"), "partly")
+    await feedback.do_answer(await feedback.issue("default"), "no")
+    feedback.clock = lambda: datetime(2026, 3, 11, 0, 10, tzinfo=TZ)
+    assert "2026-03-10" in await feedback.flush()
+    stats = world.services.stats
+
+    async def rows(centre: str | None) -> dict[str, int]:
+        return {k: n for _, k, n in await stats.totals("2026-03-10", "2026-03-10", centre) if k.startswith("feedback:")}
+
+    assert await rows("skane") == {"feedback:yes": 1, "feedback:partly": 1}
+    assert await rows("default") == {"feedback:no": 1}
+    assert await rows(None) == {"feedback:yes": 1, "feedback:partly": 1, "feedback:no": 1}
+    assert await feedback.flush() == []
+    assert await rows(None) == {"feedback:yes": 1, "feedback:partly": 1, "feedback:no": 1}
