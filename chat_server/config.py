@@ -71,7 +71,11 @@ class Settings:
     # Give free memory of the C allocator back to the system this often (s, glibc only;
     # 0 turns it off): chat_server/memory_trim.py.
     malloc_trim_s: float = 60.0
+    # Wait estimates (services/waiting.py): the handling time a chat is assumed to take
+    # until answered chats give a rolling average; a waiting visitor whose expected wait
+    # passes the limit (0: never) is offered the national helplines.
     avg_handle_time_s: int = 600
+    wait_limit_s: int = 1200
     # Routing (services/routing.py): "auto" offers each chat to one suitable operator,
     # "pick" lets operators pick from the queue themselves.
     routing_mode: str = "auto"
@@ -218,6 +222,8 @@ def load_settings(
         raise SettingsError("audit_retention_days and stats_retention_days must be >= 0")
     if min(settings.max_waiting, settings.max_waiting_per_key, settings.burst_alert_per_key) < 1:
         raise SettingsError("max_waiting, max_waiting_per_key and burst_alert_per_key must be >= 1")
+    if settings.wait_limit_s < 0 or settings.avg_handle_time_s < 1:
+        raise SettingsError("wait_limit_s must be >= 0 and avg_handle_time_s >= 1")
     if not 32 <= settings.ipv6_prefix <= 128:
         raise SettingsError("ipv6_prefix must be between 32 and 128")
     if settings.redis_wait_replicas < -1 or settings.redis_wait_timeout_ms < 1:

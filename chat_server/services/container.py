@@ -22,6 +22,7 @@ from .centre_staff import CentreStaff
 from .centres import Centres
 from .console import Console
 from .events import Events, Translator
+from .feedback import Feedback
 from .followup import FollowUps, FollowUpService
 from .hours import Hours
 from .lifecycle import Lifecycle
@@ -45,6 +46,7 @@ from .starting import Starts
 from .stats import Stats
 from .supervision import Supervision
 from .sweeper import Sweeper
+from .waiting import HandlingTimes
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class Services:
     followup_codes: FollowUps
     admin: Admin
     pending_triage: PendingTriage
+    handling: HandlingTimes
+    feedback: Feedback
 
 
 def build_services(
@@ -113,9 +117,13 @@ def build_services(
     notify = Notify(events, staff.locale_of)
     messages = Messages(repository, notify, translate, observer)
     router = Router(repository, notify, settings, staff.get)
-    queue = Queue(repository, notify, settings, router, staff.get)
+    handling = HandlingTimes(ephemeral, float(settings.avg_handle_time_s))
+    queue = Queue(repository, notify, settings, router, staff.get, hours, handling)
     pending_triage = PendingTriage(ephemeral, repository, notify, stats, audit)
-    lifecycle = Lifecycle(repository, notify, messages, queue, router, stats, audit, observer, settings, pending_triage)
+    feedback = Feedback(ephemeral, stats)
+    lifecycle = Lifecycle(
+        repository, notify, messages, queue, router, stats, audit, observer, settings, pending_triage, feedback
+    )
     sessions = VisitorSessions(repository, notify, queue, messages, hours, translate, router)
     presence = Presence(repository, addresses, ConsoleSockets(), settings)
     overflow = Overflow(repository, centres, hours, queue, router, notify, stats, audit)
@@ -157,7 +165,7 @@ def build_services(
         lifecycle=lifecycle,
         sessions=sessions,
         presence=presence,
-        sweeper=Sweeper(repository, lifecycle, sessions, router, presence, settings),
+        sweeper=Sweeper(repository, lifecycle, sessions, router, presence, settings, queue, feedback),
         console=Console(repository, queue, router, messages, audit, public_staff, canned),
         supervision=supervision,
         revocation=revocation,
@@ -166,4 +174,6 @@ def build_services(
         followup_codes=followup_codes,
         admin=Admin(staff, revocation, hours, canned, audit, durable),
         pending_triage=pending_triage,
+        handling=handling,
+        feedback=feedback,
     )

@@ -24,6 +24,7 @@ from . import triage
 from .audit import Audit
 from .domain import Conversation, EndReason, Staff, VisitorSession, now_ms
 from .errors import MSG_CONFLICT, MSG_NOT_FOUND, ServiceError
+from .feedback import Feedback
 from .messages import Messages, SystemCode, require_assigned
 from .observer import Observer
 from .payloads import Summary, console_summary, state_payload, summary
@@ -47,6 +48,9 @@ Then = Callable[[Conversation], Awaitable[None]]
 RequeueReason = Literal["transferred", "operator_left", "requeued"]
 #: Ends the visitor causes: the staff side's "… is typing" from them must go.
 VISITOR_LEFT: frozenset[EndReason] = frozenset({"visitor_ended", "visitor_exit", "abandoned"})
+#: Ends after which the visitor is asked for feedback (services/feedback.py), if the
+#: chat was answered: not after a quick exit, a block, or a visitor who is gone.
+FEEDBACK_AFTER: frozenset[EndReason] = frozenset({"visitor_ended", "operator_ended"})
 
 
 class EndResult(TypedDict, total=False):
@@ -91,6 +95,7 @@ class Lifecycle:
         observer: Observer,
         settings: Settings,
         pending: PendingTriage,
+        feedback: Feedback,
     ) -> None:
         self._repo = repo
         self._notify = notify
@@ -102,6 +107,7 @@ class Lifecycle:
         self._observer = observer
         self._settings = settings
         self._pending = pending
+        self._feedback = feedback
 
     # --- accept -----------------------------------------------------------------------
     async def do_accept(self, staff: Staff, conversation_id: str) -> Summary:
@@ -335,7 +341,11 @@ class Lifecycle:
             await self._notify.send(conv, "visitor", "typing", {"active": False})
         await self._notify.send(conv, "visitor", "state", {"state": "ended", "operator": None})
         await self._notify.send(
-            conv, "everyone", "ended", {"reason": reason}, {"conversation_id": conv.id, "reason": reason}
+            conv,
+            "everyone",
+            "ended",
+            await self._ended_payload(conv, reason),
+            {"conversation_id": conv.id, "reason": reason},
         )
         # The record goes last: until now it told other nodes the chat was ending.
         await self._repo.delete(conv.id)
@@ -344,8 +354,31 @@ class Lifecycle:
         if before.state == "waiting":
             await self._queue.announce(conv.centre)
         else:
-            await self._router.kick()  # the operator has room for another chat
+            await self._after_answered_end(conv, ts)
         return True
+
+    async def _ended_payload(self, conv: Conversation, reason: EndReason) -> dict[str, str]:
+        """``ended`` for the visitor: the reason and, after an answered chat, a
+        single-use feedback token (services/feedback.py)."""
+        payload: dict[str, str] = {"reason": reason}
+        if conv.accepted_at and reason in FEEDBACK_AFTER:
+            try:
+                payload["feedback"] = await self._feedback.issue(conv.centre)
+            except StoreUnavailable:
+                log.warning("no feedback token: the ephemeral store is unavailable")
+        return payload
+
+    async def _after_answered_end(self, conv: Conversation, ts: int) -> None:
+        """An answered chat ended: its handling time joins the rolling average, the
+        waiting visitors whose estimate changed are told, and the operator has room for
+        another chat."""
+        try:
+            if conv.accepted_at:
+                await self._queue.handled((ts - conv.accepted_at) / 1000)
+            await self._queue.refresh()
+        except StoreUnavailable:
+            log.warning("wait estimates not updated: the ephemeral store is unavailable")
+        await self._router.kick()
 
     async def requeue_chats_of(self, staff_id: str, why: RequeueReason = "operator_left") -> int:
         """Every active chat of ``staff_id`` back to the queue (see :meth:`requeue`):

@@ -112,9 +112,9 @@ class Overflow:
         self._audit = audit
 
     # --- the rules --------------------------------------------------------------------
-    async def reason(self, centre_id: str, position: int | None = None) -> OverflowReason | None:
-        """Why ``centre_id`` cannot take a visitor at ``position`` in its queue soon
-        (None: one more at the end of the queue), or None when it can."""
+    async def centre_reason(self, centre_id: str) -> OverflowReason | None:
+        """Why ``centre_id`` can take nobody soon, whatever their place: closed
+        (disabled, or outside its opening hours) or nobody on duty; else None."""
         centre = await self._centres.get(centre_id)
         if centre is None or centre.disabled:
             return "closed"
@@ -123,11 +123,38 @@ class Overflow:
             return "closed"
         if await self._router.on_duty_in(centre_id) == 0:
             return "nobody_on_duty"
-        place = position if position is not None else len(await self._repo.queue_ids(centre_id)) + 1
-        estimate = await self._queue.estimate(centre_id, place)
-        if estimate is not None and estimate > overflow_wait_s(centre):
-            return "long_wait"
         return None
+
+    async def _threshold(self, centre_id: str) -> int:
+        centre = await self._centres.get(centre_id)
+        return overflow_wait_s(centre) if centre is not None else DEFAULT_OVERFLOW_WAIT_S
+
+    async def reason(self, centre_id: str, audience: str = "self") -> OverflowReason | None:
+        """Why ``centre_id`` cannot take one more visitor of ``audience`` soon (at the
+        end of its queue, with services/queue.py's estimate), or None when it can."""
+        base = await self.centre_reason(centre_id)
+        if base is not None:
+            return base
+        estimate = await self._queue.estimate_new(centre_id, audience)
+        if estimate is None:
+            return "nobody_on_duty"  # nobody on duty there takes this audience
+        return "long_wait" if estimate > await self._threshold(centre_id) else None
+
+    async def conv_reason(self, conv: Conversation) -> OverflowReason | None:
+        """Why a waiting visitor's centre cannot take them soon: the centre's reason, or
+        the whole expected wait (what they waited plus their estimate, as the visitor's
+        ``queue`` event counts it) past the centre's threshold; else None."""
+        base = await self.centre_reason(conv.centre)
+        if base is not None:
+            return base
+        return self._by_estimate(conv, await self._queue.estimate_of(conv), await self._threshold(conv.centre))
+
+    @staticmethod
+    def _by_estimate(conv: Conversation, estimate: int | None, threshold: int) -> OverflowReason | None:
+        if estimate is None:
+            return "nobody_on_duty" if conv.visitor_connected else None
+        waited_s = max(0, now_ms() - conv.waiting_since) / 1000
+        return "long_wait" if waited_s + estimate > threshold else None
 
     async def alternatives(self, home_id: str, audience: str) -> list[Centre]:
         """The centres of ``home_id``'s overflow order that can take a visitor of
@@ -138,7 +165,7 @@ class Overflow:
             other = await self._centres.get(centre_id)
             if other is None or (other.audience == "professional" and audience != "professional"):
                 continue
-            if await self.reason(centre_id) is None:
+            if await self.reason(centre_id, audience) is None:
                 out.append(other)
                 if len(out) == MAX_CHOICES:
                     break
@@ -148,20 +175,21 @@ class Overflow:
         """:meth:`alternatives` as the visitor is shown them, names in ``locale``."""
         return [{"id": c.id, "name": c.name(locale)} for c in await self.alternatives(home_id, audience)]
 
-    async def offer_for(self, conv: Conversation) -> OverflowOffer:
-        """What a waiting visitor is offered now (``centres`` empty: nothing)."""
+    async def offer_for(self, conv: Conversation, reason: OverflowReason | None | bool = True) -> OverflowOffer:
+        """What a waiting visitor is offered now (``centres`` empty: nothing);
+        ``reason`` when the caller knows it already (True: work it out)."""
         if conv.state != "waiting" or conv.home_centre is not None:
             return {"reason": None, "centres": []}
-        reason = await self.reason(conv.centre, await self._queue.position(conv))
-        if reason is None:
+        why = await self.conv_reason(conv) if reason is True else reason
+        if why is None or why is False:
             return {"reason": None, "centres": []}
-        return {"reason": reason, "centres": await self.choice(conv.centre, conv.audience, conv.locale)}
+        return {"reason": why, "centres": await self.choice(conv.centre, conv.audience, conv.locale)}
 
     # --- telling waiting visitors -------------------------------------------------------
-    async def do_offer(self, conv: Conversation) -> bool:
+    async def do_offer(self, conv: Conversation, reason: OverflowReason | None | bool = True) -> bool:
         """Send ``overflow`` to a waiting visitor when what they are offered changed
         (remembered on the conversation, so every process sends it once). True if sent."""
-        offer = await self.offer_for(conv)
+        offer = await self.offer_for(conv, reason)
         ids = tuple(c["id"] for c in offer["centres"])
 
         def remember(c: Conversation) -> Conversation | None:
@@ -177,19 +205,25 @@ class Overflow:
     async def sweep(self) -> int:
         """Offer (or withdraw) overflow to every waiting visitor whose choice changed;
         run every few seconds on every process (opening hours and duty change with
-        time). Returns how many were told here."""
+        time). Per centre: one check of its hours and duty, and (when those hold) one
+        computation of its visitors' estimates. Returns how many were told here."""
         told = 0
         for centre_id in await self._repo.queue_centres():
             waiting = [c for c in await self._repo.waiting(centre=centre_id) if c.home_centre is None]
             if not waiting:
                 continue
-            # When one more visitor at the end of the queue would not overflow, nobody
-            # before them does (the estimate grows with the place): one check for the
-            # queue, and only those offered something before are told it is withdrawn.
-            overflows = await self.reason(centre_id) is not None
+            base = await self.centre_reason(centre_id)
+            estimates: dict[str, int | None] = {}
+            if base is None:
+                places = await self._queue.positions(waiting, centre_id)
+                estimates = {cid: p["wait_estimate_s"] for cid, p in places.items()}
+            threshold = await self._threshold(centre_id)
             for conv in waiting:
-                if overflows or conv.overflow_offered:
-                    told += await self.do_offer(conv)
+                if not conv.visitor_connected:
+                    continue  # told when they are back (the start or resume announcement)
+                why = base or self._by_estimate(conv, estimates.get(conv.id), threshold)
+                if why is not None or conv.overflow_offered:
+                    told += await self.do_offer(conv, why)
         return told
 
     # --- the visitor's choice -----------------------------------------------------------
@@ -258,7 +292,7 @@ class Overflow:
         why it would overflow and the centres they may choose instead (both empty when
         it would not). ``not_found`` for an unknown centre."""
         await self._centres.check_centre(home_id)
-        reason = await self.reason(home_id)
+        reason = await self.reason(home_id, audience)
         if reason is None:
             return {"reason": None, "centres": []}
         return {"reason": reason, "centres": await self.choice(home_id, audience, locale)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from .domain import AgeBand, Audience, Conversation, Millis, State, Topic
+from .waiting import Notice
 
 
 class OperatorRef(TypedDict):
@@ -68,8 +69,15 @@ class StatePayload(TypedDict):
 
 
 class QueuePosition(TypedDict):
+    """The visitor's ``queue`` event: place, estimate (seconds, None: nobody on duty
+    takes the chat), why helplines are offered (services/waiting.py ``Notice``) with the
+    limit it is measured against, and the next opening (ms) while closed."""
+
     position: int
     wait_estimate_s: int | None
+    notice: Notice | None
+    wait_limit_s: int
+    next_open_at: Millis | None
 
 
 class QueueSnapshot(TypedDict):

@@ -146,7 +146,8 @@ class VisitorSessions:
             return conv
         await self._notify.send(changed.after, "staff", "conversation", {"conversation": summary(changed.after)})
         if changed.after.state == "waiting" and not changed.before.visitor_connected:
-            await self._router.kick()
+            # Back in the queue: everyone behind them moves down a place; routing runs.
+            await self._queue.announce()
         return changed.after
 
     async def resume_announce(self, conv: Conversation) -> None:

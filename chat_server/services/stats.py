@@ -67,6 +67,7 @@ DIMENSIONS = (
     "referral",
     "interpreter",
     "followup",
+    "feedback",
 )
 
 
@@ -215,6 +216,12 @@ class Stats:
         """Add the counters of one ended conversation to its centre's day."""
         if counters:
             await self._durable.add_stats(day_of(ts_ms), counters, centre)
+
+    async def record_day(self, day: date, counters: dict[str, int], centre: str = DEFAULT_CENTRE) -> None:
+        """Add ``counters`` to ``day`` of ``centre`` (a whole day's tally,
+        services/feedback.py)."""
+        if counters:
+            await self._durable.add_stats(day.isoformat(), counters, centre)
 
     async def totals(
         self, first_day: str, last_day: str, centre: str | None = DEFAULT_CENTRE

@@ -17,7 +17,15 @@ from . import triage
 from .errors import N_
 from .events import Translator
 from .referral_cards import TYPE_LABELS
-from .stats_protection import DURATIONS, OUTCOMES, VISITOR_AGE_BANDS, VISITOR_AUDIENCES, VISITOR_TOPICS, WAITS
+from .stats_protection import (
+    DURATIONS,
+    FEEDBACK_ANSWERS,
+    OUTCOMES,
+    VISITOR_AGE_BANDS,
+    VISITOR_AUDIENCES,
+    VISITOR_TOPICS,
+    WAITS,
+)
 
 DIMENSION_TITLES: dict[str, str] = {
     "conversations": N_("Conversations"),
@@ -41,6 +49,7 @@ DIMENSION_TITLES: dict[str, str] = {
     "referral": N_("Referrals by type"),
     "interpreter": N_("Interpreter"),
     "followup": N_("Follow-up codes"),
+    "feedback": N_("Did the visitor get the help they needed? (their own answer)"),
 }
 
 _WORDS: dict[str, dict[str, str]] = {
@@ -93,6 +102,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "triage": {"recorded": N_("Filled in"), "skipped": N_("Skipped with a reason"), "missing": N_("Not filled in")},
     "interpreter": {"needed": N_("Interpreter needed")},
     "followup": {"issued": N_("Codes given"), "returned": N_("Visitors who came back with a code")},
+    "feedback": {"yes": N_("Yes"), "partly": N_("Partly"), "no": N_("No")},
 }
 
 
@@ -150,4 +160,5 @@ KNOWN_VALUES: dict[str, tuple[str, ...]] = {
     "age_band": VISITOR_AGE_BANDS,
     "wait": WAITS,
     "duration": DURATIONS,
+    "feedback": FEEDBACK_ANSWERS,
 }

@@ -56,6 +56,7 @@ OUTCOMES = ("visitor_ended", "visitor_exit", "operator_ended", "abandoned", "blo
 WAITS = ("0-1m", "1-5m", "5-15m", "15-30m", "30m+", "unanswered")
 DURATIONS = ("0-5m", "5-15m", "15-30m", "30-60m", "60m+")
 ANSWERED = frozenset(WAITS) - {"unanswered"}
+FEEDBACK_ANSWERS = ("yes", "partly", "no")
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,10 @@ def tables() -> list[Table]:
         Table("wait", "wait", WAITS),
         _binary("interpreter", "needed"),
         _binary("followup", "returned"),
+        # The visitors' answers to "Did you get the help you needed?" (services/
+        # feedback.py), counted on the day they answered; most chats get no answer
+        # (the unpublished rest).
+        Table("feedback", "feedback", FEEDBACK_ANSWERS, True),
         # Every answered chat gets its triage, at the end or afterwards (on the day it
         # ended, services/pending_triage.py); one not triaged is in the unpublished rest.
         Table("triage", "triage", ("recorded", "skipped", "missing"), True, "wait", ANSWERED),

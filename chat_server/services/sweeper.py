@@ -6,7 +6,9 @@ presence.py): visitors shown connected whose socket is gone are marked away, and
 if another process misjudged this one; console sockets that are gone are removed;
 conversations whose visitor has been away past the grace period, or that outlived the
 maximum length, are abandoned; the chats of operators gone past ``operator_grace_s``
-go back to the queue; routing runs.
+go back to the queue; routing runs; the waiting visitors connected to this process
+whose place, estimate or notice changed are told (services/queue.py ``refresh``); the
+feedback of ended days goes into the statistics (services/feedback.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import logging
 
 from ..config import Settings
 from .domain import Conversation, now_ms
+from .feedback import Feedback
 from .lifecycle import Lifecycle
 from .presence import Presence
+from .queue import Queue
 from .repository import Repository
 from .router import Router
 from .sessions import VisitorSessions
@@ -33,6 +37,8 @@ class Sweeper:
         router: Router,
         presence: Presence,
         settings: Settings,
+        queue: Queue,
+        feedback: Feedback,
     ) -> None:
         self._repo = repo
         self._lifecycle = lifecycle
@@ -40,6 +46,8 @@ class Sweeper:
         self._router = router
         self._presence = presence
         self._settings = settings
+        self._queue = queue
+        self._feedback = feedback
 
     async def sweep(self) -> int:
         """One round (see the module). Returns the conversations abandoned here."""
@@ -65,6 +73,13 @@ class Sweeper:
         for staff_id in await self._router.take_dropped():
             await self._lifecycle.requeue_chats_of(staff_id, "operator_left")
         await self._router.kick()
+        # Time passes for the waiting: an offer went unanswered, the wait passed the
+        # limit, the service closed. Each process tells the visitors connected to it.
+        await self._queue.refresh(self._repo.node_id)
+        try:
+            await self._feedback.flush()
+        except Exception:  # noqa: BLE001 - statistics must never stop the sweep
+            log.exception("could not add the feedback of a day to the statistics")
         return done
 
     async def _live(self) -> list[Conversation]:

@@ -11,6 +11,7 @@ from typing import Any
 from ..i18n import is_supported
 from ..services.errors import MSG_INVALID, MSG_TOO_LARGE, ServiceError
 from ..services.roles import ROLES
+from ..services.stats_protection import FEEDBACK_ANSWERS
 
 MAX_TEXT = 4000
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -208,6 +209,7 @@ CANNED = {"locale": F("locale", nullable=True), "conversation_id": F("id", nulla
 REFERRAL = {"conversation_id": F("id", required=True), "targets": F("ids", required=True, min_items=1, max_items=10)}
 FOLLOWUP_SUMMARY = {"conversation_id": F("id", required=True), "summary": F("text", required=True)}
 FOLLOWUP_CODE = {"code": F("str", required=True, max_len=40)}
+FEEDBACK = {"token": F("str", required=True, max_len=64), "answer": F("enum", required=True, choices=FEEDBACK_ANSWERS)}
 REMOVE_WAITING = {"conversation_ids": F("ids", required=True, min_items=1, max_items=200)}
 
 # HTTP bodies (console API) ---------------------------------------------------------

@@ -8,6 +8,9 @@ Follow-up codes: ``followup_request`` ``{}`` asks the operator for a code;
 ``followup`` ``{"code"}`` redeems one (after ``start``; it works once);
 ``followup_revoke`` ``{"code"}`` cancels one (any time). Tries are limited per
 connection here and per address key in the service.
+
+``feedback`` ``{"token", "answer"}``: the one-question feedback after an answered chat
+(services/feedback.py).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class VisitorNamespace(GuardedNamespace):
         "start": (0.5, 6.0),
         "end": (1.0, 3.0),
         "exit": (1.0, 5.0),
+        "feedback": (0.5, 3.0),
     }
 
     def __init__(
@@ -214,6 +218,13 @@ class VisitorNamespace(GuardedNamespace):
         self._keep(sid, await self.services.lifecycle.do_visitor_exit(sess))
         if sess.conversation_id:
             await self.leave_room(sid, visitor_room(sess.conversation_id))
+        return ok()
+
+    async def on_feedback(self, sid: str, data: Any) -> dict[str, Any]:
+        """The answer to "Did you get the help you needed?" with the single-use token
+        of the ``ended`` event (services/feedback.py); needs no session or conversation."""
+        params = v.validate(data, v.FEEDBACK)
+        await self.services.feedback.do_answer(params["token"], params["answer"])
         return ok()
 
     # --- follow-up codes --------------------------------------------------------------

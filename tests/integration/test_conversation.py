@@ -62,7 +62,8 @@ async def test_full_conversation_both_ways(visitor, operator):
 
     assert (await op.call("end", {"conversation_id": conv["id"], "triage": None}))["ok"]
     ended = await v.wait_for("ended")
-    assert ended == {"reason": "operator_ended"}
+    # An answered chat: with a single-use token for the one-question feedback.
+    assert ended["reason"] == "operator_ended" and set(ended) == {"reason", "feedback"}
     assert (await op.wait_for("ended"))["reason"] == "operator_ended"
 
 

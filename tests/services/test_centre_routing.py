@@ -95,7 +95,8 @@ async def test_offers_go_to_the_chats_centre_only(two: World) -> None:
 async def test_nobody_on_duty_in_the_centre_means_no_estimate(two: World) -> None:
     await two.on_duty(await member(two, "skane"))
     _, b1 = await two.start(centre="dalarna")
-    assert two.events.payloads("queue", visitor_of(b1))[-1] == {"position": 1, "wait_estimate_s": None}
+    told = two.events.payloads("queue", visitor_of(b1))[-1]
+    assert (told["position"], told["wait_estimate_s"], told["notice"]) == (1, None, "nobody_on_duty")
 
 
 async def test_staff_of_one_centre_cannot_touch_anothers_chats(two: World) -> None:

@@ -21,7 +21,9 @@ async def test_start_queues_the_conversation_and_tells_the_visitor_and_the_watch
     assert sess.conversation_id == cid
     assert await world.services.repository.queue_ids() == [cid]
     assert world.events.payloads("state", visitor_of(cid)) == [{"state": "waiting", "operator": None}]
-    assert world.events.payloads("queue", visitor_of(cid)) == [{"position": 1, "wait_estimate_s": None}]
+    assert world.events.payloads("queue", visitor_of(cid)) == [
+        {"position": 1, "wait_estimate_s": None, "notice": "nobody_on_duty", "wait_limit_s": 1200, "next_open_at": None}
+    ]
     snapshot = world.events.payloads("queue", ("watchers", "default"))
     assert [[i["id"] for i in s["items"]] for s in snapshot] == [[cid]]
     # Nobody else heard anything.
@@ -103,7 +105,11 @@ async def test_visitor_end_destroys_everything_and_tells_both_sides(world: World
     assert await repo.get(cid) is None and await repo.messages(cid) == [] and await repo.live_ids() == []
     with pytest.raises(ServiceError):
         await repo.cipher(cid)  # the key is gone
-    assert world.events.payloads("ended", visitor_of(cid)) == [{"reason": "visitor_ended"}]
+    # An answered chat: the visitor's ``ended`` carries a feedback token, nothing else
+    # of the conversation (services/feedback.py).
+    [ended] = world.events.payloads("ended", visitor_of(cid))
+    assert ended.keys() == {"reason", "feedback"} and ended["reason"] == "visitor_ended"
+    assert cid not in ended["feedback"]
     assert world.events.payloads("ended", staff_of(sara)) == [{"conversation_id": cid, "reason": "visitor_ended"}]
     assert world.events.payloads("state", visitor_of(cid)) == [{"state": "ended", "operator": None}]
     assert world.observer.ended == ["visitor_ended"]

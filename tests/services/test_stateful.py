@@ -20,7 +20,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule, run_state_machine_as_test
 
@@ -298,6 +298,9 @@ def run(tmp: Path, redis_url: str | None, examples: int, steps: int) -> None:
                 deadline=None,
                 database=None,
                 suppress_health_check=list(HealthCheck),
+                # No "explain" phase: it re-runs a failing case under a tracer, which over
+                # an event loop and real sockets takes longer than the per-test timeout.
+                phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
             ),
         )
     finally:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from chat_server.services.domain import Conversation
-from chat_server.services.queue import queue_score, wait_estimate
+from chat_server.services.queue import places, queue_score
 
 
 def conv(since, urgent=False, age_band=None):
@@ -36,8 +36,9 @@ def test_head_goes_before_its_band_only():
     assert queue_score(requeued, head=True) > queue_score(conv(9_999, urgent=True))
 
 
-def test_wait_estimates_are_rough_and_honest():
-    assert wait_estimate(1, 0, 600) is None
-    assert wait_estimate(1, 2, 600) == 60
-    assert wait_estimate(5, 1, 600) % 60 == 0
-    assert wait_estimate(5, 1, 600) > wait_estimate(2, 1, 600)
+def test_places_skip_visitors_whose_connection_is_gone():
+    a, b, c = conv(1_000), conv(2_000), conv(3_000)
+    gone = Conversation(**{**b.__dict__, "visitor_connected": False})
+    assert places([a, b, c]) == {"c1000": 1, "c2000": 2, "c3000": 3}
+    # Nobody behind a gone visitor counts them; their own place is where they would be.
+    assert places([a, gone, c]) == {"c1000": 1, "c2000": 2, "c3000": 2}

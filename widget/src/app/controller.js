@@ -15,6 +15,7 @@ import {
   applyReferral,
   applyCodeRevoked,
   applyEnded,
+  applyFeedbackToken,
   applyFollowupCode,
   applyOverflow,
   applyOverflowAck,
@@ -27,8 +28,10 @@ import {
   recordEvent,
   splitRecords,
 } from "./state/session.js";
+import { keepWaiting, noticeText, showHelplines } from "./state/waiting.js";
 import * as chatView from "./views/chat.js";
 import { rewordEnded } from "./views/ended.js";
+import { updateFeedback } from "./views/feedback.js";
 import { spokenCode } from "./views/followup.js";
 import { render } from "./views/index.js";
 import { announce, shell, updateBanner, wipe } from "./views/shell.js";
@@ -250,6 +253,29 @@ function ended(reason) {
   draw();
 }
 
+// The one-question feedback (views/feedback.js): once, with the token of `ended`.
+async function sendFeedback(answer) {
+  const f = S.feedback;
+  if (!f || !f.token || f.status === "sending") return;
+  f.status = "sending";
+  f.error = null;
+  updateFeedback(S);
+  const ack = conn.isOpen() ? await conn.call("feedback", { token: f.token, answer }) : { ok: false, error: null };
+  if (exiting || S.feedback !== f) return;
+  if (ack.ok) {
+    f.status = "thanks";
+    f.token = null;
+  } else if (ack.error && ack.error.code === "not_found") {
+    f.status = "gone";
+    f.token = null;
+    f.error = ack.error.message || null;
+  } else {
+    f.status = "failed";
+    f.error = (ack.error && ack.error.message) || null;
+  }
+  updateFeedback(S);
+}
+
 function newChat() {
   conn.close();
   const open = S.open;
@@ -362,6 +388,21 @@ function onState(p) {
   if (r.becameActive) announce("");
 }
 
+function onQueue(p) {
+  const before = S.notice;
+  if (!applyQueue(S, p)) return;
+  chatView.updateChatStatus(S);
+  // The notice is not a live region (it holds the helplines): say its title once.
+  const notice = S.notice !== before ? noticeText(S, Date.now()) : null;
+  if (notice) announce(notice.title);
+}
+
+function onEnded(p) {
+  const token = applyFeedbackToken(S, p);
+  ended(p && p.reason);
+  if (token) updateFeedback(S);
+}
+
 function onMessage(m) {
   if (recordEvent(m)) return onRecord(m);
   if (m && m.from === "operator") peer.clear();
@@ -418,11 +459,11 @@ function connect() {
     session: onSession,
     history: onHistory,
     state: onState,
-    queue: (p) => applyQueue(S, p) && chatView.updateChatStatus(S),
+    queue: onQueue,
     message: onMessage,
     typing: (p) => peer.set(!!(p && p.active) && isLive(S)),
     referral: onReferral,
-    ended: (p) => ended(p && p.reason),
+    ended: onEnded,
     followup_code: onFollowupCode,
     overflow: onOverflow,
   };
@@ -462,6 +503,16 @@ const act = {
   showCode: () => showCode(true),
   newChat,
   chooseCentre,
+  keepWaiting: () => {
+    keepWaiting(S);
+    chatView.updateChatStatus(S);
+    chatView.focusComposer();
+  },
+  showHelplines: () => {
+    showHelplines(S);
+    chatView.updateChatStatus(S);
+  },
+  sendFeedback,
 };
 
 // After the locale is set (main.js): the shell and the first step.

@@ -3,6 +3,7 @@
 // code. Pure: no DOM, no socket. The server events are applied here and say what
 // changed; controller.js decides what to draw. Tested in widget/test/session.test.js.
 import { createConversation, pushCardsToConversation } from "./conversation.js";
+import { applyWaiting } from "./waiting.js";
 
 // Views of the start flow, before a conversation exists.
 export const START_VIEWS = Object.freeze(["loading", "about", "topic", "danger", "urgent", "age"]);
@@ -16,6 +17,15 @@ export function freshState() {
     hours: null,
     conv: null, // {id, state: "waiting"|"active"|"ended", position}
     wait: null, // seconds
+    // The notice while waiting (state/waiting.js): why the helplines are offered, the
+    // one the visitor answered with "keep waiting", the limit, the next opening (ms).
+    notice: null,
+    keptWaiting: null,
+    waitLimit: null,
+    nextOpenAt: null,
+    // The feedback after an answered chat: null, or {token, status: "ask" | "sending" |
+    // "thanks" | "failed", error}; the token works once (views/feedback.js).
+    feedback: null,
     operator: null, // display name
     conversation: createConversation(), // the messages (conversation.js)
     typing: false, // the counsellor is writing
@@ -102,11 +112,20 @@ export function applyState(S, p) {
   return { ended: false, back, becameActive: was !== "active" && S.conv.state === "active" };
 }
 
-// `queue` {position, wait_estimate_s}. Returns true when it applied.
+// `queue` {position, wait_estimate_s, notice, wait_limit_s, next_open_at}. Returns true
+// when it applied.
 export function applyQueue(S, p) {
   if (!p || typeof p !== "object" || !S.conv) return false;
   if (Number.isInteger(p.position)) S.conv.position = p.position;
-  S.wait = Number.isFinite(p.wait_estimate_s) ? p.wait_estimate_s : null;
+  applyWaiting(S, p);
+  return true;
+}
+
+// `ended` {reason, feedback?}: the single-use token for the one-question feedback (only
+// after an answered chat). Returns true when a token came.
+export function applyFeedbackToken(S, p) {
+  if (!p || typeof p.feedback !== "string" || !p.feedback || S.feedback) return false;
+  S.feedback = { token: p.feedback, status: "ask", error: null };
   return true;
 }
 

@@ -12,6 +12,7 @@ import { el, fmtNodes } from "../../../../frontend_lib/dom.js";
 import { _, current, fmt } from "../../../../frontend_lib/i18n.js";
 import { cardMessage } from "./cards.js";
 import { buildMenu, makeSheets, updateEndDialog, updateFollowup as updatePanels, updateMenu } from "./chat_panels.js";
+import { queueCard } from "./waiting.js";
 
 let c = null; // the chat view's elements while it is shown
 let nodes = new WeakMap(); // message item -> {el, meta}
@@ -24,7 +25,7 @@ export function viewChat(S, act) {
   const title = el("p", { class: "status-title" });
   const status = el("div", { class: "status", role: "status" }, title);
   const menu = buildMenu(act);
-  const queue = el("div", { class: "queue", role: "status" });
+  const queue = el("div", { class: "queue" });
   const log = el("ol", { class: "log" });
   const notes = el("div", { class: "chat-notes", "aria-live": "polite" });
   // The scrolling message area, focusable so keyboard users can scroll; the messages
@@ -111,12 +112,6 @@ export function focusComposer() {
 
 // --- status --------------------------------------------------------------------------
 
-function waitText(w) {
-  if (w === null || w === undefined || !Number.isFinite(w)) return _("We cannot estimate the waiting time right now.");
-  if (w < 60) return _("Estimated wait: less than a minute.");
-  return fmt(_("Estimated wait: about {minutes} min."), { minutes: Math.ceil(w / 60) });
-}
-
 const OVERFLOW_REASONS = {
   closed: () => _("Your resource centre is closed right now."),
   nobody_on_duty: () => _("No counsellor at your resource centre can take your chat right now."),
@@ -144,7 +139,8 @@ function overflowPanel(S) {
   );
 }
 
-// The bar's one line, and while waiting the queue card at the top of the messages.
+// The bar's one line, and while waiting the queue card at the top of the messages
+// (views/waiting.js).
 export function updateChatStatus(S) {
   if (!shown() || !S.conv) return;
   const active = S.conv.state === "active";
@@ -156,22 +152,9 @@ export function updateChatStatus(S) {
   c.title.parentElement.className = `status status--${S.conv.state}`;
   const parts = [];
   if (!active) {
-    if (S.conv.position) parts.push(el("p", { text: fmt(_("Your place in the queue: {position}"), { position: S.conv.position }) }));
-    parts.push(el("p", { text: waitText(S.wait) }));
-    parts.push(el("p", { class: "status-hint", text: _("You can start writing while you wait.") }));
+    parts.push(...queueCard(S, c.act));
     if (S.movedTo) parts.push(el("p", { class: "overflow-moved", text: fmt(_("You are waiting for a counsellor at {centre}."), { centre: S.movedTo }) }));
     if (S.overflow) parts.push(overflowPanel(S));
-    if (S.choices.urgent) {
-      parts.push(
-        el(
-          "p",
-          { class: "status-urgent" },
-          el("span", { text: _("If you are in danger, call 112.") }),
-          " ",
-          el("a", { href: "tel:112", class: "inline-call", text: _("Call 112") }),
-        ),
-      );
-    }
   }
   c.queue.replaceChildren(...parts);
   c.queue.hidden = active;

@@ -62,6 +62,7 @@ export function helpList(titleText) {
             l.name !== l.number ? el("span", { class: "call-number", dir: "ltr", text: l.number }) : null,
           ),
           el("p", { class: "help-what", text: l.what }),
+          l.hours ? el("p", { class: "help-hours", text: l.hours }) : null,
         ),
       ),
     ),

@@ -5,6 +5,7 @@ import { _ } from "../../../../frontend_lib/i18n.js";
 import * as host from "../host.js";
 import { cardList } from "./cards.js";
 import { heading, helpList } from "./common.js";
+import { feedbackBox } from "./feedback.js";
 import { codeBox, revokedNote } from "./followup.js";
 
 let lead = null; // the sentence saying why: reworded when a more specific reason follows
@@ -53,6 +54,7 @@ export function viewEnded(S, act) {
     S.followup === "revoked" ? revokedNote() : null,
     S.followup === "asked" ? el("p", { text: _("You asked for a code, but the chat ended before the counsellor could give you one.") }) : null,
     referralCards(S.referrals),
+    feedbackBox(S, act),
     helpList(_("Where to get help")),
     el(
       "div",
