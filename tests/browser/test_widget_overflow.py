@@ -8,6 +8,8 @@ Screenshots: screenshots/widget/overflow-*.png.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -64,5 +66,37 @@ async def test_the_visitor_chooses_another_centre(visitor_factory, chat: LiveSer
     assert conv is not None and (conv.centre, conv.home_centre) == ("dalarna", "default")
     assert await chat.repository.queue_ids("dalarna") == [conv.id]
     await check_layout(v, "moved", chat=True)
+    assert_no_violations(v)
+    assert_layout_clean(v)
+
+
+@pytest.mark.parametrize("locale", ["sv", "ar"])
+async def test_a_closed_centre_offers_an_open_one_before_the_start(
+    visitor_factory, chat: LiveServer, locale: str
+) -> None:
+    # The widget's centre is closed today and tomorrow (Dalarna keeps no hours: open).
+    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    closed = {(today + timedelta(days=d)).isoformat(): [] for d in (0, 1)}
+    await chat.services.hours.set_schedule({"weekly": {"0": [["09:00", "10:00"]]}, "exceptions": closed})
+    v: Visitor = await visitor_factory(locale, prefix="overflow-closed-", touch=True)
+    await v.open_host()
+    await v.open_widget()
+    await v.choose_language(LANGS[locale])
+    await v.expect_heading("The chat is closed right now")
+    panel = v.frame.get_by_role("region", name=v.t("Talk with another resource centre?"))
+    await panel.wait_for()
+    assert await chat.repository.live() == []  # nothing starts without the visitor's choice
+    await check_layout(v, "closed-offered")
+    await v.frame.get_by_role("button", name=v.t("Chat with {centre}").replace("{centre}", DALARNA[locale])).click()
+    await v.button("Myself").click()
+    await v.button("Skip this question").click()
+    await v.button("No", exact=True).click()
+    await v.button("Skip this question").click()
+    await v.composer.wait_for()
+    moved = v.t("You are waiting for a counsellor at {centre}.").replace("{centre}", DALARNA[locale])
+    await v.frame.get_by_text(moved).wait_for()
+    (conv,) = await chat.repository.live()
+    assert (conv.centre, conv.home_centre) == ("dalarna", "default")
+    await check_layout(v, "closed-started", chat=True)
     assert_no_violations(v)
     assert_layout_clean(v)

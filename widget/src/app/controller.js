@@ -98,6 +98,28 @@ function draw() {
 function go(view) {
   S.view = view;
   draw();
+  if (view === "offline") askOverflow();
+}
+
+// The visitor's centre is closed: is another one open that could take them? Asked
+// each time the offline view is shown; drawn there as a choice (views/offline.js).
+async function askOverflow() {
+  const c = await conn.whenConnected(START_CONNECT_MS);
+  if (exiting || S.view !== "offline" || !c.ok) return;
+  const ack = await conn.call("overflow_options", { audience: S.choices.audience || "self", locale: current.locale });
+  if (exiting || S.view !== "offline" || !ack.ok) return;
+  const centres = Array.isArray(ack.centres) ? ack.centres.filter((x) => x && typeof x.id === "string" && typeof x.name === "string") : [];
+  const before = JSON.stringify(S.startOverflow);
+  S.startOverflow = centres.length ? { reason: ack.reason, centres } : null;
+  if (JSON.stringify(S.startOverflow) !== before) draw();
+}
+
+// Chosen on the offline view: start in that centre (the steps first, if not done yet).
+function startElsewhere(centre) {
+  S.choices.overflowTo = centre;
+  S.startOverflow = null;
+  if (S.choices.audience) startChat();
+  else go("about");
 }
 
 function choose(key, value, next) {
@@ -131,8 +153,11 @@ async function startChat() {
   const c = await conn.whenConnected(START_CONNECT_MS);
   if (exiting || S.view !== "starting") return;
   if (!c.ok) return refused(refusalKind({ connectError: c.error, online: navigator.onLine }));
-  const { audience, topic, urgent, age_band } = S.choices;
-  const ack = await conn.call("start", { locale: current.locale, audience, topic, urgent: !!urgent, age_band });
+  const { audience, topic, urgent, age_band, overflowTo } = S.choices;
+  const params = { locale: current.locale, audience, topic, urgent: !!urgent, age_band };
+  if (overflowTo) params.overflow_to = overflowTo.id;
+  const ack = await conn.call("start", params);
+  if (ack.ok && overflowTo) S.movedTo = overflowTo.name;
   if (exiting || S.view !== "starting") return;
   if (applyStart(S, ack) === "started") {
     go("chat");
@@ -351,7 +376,7 @@ function back() {
 function onSession(p) {
   const r = applySession(S, p);
   if (r === "gone") ended("gone");
-  else if (r === "closed" && START_VIEWS.includes(S.view)) go("offline");
+  else if (r === "closed" && START_VIEWS.includes(S.view) && !S.choices.overflowTo) go("offline");
   // On the offline view: fresh opening hours, or the start steps if it has opened.
   else if (S.view === "offline") go(r === "fresh" ? "about" : "offline");
 }
@@ -503,6 +528,7 @@ const act = {
   showCode: () => showCode(true),
   newChat,
   chooseCentre,
+  startElsewhere,
   keepWaiting: () => {
     keepWaiting(S);
     chatView.updateChatStatus(S);

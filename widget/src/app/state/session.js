@@ -11,7 +11,9 @@ export const START_VIEWS = Object.freeze(["loading", "about", "topic", "danger",
 export function freshState() {
   return {
     view: "loading",
-    choices: { audience: null, topic: null, urgent: false, age_band: null },
+    // overflowTo: another centre chosen before starting (the visitor's is closed or
+    // cannot take them: `overflow_options`), sent with `start`.
+    choices: { audience: null, topic: null, urgent: false, age_band: null, overflowTo: null },
     token: null, // resume token: memory only
     open: true,
     hours: null,
@@ -48,6 +50,7 @@ export function freshState() {
     // {reason, centres:[{id, name}]}, the choice being sent (`moving`), the centre
     // chosen (`movedTo`, its name) and a note when the choice could not be made.
     overflow: null,
+    startOverflow: null, // before a start: {reason, centres} from `overflow_options`
     moving: null,
     movedTo: null,
     overflowNote: "",

@@ -40,6 +40,23 @@ function hoursTable(hours, now) {
   );
 }
 
+// Another resource centre is open and can take the chat: the visitor may choose it.
+function elsewhere(S, act) {
+  return el(
+    "section",
+    { class: "overflow", "aria-labelledby": "elsewhere-h" },
+    el("h2", { id: "elsewhere-h", class: "overflow-title", text: _("Talk with another resource centre?") }),
+    el("p", { text: _("These centres are open and can chat with you now. Your chat starts there only if you choose one.") }),
+    el(
+      "div",
+      { class: "overflow-choices" },
+      S.startOverflow.centres.map((centre) =>
+        el("button", { type: "button", class: "secondary overflow-choice", onclick: () => act.startElsewhere(centre) }, fmt(_("Chat with {centre}"), { centre: centre.name })),
+      ),
+    ),
+  );
+}
+
 export function viewOffline(S, act) {
   const now = Date.now();
   // Still open, but too late to start a chat (the last minutes before closing).
@@ -48,6 +65,8 @@ export function viewOffline(S, act) {
   return [
     heading(lastCall ? _("The chat is closing soon") : _("The chat is closed right now")),
     el("p", { class: "lead", text: lead }),
+    // Someone who can talk now comes before when this centre opens again.
+    S.startOverflow ? elsewhere(S, act) : null,
     hoursTable(S.hours, now),
     helpList(_("Where to get help now")),
     el("div", { class: "actions-row" }, el("button", { type: "button", class: "secondary", onclick: () => act.go("language") }, _("Change language"))),
