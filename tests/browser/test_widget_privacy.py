@@ -75,6 +75,10 @@ def _check_urls(urls: list[str], chat_origin: str) -> None:
             # Engine.IO's own transport parameters only: protocol, transport, session id
             # of this connection, cache buster.
             assert set(parse_qs(parts.query)) <= {"EIO", "transport", "sid", "t"}, url
+        elif parts.path == "/widget/" and parts.query:
+            # The loader's data-centre, and nothing else: it names the resource centre
+            # (the same for every visitor of the page), never anything of the visitor.
+            assert parse_qs(parts.query, keep_blank_values=True).keys() == {"centre"}, url
         else:
             assert parts.query == "", url
 
