@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypedDict
 
+from .centre_domain import DEFAULT_CENTRE
 from .domain import Conversation, VisitorSession, now_ms
 from .events import Translator
 from .hours import Hours, HoursPayload
@@ -93,27 +94,39 @@ class VisitorSessions:
         self._t = translate
 
     async def open(
-        self, resume: str | None, negotiated: str, requested: str | None
+        self, resume: str | None, negotiated: str, requested: str | None, centre: str = DEFAULT_CENTRE
     ) -> tuple[VisitorSession, Conversation | None]:
         """Resume the session of token ``resume``, or make a fresh one.
 
         ``requested``: the locale the widget asked for (wins), ``negotiated``: from
-        Accept-Language (for a fresh session only). Returns (session, its live
-        conversation or None). An unknown or expired token gets a fresh session."""
+        Accept-Language (for a fresh session only). ``centre``: the resource centre the
+        widget named (checked by the transport, services/embedding.py); a resumed
+        conversation keeps its own. Returns (session, its live conversation or None).
+        An unknown or expired token gets a fresh session."""
         if resume:
             sess = await self._repo.find_session(resume)
             if sess is not None:
                 conv = await self._repo.get_live(sess.conversation_id)
-                return replace(sess, locale=requested or sess.locale, conversation_id=conv.id if conv else None), conv
+                return replace(
+                    sess,
+                    locale=requested or sess.locale,
+                    conversation_id=conv.id if conv else None,
+                    # The widget's centre: after an overflow, the conversation's home.
+                    centre=(conv.home_centre or conv.centre) if conv else centre,
+                ), conv
         token = secrets.token_urlsafe(32)
-        sess = VisitorSession(self._repo.session_key(token), token, new_pseudonym(), requested or negotiated)
+        sess = VisitorSession(
+            self._repo.session_key(token), token, new_pseudonym(), requested or negotiated, centre=centre
+        )
         await self._repo.create_session(sess, self._repo.idle_session_ttl_s)
         return sess, None
 
     async def payload(self, sess: VisitorSession, conv: Conversation | None) -> SessionPayload:
-        """The ``session`` event: token, pseudonym, locale, opening hours, and the
-        conversation a resume re-attached (or None)."""
-        hours = await self._hours.payload(datetime.now(UTC), sess.locale, self._t)
+        """The ``session`` event: token, pseudonym, locale, the opening hours of the
+        session's centre (a resumed conversation's: its own), and the conversation a
+        resume re-attached (or None)."""
+        centre = conv.centre if conv else sess.centre
+        hours = await self._hours.payload(datetime.now(UTC), sess.locale, self._t, centre=centre)
         return {
             "token": sess.token,
             "pseudonym": sess.pseudonym,

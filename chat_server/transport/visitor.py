@@ -23,13 +23,13 @@ import socketio
 
 from .. import i18n
 from ..security.ratelimit import DailyKeyedHasher, TokenBuckets
-from ..services.centre_domain import DEFAULT_CENTRE
 from ..services.container import Services
 from ..services.domain import Conversation, VisitorSession
 from ..services.errors import MSG_FORBIDDEN, MSG_RATE_LIMITED, ServiceError
 from ..services.starting import StartRequest
 from . import validation as v
 from .client_info import address_key
+from .guard import own_origin
 from .guarded import GuardedNamespace, connect_locale, ok
 from .notifier import VISITOR_NS, visitor_room
 
@@ -103,9 +103,17 @@ class VisitorNamespace(GuardedNamespace):
         key = address_key(environ, self.trust_proxy, self.hasher)
         if self.rate_limits_enabled and not self.connect_limit.take(key):
             raise self.refuse_connect(connect_locale(environ, auth), "rate_limited")
+        # Before anything is stored: the embed names a centre of this installation, and
+        # its page may show that centre's chat (services/embedding.py).
+        try:
+            centre = await self.services.embedding.check_connect(
+                auth.get("centre"), auth.get("host"), self.own_origin(environ)
+            )
+        except ServiceError as exc:
+            raise self.refuse_connect(connect_locale(environ, auth), exc.code) from None
         requested = auth.get("locale") if i18n.is_supported(auth.get("locale")) else None
         negotiated = requested or i18n.negotiate(i18n.parse_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE")))
-        sess, conv = await self.services.sessions.open(auth.get("resume"), negotiated, requested)
+        sess, conv = await self.services.sessions.open(auth.get("resume"), negotiated, requested, centre.id)
         self._sessions[sid] = sess
         self.addresses.remember(sid, key)
         self._resumed[sid] = conv
@@ -125,6 +133,12 @@ class VisitorNamespace(GuardedNamespace):
         await self.emit("session", await self.services.sessions.payload(sess, conv), to=sid)
         if conv is not None:
             await self.services.sessions.resume_announce(conv)
+
+    @staticmethod
+    def own_origin(environ: dict[str, Any]) -> str:
+        """The chat server's own origin, as the handshake's request saw it."""
+        request = environ.get("aiohttp.request")
+        return own_origin(request) if request is not None else ""
 
     async def _still_here(self, sid: str, sess: VisitorSession) -> bool:
         """After a start or a resume recorded ``sid`` as the visitor's socket: if the
@@ -161,7 +175,8 @@ class VisitorNamespace(GuardedNamespace):
             topic=params.get("topic"),
             urgent=bool(params.get("urgent")),
             age_band=params.get("age_band"),
-            centre=params.get("centre") or DEFAULT_CENTRE,
+            # Absent: the centre the widget named at connect.
+            centre=params.get("centre") or sess.centre,
         )
         # Started in another centre by the visitor's choice (services/overflow.py).
         request = await self.services.overflow.check_start(request, params.get("overflow_to"))
@@ -181,7 +196,7 @@ class VisitorNamespace(GuardedNamespace):
         params = v.validate(data, v.OVERFLOW_OPTIONS)
         sess = self.session_of(sid)
         offer = await self.services.overflow.options(
-            params.get("centre") or DEFAULT_CENTRE,
+            params.get("centre") or sess.centre,  # absent: the centre named at connect
             params.get("audience") or "self",
             params.get("locale") or sess.locale,
         )
