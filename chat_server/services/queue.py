@@ -82,19 +82,20 @@ class Queue:
         """The queue as operators see it: summaries of the waiting chats, in order."""
         return queue_snapshot(await self._repo.waiting())
 
-    async def send_position(self, conv: Conversation) -> None:
-        """Tell one waiting visitor their place (nothing if not in the queue)."""
-        await self._send_position(conv, await self._repo.queue_ids(), len(await self._repo.on_duty()))
+    async def position_payload(self, conv: Conversation) -> QueuePosition | None:
+        """The ``queue`` event for one waiting visitor, or None if not in the queue."""
+        return self._position(conv, await self._repo.queue_ids(), len(await self._repo.on_duty()))
+
+    def _position(self, conv: Conversation, ids: list[str], on_duty: int) -> QueuePosition | None:
+        if conv.id not in ids:
+            return None
+        position = ids.index(conv.id) + 1
+        return {"position": position, "wait_estimate_s": wait_estimate(position, on_duty, self._avg_handle_s)}
 
     async def _send_position(self, conv: Conversation, ids: list[str], on_duty: int) -> None:
-        if conv.id not in ids:
-            return
-        position = ids.index(conv.id) + 1
-        payload: QueuePosition = {
-            "position": position,
-            "wait_estimate_s": wait_estimate(position, on_duty, self._avg_handle_s),
-        }
-        await self._notify.send(conv, "visitor", "queue", payload)
+        payload = self._position(conv, ids, on_duty)
+        if payload is not None:
+            await self._notify.send(conv, "visitor", "queue", payload)
 
     async def announce(self) -> None:
         """After the queue changed: every waiting visitor their place, every queue
