@@ -47,8 +47,11 @@ class OperatorActor:
         self.staff_id = staff["id"]
         await self._connect()
         await self._duty()
+        self.online.set()
 
     async def _connect(self) -> None:
+        """A console socket; the actor's own actions wait for :attr:`online`, which the
+        caller sets once the console knows its chats again (``session``, ``sync``)."""
         assert self.http is not None
         self.sock = RawSocket(
             self.http,
@@ -59,10 +62,20 @@ class OperatorActor:
             deliver_first=True,
         )
         await self.sock.connect()
-        self.online.set()
+
+    async def _setup_call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
+        """An event of the console's own setup (before :attr:`online`)."""
+        assert self.sock is not None
+        try:
+            ack: dict[str, Any] = await self.sock.call(event, data, 30)
+        except (TimeoutError, ConnectionError):
+            ack = {"ok": False, "error": {"code": "no_ack"}}
+        if not ack.get("ok"):
+            self.world.refused_event(f"operator {event}", ack)
+        return ack
 
     async def _duty(self) -> None:
-        ack = await self.call("duty", {"on": True, "languages": ["sv"]})
+        ack = await self._setup_call("duty", {"on": True, "languages": ["sv"]})
         if not ack.get("ok"):
             raise RuntimeError(f"duty refused: {ack}")
         self.duty_on = True
@@ -89,12 +102,16 @@ class OperatorActor:
                 if attempt == 4:
                     raise
                 await asyncio.sleep(2.0 * (attempt + 1))
-        ack = await self.call("sync", {})
+        # As the console does: nothing the person does (leave, write) goes out before
+        # the chats they were invited into are listed again with their history, so
+        # what was said while the console was away is in front of them first.
+        ack = await self._setup_call("sync", {})
         if ack.get("ok"):
             self._reconcile(ack.get("chats") or [], "invited", w.now())
         if not self.duty_on:
             await self._duty()
         self.t_offline = None
+        self.online.set()
         for live in w.live.values():
             live.poke()
 
