@@ -19,6 +19,10 @@ from .eio import RawSocket
 from .soak_records import Seen, Tenure
 from .soak_world import Live, World, login, shown_of
 
+#: How long the console keeps a message of a chat it does not have yet (EARLY_MS in
+#: operator_console/src/state/chats.js), in seconds.
+EARLY_S = 10.0
+
 
 class OperatorActor:
     """One staff member in the console: on duty, accepts (or declines, or lets time out)
@@ -264,6 +268,12 @@ class OperatorActor:
 
         def apply(live: Live) -> None:
             rec = live.rec
+            early = [(staff_id, m) for staff_id, m in rec.stray if staff_id == self.staff_id and t - m.t < EARLY_S]
+            if early:  # as the console merges them: once, after the history
+                rec.stray = [x for x in rec.stray if x not in early]
+                had = {m.id for m in history}
+                history.extend(m for _staff_id, m in early if m.id not in had)
+                rec.note(t, f"{self.world.who(self.staff_id)} had {len(early)} message(s) of the chat just before")
             tenure = Tenure(self.staff_id, role, how, t, history=history, shown=shown_of(summary))
             rec.tenures.append(tenure)
             rec.note(t, f"{self.world.who(self.staff_id)} got {event} ({how}), history of {len(history)}")
@@ -300,6 +310,9 @@ class OperatorActor:
             if tenure is not None:
                 tenure.live.append(seen)
             else:
+                # Stray unless its `assigned`/`invited` follows within EARLY_S: the
+                # console keeps such a message and merges it into the chat (keepEarly in
+                # operator_console/src/state/chats.js); another process may relay it first.
                 live.rec.stray.append((self.staff_id, seen))
 
         self.world.with_conversation(data["conversation_id"], apply)
