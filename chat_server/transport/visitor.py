@@ -121,6 +121,8 @@ class VisitorNamespace(GuardedNamespace):
         # holds what comes live meanwhile and drops what the history has (exactly once).
         manager: DirectEmitManager = self.server.manager
         eio_sid = manager.eio_sid_from_sid(sid, VISITOR_NS)
+        if eio_sid is None:  # gone already
+            return
         manager.hold(eio_sid)
         self._gated[sid] = eio_sid
         first: list[tuple[str, Any]] = []
