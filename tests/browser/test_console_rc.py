@@ -77,7 +77,7 @@ async def test_a_chat_opened_with_a_code_asks_to_hear_the_visitor_first(server, 
     await sara.page.locator("#queue-list > li.q-item").first.wait_for()
     await sara.page.keyboard.press("Alt+a")
     await sara.tab(pseudonym).wait_for()
-    await sara.page.locator("summary", has_text=t("Follow-up code")).click()
+    await sara.page.get_by_role("button", name=t("Follow-up code"), exact=True).click()
     for msgid in (
         "This chat was opened with a follow-up code. A code shows only that someone has it, not who they are.",
         "Let the visitor tell their story first. The earlier summary is a note in the chat that only staff can see.",
