@@ -13,9 +13,11 @@ visitor, live or in the history of the next resume, once; nothing shown "connect
 without a socket once a sweep has run; typing cleared when its owner leaves; a block
 holds on every process. A failing example is printed by hypothesis (database off).
 
-Every rule is deterministic given its draws (no rule waits on a clock or a background
-task): a failure that shows in some runs only is hypothesis's random search reaching a
-sequence, not timing. Replay the printed sequence with :func:`replay` and ``Draws``.
+No rule waits on a clock or leaves a background task (no grace, offers that outlast a
+run): a sequential sequence gives the same outcome every time, so a failure that shows
+in some runs only is hypothesis's random search reaching a sequence (replay the printed
+one with :func:`replay` and ``Draws``). Only the calls made at once (``at_once``) may
+interleave differently between runs, and the invariants hold under any interleaving.
 """
 
 from __future__ import annotations
