@@ -22,7 +22,7 @@ from typing import TypedDict
 
 from .centre_domain import DEFAULT_CENTRE
 from .domain import Conversation, VisitorSession, now_ms
-from .events import Translator
+from .events import Payload, Translator
 from .hours import Hours, HoursPayload
 from .messages import Messages
 from .payloads import Brief, state_payload, summary
@@ -163,13 +163,26 @@ class VisitorSessions:
             await self._queue.announce()
         return changed.after
 
-    async def resume_announce(self, conv: Conversation) -> None:
-        """After a resume: the history once, then the state and, if waiting, the place."""
-        history = await self._messages.history_for_visitor(conv)
-        await self._notify.send(conv, "visitor", "history", {"messages": history})
-        await self._notify.send(conv, "visitor", "state", state_payload(conv))
+    async def resume_events(self, conv: Conversation) -> list[tuple[str, Payload]]:
+        """What a resumed socket gets after ``session``, in order: ``history`` (every
+        message the visitor may see, read now), ``state`` and, if waiting, ``queue``.
+        The transport sends them to that socket alone, and drops the live copies of
+        what the history had (transport/resume_gate.py): each message once."""
+        out: list[tuple[str, Payload]] = [
+            ("history", {"messages": await self._messages.history_for_visitor(conv)}),
+            ("state", state_payload(conv)),
+        ]
         if conv.state == "waiting":
-            await self._queue.send_position(conv)
+            position = await self._queue.position_payload(conv)
+            if position is not None:
+                out.append(("queue", position))
+        return out
+
+    async def resume_announce(self, conv: Conversation) -> None:
+        """:meth:`resume_events` sent to the conversation's visitor (a caller without
+        a socket of its own: tests/services)."""
+        for event, payload in await self.resume_events(conv):
+            await self._notify.send(conv, "visitor", event, payload)
 
     async def do_disconnected(self, sess: VisitorSession, sid: str) -> None:
         """The socket ``sid`` closed: the visitor is away (the sweep ends the chat after

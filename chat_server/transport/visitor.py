@@ -29,6 +29,7 @@ from ..services.errors import MSG_FORBIDDEN, MSG_RATE_LIMITED, ServiceError
 from ..services.starting import StartRequest
 from . import validation as v
 from .client_info import address_key
+from .direct_emit import DirectEmitManager
 from .guard import own_origin
 from .guarded import GuardedNamespace, connect_locale, ok
 from .notifier import VISITOR_NS, visitor_room
@@ -72,6 +73,7 @@ class VisitorNamespace(GuardedNamespace):
         self.code_attempts = TokenBuckets(rate=1 / 120, burst=5)
         self._sessions: dict[str, VisitorSession] = {}
         self._resumed: dict[str, Conversation | None] = {}  # until after_connect
+        self._gated: dict[str, str] = {}  # resumed sockets: sid -> Engine.IO sid of its gate
 
     async def locale_of(self, sid: str) -> str:
         """The socket's session locale, for refusals."""
@@ -125,14 +127,31 @@ class VisitorNamespace(GuardedNamespace):
         sess, conv = self._sessions.get(sid), self._resumed.pop(sid, None)
         if sess is None:  # gone already
             return
-        if conv is not None:
+        if conv is None:
+            await self.emit("session", await self.services.sessions.payload(sess, None), to=sid)
+            return
+        # The room is joined before the history is read, so nothing is missed; the gate
+        # holds what comes live meanwhile and drops what the history has (exactly once).
+        manager: DirectEmitManager = self.server.manager
+        eio_sid = manager.eio_sid_from_sid(sid, VISITOR_NS)
+        if eio_sid is None:  # gone already
+            return
+        manager.hold(eio_sid)
+        self._gated[sid] = eio_sid
+        first: list[tuple[str, Any]] = []
+        known: set[str] = set()
+        try:
             await self.enter_room(sid, visitor_room(conv.id))
             conv = await self.services.sessions.do_connected(conv, sid, self.addresses.key_of(sid))
             if not await self._still_here(sid, sess):
                 return
-        await self.emit("session", await self.services.sessions.payload(sess, conv), to=sid)
-        if conv is not None:
-            await self.services.sessions.resume_announce(conv)
+            first.append(("session", await self.services.sessions.payload(sess, conv)))
+            resumed = await self.services.sessions.resume_events(conv)
+            first += resumed
+            known = {m["id"] for event, payload in resumed if event == "history" for m in payload["messages"]}
+        finally:
+            # Also after a failure: whatever was held goes out rather than nothing ever.
+            await manager.release(eio_sid, VISITOR_NS, first, known)
 
     @staticmethod
     def own_origin(environ: dict[str, Any]) -> str:
@@ -152,6 +171,10 @@ class VisitorNamespace(GuardedNamespace):
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         sess = self._sessions.pop(sid, None)
         self._resumed.pop(sid, None)
+        eio_sid = self._gated.pop(sid, None)
+        if eio_sid is not None:
+            manager: DirectEmitManager = self.server.manager
+            manager.drop_gate(eio_sid)
         self.addresses.forget(sid)
         self.forget(sid)
         if sess is not None:
