@@ -17,7 +17,10 @@ FRONTENDS := widget operator_console
 .PHONY: run test install install-test frontend locales system-deps lint js-test clean bench conformance-deps
 
 ## make run: install everything and serve on the embedded default (memory + SQLite)
+## The demo (/demo/) embeds the chats of two example centres, Dalarna and Skåne: the
+## example centres are loaded into an installation that has no centre but `default`.
 run: install frontend locales
+	CHAT_DATA_DIR=$(DATA) $(BIN)/rc-chat centres load-example --if-single
 	CHAT_DATA_DIR=$(DATA) $(BIN)/rc-chat serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need, then the gates (lint, format, types), the

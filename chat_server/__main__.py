@@ -223,7 +223,9 @@ async def _with_centres(args: argparse.Namespace) -> int:
             return 2
         await do_migrate_to_centres(durable)
         centres = Centres(durable, Audit(durable), i18n.SUPPORTED, known_municipalities())
-        if args.action == "load-example":
+        if args.action == "load-example" and args.if_single and any(c.id != "default" for c in await centres.all()):
+            print("this installation has its own centres: example centres not loaded")
+        elif args.action == "load-example":
             created, present = await do_load_example(centres)
             print(f"created {len(created)} centres: {', '.join(created) or '-'}")
             if present:
@@ -338,6 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     centres = sub.add_parser("centres", help="resource centres of this installation")
     centres.add_argument("action", choices=("list", "load-example"))
     centres.add_argument("--config", help="TOML settings file")
+    centres.add_argument(
+        "--if-single",
+        action="store_true",
+        help="load-example only when the installation has no centre but 'default' (make run: the demo's centres)",
+    )
     centres.set_defaults(func=cmd_centres)
 
     secret = sub.add_parser("secret", help="rotate the deployment secret (service stopped)")

@@ -3,7 +3,7 @@
 //   src/app/main.js ...  -> chat_server/static/widget/app.js      (GET /widget/app.js)
 //   src/app/app.css      -> chat_server/static/widget/app.css
 //   src/app/index.html   -> chat_server/static/widget/index.html  (GET /widget/)
-//   src/demo/*           -> chat_server/static/demo/              (GET /demo/)
+//   src/demo/*           -> chat_server/static/demo/              (GET /demo/, /demo/skane.html)
 // The app bundles ../frontend_lib (shared with the console) by relative import.
 // Prints the gzipped sizes and fails when a budget is exceeded or when an HTML file
 // has inline script or style (the server's CSP forbids them; ../frontend_lib/build_checks.mjs).
@@ -47,14 +47,15 @@ await build({
 });
 
 copyFileSync(join(here, "src", "app", "index.html"), join(out, "widget", "index.html"));
-copyFileSync(join(here, "src", "demo", "index.html"), join(out, "demo", "index.html"));
+// Two host pages, one per centre (issue 19): Dalarna's and Skåne's, from the example data.
+for (const page of ["index.html", "skane.html"]) copyFileSync(join(here, "src", "demo", page), join(out, "demo", page));
 await build({
   ...COMMON,
   entryPoints: [join(here, "src", "demo", "demo.css")],
   outfile: join(out, "demo", "demo.css"),
 });
 
-let failed = !checkHtmlFiles("widget", [join(out, "widget", "index.html"), join(out, "demo", "index.html")]);
+let failed = !checkHtmlFiles("widget", [join(out, "widget", "index.html"), join(out, "demo", "index.html"), join(out, "demo", "skane.html")]);
 
 const loaderFiles = [join(out, "widget.js")];
 const appFiles = ["index.html", "app.js", "app.css"].map((f) => join(out, "widget", f));

@@ -19,6 +19,10 @@ from .eio import RawSocket
 from .soak_records import Seen, Tenure
 from .soak_world import Live, World, login, shown_of
 
+#: How long the console keeps a message of a chat it does not have yet (EARLY_MS in
+#: operator_console/src/state/chats.js), in seconds.
+EARLY_S = 10.0
+
 
 class OperatorActor:
     """One staff member in the console: on duty, accepts (or declines, or lets time out)
@@ -47,8 +51,11 @@ class OperatorActor:
         self.staff_id = staff["id"]
         await self._connect()
         await self._duty()
+        self.online.set()
 
     async def _connect(self) -> None:
+        """A console socket; the actor's own actions wait for :attr:`online`, which the
+        caller sets once the console knows its chats again (``session``, ``sync``)."""
         assert self.http is not None
         self.sock = RawSocket(
             self.http,
@@ -59,10 +66,20 @@ class OperatorActor:
             deliver_first=True,
         )
         await self.sock.connect()
-        self.online.set()
+
+    async def _setup_call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
+        """An event of the console's own setup (before :attr:`online`)."""
+        assert self.sock is not None
+        try:
+            ack: dict[str, Any] = await self.sock.call(event, data, 30)
+        except (TimeoutError, ConnectionError):
+            ack = {"ok": False, "error": {"code": "no_ack"}}
+        if not ack.get("ok"):
+            self.world.refused_event(f"operator {event}", ack)
+        return ack
 
     async def _duty(self) -> None:
-        ack = await self.call("duty", {"on": True, "languages": ["sv"]})
+        ack = await self._setup_call("duty", {"on": True, "languages": ["sv"]})
         if not ack.get("ok"):
             raise RuntimeError(f"duty refused: {ack}")
         self.duty_on = True
@@ -89,12 +106,16 @@ class OperatorActor:
                 if attempt == 4:
                     raise
                 await asyncio.sleep(2.0 * (attempt + 1))
-        ack = await self.call("sync", {})
+        # As the console does: nothing the person does (leave, write) goes out before
+        # the chats they were invited into are listed again with their history, so
+        # what was said while the console was away is in front of them first.
+        ack = await self._setup_call("sync", {})
         if ack.get("ok"):
             self._reconcile(ack.get("chats") or [], "invited", w.now())
         if not self.duty_on:
             await self._duty()
         self.t_offline = None
+        self.online.set()
         for live in w.live.values():
             live.poke()
 
@@ -247,6 +268,12 @@ class OperatorActor:
 
         def apply(live: Live) -> None:
             rec = live.rec
+            early = [(staff_id, m) for staff_id, m in rec.stray if staff_id == self.staff_id and t - m.t < EARLY_S]
+            if early:  # as the console merges them: once, after the history
+                rec.stray = [x for x in rec.stray if x not in early]
+                had = {m.id for m in history}
+                history.extend(m for _staff_id, m in early if m.id not in had)
+                rec.note(t, f"{self.world.who(self.staff_id)} had {len(early)} message(s) of the chat just before")
             tenure = Tenure(self.staff_id, role, how, t, history=history, shown=shown_of(summary))
             rec.tenures.append(tenure)
             rec.note(t, f"{self.world.who(self.staff_id)} got {event} ({how}), history of {len(history)}")
@@ -283,6 +310,9 @@ class OperatorActor:
             if tenure is not None:
                 tenure.live.append(seen)
             else:
+                # Stray unless its `assigned`/`invited` follows within EARLY_S: the
+                # console keeps such a message and merges it into the chat (keepEarly in
+                # operator_console/src/state/chats.js); another process may relay it first.
                 live.rec.stray.append((self.staff_id, seen))
 
         self.world.with_conversation(data["conversation_id"], apply)

@@ -158,6 +158,27 @@ async def invitee_after_requeue(lab: Lab) -> tuple[bool, str]:
     )
 
 
+async def invitee_console_drop(lab: Lab) -> tuple[bool, str]:
+    """The soak's invitee loss: B (invited, on the other process) loses their console;
+    the visitor and A write; B comes back. The servers must list the chat in B's `sync`
+    with what was said meanwhile. (In the soak, B's `leave` went out together with its
+    `sync` and was handled first, so the sync listed nothing: the actor's race.)"""
+    a, b = await lab.operator(1), await lab.operator(0)
+    v, _t, cid = await lab.chat(a, 0)
+    assert (await a.call("invite", {"conversation_id": cid, "to": sid(b)}))["ok"]
+    await b.wait(lambda: bool(b.got("invited")))
+    b.sock.abort()
+    sent = [(await v.call("message", {"client_id": f"v{i}", "text": "hej"}))["id"] for i in range(2)]
+    sent.append((await a.call("message", {"conversation_id": cid, "client_id": "a1", "text": "hej"}))["id"])
+    await asyncio.sleep(1)
+    b2 = Client(lab.http, lab.urls[0], "/operator", b.sock.headers.get("Cookie"))
+    await b2.connect()
+    chats = (await b2.call("sync", {})).get("chats") or []
+    listed = {m["id"] for c in chats if c["conversation"]["id"] == cid for m in c["messages"]}
+    missing = [m for m in sent if m not in listed]
+    return bool(missing), f"after the drop, B's sync lists the chat: {bool(chats)}; messages missing: {missing}"
+
+
 async def _drop_and_resume(lab: Lab, action: Callable[[Client, str], Awaitable[Any]]) -> tuple[Client, Any]:
     a = await lab.operator(0)
     v, token, cid = await lab.chat(a, 0)
@@ -331,6 +352,7 @@ PICK: dict[str, Case] = {
     "concurrent_accepts": concurrent_accepts,
     "refused_transfer_note": refused_transfer_note,
     "invitee_after_requeue": invitee_after_requeue,
+    "invitee_console_drop": invitee_console_drop,
     "referral_during_drop": referral_during_drop,
     "followup_during_drop": followup_during_drop,
     "typing_left_over": typing_left_over,

@@ -80,6 +80,10 @@ class Centre:
     audience: CentreAudience = "all"
     created_at: Millis = 0
     disabled: bool = False
+    #: Host sites that may embed this centre's widget (origins, e.g.
+    #: ``https://www.skane.se``); None: not set (the centre ``default`` then uses the
+    #: installation's CHAT_ALLOWED_ORIGINS; services/embedding.py).
+    origins: tuple[str, ...] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def name(self, locale: str) -> str:
@@ -100,6 +104,7 @@ class Centre:
             "audience": self.audience,
             "created_at": self.created_at,
             "disabled": self.disabled,
+            "origins": None if self.origins is None else list(self.origins),
         }
         # Fields a newer release added are kept through a read-modify-write.
         record.update({k: v for k, v in self.extra.items() if k not in record})
@@ -108,7 +113,8 @@ class Centre:
     @staticmethod
     def from_record(r: Mapping[str, Any]) -> Centre:
         """From a stored record; missing optional fields get their defaults."""
-        known = {"id", "names", "county", "municipalities", "audience", "created_at", "disabled"}
+        known = {"id", "names", "county", "municipalities", "audience", "created_at", "disabled", "origins"}
+        origins = r.get("origins")
         audience: CentreAudience = "professional" if r.get("audience") == "professional" else "all"
         return Centre(
             id=r["id"],
@@ -118,6 +124,7 @@ class Centre:
             audience=audience,
             created_at=int(r.get("created_at") or 0),
             disabled=bool(r.get("disabled")),
+            origins=None if not isinstance(origins, list) else tuple(str(o) for o in origins),
             extra={k: v for k, v in r.items() if k not in known},
         )
 
@@ -132,6 +139,7 @@ class PublicCentre(TypedDict):
     municipalities: list[str]
     audience: CentreAudience
     disabled: bool
+    origins: list[str] | None  # host sites that may embed its widget; None: not set
 
 
 def public_centre(centre: Centre, locale: str) -> PublicCentre:
@@ -144,6 +152,7 @@ def public_centre(centre: Centre, locale: str) -> PublicCentre:
         "municipalities": list(centre.municipalities),
         "audience": centre.audience,
         "disabled": centre.disabled,
+        "origins": None if centre.origins is None else list(centre.origins),
     }
 
 

@@ -36,6 +36,7 @@ from .centre_domain import (
 )
 from .domain import Role, Staff
 from .errors import MSG_FORBIDDEN, MSG_INVALID, N_, ServiceError
+from .origins import check_origins
 from .roles import ADMINS, EVERYONE
 
 MSG_UNKNOWN_CENTRE = N_("There is no such resource centre.")
@@ -112,6 +113,7 @@ class NewCentre:
     county: str | None = None
     municipalities: tuple[str, ...] = ()
     audience: CentreAudience = "all"
+    origins: tuple[str, ...] | None = None  # host sites that may embed its widget
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class CentreChanges:
     municipalities: tuple[str, ...] | None = None
     audience: CentreAudience | None = None
     disabled: bool | None = None
+    origins: tuple[str, ...] | None = None
+    clear_origins: bool = False  # back to "not set" (``default``: CHAT_ALLOWED_ORIGINS)
 
 
 def check_names(names: Mapping[str, str], locales: Collection[str]) -> dict[str, str]:
@@ -217,6 +221,7 @@ class Centres:
             municipalities=check_area(new.county, new.municipalities, self._known),
             audience=new.audience,
             created_at=int(time.time() * 1000),
+            origins=None if new.origins is None else check_origins(new.origins),
         )
 
     async def do_create_centre(
@@ -237,8 +242,8 @@ class Centres:
         return centre
 
     async def do_update_centre(self, actor: Staff | None, centre_id: str, changes: CentreChanges) -> Centre:
-        """Rename a centre, set its county, municipalities, audience or state (national
-        admins). ``not_found``, ``invalid``."""
+        """Rename a centre, set its county, municipalities, audience, state or the host
+        sites that may embed its widget (national admins). ``not_found``, ``invalid``."""
         if actor is not None:
             check_national_admin(actor)
         current = await self.check_centre(centre_id)
@@ -253,6 +258,9 @@ class Centres:
             municipalities=check_area(county, municipalities, self._known),
             audience=changes.audience or current.audience,
             disabled=current.disabled if changes.disabled is None else changes.disabled,
+            origins=None
+            if changes.clear_origins
+            else (check_origins(changes.origins) if changes.origins is not None else current.origins),
         )
         record = updated.to_record()
         stored = await self._durable.update_centre(centre_id, {k: v for k, v in record.items() if k != "id"})

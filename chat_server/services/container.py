@@ -21,6 +21,7 @@ from .centre_examples import known_municipalities
 from .centre_staff import CentreStaff
 from .centres import Centres
 from .console import Console
+from .embedding import Embedding
 from .events import Events, Translator
 from .feedback import Feedback
 from .followup import FollowUps, FollowUpService
@@ -59,6 +60,7 @@ class Services:
     audit: Audit
     centres: Centres
     centre_staff: CentreStaff
+    embedding: Embedding
     hours: Hours
     stats: Stats
     retention: Retention
@@ -148,6 +150,7 @@ def build_services(
         audit=audit,
         centres=centres,
         centre_staff=CentreStaff(staff, centres, revocation),
+        embedding=Embedding(centres, settings.allowed_origins),
         hours=hours,
         stats=stats,
         retention=Retention(durable, settings.audit_retention_days, settings.stats_retention_days),

@@ -293,6 +293,9 @@ class VisitorSession:
     locale: str
     conversation_id: str | None = None
     version: int = 0
+    # The resource centre the widget named at connect (services/embedding.py): its
+    # opening hours are the session's, and a ``start`` that names none starts there.
+    centre: str = "default"
 
     def to_record(self) -> dict[str, object]:
         # The token is deliberately not part of the record.
@@ -301,12 +304,19 @@ class VisitorSession:
             "locale": self.locale,
             "conversation_id": self.conversation_id,
             "version": self.version,
+            "centre": self.centre,
         }
 
     @staticmethod
     def from_record(key: str, token: str, r: Mapping[str, Any]) -> VisitorSession:
         return VisitorSession(
-            key, token, r["pseudonym"], r["locale"], r.get("conversation_id"), int(r.get("version") or 0)
+            key,
+            token,
+            r["pseudonym"],
+            r["locale"],
+            r.get("conversation_id"),
+            int(r.get("version") or 0),
+            str(r.get("centre") or "default"),
         )
 
 

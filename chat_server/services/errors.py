@@ -32,6 +32,10 @@ ERROR_CODES = frozenset(
         "unauthorized",
         "unavailable",
         "internal",
+        # Refusals of a visitor connection whose embed is misconfigured (issue 19):
+        "centre_required",
+        "unknown_centre",
+        "origin_not_allowed",
     }
 )
 

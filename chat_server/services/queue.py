@@ -177,11 +177,14 @@ class Queue:
         told = (await self.positions(await self._repo.waiting(centre=conv.centre), conv.centre)).get(conv.id)
         return told["wait_estimate_s"] if told is not None else None
 
-    async def send_position(self, conv: Conversation) -> None:
-        """Tell one waiting visitor their place and estimate (nothing if not waiting)."""
+    async def position_payload(self, conv: Conversation) -> QueuePosition | None:
+        """The ``queue`` event for one waiting, connected visitor (None otherwise), noted
+        as told so the sweep does not send it again (a resume sends it to the socket
+        itself: services/sessions.py ``resume_events``)."""
         told = (await self.positions(await self._repo.waiting(centre=conv.centre), conv.centre)).get(conv.id)
         if told is not None:
-            await self._tell(conv, told)
+            self._told.setdefault(conv.centre, {})[conv.id] = told
+        return told
 
     async def _tell(self, conv: Conversation, payload: QueuePosition) -> None:
         self._told.setdefault(conv.centre, {})[conv.id] = payload

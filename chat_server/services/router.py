@@ -252,8 +252,10 @@ class Router:
         )
 
         def make(conv: Conversation) -> Conversation | None:
-            if conv.state != "waiting" or conv.offer is not None:
-                return None  # taken or offered meanwhile (another node)
+            # The plan read the queue a moment ago: decided again on the record itself,
+            # so a visitor whose connection went meanwhile is not offered (issue 14).
+            if conv.state != "waiting" or conv.offer is not None or not conv.visitor_connected:
+                return None  # taken, offered (another node) or the visitor gone meanwhile
             return replace(conv, offer=offer)
 
         changed = await self.repo.change(assignment.chat_id, make)

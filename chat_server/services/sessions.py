@@ -20,8 +20,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypedDict
 
+from .centre_domain import DEFAULT_CENTRE
 from .domain import Conversation, VisitorSession, now_ms
-from .events import Translator
+from .events import Payload, Translator
 from .hours import Hours, HoursPayload
 from .messages import Messages
 from .payloads import Brief, state_payload, summary
@@ -93,27 +94,39 @@ class VisitorSessions:
         self._t = translate
 
     async def open(
-        self, resume: str | None, negotiated: str, requested: str | None
+        self, resume: str | None, negotiated: str, requested: str | None, centre: str = DEFAULT_CENTRE
     ) -> tuple[VisitorSession, Conversation | None]:
         """Resume the session of token ``resume``, or make a fresh one.
 
         ``requested``: the locale the widget asked for (wins), ``negotiated``: from
-        Accept-Language (for a fresh session only). Returns (session, its live
-        conversation or None). An unknown or expired token gets a fresh session."""
+        Accept-Language (for a fresh session only). ``centre``: the resource centre the
+        widget named (checked by the transport, services/embedding.py); a resumed
+        conversation keeps its own. Returns (session, its live conversation or None).
+        An unknown or expired token gets a fresh session."""
         if resume:
             sess = await self._repo.find_session(resume)
             if sess is not None:
                 conv = await self._repo.get_live(sess.conversation_id)
-                return replace(sess, locale=requested or sess.locale, conversation_id=conv.id if conv else None), conv
+                return replace(
+                    sess,
+                    locale=requested or sess.locale,
+                    conversation_id=conv.id if conv else None,
+                    # The widget's centre: after an overflow, the conversation's home.
+                    centre=(conv.home_centre or conv.centre) if conv else centre,
+                ), conv
         token = secrets.token_urlsafe(32)
-        sess = VisitorSession(self._repo.session_key(token), token, new_pseudonym(), requested or negotiated)
+        sess = VisitorSession(
+            self._repo.session_key(token), token, new_pseudonym(), requested or negotiated, centre=centre
+        )
         await self._repo.create_session(sess, self._repo.idle_session_ttl_s)
         return sess, None
 
     async def payload(self, sess: VisitorSession, conv: Conversation | None) -> SessionPayload:
-        """The ``session`` event: token, pseudonym, locale, opening hours, and the
-        conversation a resume re-attached (or None)."""
-        hours = await self._hours.payload(datetime.now(UTC), sess.locale, self._t)
+        """The ``session`` event: token, pseudonym, locale, the opening hours of the
+        session's centre (a resumed conversation's: its own), and the conversation a
+        resume re-attached (or None)."""
+        centre = conv.centre if conv else sess.centre
+        hours = await self._hours.payload(datetime.now(UTC), sess.locale, self._t, centre=centre)
         return {
             "token": sess.token,
             "pseudonym": sess.pseudonym,
@@ -152,13 +165,26 @@ class VisitorSessions:
             await self._queue.announce(changed.after.centre)
         return changed.after
 
-    async def resume_announce(self, conv: Conversation) -> None:
-        """After a resume: the history once, then the state and, if waiting, the place."""
-        history = await self._messages.history_for_visitor(conv)
-        await self._notify.send(conv, "visitor", "history", {"messages": history})
-        await self._notify.send(conv, "visitor", "state", state_payload(conv))
+    async def resume_events(self, conv: Conversation) -> list[tuple[str, Payload]]:
+        """What a resumed socket gets after ``session``, in order: ``history`` (every
+        message the visitor may see, read now), ``state`` and, if waiting, ``queue``.
+        The transport sends them to that socket alone, and drops the live copies of
+        what the history had (transport/resume_gate.py): each message once."""
+        out: list[tuple[str, Payload]] = [
+            ("history", {"messages": await self._messages.history_for_visitor(conv)}),
+            ("state", state_payload(conv)),
+        ]
         if conv.state == "waiting":
-            await self._queue.send_position(conv)
+            position = await self._queue.position_payload(conv)
+            if position is not None:
+                out.append(("queue", position))
+        return out
+
+    async def resume_announce(self, conv: Conversation) -> None:
+        """:meth:`resume_events` sent to the conversation's visitor (a caller without
+        a socket of its own: tests/services)."""
+        for event, payload in await self.resume_events(conv):
+            await self._notify.send(conv, "visitor", event, payload)
 
     async def do_disconnected(self, sess: VisitorSession, sid: str) -> None:
         """The socket ``sid`` closed: the visitor is away (the sweep ends the chat after

@@ -29,6 +29,15 @@ def _codes(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _origins(value: Any) -> tuple[str, ...] | None:
+    """Shape only; the rules (https, no path) are services/origins.py's."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > 1000:
+        raise v.invalid("origins must be a list of website addresses")
+    return tuple(value)
+
+
 @json_api
 async def my_centres(request: web.Request) -> web.StreamResponse:
     """GET /api/centres: the centres the person works in with their role there (a
@@ -59,6 +68,7 @@ async def create_centre(request: web.Request) -> web.StreamResponse:
         county=data.get("county"),
         municipalities=_codes(data.get("municipalities") or []),
         audience=data.get("audience", "all"),
+        origins=_origins(data.get("origins")),
     )
     centre = await request.app[K.SERVICES].centres.do_create_centre(staff, new)
     return ok(centre=public_centre(centre, staff.locale))
@@ -67,7 +77,7 @@ async def create_centre(request: web.Request) -> web.StreamResponse:
 @json_api
 async def update_centre(request: web.Request) -> web.StreamResponse:
     """PATCH /api/admin/centres/{centre}: names, county, municipalities, audience,
-    state (national admins)."""
+    state, the host sites that may embed its widget (national admins)."""
     staff = await request.app[K.GUARD].require_staff(request, write=True)
     data = await read_json(request, v.CENTRE_CHANGES)
     changes = CentreChanges(
@@ -77,6 +87,8 @@ async def update_centre(request: web.Request) -> web.StreamResponse:
         municipalities=_codes(data["municipalities"]) if "municipalities" in data else None,
         audience=data.get("audience"),
         disabled=data.get("disabled"),
+        origins=_origins(data.get("origins")),
+        clear_origins="origins" in data and data["origins"] is None,
     )
     centre = await request.app[K.SERVICES].centres.do_update_centre(staff, request.match_info["centre"], changes)
     return ok(centre=public_centre(centre, staff.locale))

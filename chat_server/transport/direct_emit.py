@@ -8,6 +8,10 @@ scheduling and collecting them costs more than the rest of a chat message's rela
 (docs/performance.md). Here the packets are put on the queues directly, one recipient
 after another; what reaches each client, and in which order, is unchanged. Emits that
 ask for a callback keep the library's path.
+
+A resuming client's packets pass a gate (:meth:`DirectEmitManager.hold`,
+:meth:`DirectEmitManager.release`, transport/resume_gate.py): its ``history`` comes
+before anything live, and a message it had there does not come live again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet
+
+from .resume_gate import Gate
 
 
 class DirectEmitManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped library
@@ -61,6 +67,48 @@ class DirectEmitManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped
     async def send_encoded(self, recipients: list[str], encoded: list[Any]) -> None:
         frames = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in encoded]
         send = self.server.eio.send_packet
+        gates = self._gates()
         for eio_sid in recipients:
+            gate = gates.get(eio_sid) if gates else None
+            if gate is not None:  # a socket being resumed, or just resumed
+                for p in encoded:
+                    if gate.admit(p):
+                        await send(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, p))
+                if gate.done:
+                    gates.pop(eio_sid, None)
+                continue
             for frame in frames:
                 await send(eio_sid, frame)
+
+    # --- the gate of a resuming socket (transport/resume_gate.py) ------------------------
+    def _gates(self) -> dict[str, Gate]:
+        gates: dict[str, Gate] | None = self.__dict__.get("_resume_gates")
+        if gates is None:
+            gates = self.__dict__["_resume_gates"] = {}
+        return gates
+
+    def hold(self, eio_sid: str) -> None:
+        """Keep whatever this process would send client ``eio_sid`` until :meth:`release`."""
+        self._gates()[eio_sid] = Gate()
+
+    async def release(self, eio_sid: str, namespace: str, first: list[tuple[str, Any]], known: set[str]) -> None:
+        """Send ``first`` (events of ``namespace``) to client ``eio_sid``, then what was
+        held for it but the records whose ``id`` is in ``known``; from now on it gets
+        packets as they come, except live copies of ``known``. Without a hold (the
+        client is gone), nothing is sent."""
+        gate = self._gates().get(eio_sid)
+        if gate is None:
+            return
+        send = self.server.eio.send_packet
+        packets = [p for event, data in first for p in self.encode_event(event, data, namespace)]
+        while packets:
+            for p in packets:
+                await send(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, p))
+            packets = gate.drain(known)
+        gate.open()
+        if gate.done:
+            self._gates().pop(eio_sid, None)
+
+    def drop_gate(self, eio_sid: str) -> None:
+        """The client disconnected: forget its gate."""
+        self._gates().pop(eio_sid, None)

@@ -25,6 +25,7 @@ import socketio
 from .. import i18n
 from ..logging_setup import describe
 from ..security.ratelimit import TokenBuckets
+from ..services.embedding import MSG_CENTRE_REQUIRED, MSG_ORIGIN_NOT_ALLOWED, MSG_UNKNOWN_CENTRE_EMBED
 from ..services.errors import (
     MSG_FORBIDDEN,
     MSG_INTERNAL,
@@ -52,6 +53,9 @@ CONNECT_MESSAGES = {
     "unauthorized": N_("Please log in."),
     "unavailable": MSG_UNAVAILABLE,
     "internal": MSG_INTERNAL,
+    "centre_required": MSG_CENTRE_REQUIRED,
+    "unknown_centre": MSG_UNKNOWN_CENTRE_EMBED,
+    "origin_not_allowed": MSG_ORIGIN_NOT_ALLOWED,
 }
 
 

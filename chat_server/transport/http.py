@@ -17,6 +17,7 @@ from .. import i18n
 from ..logging_setup import describe
 from ..services.errors import MSG_INTERNAL, ServiceError
 from ..services.staff import public_staff
+from ..storage.base import StoreUnavailable
 from . import keys as K
 from . import validation as v
 from .api import api_error, json_api, read_json
@@ -37,11 +38,20 @@ _BASE_CSP = (
 )
 
 
-def csp_for(request: web.Request) -> str:
+async def csp_for(request: web.Request) -> str:
+    """The Content-Security-Policy of an answer. The widget's pages may be framed by the
+    host sites of the centre in their query (``/widget/?centre=skane``;
+    services/embedding.py), everything else by nobody (the demo by nobody either: it
+    is the host page itself)."""
     path = request.path
     if path.startswith("/widget/"):
-        allowed = " ".join(request.app[K.SETTINGS].allowed_origins)
-        return f"{_BASE_CSP}; frame-ancestors 'self' {allowed}".rstrip()
+        try:
+            origins = await request.app[K.SERVICES].embedding.frame_ancestors(request.query.get("centre"))
+        except StoreUnavailable:
+            # The centres cannot be read: only our own pages may frame the widget now
+            # (the widget could not connect anyway).
+            origins = ()
+        return f"{_BASE_CSP}; frame-ancestors 'self' {' '.join(origins)}".rstrip()
     if path.startswith("/demo/"):
         return f"{_BASE_CSP}; frame-src 'self'; frame-ancestors 'none'"
     return f"{_BASE_CSP}; frame-ancestors 'none'"
@@ -54,7 +64,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         response = exc
     h = response.headers
-    h.setdefault("Content-Security-Policy", csp_for(request))
+    if "Content-Security-Policy" not in h:
+        h["Content-Security-Policy"] = await csp_for(request)
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("Referrer-Policy", "no-referrer")
     # The loader is the one resource other sites must be able to load (<script src>);

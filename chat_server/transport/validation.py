@@ -151,7 +151,14 @@ AUDIENCES = ("self", "other", "professional")
 TOPICS = ("control", "marriage", "fgm", "violence", "other")
 AGE_BANDS = ("13-15", "16-17", "18-21", "22-26", "over-26")
 
-VISITOR_AUTH = {"resume": F("str", nullable=True, max_len=128), "locale": F("str", nullable=True, max_len=16)}
+VISITOR_AUTH = {
+    "resume": F("str", nullable=True, max_len=128),
+    "locale": F("str", nullable=True, max_len=16),
+    # The widget's centre (data-centre) and the origin of the page that embeds it,
+    # checked by services/embedding.py (a bad value: unknown_centre/origin_not_allowed).
+    "centre": F("str", nullable=True, max_len=64),
+    "host": F("str", nullable=True, max_len=255),
+}
 START = {
     "locale": F("locale", nullable=True),
     # The resource centre (issue 19; the widget's data-centre): a slug, checked by the
@@ -260,6 +267,7 @@ NEW_CENTRE = {
     "county": F("str", nullable=True, max_len=2),
     "municipalities": F("any"),
     "audience": F("enum", choices=("all", "professional")),
+    "origins": F("any", nullable=True),  # checked by services/origins.py
 }
 CENTRE_CHANGES = {
     "names": F("dict"),
@@ -267,6 +275,7 @@ CENTRE_CHANGES = {
     "municipalities": F("any"),
     "audience": F("enum", choices=("all", "professional")),
     "disabled": F("bool"),
+    "origins": F("any", nullable=True),  # null: not set (default: CHAT_ALLOWED_ORIGINS)
 }
 MEMBERSHIP = {"role": F("enum", required=True, nullable=True, choices=ROLES)}
 NATIONAL_ADMIN = {"national_admin": F("bool", required=True)}

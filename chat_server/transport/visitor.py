@@ -23,13 +23,14 @@ import socketio
 
 from .. import i18n
 from ..security.ratelimit import DailyKeyedHasher, TokenBuckets
-from ..services.centre_domain import DEFAULT_CENTRE
 from ..services.container import Services
 from ..services.domain import Conversation, VisitorSession
 from ..services.errors import MSG_FORBIDDEN, MSG_RATE_LIMITED, ServiceError
 from ..services.starting import StartRequest
 from . import validation as v
 from .client_info import address_key
+from .direct_emit import DirectEmitManager
+from .guard import own_origin
 from .guarded import GuardedNamespace, connect_locale, ok
 from .notifier import VISITOR_NS, visitor_room
 
@@ -72,6 +73,7 @@ class VisitorNamespace(GuardedNamespace):
         self.code_attempts = TokenBuckets(rate=1 / 120, burst=5)
         self._sessions: dict[str, VisitorSession] = {}
         self._resumed: dict[str, Conversation | None] = {}  # until after_connect
+        self._gated: dict[str, str] = {}  # resumed sockets: sid -> Engine.IO sid of its gate
 
     async def locale_of(self, sid: str) -> str:
         """The socket's session locale, for refusals."""
@@ -103,9 +105,17 @@ class VisitorNamespace(GuardedNamespace):
         key = address_key(environ, self.trust_proxy, self.hasher)
         if self.rate_limits_enabled and not self.connect_limit.take(key):
             raise self.refuse_connect(connect_locale(environ, auth), "rate_limited")
+        # Before anything is stored: the embed names a centre of this installation, and
+        # its page may show that centre's chat (services/embedding.py).
+        try:
+            centre = await self.services.embedding.check_connect(
+                auth.get("centre"), auth.get("host"), self.own_origin(environ)
+            )
+        except ServiceError as exc:
+            raise self.refuse_connect(connect_locale(environ, auth), exc.code) from None
         requested = auth.get("locale") if i18n.is_supported(auth.get("locale")) else None
         negotiated = requested or i18n.negotiate(i18n.parse_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE")))
-        sess, conv = await self.services.sessions.open(auth.get("resume"), negotiated, requested)
+        sess, conv = await self.services.sessions.open(auth.get("resume"), negotiated, requested, centre.id)
         self._sessions[sid] = sess
         self.addresses.remember(sid, key)
         self._resumed[sid] = conv
@@ -117,14 +127,37 @@ class VisitorNamespace(GuardedNamespace):
         sess, conv = self._sessions.get(sid), self._resumed.pop(sid, None)
         if sess is None:  # gone already
             return
-        if conv is not None:
+        if conv is None:
+            await self.emit("session", await self.services.sessions.payload(sess, None), to=sid)
+            return
+        # The room is joined before the history is read, so nothing is missed; the gate
+        # holds what comes live meanwhile and drops what the history has (exactly once).
+        manager: DirectEmitManager = self.server.manager
+        eio_sid = manager.eio_sid_from_sid(sid, VISITOR_NS)
+        if eio_sid is None:  # gone already
+            return
+        manager.hold(eio_sid)
+        self._gated[sid] = eio_sid
+        first: list[tuple[str, Any]] = []
+        known: set[str] = set()
+        try:
             await self.enter_room(sid, visitor_room(conv.id))
             conv = await self.services.sessions.do_connected(conv, sid, self.addresses.key_of(sid))
             if not await self._still_here(sid, sess):
                 return
-        await self.emit("session", await self.services.sessions.payload(sess, conv), to=sid)
-        if conv is not None:
-            await self.services.sessions.resume_announce(conv)
+            first.append(("session", await self.services.sessions.payload(sess, conv)))
+            resumed = await self.services.sessions.resume_events(conv)
+            first += resumed
+            known = {m["id"] for event, payload in resumed if event == "history" for m in payload["messages"]}
+        finally:
+            # Also after a failure: whatever was held goes out rather than nothing ever.
+            await manager.release(eio_sid, VISITOR_NS, first, known)
+
+    @staticmethod
+    def own_origin(environ: dict[str, Any]) -> str:
+        """The chat server's own origin, as the handshake's request saw it."""
+        request = environ.get("aiohttp.request")
+        return own_origin(request) if request is not None else ""
 
     async def _still_here(self, sid: str, sess: VisitorSession) -> bool:
         """After a start or a resume recorded ``sid`` as the visitor's socket: if the
@@ -138,6 +171,10 @@ class VisitorNamespace(GuardedNamespace):
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         sess = self._sessions.pop(sid, None)
         self._resumed.pop(sid, None)
+        eio_sid = self._gated.pop(sid, None)
+        if eio_sid is not None:
+            manager: DirectEmitManager = self.server.manager
+            manager.drop_gate(eio_sid)
         self.addresses.forget(sid)
         self.forget(sid)
         if sess is not None:
@@ -161,7 +198,8 @@ class VisitorNamespace(GuardedNamespace):
             topic=params.get("topic"),
             urgent=bool(params.get("urgent")),
             age_band=params.get("age_band"),
-            centre=params.get("centre") or DEFAULT_CENTRE,
+            # Absent: the centre the widget named at connect.
+            centre=params.get("centre") or sess.centre,
         )
         # Started in another centre by the visitor's choice (services/overflow.py).
         request = await self.services.overflow.check_start(request, params.get("overflow_to"))
@@ -181,7 +219,7 @@ class VisitorNamespace(GuardedNamespace):
         params = v.validate(data, v.OVERFLOW_OPTIONS)
         sess = self.session_of(sid)
         offer = await self.services.overflow.options(
-            params.get("centre") or DEFAULT_CENTRE,
+            params.get("centre") or sess.centre,  # absent: the centre named at connect
             params.get("audience") or "self",
             params.get("locale") or sess.locale,
         )

@@ -12,6 +12,8 @@ import {
   applySent,
   applySession,
   createWork,
+  EARLY_MS,
+  keepEarly,
   markEnded,
   markGone,
   needsInterpreter,
@@ -102,6 +104,22 @@ describe("messages", () => {
     assert.equal(addMessage(W, chat, msg("m1", "visitor", "x", 1), { live: true, visible: false }).added, false);
     for (const bad of [null, "x", { id: 5, text: "a" }, { id: "m9" }]) assert.equal(addMessage(W, chat, bad, { live: true, visible: false }).added, false);
     assert.deepEqual([chat.messages.length, chat.unread], [1, 1]);
+  });
+
+  test("a message that comes just before its chat is merged once when the chat arrives; an old one is let go", () => {
+    const W = createWork();
+    const live = { ...msg("m2", "visitor", "hej igen", 20), conversation_id: "a" };
+    keepEarly(W, live, 1000);
+    keepEarly(W, { ...msg("x1", "visitor", "gammalt", 5), conversation_id: "b" }, 1000);
+    // assigned: its history already has m1 and (relayed first, stored before) m2
+    addChat(W, conv("a"), [msg("m1", "visitor", "hej", 10), msg("m2", "visitor", "hej igen", 20)], "operator", 1500);
+    assert.deepEqual(texts(W.chats.get("a")), ["hej", "hej igen"]);
+    keepEarly(W, { ...msg("m4", "visitor", "sist", 40), conversation_id: "c" }, 2000);
+    addChat(W, conv("c"), [msg("m3", "visitor", "först", 30)], "operator", 2100); // m4 stored after the history
+    assert.deepEqual(texts(W.chats.get("c")), ["först", "sist"]);
+    addChat(W, conv("b"), [], "invited", 1000 + EARLY_MS + 1);
+    assert.deepEqual(texts(W.chats.get("b")), [], "kept too long ago: not this chat's any more");
+    assert.equal(W.early.size, 0);
   });
 
   test("a late message from history goes in its place by time, not at the end", () => {

@@ -75,6 +75,10 @@ def _check_urls(urls: list[str], chat_origin: str) -> None:
             # Engine.IO's own transport parameters only: protocol, transport, session id
             # of this connection, cache buster.
             assert set(parse_qs(parts.query)) <= {"EIO", "transport", "sid", "t"}, url
+        elif parts.path == "/widget/" and parts.query:
+            # The loader's data-centre, and nothing else: it names the resource centre
+            # (the same for every visitor of the page), never anything of the visitor.
+            assert parse_qs(parts.query, keep_blank_values=True).keys() == {"centre"}, url
         else:
             assert parts.query == "", url
 
@@ -109,7 +113,8 @@ async def test_only_the_chat_origin_is_contacted(visitor_factory, operator_facto
                 "/host",
                 "/favicon.ico",
             ), (url, kind)
-    # The iframe's configuration travels in the fragment, never the query string.
+    # The iframe's configuration travels in the fragment, never the query string (only a
+    # data-centre would: it names the centre, nothing about the visitor).
     src = await v.page.locator("iframe").get_attribute("src")
     assert urlsplit(src).query == "" and urlsplit(src).fragment
     _check_urls([u for u, _, _ in requests] + sockets, chat_origin)
@@ -118,7 +123,12 @@ async def test_only_the_chat_origin_is_contacted(visitor_factory, operator_facto
 
 async def test_demo_page_contacts_only_the_chat_server(browser, chat, operator_factory) -> None:
     """On /demo/ (same origin as the chat server) every single request goes there."""
+    from chat_server.services.centre_examples import do_load_example
+
     from .conftest import PHONE, Visitor, fetch_catalog, widget_context
+
+    # /demo/ embeds the example centre Dalarna (what `make run` loads).
+    await do_load_example(chat.services.centres)
 
     context = await widget_context(browser, viewport=PHONE, locale="sv-SE")
     try:

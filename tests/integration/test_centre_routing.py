@@ -33,9 +33,10 @@ async def console(
 async def visitor(live: Any, clients: list[Recorder], centre: str, locale: str = "sv") -> tuple[Recorder, str]:
     rec = Recorder(live.url, "/visitor")
     clients.append(rec)
-    await rec.connect(auth={"locale": locale})
+    # Several centres: the widget names its own at connect (issue 19 point 2).
+    await rec.connect(auth={"locale": locale, "centre": centre})
     await rec.wait_for("session")
-    ack = await rec.call("start", {"audience": "self", "locale": locale, "centre": centre})
+    ack = await rec.call("start", {"audience": "self", "locale": locale})
     assert ack["ok"], ack
     return rec, ack["conversation"]["id"]
 
@@ -134,9 +135,9 @@ async def test_overflow_over_real_sockets(server_factory, clients) -> None:
     op, _ = await console(live, clients, "kronoberg")
     rec = Recorder(live.url, "/visitor")
     clients.append(rec)
-    await rec.connect(auth={"locale": "ar"})
+    await rec.connect(auth={"locale": "ar", "centre": "skane"})
     await rec.wait_for("session")
-    options = await rec.call("overflow_options", {"centre": "skane", "audience": "self"})
+    options = await rec.call("overflow_options", {"audience": "self"})
     assert options == {
         "ok": True,
         "reason": "nobody_on_duty",
@@ -144,7 +145,7 @@ async def test_overflow_over_real_sockets(server_factory, clients) -> None:
     }
     ack = await rec.call("overflow_accept", {"centre": "kronoberg"})
     assert ack["ok"] is False and ack["error"]["code"] == "no_conversation"
-    ack = await rec.call("start", {"audience": "self", "centre": "skane"})
+    ack = await rec.call("start", {"audience": "self"})
     cid = ack["conversation"]["id"]
     offer = await rec.wait_for("overflow")
     assert offer["reason"] == "nobody_on_duty" and offer["centres"][0]["id"] == "kronoberg"
@@ -158,7 +159,16 @@ async def test_overflow_over_real_sockets(server_factory, clients) -> None:
     )
     assert first["ok"] and second["ok"] and first["conversation"]["id"] == cid
     await op.wait_for("queue", lambda d: cid in {i["id"] for i in d["items"]})
+    # A network drop and a resume from the widget of the home centre: the moved chat is
+    # re-attached where it waits now.
+    token = rec.received("session")[0]["token"]
+    await rec.drop()
+    again = Recorder(live.url, "/visitor")
+    clients.append(again)
+    await again.connect(auth={"resume": token, "centre": "skane", "locale": "ar"})
+    session = await again.wait_for("session")
+    assert session["conversation"]["id"] == cid and session["conversation"]["state"] == "waiting"
     assert (await op.call("accept", {"conversation_id": cid}))["ok"]
-    await rec.wait_for("state", lambda d: d["state"] == "active")
+    await again.wait_for("state", lambda d: d["state"] == "active")
     totals = {k: n for _, k, n in await live.services.stats.totals("2000-01-01", "2999-12-31", "skane")}
     assert totals["overflow:out"] == 1

@@ -118,11 +118,14 @@ async def test_an_account_sealed_under_another_key_cannot_make_login_answer_500(
 
 def test_centres_load_example_and_a_centre_admin_from_the_command_line(tmp_path):
     env = {"CHAT_DATA_DIR": str(tmp_path / "data"), "CHAT_SECRET_KEY": KEY}
-    loaded = run_cli("centres", "load-example", env=env)
+    # `make run`'s form: only into an installation with no centre but "default".
+    loaded = run_cli("centres", "load-example", "--if-single", env=env)
     assert loaded.returncode == 0, loaded.stderr
     assert "created 9 centres" in loaded.stdout and "verify before use" in loaded.stdout
     again = run_cli("centres", "load-example", env=env)
     assert "created 0 centres" in again.stdout and "already present" in again.stdout
+    skipped = run_cli("centres", "load-example", "--if-single", env=env)
+    assert skipped.returncode == 0 and "not loaded" in skipped.stdout and "created" not in skipped.stdout
     listed = run_cli("centres", "list", env=env)
     assert listed.returncode == 0 and "skane" in listed.stdout and "nkt-konsultation" in listed.stdout
     (tmp_path / "pw").write_text("a long enough password 1")

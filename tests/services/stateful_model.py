@@ -23,6 +23,8 @@ from .conftest import Sent
 #: chat, ``alert`` to supervisors; ``queue`` is for the queue watchers.
 PARTICIPANT_EVENTS = frozenset({"message", "typing", "conversation", "followup_requested", "ended", "released"})
 JOINING_EVENTS = frozenset({"assigned", "invited"})
+#: The ``code`` of a visitor record (referral cards, a follow-up code) in ``history``.
+RECORD_CODES = frozenset({"referral", "followup_code"})
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Visitor:
     sid: str | None = None
     rooms: set[str] = field(default_factory=set)
     sockets: int = 0
-    records: dict[str, int] = field(default_factory=dict)  # record id -> times received live
+    records: dict[str, int] = field(default_factory=dict)  # record id -> times received (live, or once by history)
     typing: bool = False  # "the counsellor is writing" as the widget shows it
     typing_by: str | None = None
 
@@ -94,6 +96,15 @@ class Clients:
             if s.event in ("referral", "followup_code"):
                 rid = str(s.payload["id"])
                 v.records[rid] = v.records.get(rid, 0) + 1
+            elif s.event == "history":
+                # A resume replays the conversation; the widget shows each record once
+                # (by id, widget/src/app/state/conversation.js), so a record it did not
+                # have is received now, once. One it had stays once; the same record
+                # live again after this is a duplicate (counted, and refused by
+                # ``holds``).
+                for m in s.payload["messages"]:
+                    if m.get("code") in RECORD_CODES:
+                        v.records.setdefault(str(m["id"]), 1)
             elif s.event == "typing":
                 v.typing = bool(s.payload["active"])
             elif s.event == "ended":

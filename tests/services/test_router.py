@@ -4,13 +4,14 @@ on decline, timeout, a colleague's accept or the operator's drop."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from chat_server.services.domain import Offer
 from chat_server.services.errors import ServiceError
 
-from .conftest import World, staff_of
+from .conftest import World, staff_of, visitor_sid
 
 
 @pytest.fixture
@@ -71,3 +72,26 @@ async def test_an_operator_whose_last_socket_closes_loses_their_offers_at_once(a
     await auto.services.router.do_operator_disconnected(a, "sid-" + a.id)
     assert auto.events.payloads("offer_withdrawn", staff_of(a)) == [{"conversation_id": cid, "reason": "operator_away"}]
     assert (await auto.services.repository.get(cid)).offer is None  # type: ignore[union-attr]
+
+
+async def test_no_offer_for_a_visitor_who_went_after_the_plan_read_the_queue(
+    auto: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The soak's race: the router reads the queue (visitor connected), the visitor's
+    connection goes, then the offer is made from what was read."""
+    sess, cid = await auto.start()  # nobody on duty yet: no offer
+    router = auto.services.router
+    planned = await router.queue()
+    assert [c.id for c in planned] == [cid]
+    assert await auto.services.sessions.mark_away(cid, visitor_sid(sess))
+
+    async def as_read_before() -> list[Any]:
+        return planned
+
+    monkeypatch.setattr(router, "queue", as_read_before)
+    await auto.on_duty(await auto.staff())
+    await router.kick()
+
+    assert auto.events.of("offer") == []
+    conv = await auto.services.repository.get(cid)
+    assert conv is not None and conv.offer is None

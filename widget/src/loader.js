@@ -7,7 +7,17 @@
  *           data-label="Chatta med oss" data-exit-label="Lämna snabbt"
  *           data-position="right" data-locale="sv"
  *           data-exit-url="https://www.google.com/search?q=v%C3%A4der"
- *           data-color="#1f4e79" data-text-color="#ffffff" async></script>
+ *           data-color="#1f4e79" data-text-color="#ffffff"
+ *           data-centre="skane" async></script>
+ *
+ * data-centre names the resource centre whose chat this is (its id, given by the chat's
+ * administrators: lowercase letters, digits and dashes). It may be left out only while
+ * the chat server serves a single centre. It goes to the iframe in the query string
+ * (/widget/?centre=skane): the server needs it to choose which host sites may frame the
+ * chat (CSP frame-ancestors), and it says nothing about the visitor. A wrong or missing
+ * centre is reported with console.error on this page (naming the attribute and its
+ * form), at once for a malformed one, else when the chat is opened; the chat itself
+ * then shows a short message with the national help numbers.
  *
  * The loader only draws a launcher button (and, while the chat is in use, a quick exit
  * button) and an iframe of /widget/ from the chat server's own origin, derived from this
@@ -20,8 +30,9 @@
  * frames talk over a private MessageChannel whose port the loader hands to the iframe
  * with its "hello" (posted to the iframe's window, never the host's). So no `message`
  * event on the host window ever carries anything of the chat, and what crosses the port
- * is bare: {t:"close"} (minimise) and {t:"exit"} (quick exit: hide now; a second one:
- * leave now) from the iframe, {t:"open"} and {t:"exit"} from the loader. No language,
+ * is bare: {t:"close"} (minimise), {t:"exit"} (quick exit: hide now; a second one:
+ * leave now) and {t:"setup", why} (the embed is misconfigured: why is the server's
+ * refusal code) from the iframe, {t:"open"} and {t:"exit"} from the loader. No language,
  * no state of the chat, no time of its start or end. The quick exit button's label is
  * the host's own (data-exit-label, in the host's language; Swedish by default), and it
  * stays from the first opening until the page is left. The loader sends "hello" only to
@@ -59,6 +70,18 @@
   // The host's own words, in the host's language: the chat's language never reaches
   // this page. The Shift count is told with the same label and digits only.
   const exitLabel = cfg.exitLabel || "Lämna snabbt";
+  // The centre: an id, as services/centre_domain.py's CENTRE_ID.
+  const centre = cfg.centre || "";
+  const form = `<script src="${chatOrigin}/widget.js" data-centre="CENTRE-ID" …>, where CENTRE-ID is your resource centre's id (lowercase letters, digits and dashes, e.g. "skane")`;
+  const complain = (why) =>
+    console.error(
+      why === "origin_not_allowed"
+        ? `RC chat: this site (${location.origin}) may not show the chat of the centre data-centre="${centre}". Ask the chat's administrators to add it to the centre's allowed websites.`
+        : why === "centre_required"
+          ? `RC chat: this chat server serves several resource centres, so the script tag must name one with data-centre: ${form}.`
+          : `RC chat: data-centre="${centre}" names no resource centre on ${chatOrigin}. Use ${form}.`,
+    );
+  if (centre && !/^[a-z][a-z0-9-]{1,39}$/.test(centre)) complain("unknown_centre");
 
   const css = `:host{all:initial}
 .w{position:fixed;z-index:2147483000;bottom:16px;${left ? "left" : "right"}:16px;display:flex;flex-direction:column;align-items:${left ? "flex-start" : "flex-end"};gap:12px;font:16px/1.25 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
@@ -159,7 +182,7 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     const frag = new URLSearchParams({ o: location.origin, l: cfg.locale || "sv", x: exitUrl });
     if (hex(cfg.color)) frag.set("c", bg);
     // Set before insertion: the frame's first navigation adds no history entry.
-    frame.src = `${chatOrigin}/widget/#${frag}`;
+    frame.src = `${chatOrigin}/widget/${centre ? `?${new URLSearchParams({ centre })}` : ""}#${frag}`;
     frame.addEventListener("load", () => {
       // A fresh private channel for this document of the frame; its other end goes
       // with "hello", to the chat server's origin only.
@@ -191,6 +214,7 @@ button:focus-visible{outline:3px solid #fd0;outline-offset:0;box-shadow:0 0 0 7p
     const m = ev.data;
     if (!m || m.rc !== TAG || !frame) return;
     if (m.t === "close") setOpen(false);
+    else if (m.t === "setup") complain(m.why);
     else if (m.t === "exit") {
       // The first: the visitor left, hide now (and leave in 1.5 s at the latest); the
       // second: the chat has ended on the server, leave now.

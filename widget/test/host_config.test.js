@@ -2,7 +2,7 @@
 // only an exact http(s) origin is trusted for postMessage, only http(s) exit URLs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_EXIT, parseFragment } from "../src/app/host_config.js";
+import { DEFAULT_EXIT, parseCentre, parseFragment } from "../src/app/host_config.js";
 
 const frag = (params) => `#${new URLSearchParams(params)}`;
 
@@ -24,4 +24,13 @@ test("exit URL, locale and colour: anything odd falls back", () => {
   assert.equal(parseFragment(frag({ l: "ku-Arab" })).locale, "ku-Arab");
   assert.equal(parseFragment(frag({ c: "#abc" })).accent, "#abc");
   assert.deepEqual(parseFragment(""), { origin: null, locale: null, accent: null, exitUrl: DEFAULT_EXIT });
+});
+
+test("the centre comes from the query string, as given (the server checks it)", () => {
+  assert.equal(parseCentre("?centre=skane"), "skane");
+  assert.equal(parseCentre("centre=skane&x=1"), "skane");
+  assert.equal(parseCentre("?centre=Sk%C3%A5ne"), "Skåne");
+  assert.equal(parseCentre(""), null);
+  assert.equal(parseCentre("?centre="), null);
+  assert.equal(parseCentre(`?centre=${"a".repeat(500)}`).length, 64);
 });

@@ -3,7 +3,7 @@
 // and a device that knows it is offline.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { REFUSAL_KINDS, isTemporary, refusalKind } from "../src/app/state/refusal.js";
+import { REFUSAL_KINDS, isTemporary, refusalKind, setupCode } from "../src/app/state/refusal.js";
 
 const ack = (code) => ({ ok: false, error: { code, message: "…" } });
 // What socket.io-client gives connect_error: a CONNECT_ERROR packet from the server …
@@ -54,8 +54,22 @@ describe("refusalKind", () => {
     assert.equal(refusalKind({ connectError: "garbage" }), "unavailable");
   });
 
-  test("every kind is known; blocked and closed are not offered 'try again'", () => {
+  test("every kind is known; blocked, closed and misconfigured are not offered 'try again'", () => {
     for (const kind of ["busy", "full", "blocked", "closed", "unavailable", "offline", "failed"]) assert.ok(REFUSAL_KINDS.includes(kind));
-    assert.deepEqual(REFUSAL_KINDS.filter((k) => !isTemporary(k)), ["blocked", "closed"]);
+    assert.deepEqual(REFUSAL_KINDS.filter((k) => !isTemporary(k)), ["blocked", "closed", "misconfigured"]);
+  });
+});
+
+describe("a misconfigured embed", () => {
+  test("an unknown, missing or forbidden centre on the connection", () => {
+    for (const code of ["unknown_centre", "centre_required", "origin_not_allowed"]) {
+      assert.equal(refusalKind({ connectError: refused(code) }), "misconfigured", code);
+      assert.equal(setupCode(refused(code)), code);
+    }
+    assert.equal(isTemporary("misconfigured"), false);
+    assert.ok(REFUSAL_KINDS.includes("misconfigured"));
+    for (const other of [refused("rate_limited"), refused("invalid"), transport(503), null, undefined]) {
+      assert.equal(setupCode(other), null);
+    }
   });
 });

@@ -26,7 +26,26 @@ export function createWork() {
     order: [], // tab order: conversation ids
     active: null,
     sessions: 0, // `session` events seen on this connection (more than one: reconnected)
+    early: new Map(), // conversation id -> [{m, at}]: messages of chats not here yet (keepEarly)
   };
+}
+
+// How long a message of a chat this console does not have yet is kept (ms). `assigned`
+// or `invited` and the chat's live messages travel separately: a message relayed by
+// another server process can come just before the chat itself. addChat merges it.
+export const EARLY_MS = 10000;
+
+// Keep a live message of a chat not (yet) in this console; older ones are let go.
+export function keepEarly(W, m, now) {
+  if (!m || typeof m !== "object" || typeof m.conversation_id !== "string") return;
+  for (const [id, kept] of W.early) {
+    const fresh = kept.filter((e) => now - e.at < EARLY_MS);
+    if (fresh.length) W.early.set(id, fresh);
+    else W.early.delete(id);
+  }
+  const kept = W.early.get(m.conversation_id) || [];
+  kept.push({ m, at: now });
+  W.early.set(m.conversation_id, kept);
 }
 
 // How long an ended or triaged chat stays on screen before it closes itself (ms).
@@ -61,9 +80,9 @@ function newChat(conv, role) {
 }
 
 // A chat assigned, offered again after a reconnect, invited into or observed. An existing
-// chat keeps its messages, draft and unread count; the messages are merged (no unread:
-// they are history). Returns the chat.
-export function addChat(W, conv, messages, role = "operator") {
+// chat keeps its messages, draft and unread count; the messages, and those kept for it
+// (keepEarly), are merged (no unread: they are history). Returns the chat.
+export function addChat(W, conv, messages, role = "operator", now = Date.now()) {
   const existing = W.chats.get(conv.id);
   const chat = existing || newChat(conv, role);
   if (existing && existing.conv.visitor_connected !== false && conv.visitor_connected === false) chat.awaySince = null;
@@ -72,6 +91,10 @@ export function addChat(W, conv, messages, role = "operator") {
   chat.ended = null;
   chat.closeAt = null;
   for (const m of messages || []) addMessage(W, chat, m, { live: false, visible: true });
+  // Live messages that came just before the chat (keepEarly): once, in time order.
+  const early = W.early ? W.early.get(conv.id) || [] : [];
+  if (W.early) W.early.delete(conv.id);
+  for (const e of early) if (now - e.at < EARLY_MS) addMessage(W, chat, e.m, { live: false, visible: true });
   if (!existing) {
     W.chats.set(conv.id, chat);
     W.order.push(conv.id);

@@ -9,7 +9,7 @@ import * as conn from "./connection.js";
 import * as host from "./host.js";
 import { addOwnMessage, mergeHistory, pushMessageToConversation, sortMessages } from "./state/conversation.js";
 import { createOutbox } from "./state/outbox.js";
-import { refusalKind } from "./state/refusal.js";
+import { refusalKind, setupCode } from "./state/refusal.js";
 import {
   START_VIEWS,
   applyReferral,
@@ -475,6 +475,30 @@ function onFollowupCode(p) {
   announce(fmt(_("Your code to continue later: {code}"), { code: spokenCode(p.code) }));
 }
 
+// The server refused the connection because this page embeds the chat wrongly (no
+// centre, an unknown one, or a centre this site may not show): say so kindly, with the
+// help numbers, and let the loader tell the site's developers on its console.
+function onConnectError(err) {
+  const code = setupCode(err);
+  if (!code) return;
+  conn.close();
+  host.post({ t: "setup", why: code });
+  if (isLive(S)) return;
+  S.refusal = "misconfigured";
+  go("error");
+}
+
+// What the server is told at every (re)connection: the centre the loader named and the
+// host page's origin, to check that this page may show that centre's chat
+// (services/embedding.py); the locale; after a drop, the resume token.
+function connectAuth() {
+  const auth = { locale: current.locale };
+  if (host.config.centre) auth.centre = host.config.centre;
+  if (host.embedded) auth.host = host.config.origin;
+  if (S.token && S.conv) auth.resume = S.token;
+  return auth;
+}
+
 function connect() {
   const guard = (fn) => (...args) => {
     if (!exiting) fn(...args);
@@ -491,11 +515,12 @@ function connect() {
     ended: onEnded,
     followup_code: onFollowupCode,
     overflow: onOverflow,
+    connect_error: onConnectError,
   };
   for (const k of Object.keys(on)) on[k] = guard(on[k]);
   conn.open({
     // Asked on every (re)connection: after a drop we ask to resume our conversation.
-    auth: () => (S.token && S.conv ? { resume: S.token, locale: current.locale } : { locale: current.locale }),
+    auth: connectAuth,
     on,
   });
 }

@@ -5,15 +5,17 @@
 // Its first message, "hello", comes from the parent window with exactly that origin and
 // carries one end of a private MessageChannel; everything after goes over that port,
 // which no other script on the host page holds, so nothing we say is a `message` event
-// on the host window. We say only "close" (minimise) and "exit" (quick exit: once when
-// it starts, once when the chat has ended on the server), never a language, a state or
-// anything else; the host page learns only that the launcher was opened.
+// on the host window. We say only "close" (minimise), "exit" (quick exit: once when it
+// starts, once when the chat has ended on the server) and "setup" (the embed names a
+// centre the server does not know, none where it must, or a centre this site may not
+// show: the loader tells the site's developers on the console), never a language, a
+// state or anything else; the host page learns only that the launcher was opened.
 
-import { parseFragment } from "./host_config.js";
+import { parseCentre, parseFragment } from "./host_config.js";
 
 const TAG = "w1";
 
-export const config = parseFragment(location.hash);
+export const config = { ...parseFragment(location.hash), centre: parseCentre(location.search) };
 export const embedded = window.parent !== window && !!config.origin;
 let port = null;
 const handlers = {};
@@ -23,11 +25,13 @@ export function on(type, fn) {
 }
 
 // Only these leave the frame, bare.
-const OUTGOING = new Set(["close", "exit"]);
+const OUTGOING = new Set(["close", "exit", "setup"]);
+const SETUP_CODES = new Set(["unknown_centre", "centre_required", "origin_not_allowed"]);
 
 export function post(msg) {
   if (!embedded || !port || !msg || !OUTGOING.has(msg.t)) return;
-  port.postMessage({ rc: TAG, t: msg.t });
+  if (msg.t === "setup") port.postMessage({ rc: TAG, t: "setup", why: SETUP_CODES.has(msg.why) ? msg.why : "unknown_centre" });
+  else port.postMessage({ rc: TAG, t: msg.t });
 }
 
 function deliver(m) {

@@ -239,7 +239,10 @@ export function createWork(socket, app) {
   });
   socket.on("message", (m) => {
     const chat = m && W.chats.get(m.conversation_id);
-    if (!chat) return;
+    if (!chat) {
+      chats.keepEarly(W, m, Date.now()); // its `assigned` or `invited` may be on the way
+      return;
+    }
     const r = chats.addMessage(W, chat, m, { live: true, visible: visible(chat) });
     if (!r.added) return;
     if (m.from === "visitor") peerOf(chat).clear();

@@ -15,9 +15,15 @@
 //                 `unavailable` refusal, a connection that fails or times out while the
 //                 device is online; try again in a few minutes;
 //   "offline"     the device says it has no network (navigator.onLine false);
-//   "failed"      anything else (`invalid`, `internal`, …); try again.
+//   "failed"      anything else (`invalid`, `internal`, …); try again;
+//   "misconfigured" the page embeds the chat wrongly (`unknown_centre`,
+//                 `centre_required`, `origin_not_allowed` on the connection): the page
+//                 names no centre, an unknown one, or one it may not show. Nothing the
+//                 visitor can do: no "try again", the help numbers.
 
-export const REFUSAL_KINDS = Object.freeze(["busy", "full", "blocked", "closed", "unavailable", "offline", "failed"]);
+export const REFUSAL_KINDS = Object.freeze(["busy", "full", "blocked", "closed", "unavailable", "offline", "failed", "misconfigured"]);
+// The connection refusals of a misconfigured embed (services/embedding.py).
+export const SETUP_CODES = Object.freeze(["unknown_centre", "centre_required", "origin_not_allowed"]);
 
 // Kinds that pass by themselves: the view offers "Try again".
 export const TEMPORARY = Object.freeze(["busy", "full", "unavailable", "offline", "failed"]);
@@ -47,6 +53,10 @@ function fromCode(code) {
       return "closed";
     case "unavailable":
       return "unavailable";
+    case "unknown_centre":
+    case "centre_required":
+    case "origin_not_allowed":
+      return "misconfigured";
     default:
       return null;
   }
@@ -67,6 +77,12 @@ export function refusalKind({ connectError = null, ack = null, online = true } =
   // No answer at all, or a connection that failed without a code: the server is
   // unreachable from here (down, full, or the network in between is).
   return "unavailable";
+}
+
+// The server's code when `error` (a connect_error) refuses a misconfigured embed, else null.
+export function setupCode(error) {
+  const code = connectCode(error);
+  return SETUP_CODES.includes(code) ? code : null;
 }
 
 export function isTemporary(kind) {

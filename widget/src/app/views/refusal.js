@@ -32,6 +32,13 @@ function words(kind) {
         title: _("You seem to be offline"),
         text: _("Check your internet connection and try again."),
       };
+    case "misconfigured":
+      // The host page names its centre wrongly: not the visitor's doing, and nothing
+      // they can fix; the numbers below work all the same.
+      return {
+        title: _("This chat is not set up correctly on this page"),
+        text: _("You can still get help: call one of the numbers below. If someone is in danger right now, call 112."),
+      };
     case "failed":
       return {
         title: _("The chat could not be started"),
