@@ -53,7 +53,7 @@ async def _queue(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             centre = centres[k % len(centres)]
             v = RawSocket(http, task["visitor_urls"][k % len(task["visitor_urls"])], "/visitor", parse=False)
             try:
-                await v.connect()
+                await v.connect({"centre": centre})  # as the widget does (services/embedding.py)
                 started = await v.call("start", {"audience": "self", "centre": centre})
                 conv_id = started["conversation"]["id"]
                 accepted = await next(turns[centre]).call("accept", {"conversation_id": conv_id})

@@ -172,7 +172,8 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             op, centre = ops[started % len(ops)]
             started += 1
             v = RawSocket(http, task["visitor_url"], "/visitor", on_event=lambda *a: None, parse=False)
-            await v.connect()
+            # The widget names its centre at connect (services/embedding.py).
+            await v.connect({"centre": centre} if centre else None)
             ack = await v.call("start", {"audience": "self", **({"centre": centre} if centre else {})})
             conv_id = ack["conversation"]["id"]
             accepted = await op.call("accept", {"conversation_id": conv_id})
