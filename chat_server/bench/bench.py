@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import centres as bench_centres
 from . import soak, workers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,9 +220,14 @@ class Bench:
         env.update(overrides or {})
         return env
 
-    def create_staff(self, kind: str, count: int, role: str = "operator") -> list[dict[str, str]]:
+    def create_staff(
+        self, kind: str, count: int, role: str = "operator", centre_ids: list[str] | None = None
+    ) -> list[dict[str, str]]:
+        """``count`` accounts with ``role``; account i works in centre
+        ``centre_ids[i % len(centre_ids)]`` (default: ``default``)."""
         from chat_server.security import totp
 
+        centre_ids = centre_ids or [bench_centres.DEFAULT]
         staff, adding = [], []
         for i in range(count):
             username = f"bench-{secrets.token_hex(3)}-{i}"
@@ -230,6 +236,7 @@ class Bench:
             pw, tf = self.tmp / f"pw-{username}", self.tmp / f"totp-{username}"
             pw.write_text(password)
             tf.write_text(secret)
+            centre = centre_ids[i % len(centre_ids)]
             adding.append(
                 subprocess.Popen(
                     [
@@ -247,6 +254,8 @@ class Bench:
                         str(pw),
                         "--totp-secret-file",
                         str(tf),
+                        "--centre",
+                        centre,
                     ],
                     cwd=ROOT,
                     env=self.env(kind),
@@ -255,7 +264,7 @@ class Bench:
                     text=True,
                 )
             )
-            staff.append({"username": username, "password": password, "totp": secret})
+            staff.append({"username": username, "password": password, "totp": secret, "centre": centre})
         for proc in adding:
             _, err = proc.communicate(timeout=120)
             if proc.returncode:
@@ -263,8 +272,15 @@ class Bench:
         return staff
 
     def deploy(
-        self, kind: str, processes: int = 1, staff: int = 0, overrides: dict[str, str] | None = None
+        self,
+        kind: str,
+        processes: int = 1,
+        staff: int = 0,
+        overrides: dict[str, str] | None = None,
+        centres: int = 1,
     ) -> Deployment:
+        """Start ``processes`` servers of ``kind`` with ``staff`` operators spread over
+        ``centres`` centres (chat_server/bench/centres.py)."""
         if kind.startswith("redis"):
             subprocess.run(
                 ["redis-cli", "-p", str(self.redis_port), "FLUSHALL"],
@@ -272,7 +288,8 @@ class Bench:
                 check=True,
             )
         bare = kind.startswith("baseline")
-        accounts = self.create_staff(kind, staff) if staff and not bare else []
+        ids = bench_centres.create_centres(self.env(kind), centres) if not bare else None
+        accounts = self.create_staff(kind, staff, centre_ids=ids) if staff and not bare else []
         urls, procs, logs = [], [], []
         for _ in range(processes):
             port = free_port()
@@ -364,13 +381,22 @@ class Bench:
             "connections_per_s": round(held / span, 1) if span > 0 else None,
         }
 
-    def relay(self, name: str, kind: str, processes: int) -> None:
+    def relay(
+        self, name: str, kind: str, processes: int, centres: int | None = None, operators: int | None = None
+    ) -> None:
+        """One run of a relay phase. With several ``centres`` (default ``--centres``),
+        ``operators`` (default one per centre, at least one per generator) spread over
+        them round-robin and dealt round-robin to the generators; each generator's
+        visitors start in its operators' centres in turn: the same conversations and
+        messages, spread over the centres."""
         a = self.args
-        dep = self.deploy(kind, processes, staff=a.gen_procs)
+        centres = centres or a.centres
+        operators = operators or (a.gen_procs if centres <= 1 else max(a.gen_procs, centres))
+        dep = self.deploy(kind, processes, staff=operators, centres=centres)
         try:
             n = len(dep.urls)
             tasks = []
-            for i in range(a.gen_procs):
+            for i, mine in enumerate(bench_centres.spread(dep.staff, a.gen_procs)):
                 tasks.append(
                     {
                         "kind": kind,
@@ -380,7 +406,7 @@ class Bench:
                         # happens to be on the visitor's node.
                         "visitor_url": dep.urls[i % n],
                         "operator_url": dep.urls[(i + (1 if a.placement == "cross" else 0)) % n],
-                        "staff": dep.staff[i],
+                        "staff": mine,
                         "conversations": a.conversations // a.gen_procs,
                         "rate": a.rate / a.gen_procs,
                         "duration": a.duration,
@@ -424,6 +450,8 @@ class Bench:
         out: dict[str, Any] = {
             "processes": processes,
             "store": kind,
+            "centres": centres,
+            "operators": operators,
             "offered_rate": a.rate,
             "sent": sent,
             "received": received,
@@ -533,10 +561,16 @@ class Bench:
             ("relay_redis_2", "2 processes, Redis"),
             ("relay_redis_1_wait", "1 process, Redis + WAIT"),
             ("relay_redis_2_wait", "2 processes, Redis + WAIT"),
+            ("relay_redis_2_centres_1", "2 processes, Redis, 1 centre"),
+            ("relay_redis_2_centres", "2 processes, Redis, centres"),
         ):
             if name not in r:
                 continue
             x = r[name]
+            if x.get("centres", 1) > 1:
+                label = f"{label.split(', centres')[0]}, {x['centres']} centres"
+            if name.startswith("relay_redis_2_centres"):
+                label += f", {x['operators']} operators"
             lines.append(
                 f"relay {label:<24}: {x['relayed_per_s']:>8}/s at offered {x['offered_rate']}/s "
                 f"p50 {x.get('p50_ms')} p95 {x.get('p95_ms')} p99 {x.get('p99_ms')} ms, "
@@ -569,6 +603,7 @@ class Bench:
             ("two_vs_one_process", "relay_redis_2", "relay_redis_1"),
             ("wait_vs_none_1_process", "relay_redis_1_wait", "relay_redis_1"),
             ("wait_vs_none_2_processes", "relay_redis_2_wait", "relay_redis_2"),
+            ("many_centres_vs_one_2_processes", "relay_redis_2_centres", "relay_redis_2_centres_1"),
         ):
             if top in r and bottom in r and r[bottom].get("saturation_per_s"):
                 # Of the medians; and of each interleaved pair of runs, for the spread.
@@ -579,6 +614,7 @@ class Bench:
                     for a, b in pairs
                     if a.get("saturation_per_s") and b.get("saturation_per_s")
                 ]
+        lines += bench_centres.report(r)
         if ratios:
             r["ratios"] = ratios
             lines.append(
@@ -605,7 +641,10 @@ PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")
 # (chat_server/transport/direct_emit.py), to see the product's own cost per message;
 # the WAIT phases: the Redis phases with a replica and CHAT_REDIS_WAIT_REPLICAS=1; the
 # soak (10 minutes by default; chat_server/bench/soak.py).
-EXTRA_PHASES = ("baseline_direct", "redis1_wait", "redis2_wait", "soak")
+# The centre phases (issue 19): the two-process relay with --many-centres centres
+# (compare with redis2), and the queue events at 1 and --many-centres centres
+# (chat_server/bench/centres.py).
+EXTRA_PHASES = ("baseline_direct", "redis1_wait", "redis2_wait", "redis2_centres", "queue_centres", "soak")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -654,6 +693,21 @@ def build_parser() -> argparse.ArgumentParser:
         default="cross",
         help="with several processes: operator on another process than its visitors, or the same",
     )
+    centre_opts = p.add_argument_group("centres (issue 19; --phases redis2_centres,queue_centres)")
+    centre_opts.add_argument(
+        "--centres",
+        type=int,
+        default=1,
+        help="centres of the ordinary relay phases, operators and visitors spread over them (default 1)",
+    )
+    centre_opts.add_argument(
+        "--many-centres", type=int, default=21, help="centres of redis2_centres and of queue_centres' second setup"
+    )
+    centre_opts.add_argument(
+        "--queue-staff", type=int, default=42, help="staff on duty in queue_centres, spread over the centres"
+    )
+    centre_opts.add_argument("--queue-cycles", type=int, default=400, help="chats started, accepted and ended")
+    centre_opts.add_argument("--queue-concurrency", type=int, default=8, help="chats in progress per generator")
     soak_opts = p.add_argument_group("soak (--phases soak)")
     soak_opts.add_argument(
         "--soak-conversations", type=int, default=30, help="conversations running at once (each slot back to back)"
@@ -704,16 +758,23 @@ def main(argv: list[str] | None = None) -> int:
     raise_nofile()
     bench = Bench(args)
     try:
-        if {"redis1", "redis2", "redis1_wait", "redis2_wait", "soak"} & set(phases):
+        if {"redis1", "redis2", "redis1_wait", "redis2_wait", "redis2_centres", "queue_centres", "soak"} & set(phases):
             bench.start_redis(replica=bool({"redis1_wait", "redis2_wait"} & set(phases)))
-        relays = {
-            "embedded": ("relay_embedded_1", "embedded", 1),
-            "baseline": ("baseline", "baseline", 1),
-            "baseline_direct": ("baseline_direct", "baseline-direct", 1),
-            "redis1": ("relay_redis_1", "redis", 1),
-            "redis2": ("relay_redis_2", "redis", 2),
-            "redis1_wait": ("relay_redis_1_wait", "redis-wait", 1),
-            "redis2_wait": ("relay_redis_2_wait", "redis-wait", 2),
+        many = args.many_centres
+        relays: dict[str, list[tuple[str, str, int, int | None, int | None]]] = {
+            "embedded": [("relay_embedded_1", "embedded", 1, None, None)],
+            "baseline": [("baseline", "baseline", 1, None, None)],
+            "baseline_direct": [("baseline_direct", "baseline-direct", 1, None, None)],
+            "redis1": [("relay_redis_1", "redis", 1, None, None)],
+            "redis2": [("relay_redis_2", "redis", 2, None, None)],
+            "redis1_wait": [("relay_redis_1_wait", "redis-wait", 1, None, None)],
+            "redis2_wait": [("relay_redis_2_wait", "redis-wait", 2, None, None)],
+            # The same operators (one per centre of the many) in one centre, then
+            # spread over the many centres: only the number of centres differs.
+            "redis2_centres": [
+                ("relay_redis_2_centres_1", "redis", 2, 1, max(args.gen_procs, many)),
+                ("relay_redis_2_centres", "redis", 2, many, None),
+            ],
         }
         if "idle" in phases:
             print("running idle …", file=sys.stderr, flush=True)
@@ -723,7 +784,12 @@ def main(argv: list[str] | None = None) -> int:
         for rep in range(max(1, args.repeat)):
             for phase in (p for p in phases if p in relays):
                 print(f"running {phase} ({rep + 1}/{args.repeat}) …", file=sys.stderr, flush=True)
-                bench.relay(*relays[phase])
+                for config in relays[phase]:
+                    bench.relay(*config)
+            if "queue_centres" in phases:
+                for count in (1, args.many_centres):
+                    print(f"running queue_centres at {count} ({rep + 1}/{args.repeat}) …", file=sys.stderr, flush=True)
+                    bench_centres.queue_phase(bench, count)
         if "soak" in phases:
             print(f"running soak ({args.soak_duration:.0f} s) …", file=sys.stderr, flush=True)
             soak.run(bench)

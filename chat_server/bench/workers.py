@@ -154,17 +154,27 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
         return None
 
     async with _http() as http:
-        headers = {}
-        if not task["kind"].startswith("baseline"):
-            headers["Cookie"] = await _login(http, task["operator_url"], task["staff"])
-        op = RawSocket(http, task["operator_url"], "/operator", headers=headers, on_event=on_operator)
-        await op.connect()
-        assert (await op.call("duty", {"on": True}))["ok"]
+        # One operator per staff account of this generator (several when the phase
+        # spreads its chats over centres, each in its own centre).
+        ops: list[tuple[RawSocket, str | None]] = []
+        for staff in task["staff"]:
+            headers = {}
+            if not task["kind"].startswith("baseline"):
+                headers["Cookie"] = await _login(http, task["operator_url"], staff)
+            op = RawSocket(http, task["operator_url"], "/operator", headers=headers, on_event=on_operator)
+            await op.connect()
+            assert (await op.call("duty", {"on": True}))["ok"]
+            ops.append((op, staff.get("centre")))
+        started = 0
 
         async def visitor() -> None:
+            nonlocal started
+            op, centre = ops[started % len(ops)]
+            started += 1
             v = RawSocket(http, task["visitor_url"], "/visitor", on_event=lambda *a: None, parse=False)
-            await v.connect()
-            ack = await v.call("start", {"audience": "self"})
+            # The widget names its centre at connect (services/embedding.py).
+            await v.connect({"centre": centre} if centre else None)
+            ack = await v.call("start", {"audience": "self", **({"centre": centre} if centre else {})})
             conv_id = ack["conversation"]["id"]
             accepted = await op.call("accept", {"conversation_id": conv_id})
             if not accepted.get("ok"):
@@ -205,7 +215,8 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             phase = "done"
 
         await asyncio.gather(*(v.close() for v in visitors))
-        await op.close()
+        for op, _ in ops:
+            await op.close()
     return {
         "sent": counts["sent"],
         "received": counts["received"],

@@ -159,8 +159,10 @@ class VisitorSessions:
             return conv
         await self._notify.send(changed.after, "staff", "conversation", {"conversation": summary(changed.after)})
         if changed.after.state == "waiting" and not changed.before.visitor_connected:
-            # Back in the queue: everyone behind them moves down a place; routing runs.
-            await self._queue.announce()
+            # Back in their centre's queue: everyone behind them there moves down a
+            # place; routing runs. (Only that centre: a queue event's cost must not grow
+            # with the number of centres.)
+            await self._queue.announce(changed.after.centre)
         return changed.after
 
     async def resume_events(self, conv: Conversation) -> list[tuple[str, Payload]]:

@@ -141,3 +141,63 @@ def test_soak_runs_and_counts_with_small_numbers(tmp_path: Path) -> None:
     for fault in soak["faults"]:
         assert fault["summary"] and fault["kind"] in soak["kinds"]
     assert code == (1 if soak["faults"] else 0)
+
+
+def test_bench_runs_the_centre_phases(tmp_path: Path) -> None:
+    """Issue 19: the relay with its operators and visitors spread over several centres
+    (``--centres``, and ``redis2_centres`` beside the same operators in one centre), and
+    the queue events at 1 and ``--many-centres`` centres with the same staff."""
+    out = tmp_path / "bench.json"
+    code = bench.main(
+        [
+            "--phases",
+            "redis2,redis2_centres,queue_centres",
+            "--centres",
+            "2",
+            "--many-centres",
+            "3",
+            "--conversations",
+            "6",
+            "--rate",
+            "30",
+            "--duration",
+            "1",
+            "--saturate-duration",
+            "1",
+            "--window",
+            "1",
+            "--gen-procs",
+            "1",
+            "--repeat",
+            "1",
+            "--queue-staff",
+            "3",
+            "--queue-cycles",
+            "6",
+            "--queue-concurrency",
+            "2",
+            "--json",
+            str(out),
+        ]
+    )
+    assert code == 0
+    results = json.loads(out.read_text())
+    for phase, centres, operators in (
+        ("relay_redis_2", 2, 2),
+        ("relay_redis_2_centres_1", 1, 3),
+        ("relay_redis_2_centres", 3, 3),
+    ):
+        relay = results[phase]
+        assert (relay["centres"], relay["operators"]) == (centres, operators), phase
+        assert relay["sent"] == 30 and relay["received"] == 30 and relay["ack_errors"] == 0, (phase, relay)
+        assert relay["saturation_per_s"] > 0, phase
+    assert "many_centres_vs_one_2_processes" in results["ratios"]
+    for centres in (1, 3):
+        queue = results[f"queue_centres_{centres}"]
+        assert queue["centres"] == centres and queue["staff_on_duty"] == 3
+        assert queue["chats"] == 6 and queue["failed"] == 0, queue
+        assert queue["publishes_per_chat"] > 0
+    # Every on-duty console of the chat's centre gets its queue snapshots: with one
+    # centre all three, with three centres the one.
+    one, many = results["queue_centres_1"], results["queue_centres_3"]
+    assert one["queue_snapshots_received_per_chat"] > many["queue_snapshots_received_per_chat"] > 0
