@@ -101,10 +101,11 @@ class DirectEmitManager(socketio.AsyncManager):  # type: ignore[misc]  # untyped
             return
         send = self.server.eio.send_packet
         packets = [p for event, data in first for p in self.encode_event(event, data, namespace)]
+        sent = frozenset(p for p in packets if isinstance(p, str))
         while packets:
             for p in packets:
                 await send(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, p))
-            packets = gate.drain(known)
+            packets = gate.drain(known, sent)
         gate.open()
         if gate.done:
             self._gates().pop(eio_sid, None)

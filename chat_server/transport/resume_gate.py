@@ -69,13 +69,15 @@ class Gate:
         self.known.discard(found)
         return True
 
-    def drain(self, known: set[str]) -> list[Any]:
+    def drain(self, known: set[str], sent: frozenset[Any] = frozenset()) -> list[Any]:
         """From now on ``known`` (the ids the history had) are dropped; returns the
         packets held so far that still go out, in order, and holds on (a packet
-        arriving while they are sent waits for the next drain)."""
+        arriving while they are sent waits for the next drain). A held packet equal to
+        one of ``sent`` (what the resume itself just sent: the same ``queue`` place the
+        visitor's own return announced, say) is dropped too: it would say nothing new."""
         held, self.held = self.held or [], []
         self.known |= known
-        return [p for p in held if not self._repeats(p)]
+        return [p for p in held if p not in sent and not self._repeats(p)]
 
     def open(self) -> None:
         """Nothing more is held: packets go out as they come (repeats still dropped)."""

@@ -425,8 +425,13 @@ class Operator:
 async def operator_factory(chat: LiveServer) -> AsyncIterator[Callable[..., Awaitable[Operator]]]:
     made: list[Recorder] = []
 
-    async def factory(name: str = "Sara", languages: list[str] | None = None) -> Operator:
-        creds = await chat.create_staff("operator", name=name, languages=languages or ["sv", "ar", "en"])
+    async def factory(
+        name: str = "Sara", languages: list[str] | None = None, centres: dict[str, str] | None = None
+    ) -> Operator:
+        """An operator on duty (``centres``: ``{centre: role}``, default the ``default`` centre)."""
+        creds = await chat.create_staff(
+            "operator", name=name, languages=languages or ["sv", "ar", "en"], centres=centres
+        )
         session = await login(chat.url, creds)
         rec = Recorder(chat.url, "/operator", headers={"Cookie": session.cookie})
         made.append(rec)

@@ -137,7 +137,7 @@ async def test_demo_page_contacts_only_the_chat_server(browser, chat, operator_f
         page.on("request", lambda r: urls.append(r.url))
         page.on("websocket", lambda ws: urls.append(ws.url.replace("ws://", "http://")))
         v = Visitor(page, context, None, chat, "sv", await fetch_catalog(chat.url, "sv"), "demo-")  # type: ignore[arg-type]
-        op: Operator = await operator_factory()
+        op: Operator = await operator_factory(centres={"dalarna": "operator"})  # the demo's centre
         await page.goto(chat.url + "/demo/")
         await v.launcher.wait_for()
         await v.open_widget()
