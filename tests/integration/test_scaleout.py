@@ -287,13 +287,14 @@ async def subscribers(redis: RedisServer) -> int:
 
 
 async def ended_counts(durable: RedisServer) -> dict[str, int]:
-    """End reasons as the statistics counted them: every process adds to the one shared
-    durable store (/metrics no longer counts single conversations: metrics_http.py)."""
+    """End reasons as the statistics of the ``default`` centre counted them: every
+    process adds to the one shared durable store (/metrics no longer counts single
+    conversations: metrics_http.py)."""
     client = aioredis.from_url(durable.url, decode_responses=True)
     totals: dict[str, int] = {}
     try:
-        for day in await client.smembers("rc:d:stats-days"):
-            for key, n in (await client.hgetall(f"rc:d:stats:{day}")).items():
+        for day in await client.smembers("rc:d:stats-days:default"):
+            for key, n in (await client.hgetall(f"rc:d:stats:default:{day}")).items():
                 if key.startswith("outcome:"):
                     totals[key.partition(":")[2]] = totals.get(key.partition(":")[2], 0) + int(n)
     finally:
