@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ..services.centre_domain import primary_centre
+from ..services.centres import check_staff_in_centre
 from ..services.container import Services
 from ..services.domain import Staff
 from ..services.pending_triage import check_marks, check_ref
@@ -278,7 +280,9 @@ class OperatorNamespace(GuardedNamespace):
         params = v.validate(data, v.CANNED)
         staff = await self.staff_of(sid, used=False)
         locale = params.get("locale") or staff.locale
-        return ok(locale=locale, items=await self.services.canned.for_locale(locale))
+        centre = params.get("centre") or primary_centre(staff.memberships)
+        check_staff_in_centre(staff, centre)
+        return ok(locale=locale, centre=centre, items=await self.services.canned.for_locale(locale, centre))
 
     async def on_colleagues(self, sid: str, data: Any) -> dict[str, Any]:
         v.validate(data, v.EMPTY)
