@@ -116,8 +116,13 @@ class World:
         }
 
     async def close(self) -> None:
+        """Every chat of this world ends at once (a visitor's quick exit), so that the
+        next world's visitors, from the same address, are not over the cap on chats
+        waiting from one network (services/queue_guard.py); then every socket closes."""
         for rec in self.sockets:
             try:
+                if rec.namespace == "/visitor" and rec.client.connected:
+                    await rec.call("exit", {})
                 await rec.disconnect()
             except Exception:  # noqa: BLE001  # a socket the server closed already
                 pass
