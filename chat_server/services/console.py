@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 from .audit import Audit
 from .canned import Canned
 from .centre_domain import primary_centre
+from .centres import check_staff_in_centre
 from .domain import Duty, Staff
 from .errors import MSG_NOT_FOUND, ServiceError
 from .lifecycle import Announce
@@ -104,18 +105,23 @@ class Console:
             "queue": await self._queue.snapshot(watched_centres(staff, duty)),
         }
 
-    async def canned(self, staff: Staff, locale: str, conversation_id: str | None) -> list[dict[str, str]]:
-        """The canned responses for ``locale`` of the conversation's centre (or, with no
-        conversation, of the person's primary centre). ``not_found`` for a conversation
-        that is gone or of a centre they do not belong to."""
-        if conversation_id is None:
-            centre = primary_centre(staff.memberships)
-        else:
+    async def canned(
+        self, staff: Staff, locale: str, conversation_id: str | None, centre: str | None = None
+    ) -> tuple[str, list[dict[str, str]]]:
+        """(centre, the canned responses for ``locale`` of that centre): the
+        conversation's centre, else ``centre``, else the person's primary centre.
+        ``not_found`` for a conversation that is gone or of a centre they do not belong
+        to; ``forbidden`` for a named centre they do not work in."""
+        if conversation_id is not None:
             conv = await self._repo.get_live(conversation_id)
             if conv is None or staff.role_in(conv.centre) is None:
                 raise ServiceError("not_found", MSG_NOT_FOUND)
             centre = conv.centre
-        return await self._canned.for_locale(locale, centre)
+        elif centre is not None:
+            check_staff_in_centre(staff, centre)
+        else:
+            centre = primary_centre(staff.memberships)
+        return centre, await self._canned.for_locale(locale, centre)
 
     async def chats_of(self, staff: Staff) -> list[AssignedChat]:
         """The live chats assigned to ``staff``, each with its history."""

@@ -21,12 +21,14 @@ from typing import Any, TypedDict
 from ..storage.base import Durable
 from .audit import Audit
 from .centre_domain import DEFAULT_CENTRE, centre_namespace
+from .centres import check_national_admin, check_staff_in_centre, resolve_centre
 from .domain import Staff
 from .errors import MSG_INVALID, MSG_NOT_FOUND, N_, ServiceError
 from .events import Translator
 from .messages import Messages, require_assigned
 from .referral_cards import TEXTS, TYPE_LABELS, Area, Card, Receiver, ReceiverChannel, card
 from .repository import Repository
+from .roles import SUPERVISORS
 
 DOC = "referrals"
 SEED = Path(__file__).resolve().parent.parent / "data" / "referrals.json"
@@ -197,13 +199,17 @@ class Directory:
             await self._durable.put_kv(centre_namespace(centre), DOC, {"receivers": _in_order(receivers)})
         return receiver
 
-    async def delete(self, receiver_id: str, centre: str = DEFAULT_CENTRE) -> bool:
-        """Remove a receiver of ``centre`` or a national one; False if there is none."""
+    async def delete_local(self, receiver_id: str, centre: str) -> bool:
+        """Remove a receiver of ``centre``; False if its directory has none."""
         own = await self._local(centre)
         kept = [r for r in own if r["id"] != receiver_id]
-        if len(kept) != len(own):
-            await self._durable.put_kv(centre_namespace(centre), DOC, {"receivers": kept})
-            return True
+        if len(kept) == len(own):
+            return False
+        await self._durable.put_kv(centre_namespace(centre), DOC, {"receivers": kept})
+        return True
+
+    async def delete_national(self, receiver_id: str) -> bool:
+        """Remove a national receiver; False if there is none."""
         shared = await self._national()
         kept = [r for r in shared if r["id"] != receiver_id]
         if len(kept) == len(shared):
@@ -270,9 +276,14 @@ class Referrals:
         await self._audit.record(staff.id, "referral", conv.id, centres=[conv.centre], types=sorted(kinds))
         return cards
 
-    async def listing(self, locale: str, centre: str = DEFAULT_CENTRE) -> Listing:
-        """The directory of ``centre`` for the console: receivers, type labels in
-        ``locale``, the text sets and the channel kinds."""
+    async def listing(self, staff: Staff, locale: str, centre: str) -> Listing:
+        """The directory of ``centre`` for the console: its receivers (the national
+        ones, then its own), type labels in ``locale``, the text sets and the channel
+        kinds. ``forbidden`` unless ``staff`` works in the centre or is a national admin."""
+        _check_reader(staff, centre)
+        return await self._listing(locale, centre)
+
+    async def _listing(self, locale: str, centre: str) -> Listing:
         return {
             "receivers": await self._directory.all(centre),
             "types": [{"id": t, "label": self._t(locale, TYPE_LABELS[t])} for t in TYPES],
@@ -283,24 +294,61 @@ class Referrals:
     async def for_chat(self, staff: Staff, conversation_id: str, locale: str) -> Listing:
         """The directory to refer a chat's visitor from: its home centre's (national
         and local services near the visitor; after an overflow not the receiving
-        centre's), for the chat's assigned operator. ``not_found``, ``forbidden``."""
+        centre's), for the chat's assigned operator (who may work in another centre:
+        being assigned the chat is what allows it). ``not_found``, ``forbidden``."""
         conv = await require_assigned(self._repo, staff, conversation_id)
-        return await self.listing(locale, conv.home_centre or conv.centre)
+        return await self._listing(locale, conv.home_centre or conv.centre)
 
-    async def do_put(self, staff: Staff, receiver_id: str, body: dict[str, Any]) -> Receiver:
-        """Create or replace receiver ``receiver_id``; ``invalid`` (with the ``field``)
-        for a document that does not validate or names another id."""
+    async def do_put(self, staff: Staff, centre: str | None, receiver_id: str, body: dict[str, Any]) -> Receiver:
+        """Create or replace receiver ``receiver_id``: a national one (shared by every
+        centre; national admins only) or one of ``centre`` (its supervisors and admins,
+        or a national admin; None: the person's own centre, services/centres.
+        resolve_centre). ``invalid`` (with the ``field``) for a document that does not
+        validate or names another id, ``forbidden``."""
         if body.get("id", receiver_id) != receiver_id:
             raise ServiceError("invalid", MSG_INVALID)
+        area = body.get("area")
+        national = not isinstance(area, dict) or area.get("kind", "national") == "national"
+        if national or await self._directory.is_national(receiver_id):
+            # Shared by every centre: the national team's, never one centre's to change.
+            check_national_admin(staff)
+            where = DEFAULT_CENTRE if centre is None else centre
+        else:
+            where = resolve_centre(staff, centre)
+            _check_editor(staff, where)
         try:
-            receiver = await self._directory.put({**body, "id": receiver_id})
+            receiver = await self._directory.put({**body, "id": receiver_id}, where)
         except InvalidReceiver as exc:
             raise ServiceError("invalid", MSG_INVALID, field=str(exc)) from exc
-        await self._audit.record(staff.id, "referral_directory_update", receiver["id"], op="put")
+        scope = [] if national else [where]
+        await self._audit.record(staff.id, "referral_directory_update", receiver["id"], centres=scope, op="put")
         return receiver
 
-    async def do_delete(self, staff: Staff, receiver_id: str) -> None:
-        """Remove a receiver; ``not_found`` if there is none."""
-        if not await self._directory.delete(receiver_id):
+    async def do_delete(self, staff: Staff, centre: str | None, receiver_id: str) -> None:
+        """Remove a receiver of ``centre`` (rights as for :meth:`do_put`) or a national
+        one (national admins); ``not_found`` if the centre's directory has none (another
+        centre's receiver is not found), ``forbidden``."""
+        if await self._directory.is_national(receiver_id):
+            check_national_admin(staff)
+            deleted = await self._directory.delete_national(receiver_id)
+            scope: list[str] = []
+        else:
+            where = resolve_centre(staff, centre)
+            _check_editor(staff, where)
+            deleted = await self._directory.delete_local(receiver_id, where)
+            scope = [where]
+        if not deleted:
             raise ServiceError("not_found", MSG_NOT_FOUND)
-        await self._audit.record(staff.id, "referral_directory_update", receiver_id, op="delete")
+        await self._audit.record(staff.id, "referral_directory_update", receiver_id, centres=scope, op="delete")
+
+
+def _check_reader(staff: Staff, centre: str) -> None:
+    """Any role in the centre, or a national admin: ``forbidden`` otherwise."""
+    if not staff.national_admin:
+        check_staff_in_centre(staff, centre)
+
+
+def _check_editor(staff: Staff, centre: str) -> None:
+    """A supervisor or admin of the centre, or a national admin: ``forbidden`` otherwise."""
+    if not staff.national_admin:
+        check_staff_in_centre(staff, centre, SUPERVISORS)

@@ -133,8 +133,8 @@ def stats_horizon(today: date, retention_days: int) -> date | None:
     return (today - timedelta(days=retention_days)).replace(day=1)
 
 
-#: Month plans kept (three years and a little).
-PLAN_CACHE = 40
+#: Month plans kept (three years and a little, for a few centres).
+PLAN_CACHE = 160
 #: How a suppressed cell is written in the CSV export.
 SUPPRESSED = "suppressed"
 
@@ -209,7 +209,7 @@ class Stats:
         self._durable = durable
         self.retention_days = retention_days
         self.today = today or (lambda: datetime.now(TZ).date())
-        self._plans: dict[date, tuple[int, MonthPlan]] = {}
+        self._plans: dict[tuple[str | None, date], tuple[int, MonthPlan]] = {}
         self._plans_lock = threading.Lock()
 
     async def record(self, ts_ms: int, counters: dict[str, int], centre: str = DEFAULT_CENTRE) -> None:
@@ -258,32 +258,38 @@ class Stats:
         months, until, horizon = self.published_months(first, last)
         rows = await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat(), centre) if months else []
         # Planning three years day by day takes a while: off the event loop.
-        periods = await asyncio.to_thread(self._periods, first, last, group, months, rows)
+        periods = await asyncio.to_thread(self._periods, first, last, group, months, rows, centre)
         return Report(group, first, last, periods, until, horizon)
 
-    def _plan(self, month: date, counts: Counts) -> MonthPlan:
-        # An ended month's counters no longer change, so its plan is kept (and made
-        # again should they differ).
+    def _plan(self, month: date, counts: Counts, centre: str | None) -> MonthPlan:
+        # An ended month's counters no longer change, so its plan is kept per centre
+        # (None: the national sums) and made again should they differ.
         days = [month + timedelta(days=i) for i in range((month_last(month) - month).days + 1)]
         fingerprint = hash(tuple((d, tuple(sorted(counts[d].items()))) for d in days if d in counts))
         with self._plans_lock:  # reports run in worker threads
-            cached = self._plans.get(month)
+            cached = self._plans.get((centre, month))
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
         plan = plan_month(month, month_last(month), counts)
         with self._plans_lock:
-            self._plans[month] = (fingerprint, plan)
+            self._plans[(centre, month)] = (fingerprint, plan)
             while len(self._plans) > PLAN_CACHE:
                 self._plans.pop(next(iter(self._plans)))
         return plan
 
     def _periods(
-        self, first: date, last: date, group: str, months: list[date], rows: list[tuple[str, str, int]]
+        self,
+        first: date,
+        last: date,
+        group: str,
+        months: list[date],
+        rows: list[tuple[str, str, int]],
+        centre: str | None = DEFAULT_CENTRE,
     ) -> list[tuple[str, date, dict[str, dict[str, int | None]]]]:
         counts: Counts = {}
         for day_text, key, n in rows:
             counts.setdefault(date.fromisoformat(day_text), {})[key] = n
-        plans = {month: self._plan(month, counts) for month in months}
+        plans = {month: self._plan(month, counts, centre) for month in months}
         specs = tables()
         periods = []
         start = first

@@ -279,8 +279,10 @@ class OperatorNamespace(GuardedNamespace):
         params = v.validate(data, v.CANNED)
         staff = await self.staff_of(sid, used=False)
         locale = params.get("locale") or staff.locale
-        items = await self.services.console.canned(staff, locale, params.get("conversation_id"))
-        return ok(locale=locale, items=items)
+        centre, items = await self.services.console.canned(
+            staff, locale, params.get("conversation_id"), params.get("centre")
+        )
+        return ok(locale=locale, centre=centre, items=items)
 
     async def on_colleagues(self, sid: str, data: Any) -> dict[str, Any]:
         v.validate(data, v.EMPTY)

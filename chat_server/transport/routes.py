@@ -74,3 +74,9 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/api/triage", rc.triage_schema)
     r.add_get("/api/stats", rc.stats_json)
     r.add_get("/api/stats.csv", rc.stats_csv)
+    # The same, for one named centre.
+    r.add_get(f"{scoped}/referrals", rc.list_referrals)
+    r.add_put(f"{scoped}/admin/referrals/{RECEIVER_ID}", rc.put_referral)
+    r.add_delete(f"{scoped}/admin/referrals/{RECEIVER_ID}", rc.delete_referral)
+    r.add_get(f"{scoped}/stats", rc.stats_json)
+    r.add_get(f"{scoped}/stats.csv", rc.stats_csv)

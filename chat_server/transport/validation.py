@@ -212,7 +212,13 @@ TRANSFER = {
 }
 INVITE = {"conversation_id": F("id", required=True), "to": F("id", required=True)}
 NOTE = OPERATOR_MESSAGE
-CANNED = {"locale": F("locale", nullable=True), "conversation_id": F("id", nullable=True)}
+# ``conversation_id``: that chat's centre's responses; else ``centre`` (issue 19); else
+# the person's primary centre.
+CANNED = {
+    "locale": F("locale", nullable=True),
+    "conversation_id": F("id", nullable=True),
+    "centre": F("str", nullable=True, max_len=40),
+}
 REFERRAL = {"conversation_id": F("id", required=True), "targets": F("ids", required=True, min_items=1, max_items=10)}
 FOLLOWUP_SUMMARY = {"conversation_id": F("id", required=True), "summary": F("text", required=True)}
 FOLLOWUP_CODE = {"code": F("str", required=True, max_len=40)}

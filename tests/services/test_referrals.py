@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from chat_server.services.domain import Staff
 from chat_server.services.errors import ServiceError
 
 from .conftest import World, staff_of, visitor_of
@@ -54,21 +55,59 @@ async def test_referral_refusals_send_nothing(world: World) -> None:
 
 async def test_directory_edits_are_validated_and_name_the_field(world: World) -> None:
     boss = await world.staff("supervisor")
-    receiver = {"type": "police", "name": "Polisen Falun", "channels": [{"kind": "phone", "value": "114 14"}]}
-    saved = await world.services.referrals.do_put(boss, "polisen-falun", receiver)
+    receiver = {
+        "type": "police",
+        "name": "Polisen Falun",
+        "area": {"kind": "municipality", "name": "Falun"},
+        "channels": [{"kind": "phone", "value": "114 14"}],
+    }
+    saved = await world.services.referrals.do_put(boss, None, "polisen-falun", receiver)
     assert saved["id"] == "polisen-falun" and saved["verify"] is True
     with pytest.raises(ServiceError) as bad:
-        await world.services.referrals.do_put(boss, "polisen-falun", {**receiver, "channels": []})
+        await world.services.referrals.do_put(boss, None, "polisen-falun", {**receiver, "channels": []})
     assert (bad.value.code, bad.value.field) == ("invalid", "channels")
     with pytest.raises(ServiceError) as other_id:
-        await world.services.referrals.do_put(boss, "polisen-falun", {**receiver, "id": "another"})
+        await world.services.referrals.do_put(boss, None, "polisen-falun", {**receiver, "id": "another"})
     assert other_id.value.code == "invalid"
-    await world.services.referrals.do_delete(boss, "polisen-falun")
+    await world.services.referrals.do_delete(boss, None, "polisen-falun")
     with pytest.raises(ServiceError) as gone:
-        await world.services.referrals.do_delete(boss, "polisen-falun")
+        await world.services.referrals.do_delete(boss, None, "polisen-falun")
     assert gone.value.code == "not_found"
-    listing = await world.services.referrals.listing("sv")
+    listing = await world.services.referrals.listing(boss, "sv", "default")
     assert {t["id"] for t in listing["types"]} >= {"police", "social_services"}
+
+
+async def test_national_receivers_are_the_national_admins_and_each_centre_edits_its_own(world: World) -> None:
+    """A supervisor changes their own centre's directory only: a national receiver
+    (shared by every centre) is refused, another centre's receiver is not found."""
+    national = {"type": "national_helpline", "name": "Stödlinjen", "channels": [{"kind": "phone", "value": "020-1"}]}
+    local = {**national, "type": "police", "area": {"kind": "municipality", "name": "Malmö"}}
+    skane = Staff("s-skane", "Sara", "supervisor", "sv", {"skane": "supervisor"})
+    dalarna = Staff("s-dalarna", "Ali", "admin", "sv", {"dalarna": "admin"})
+    chief = Staff("s-chief", "Nour", "admin", "sv", {"default": "admin"}, national_admin=True)
+    referrals = world.services.referrals
+    for who, centre, rid, body in ((skane, None, "stodlinjen", national), (skane, None, "bris-116111", local)):
+        with pytest.raises(ServiceError) as refused:
+            await referrals.do_put(who, centre, rid, body)
+        assert refused.value.code == "forbidden"
+    with pytest.raises(ServiceError) as refused:
+        await referrals.do_delete(skane, None, "bris-116111")
+    assert refused.value.code == "forbidden"
+    await referrals.do_put(chief, None, "stodlinjen", national)
+    await referrals.do_put(skane, None, "polisen-malmo", local)
+    with pytest.raises(ServiceError) as refused:
+        await referrals.do_put(skane, "dalarna", "polisen-malmo", local)
+    assert refused.value.code == "forbidden"
+    with pytest.raises(ServiceError) as missing:
+        await referrals.do_delete(dalarna, None, "polisen-malmo")
+    assert missing.value.code == "not_found"
+    ids = {r["id"] for r in (await referrals.listing(dalarna, "sv", "dalarna"))["receivers"]}
+    assert "stodlinjen" in ids and "polisen-malmo" not in ids
+    ids = {r["id"] for r in (await referrals.listing(skane, "sv", "skane"))["receivers"]}
+    assert {"stodlinjen", "polisen-malmo"} <= ids
+    with pytest.raises(ServiceError) as refused:
+        await referrals.listing(dalarna, "sv", "skane")
+    assert refused.value.code == "forbidden"
 
 
 async def test_a_card_prints_everything_the_directory_holds_for_the_visitor(world: World) -> None:
@@ -78,6 +117,7 @@ async def test_a_card_prints_everything_the_directory_holds_for_the_visitor(worl
     boss = await world.staff("supervisor")
     await world.services.referrals.do_put(
         boss,
+        None,
         "mottagningen-test",
         {
             "type": "social_services",
