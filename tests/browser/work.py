@@ -85,9 +85,17 @@ async def accept(console: Console, pseudonym: str) -> None:
 
 
 async def box(console: Console, selector: str) -> Box:
+    """Where ``selector`` is on screen. A redraw may be under way (a saved note redraws
+    the chat's log and composer): the element found visible may be replaced before its
+    box is read, so the newest one is read again, for up to 3 s."""
     where = console.page.locator(selector).first
-    await where.wait_for(state="visible", timeout=3000)  # a redraw may be under way
-    found = await where.bounding_box()
+    found = None
+    for _ in range(30):
+        await where.wait_for(state="visible", timeout=3000)
+        found = await where.bounding_box()
+        if found is not None:
+            break
+        await console.page.wait_for_timeout(100)
     assert found is not None, f"{selector} is not on screen"
     return found
 
