@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from ..storage.base import DEFAULT_CENTRE, Ephemeral
+from ..storage.base import DEFAULT_CENTRE, Ephemeral, StoreUnavailable
 from .errors import MSG_INVALID, N_, ServiceError
 from .stats import TZ, Stats
 from .stats_protection import FEEDBACK_ANSWERS
@@ -46,6 +46,9 @@ FLUSH_DAYS = 3
 FLUSH_AFTER = timedelta(minutes=5)
 _ANSWER_KIND = "feedback_answer"
 _FLUSHED_KIND = "feedback_flushed"
+_FLUSHING_KIND = "feedback_flushing"
+#: How long one process may hold a day it is adding to the statistics (s).
+_CLAIM_TTL_S = 120
 _TALLY_TTL_S = (FLUSH_DAYS + 2) * 24 * 3600
 
 MSG_FEEDBACK_GONE = N_("Your answer could not be saved: it was already given, or too much time has passed.")
@@ -96,30 +99,44 @@ class Feedback:
     async def flush(self) -> list[str]:
         """Every ended day of the last :data:`FLUSH_DAYS` whose tally is not yet in the
         statistics: added there as the day's counters, by the one process that claims
-        the day. Returns the days this call flushed."""
+        the day. Returns the days this call flushed.
+
+        The claim is short (:data:`_CLAIM_TTL_S`) and the day is marked done only when
+        every centre's tally is in: a store that fails half-way (Redis restarting, the
+        durable store unavailable) leaves the rest of the day for a later sweep, and
+        the tallies already counted were set back to zero, so nothing is counted twice.
+        Raises :class:`~chat_server.storage.base.StoreUnavailable` when a store does
+        not answer."""
         last = (self.clock().astimezone(TZ) - FLUSH_AFTER).date() - timedelta(days=1)
         done = []
         for back in range(FLUSH_DAYS):
             day = (last - timedelta(days=back)).isoformat()
-            if not await self._eph.add(_FLUSHED_KIND, day, {}, _TALLY_TTL_S):
+            if await self._eph.get(_FLUSHED_KIND, day) is not None:
                 continue
-            centres = sorted(m for m, _ in await self._eph.index_members(_centres_of(day)))
-            for centre in centres:
-                counters = {
-                    f"feedback:{a}": await self._eph.incr(_tally(day, centre, a), _TALLY_TTL_S, 0) for a in ANSWERS
-                }
-                counters = {k: n for k, n in counters.items() if n > 0}
-                if not counters:
-                    continue
+            if not await self._eph.add(_FLUSHING_KIND, day, {}, _CLAIM_TTL_S):
+                continue  # another process is at it
+            try:
+                centres = await self._flush_day(day)
+                await self._eph.put(_FLUSHED_KIND, day, {}, _TALLY_TTL_S)
+            finally:
                 try:
-                    await self._stats.record_day(date.fromisoformat(day), counters, centre)
-                except Exception:
-                    await self._eph.delete(_FLUSHED_KIND, day)  # the next sweep tries again
-                    raise
-                # Counted: a retry of this day (another centre failed) must not add it again.
-                for a in ANSWERS:
-                    await self._eph.incr(_tally(day, centre, a), _TALLY_TTL_S, -counters.get(f"feedback:{a}", 0))
+                    await self._eph.delete(_FLUSHING_KIND, day)
+                except StoreUnavailable:
+                    pass  # the claim expires on its own
             if centres:
                 log.info("feedback of a day added to the statistics")
             done.append(day)
         return done
+
+    async def _flush_day(self, day: str) -> list[str]:
+        centres = sorted(m for m, _ in await self._eph.index_members(_centres_of(day)))
+        for centre in centres:
+            counters = {f"feedback:{a}": await self._eph.incr(_tally(day, centre, a), _TALLY_TTL_S, 0) for a in ANSWERS}
+            counters = {k: n for k, n in counters.items() if n > 0}
+            if not counters:
+                continue
+            await self._stats.record_day(date.fromisoformat(day), counters, centre)
+            # Counted: a retry of this day (another centre failed) must not add it again.
+            for a in ANSWERS:
+                await self._eph.incr(_tally(day, centre, a), _TALLY_TTL_S, -counters.get(f"feedback:{a}", 0))
+        return centres

@@ -325,10 +325,7 @@ class Lifecycle:
         ts = now_ms()
         counters = conversation_counters(conv.to_record(), reason, ts)
         counters.update(extra_counters or {})
-        try:
-            await self._stats.record(ts, counters, conv.centre)
-        except Exception:  # noqa: BLE001 - statistics must never keep a chat alive
-            log.exception("could not record statistics")
+        await self._stats.record_best_effort(ts, counters, conv.centre)
         try:
             # Before ``ended``: the operator's console learns the chat waits for triage
             # first, so it never closes it by itself.

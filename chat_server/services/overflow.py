@@ -276,8 +276,8 @@ class Overflow:
         both queues announced."""
         ts = now_ms()
         assert after.home_centre is not None
-        await self._stats.record(ts, {"overflow:out": 1}, after.home_centre)
-        await self._stats.record(ts, {"overflow:in": 1}, after.centre)
+        await self._stats.record_best_effort(ts, {"overflow:out": 1}, after.home_centre)
+        await self._stats.record_best_effort(ts, {"overflow:in": 1}, after.centre)
         if before.offer is not None:
             await self._notify.to_staff(
                 before.offer.staff_id, "offer_withdrawn", {"conversation_id": after.id, "reason": "taken"}

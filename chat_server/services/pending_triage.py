@@ -341,10 +341,7 @@ class PendingTriage:
     async def _record(self, staff: Staff, entry: Entry, counters: dict[str, int], outcome: str) -> None:
         if not await self._forget(entry):
             raise ServiceError("not_found", MSG_NOT_FOUND)  # another tab was first
-        try:
-            await self._stats.record(entry.ended_at, counters, entry.centre)
-        except Exception:  # noqa: BLE001 - the entry is gone either way; say so in the log
-            log.exception("could not record the statistics of a triage")
+        await self._stats.record_best_effort(entry.ended_at, counters, entry.centre)  # gone either way
         action = "triage" if outcome == "recorded" else "triage_skip"
         await self._audit.record(staff.id, action, entry.id, centres=[entry.centre])
         await self._notify.to_staff(staff.id, "triage_done", {"id": entry.id, "outcome": outcome})

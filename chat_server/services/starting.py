@@ -163,11 +163,8 @@ class Starts:
             raise
         self._observer.conversation_started()
         if conv.home_centre is not None:  # started elsewhere by choice: counted at both
-            try:
-                await self._stats.record(conv.created_at, {"overflow:out": 1}, conv.home_centre)
-                await self._stats.record(conv.created_at, {"overflow:in": 1}, conv.centre)
-            except Exception:  # noqa: BLE001 - statistics must never stop a chat
-                log.exception("could not record statistics")
+            await self._stats.record_best_effort(conv.created_at, {"overflow:out": 1}, conv.home_centre)
+            await self._stats.record_best_effort(conv.created_at, {"overflow:in": 1}, conv.centre)
         log.info("conversation started")
         return await self._queue.brief(conv)
 

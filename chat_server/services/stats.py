@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,9 +29,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..storage.base import DEFAULT_CENTRE, Durable
+from ..storage.base import DEFAULT_CENTRE, Durable, StoreUnavailable
 from .stats_labels import StatsLabels
 from .stats_protection import SMALL, Counts, MonthPlan, plan_month, tables
+
+log = logging.getLogger(__name__)
 
 TZ = ZoneInfo("Europe/Stockholm")
 
@@ -216,6 +219,21 @@ class Stats:
         """Add the counters of one ended conversation to its centre's day."""
         if counters:
             await self._durable.add_stats(day_of(ts_ms), counters, centre)
+
+    async def record_best_effort(self, ts_ms: int, counters: dict[str, int], centre: str = DEFAULT_CENTRE) -> bool:
+        """:meth:`record` for a caller that must go on whatever happens (a chat that
+        ends, starts or moves must not fail for its counters): a store that does not
+        answer is a warning without a traceback, any other fault is logged with one.
+        Returns whether the counters were added."""
+        try:
+            await self.record(ts_ms, counters, centre)
+        except StoreUnavailable as exc:
+            log.warning("statistics not recorded: the durable store is unavailable (%s)", type(exc).__name__)
+            return False
+        except Exception:  # noqa: BLE001 - statistics must never stop a chat
+            log.exception("could not record statistics")
+            return False
+        return True
 
     async def record_day(self, day: date, counters: dict[str, int], centre: str = DEFAULT_CENTRE) -> None:
         """Add ``counters`` to ``day`` of ``centre`` (a whole day's tally,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from ..config import Settings
+from ..storage.base import StoreUnavailable
 from .domain import Conversation, now_ms
 from .feedback import Feedback
 from .lifecycle import Lifecycle
@@ -78,6 +79,8 @@ class Sweeper:
         await self._queue.refresh(self._repo.node_id)
         try:
             await self._feedback.flush()
+        except StoreUnavailable as exc:
+            log.warning("feedback not yet added to the statistics: a store is unavailable (%s)", type(exc).__name__)
         except Exception:  # noqa: BLE001 - statistics must never stop the sweep
             log.exception("could not add the feedback of a day to the statistics")
         return done

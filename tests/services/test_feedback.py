@@ -11,6 +11,7 @@ import pytest
 
 from chat_server.services.errors import ServiceError
 from chat_server.services.stats import TZ
+from chat_server.storage.base import StoreUnavailable
 
 from .conftest import World, visitor_of
 
@@ -121,3 +122,36 @@ async def test_answers_count_for_the_chat_s_centre(world: World) -> None:
     assert await rows(None) == {"feedback:yes": 1, "feedback:partly": 1, "feedback:no": 1}
     assert await feedback.flush() == []
     assert await rows(None) == {"feedback:yes": 1, "feedback:partly": 1, "feedback:no": 1}
+
+
+async def test_a_store_failing_half_way_loses_nothing_and_counts_nothing_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The durable store stops answering after the first centre's tally (Redis failing
+    over): the day is not marked done, the sweep says so in one line without a
+    traceback, and the next sweep adds the rest exactly once."""
+    feedback, stats = world.services.feedback, world.services.stats
+    feedback.clock = lambda: datetime(2026, 3, 10, 12, 0, tzinfo=TZ)
+    await feedback.do_answer(await feedback.issue("default"), "yes")
+    await feedback.do_answer(await feedback.issue("skane"), "no")
+    feedback.clock = lambda: datetime(2026, 3, 11, 0, 10, tzinfo=TZ)
+    real = stats.record_day
+    calls = 0
+
+    async def failing_second(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise StoreUnavailable("ConnectionError")
+        await real(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "record_day", failing_second)
+    with caplog.at_level("WARNING"):
+        await world.services.sweeper.sweep()
+    assert "feedback not yet added" in caplog.text and "Traceback" not in caplog.text
+    assert not any(r.exc_info for r in caplog.records)
+    assert await feedback_rows(world) == {("2026-03-10", "feedback:yes"): 1}  # "default" came first
+    assert "2026-03-10" in await feedback.flush()  # the claim was let go: the rest now
+    national = {k: n for _, k, n in await stats.totals("2026-03-10", "2026-03-10", None) if k.startswith("feedback:")}
+    assert national == {"feedback:yes": 1, "feedback:no": 1}
+    assert await feedback.flush() == []
