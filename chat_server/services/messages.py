@@ -144,8 +144,13 @@ class Messages:
         client_id: str,
         text: str,
         internal: bool = False,
+        *,
+        as_read: bool = False,
     ) -> MessageAck:
-        """Store (deduplicated by sender and ``client_id``) and deliver a message."""
+        """Store (deduplicated by sender and ``client_id``) and deliver a message to the
+        participants of the conversation as it is after the append (:meth:`_as_now`);
+        ``as_read``: to those of ``conv`` as given (a transfer's note, written after
+        the change for those who were in the chat)."""
         message = StoredMessage.new(
             sender, cipher.encrypt(text), client_id=client_id, staff_id=staff_id, internal=internal
         )
@@ -153,7 +158,7 @@ class Messages:
         if created:
             self._observer.message_relayed(sender)
             # The text is at hand: rendering need not decrypt what was just encrypted.
-            await self._deliver(conv, stored, cipher, text)
+            await self._deliver(conv if as_read else await self._as_now(conv), stored, cipher, text)
         return {"id": stored.id, "ts": stored.ts}
 
     async def add_system(
@@ -164,7 +169,7 @@ class Messages:
         cipher = await self._repo.cipher(conv.id)
         message = StoredMessage.new("system", cipher.encrypt(json.dumps(params or {})), code=code, internal=internal)
         stored, _ = await self._repo.append_message(conv.id, "system:" + message.id, message)
-        await self._deliver(conv, stored, cipher)
+        await self._deliver(await self._as_now(conv), stored, cipher)
 
     async def add_record(
         self, conv: Conversation, code: RecordCode, params: dict[str, Any], event: str, payload: Payload
@@ -176,11 +181,24 @@ class Messages:
         cipher = await self._repo.cipher(conv.id)
         message = StoredMessage.new("system", cipher.encrypt(json.dumps(params)), code=code)
         stored, _ = await self._repo.append_message(conv.id, "system:" + message.id, message)
+        conv = await self._as_now(conv)
         await self._notify.send(conv, "visitor", event, {**payload, "id": stored.id, "ts": stored.ts})
         await self._notify.send(
             conv, "staff", "message", {}, lambda locale: self.render(stored, conv, False, locale, cipher)
         )
         return stored.id
+
+    async def _as_now(self, conv: Conversation) -> Conversation:
+        """The conversation as it is now that a message is in its log, to address it.
+
+        ``conv`` was read before the append. An accept, transfer or invite written in
+        between (on any process) hands the chat to someone who read the log before this
+        message was in it: addressed by the old record, they would never see it live. Read
+        after the append, a change is seen here, or else it was written after the append
+        and the new participant's history holds the message (the console keeps a message
+        once by its id). A chat already gone keeps the record as read."""
+        now = await self._repo.get(conv.id)
+        return conv if now is None or now.version == conv.version else now
 
     async def _deliver(
         self, conv: Conversation, stored: StoredMessage, cipher: ConversationCipher, text: str | None = None

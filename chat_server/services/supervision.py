@@ -177,7 +177,9 @@ class Supervision:
             # who were in the chat when it was written.
             if note:
                 cipher = await self._repo.cipher(before.id)
-                await self._messages.post(before, cipher, "operator", staff.id, "note-" + str(now_ms()), note, True)
+                await self._messages.post(
+                    before, cipher, "operator", staff.id, "note-" + str(now_ms()), note, True, as_read=True
+                )
 
         if to == "queue":
             changed = await self._lifecycle.requeue(

@@ -115,3 +115,45 @@ async def test_system_messages_are_translated_for_each_reader(world: World) -> N
     assert by_whom[visitor_of(cid)] == "Sara has joined the chat."
     assert by_whom[staff_of(sara)] != by_whom[visitor_of(cid)]  # Swedish for Sara
     assert "Sara" in by_whom[staff_of(sara)]
+
+
+@pytest.mark.parametrize("change", ["accept", "transfer", "invite"])
+async def test_a_message_read_before_a_change_of_hands_reaches_the_new_participant(world: World, change: str) -> None:
+    """Issue 14: the message's process read the conversation, then an accept, transfer
+    or invite (on another process) handed it to someone whose history was read before
+    the message was in the log. Addressed by what is there after the append, the new
+    participant gets it live; the one who left does not."""
+    sara = await world.on_duty(await world.staff(name="Sara"))
+    ali = await world.on_duty(await world.staff(name="Ali"))
+    if change == "accept":
+        sess, cid = await world.start()
+    else:
+        sess, cid = await world.active(sara)
+    repo = world.services.repository
+    real_append = repo.append_message
+
+    changed = False
+
+    async def change_of_hands_first(*args: object, **kwargs: object) -> object:
+        nonlocal changed
+        if changed:  # the change's own system messages
+            return await real_append(*args, **kwargs)  # type: ignore[arg-type]
+        changed = True
+        if change == "accept":
+            await world.services.lifecycle.do_accept(ali, cid)
+        elif change == "transfer":
+            await world.services.supervision.do_transfer(sara, cid, ali.id, None)
+        else:
+            await world.services.supervision.do_invite(sara, cid, ali.id)
+        world.events.clear()  # what they were sent with the change (its history) is before the message
+        return await real_append(*args, **kwargs)  # type: ignore[arg-type]
+
+    repo.append_message = change_of_hands_first  # type: ignore[method-assign]
+    try:
+        await world.services.messages.do_visitor_message(sess, "late", "är du kvar?")
+    finally:
+        repo.append_message = real_append  # type: ignore[method-assign]
+    got = world.events.recipients("message")
+    assert staff_of(ali) in got and visitor_of(cid) in got
+    if change == "transfer":
+        assert staff_of(sara) not in got
