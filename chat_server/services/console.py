@@ -128,7 +128,9 @@ class Console:
         chats: list[AssignedChat] = []
         for conv in await self._repo.live():
             if conv.is_assigned_to(staff.id):
-                history = await self._messages.history_for_staff(conv, staff.locale)
+                history = await self._messages.history_if_live(conv, staff.locale)
+                if history is None:
+                    continue  # ended while the console connected
                 chats.append({"conversation": summary(conv), "messages": history})
         return chats
 

@@ -266,6 +266,17 @@ class Messages:
         cipher = await self._repo.cipher(conv.id)
         return [self.render(m, conv, False, locale, cipher) for m in await self._repo.messages(conv.id)]
 
+    async def history_if_live(self, conv: Conversation, locale: str) -> list[MessageOut] | None:
+        """:meth:`history_for_staff`, or None when the conversation ended (its key
+        destroyed) since ``conv`` was read: a listing of several chats (a console that
+        connects or reloads) leaves that one out instead of failing as a whole."""
+        try:
+            return await self.history_for_staff(conv, locale)
+        except ServiceError as exc:
+            if exc.code != "not_found":
+                raise
+            return None
+
     async def history_for_visitor(self, conv: Conversation) -> list[MessageOut]:
         """Every message the visitor may see, in order: never a staff-only note."""
         cipher = await self._repo.cipher(conv.id)

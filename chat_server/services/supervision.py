@@ -363,7 +363,10 @@ class Supervision:
         out: list[InvitedChat] = []
         for conv in await self._repo.live():
             if conv.state == "active" and staff.id in (*conv.invited_ids, *conv.observer_ids):
-                view = await self._view(conv, staff.locale)
+                history = await self._messages.history_if_live(conv, staff.locale)
+                if history is None:
+                    continue  # ended while the console reloaded
+                view: ChatView = {"conversation": console_summary(conv), "messages": history}
                 out.append({**view, "observing": staff.id in conv.observer_ids})
         return out
 

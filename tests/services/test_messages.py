@@ -157,3 +157,27 @@ async def test_a_message_read_before_a_change_of_hands_reaches_the_new_participa
     assert staff_of(ali) in got and visitor_of(cid) in got
     if change == "transfer":
         assert staff_of(sara) not in got
+
+
+async def test_a_console_connecting_while_a_chat_ends_is_greeted_without_it(world: World) -> None:
+    """Found by the soak: a chat listed as live, then ended (its key destroyed) before
+    its history was read, failed the console's whole greeting, and the console was
+    disconnected. The listing leaves that chat out (its ``ended`` reaches them anyway)."""
+    sara = await world.on_duty(await world.staff(name="Sara"))
+    ali = await world.on_duty(await world.staff(name="Ali"))
+    _, gone = await world.active(sara)
+    _, stays = await world.active(sara)
+    await world.services.supervision.do_invite(sara, gone, ali.id)
+    await world.services.supervision.do_invite(sara, stays, ali.id)
+    repo = world.services.repository
+    listed = await repo.live()
+    await world.services.lifecycle.do_operator_end(sara, gone, None)
+
+    async def as_listed_before() -> list[object]:
+        return list(listed)
+
+    repo.live = as_listed_before  # type: ignore[method-assign, assignment]
+    chats = await world.services.console.chats_of(sara)
+    assert [c["conversation"]["id"] for c in chats] == [stays]
+    invited = await world.services.supervision.invited_chats(ali)
+    assert [c["conversation"]["id"] for c in invited] == [stays]
