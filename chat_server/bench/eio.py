@@ -47,6 +47,7 @@ class RawSocket:
         on_event: EventHandler | None = None,
         parse: bool = True,
         deliver_first: bool = False,
+        on_lost: Callable[[], None] | None = None,
     ) -> None:
         self.http = http
         self.url = base_url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
@@ -57,6 +58,10 @@ class RawSocket:
         # True: the first event (``session``, or a live message that raced it after a
         # resume) also goes to ``on_event``, so the handler sees every event in order.
         self.deliver_first = deliver_first
+        # Called once when the connection ends other than by abort() or close(): the
+        # server disconnected the namespace (a DISCONNECT packet) or closed the socket.
+        self.on_lost = on_lost
+        self._ending = False
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._event_prefix = f"42{namespace},"
         self._ack_prefix = f"43{namespace},"
@@ -123,9 +128,15 @@ class RawSocket:
                 elif text.startswith(f"44{self.ns},"):
                     if self._connected is not None and not self._connected.done():
                         self._connected.set_exception(ConnectRefused(text[len(self.ns) + 3 :]))
+                elif text.startswith(f"41{self.ns},"):
+                    break  # the server disconnected this namespace
         except (aiohttp.ClientError, asyncio.CancelledError, ConnectionError):
             pass
         finally:
+            connected = self._connected is not None and self._connected.done() and not self._connected.exception()
+            if connected and not self._ending and self.on_lost is not None:
+                self._ending = True
+                self.on_lost()
             for waiter in self._acks.values():
                 if isinstance(waiter, asyncio.Future):
                     if not waiter.done():
@@ -172,6 +183,7 @@ class RawSocket:
     def abort(self) -> None:
         """Cut the connection as a lost network does: the TCP connection closes with no
         WebSocket close frame and no Socket.IO DISCONNECT packet."""
+        self._ending = True
         if self._reader is not None:
             self._reader.cancel()
         conn = self.ws._conn if self.ws is not None else None  # noqa: SLF001 - no public way to abort
@@ -183,10 +195,12 @@ class RawSocket:
         """Stop reading and answering pings but keep the TCP connection open (a phone
         whose network vanished): the server notices only after its ping timeout. Call
         :meth:`close` later to free the socket."""
+        self._ending = True
         if self._reader is not None:
             self._reader.cancel()
 
     async def close(self) -> None:
+        self._ending = True
         if self._reader is not None:
             self._reader.cancel()
         if self.ws is not None and not self.ws.closed:

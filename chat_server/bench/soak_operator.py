@@ -44,6 +44,7 @@ class OperatorActor:
         self.t_offline: float | None = None
         self.drops = 0
         self.duty_on = False
+        self._lost_again = False
 
     async def start(self, http: aiohttp.ClientSession) -> None:
         self.http = http
@@ -64,6 +65,7 @@ class OperatorActor:
             headers={"Cookie": self.cookie},
             on_event=self.on_event,
             deliver_first=True,
+            on_lost=self._lost,
         )
         await self.sock.connect()
 
@@ -98,6 +100,36 @@ class OperatorActor:
         for live in self._mine():
             live.rec.note(t, f"{w.who(self.staff_id)} console connection cut for {away_s:.1f}s")
         await asyncio.sleep(away_s)
+        await self._return()
+
+    def _lost(self) -> None:
+        """The servers disconnected the console (its greeting failed, e.g. a store
+        that did not answer): as the console does, it connects again at once."""
+        w = self.world
+        if w.stopping:
+            return
+        w.counts["consoles disconnected by the servers, connected again"] += 1
+        if not self.online.is_set():  # while coming back: that return starts over
+            self._lost_again = True
+            return
+        self.online.clear()
+        self.t_offline = t = w.now()
+        for live in self._mine():
+            live.rec.note(t, f"{w.who(self.staff_id)} console disconnected by the server; connecting again")
+        w.spawn(self._return())
+
+    async def _return(self) -> None:
+        self._lost_again = True
+        while self._lost_again and not self.world.stopping:
+            self._lost_again = False
+            await self._return_once()
+        self.t_offline = None
+        self.online.set()
+        for live in self.world.live.values():
+            live.poke()
+
+    async def _return_once(self) -> None:
+        w = self.world
         for attempt in range(5):  # as a console does: try again, a little later each time
             try:
                 await self._connect()  # its `session` reconciles the assigned chats (on_event)
@@ -110,14 +142,16 @@ class OperatorActor:
         # the chats they were invited into are listed again with their history, so
         # what was said while the console was away is in front of them first.
         ack = await self._setup_call("sync", {})
+        if self._lost_again:
+            return  # disconnected again meanwhile: start over
         if ack.get("ok"):
             self._reconcile(ack.get("chats") or [], "invited", w.now())
         if not self.duty_on:
-            await self._duty()
-        self.t_offline = None
-        self.online.set()
-        for live in w.live.values():
-            live.poke()
+            try:
+                await self._duty()
+            except RuntimeError:
+                if not self._lost_again:
+                    raise
 
     def _mine(self) -> list[Live]:
         return [
