@@ -49,6 +49,16 @@ CentreAudience = Literal["all", "professional"]
 CENTRE_AUDIENCES: tuple[CentreAudience, ...] = get_args(CentreAudience)
 MAX_NAME = 120
 MAX_MUNICIPALITIES = 400
+#: The wait (s) beyond which a centre offers its visitors another one, unless its record
+#: says otherwise (``overflow_wait_s``). Twenty minutes: long for someone at risk, long
+#: enough that a short rush at one centre does not send its visitors away.
+DEFAULT_OVERFLOW_WAIT_S = 1200
+#: The thresholds an admin may set (s): one minute (less would send visitors away before
+#: anyone had a chance to answer) to two hours (more is no overflow at all).
+OVERFLOW_WAIT_RANGE_S = (60, 7200)
+#: At most this many centres in an overflow order (the country has 21 counties and a
+#: national line; visitors are offered only the first few that can take them).
+MAX_OVERFLOW = 30
 
 
 def is_centre_id(value: object) -> bool:
@@ -129,6 +139,28 @@ class Centre:
         )
 
 
+def overflow_order(centre: Centre) -> tuple[str, ...]:
+    """The centre ids its visitors may be offered, in order (the record's ``overflow``
+    list, services/overflow.py; malformed entries, repeats and the centre itself are
+    left out)."""
+    raw = centre.extra.get("overflow")
+    if not isinstance(raw, list):
+        return ()
+    return tuple(dict.fromkeys(c for c in raw if is_centre_id(c) and c != centre.id))
+
+
+def overflow_wait_setting(centre: Centre) -> int | None:
+    """The threshold (s) set in the centre's record (``overflow_wait_s``), or None when
+    it has none (or a malformed one): the default applies."""
+    raw = centre.extra.get("overflow_wait_s")
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
+
+
+def overflow_wait_s(centre: Centre) -> int:
+    """The centre's threshold (s): its record's ``overflow_wait_s``, else the default."""
+    return overflow_wait_setting(centre) or DEFAULT_OVERFLOW_WAIT_S
+
+
 class PublicCentre(TypedDict):
     """A centre as the console receives it (docs/protocol.md)."""
 
@@ -140,6 +172,8 @@ class PublicCentre(TypedDict):
     audience: CentreAudience
     disabled: bool
     origins: list[str] | None  # host sites that may embed its widget; None: not set
+    overflow: list[str]  # centre ids its visitors may be offered, in order
+    overflow_wait_s: int | None  # the threshold (s); None: DEFAULT_OVERFLOW_WAIT_S
 
 
 def public_centre(centre: Centre, locale: str) -> PublicCentre:
@@ -153,6 +187,8 @@ def public_centre(centre: Centre, locale: str) -> PublicCentre:
         "audience": centre.audience,
         "disabled": centre.disabled,
         "origins": None if centre.origins is None else list(centre.origins),
+        "overflow": list(overflow_order(centre)),
+        "overflow_wait_s": overflow_wait_setting(centre),
     }
 
 

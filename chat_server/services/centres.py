@@ -28,7 +28,9 @@ from .centre_domain import (
     DEFAULT_NAMES,
     MAX_MUNICIPALITIES,
     MAX_NAME,
+    MAX_OVERFLOW,
     MUNICIPALITY_CODE,
+    OVERFLOW_WAIT_RANGE_S,
     Centre,
     CentreAudience,
     is_centre_id,
@@ -42,6 +44,11 @@ from .roles import ADMINS, EVERYONE
 MSG_UNKNOWN_CENTRE = N_("There is no such resource centre.")
 MSG_CENTRE_TAKEN = N_("A resource centre with that id already exists.")
 MSG_CHOOSE_CENTRE = N_("Choose a resource centre first.")
+MSG_OVERFLOW_TOO_LONG = N_("At most 30 resource centres can be in the overflow order.")
+MSG_OVERFLOW_REPEATED = N_("Each resource centre can be in the overflow order only once.")
+MSG_OVERFLOW_ITSELF = N_("A resource centre cannot be in its own overflow order.")
+MSG_OVERFLOW_UNKNOWN = N_("The overflow order names a resource centre that does not exist.")
+MSG_OVERFLOW_WAIT = N_("The wait before other resource centres are offered must be 1 to 120 minutes.")
 
 
 # --- who may act where -------------------------------------------------------------------
@@ -128,6 +135,16 @@ class CentreChanges:
     disabled: bool | None = None
     origins: tuple[str, ...] | None = None
     clear_origins: bool = False  # back to "not set" (``default``: CHAT_ALLOWED_ORIGINS)
+    overflow: tuple[str, ...] | None = None  # centre ids, in order (services/overflow.py)
+    overflow_wait_s: int | None = None  # the threshold (s)
+    clear_overflow_wait_s: bool = False  # back to the default (DEFAULT_OVERFLOW_WAIT_S)
+
+    def only_overflow_wait(self) -> bool:
+        """Whether the change touches the overflow threshold and nothing else (what a
+        centre's own admins may change; the rest is a national admin's)."""
+        return self == CentreChanges(
+            overflow_wait_s=self.overflow_wait_s, clear_overflow_wait_s=self.clear_overflow_wait_s
+        )
 
 
 def check_names(names: Mapping[str, str], locales: Collection[str]) -> dict[str, str]:
@@ -154,6 +171,30 @@ def check_area(county: str | None, municipalities: Collection[str], known: Mappi
     if known is not None and any(c not in known for c in codes):
         raise ServiceError("invalid", MSG_INVALID, field="municipalities")
     return codes
+
+
+def check_overflow_wait(seconds: int) -> int:
+    """A threshold (s) within :data:`OVERFLOW_WAIT_RANGE_S`; ``invalid`` otherwise."""
+    low, high = OVERFLOW_WAIT_RANGE_S
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not low <= seconds <= high:
+        raise ServiceError("invalid", MSG_OVERFLOW_WAIT, field="overflow_wait_s")
+    return seconds
+
+
+def check_overflow(centre_id: str, order: Collection[str], known: Collection[str]) -> list[str]:
+    """An overflow order for ``centre_id``: at most :data:`MAX_OVERFLOW` ids of centres in
+    ``known``, each once, never the centre itself; the order is kept (it is the order in
+    which visitors are offered them). ``invalid`` (with its own message) otherwise."""
+    ids = list(order)
+    if len(ids) > MAX_OVERFLOW:
+        raise ServiceError("invalid", MSG_OVERFLOW_TOO_LONG, field="overflow")
+    if len(set(ids)) != len(ids):
+        raise ServiceError("invalid", MSG_OVERFLOW_REPEATED, field="overflow")
+    if centre_id in ids:
+        raise ServiceError("invalid", MSG_OVERFLOW_ITSELF, field="overflow")
+    if any(not is_centre_id(c) or c not in known for c in ids):
+        raise ServiceError("invalid", MSG_OVERFLOW_UNKNOWN, field="overflow")
+    return ids
 
 
 class Centres:
@@ -242,15 +283,36 @@ class Centres:
         return centre
 
     async def do_update_centre(self, actor: Staff | None, centre_id: str, changes: CentreChanges) -> Centre:
-        """Rename a centre, set its county, municipalities, audience, state or the host
-        sites that may embed its widget (national admins). ``not_found``, ``invalid``."""
+        """Rename a centre, set its county, municipalities, audience, state, the host
+        sites that may embed its widget or its overflow order (national admins), or its
+        overflow threshold (national admins and the centre's own admins: it decides when
+        its own visitors are offered help elsewhere; the order is agreed between centres,
+        docs/operations.md). Only the fields that change are written, over the record as
+        stored now (not the cached one), so changes of other fields by another process
+        are kept. Audited with the names of the fields changed. ``forbidden``,
+        ``not_found``, ``invalid``."""
         if actor is not None:
-            check_national_admin(actor)
-        current = await self.check_centre(centre_id)
+            if changes.only_overflow_wait():
+                check_centre_admin(actor, centre_id)
+            else:
+                check_national_admin(actor)
+        fresh = await self._durable.get_centre(centre_id) if is_centre_id(centre_id) else None
+        current = Centre.from_record(fresh) if fresh is not None else await self.check_centre(centre_id)
         county = None if changes.clear_county else (changes.county if changes.county is not None else current.county)
         municipalities = changes.municipalities if changes.municipalities is not None else current.municipalities
         if changes.audience is not None and changes.audience not in CENTRE_AUDIENCES:
             raise ServiceError("invalid", MSG_INVALID, field="audience")
+        extra = dict(current.extra)
+        if changes.overflow is not None:
+            known = {r["id"] for r in await self._durable.list_centres()}
+            order = check_overflow(centre_id, changes.overflow, known)
+            if order or "overflow" in extra:  # an unchanged record stays the same record
+                extra["overflow"] = order
+        if changes.clear_overflow_wait_s:
+            if "overflow_wait_s" in extra:  # a merge cannot delete a field; None is "not set"
+                extra["overflow_wait_s"] = None
+        elif changes.overflow_wait_s is not None:
+            extra["overflow_wait_s"] = check_overflow_wait(changes.overflow_wait_s)
         updated = replace(
             current,
             names=check_names(changes.names, self._locales) if changes.names is not None else current.names,
@@ -261,14 +323,17 @@ class Centres:
             origins=None
             if changes.clear_origins
             else (check_origins(changes.origins) if changes.origins is not None else current.origins),
+            extra=extra,
         )
-        record = updated.to_record()
-        stored = await self._durable.update_centre(centre_id, {k: v for k, v in record.items() if k != "id"})
+        before, record = current.to_record(), updated.to_record()
+        delta = {k: v for k, v in record.items() if k != "id" and (k not in before or before[k] != v)}
+        if not delta:
+            return current  # saved unchanged: nothing written, nothing to audit
+        stored = await self._durable.update_centre(centre_id, delta)
         if stored is None:
             raise ServiceError("not_found", MSG_UNKNOWN_CENTRE)
         self.invalidate()
-        fields = sorted(k for k, v in record.items() if current.to_record().get(k) != v)
         await self._audit.record(
-            actor.id if actor else None, "centre_update", centre_id, centres=[centre_id], fields=fields
+            actor.id if actor else None, "centre_update", centre_id, centres=[centre_id], fields=sorted(delta)
         )
         return Centre.from_record(stored)

@@ -4,10 +4,12 @@ soon is offered another centre that can, and chooses.
 * **When.** A centre *overflows* when it is closed (outside its opening hours, or
   disabled), has nobody on duty, or the wait estimate at a visitor's place in its queue
   passes its threshold (``overflow_wait_s`` in the centre record, default
-  :data:`DEFAULT_OVERFLOW_WAIT_S`; the estimate is services/queue.py's, the one the
+  :data:`DEFAULT_OVERFLOW_WAIT_S`; set by a national admin or the centre's own admins,
+  services/centres.py; the estimate is services/queue.py's, the one the
   visitor is shown).
 * **Where to.** The centres of the home centre's ``overflow`` list (in the centre record:
-  neighbouring counties first, then a national line), in that order, that are enabled,
+  neighbouring counties first, then a national line; set by a national admin, since
+  it is agreed between the centres), in that order, that are enabled,
   take the visitor's audience (a centre for professionals only takes professionals),
   are accepting chats, have someone on duty and would not themselves overflow for one
   more visitor.
@@ -36,7 +38,11 @@ from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
 from .audit import Audit
-from .centre_domain import Centre, is_centre_id
+
+# The settings are read in centre_domain.py (the console API shows them); re-exported.
+from .centre_domain import DEFAULT_OVERFLOW_WAIT_S as DEFAULT_OVERFLOW_WAIT_S
+from .centre_domain import Centre, overflow_order
+from .centre_domain import overflow_wait_s as overflow_wait_s
 from .centres import Centres
 from .domain import Conversation, VisitorSession, now_ms
 from .errors import MSG_CONFLICT, MSG_NO_CONVERSATION, N_, ServiceError
@@ -51,10 +57,6 @@ from .stats import Stats
 
 log = logging.getLogger(__name__)
 
-#: The wait (s) beyond which a centre offers its visitors another one, unless its record
-#: says otherwise (``overflow_wait_s``). Twenty minutes: long for someone at risk, long
-#: enough that a short rush at one centre does not send its visitors away.
-DEFAULT_OVERFLOW_WAIT_S = 1200
 #: At most this many centres are offered at once (a short list is easier to choose from
 #: on a phone).
 MAX_CHOICES = 3
@@ -73,21 +75,6 @@ class OverflowOffer(TypedDict):
 
     reason: OverflowReason | None
     centres: list[OverflowChoice]
-
-
-def overflow_order(centre: Centre) -> tuple[str, ...]:
-    """The centre ids its visitors may be offered, in order (the record's ``overflow``
-    list; malformed entries and the centre itself are left out)."""
-    raw = centre.extra.get("overflow")
-    if not isinstance(raw, list):
-        return ()
-    return tuple(dict.fromkeys(c for c in raw if is_centre_id(c) and c != centre.id))
-
-
-def overflow_wait_s(centre: Centre) -> int:
-    """The centre's threshold (s): its record's ``overflow_wait_s``, else the default."""
-    raw = centre.extra.get("overflow_wait_s")
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else DEFAULT_OVERFLOW_WAIT_S
 
 
 class Overflow:

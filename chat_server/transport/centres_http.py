@@ -1,6 +1,6 @@
 """Console HTTP API of the centres (issue 19): the centres a person works in (the
 console's centre picker) and the national admin's screens (create, rename, set county
-and municipalities, assign staff). Each handler parses, authorises, calls one service
+and municipalities, overflow, assign staff). Each handler parses, authorises, calls one service
 and answers; the rules live in services/centres.py and services/centre_staff.py.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..services.centre_domain import public_centre
+from ..services.centre_domain import DEFAULT_OVERFLOW_WAIT_S, Centre, overflow_order, public_centre
 from ..services.centres import CentreChanges, NewCentre, check_national_admin
 from . import keys as K
 from . import validation as v
@@ -38,14 +38,34 @@ def _origins(value: Any) -> tuple[str, ...] | None:
     return tuple(value)
 
 
+def _overflow(value: Any) -> tuple[str, ...]:
+    """Shape only (a list of at most 100 strings); the rules are services/centres.py's."""
+    if not isinstance(value, list) or len(value) > 100 or not all(isinstance(c, str) for c in value):
+        raise v.invalid("overflow must be a list of centre ids")
+    return tuple(value)
+
+
+def _overflow_names(centres: list[Centre], shown: list[Centre], locale: str) -> dict[str, str]:
+    """The names (in ``locale``) of the centres in the overflow orders of ``shown``: the
+    console shows the order by name. Visitors are shown these names too."""
+    wanted = {c for centre in shown for c in overflow_order(centre)}
+    return {c.id: c.name(locale) for c in centres if c.id in wanted}
+
+
 @json_api
 async def my_centres(request: web.Request) -> web.StreamResponse:
     """GET /api/centres: the centres the person works in with their role there (a
     national admin: every centre, role null where they have none)."""
     staff = await request.app[K.GUARD].require_staff(request)
-    centres = await request.app[K.SERVICES].centres.visible_to(staff)
+    service = request.app[K.SERVICES].centres
+    centres = await service.visible_to(staff)
     items = [{**public_centre(c, staff.locale), "role": staff.role_in(c.id)} for c in centres]
-    return ok(items=items, national_admin=staff.national_admin)
+    return ok(
+        items=items,
+        national_admin=staff.national_admin,
+        overflow_names=_overflow_names(await service.all(), centres, staff.locale),
+        overflow_wait_default_s=DEFAULT_OVERFLOW_WAIT_S,
+    )
 
 
 @json_api
@@ -54,7 +74,10 @@ async def list_centres(request: web.Request) -> web.StreamResponse:
     staff = await request.app[K.GUARD].require_staff(request)
     check_national_admin(staff)
     centres = await request.app[K.SERVICES].centres.all()
-    return ok(items=[{**c.extra, **public_centre(c, staff.locale)} for c in centres])
+    return ok(
+        items=[{**c.extra, **public_centre(c, staff.locale)} for c in centres],
+        overflow_wait_default_s=DEFAULT_OVERFLOW_WAIT_S,
+    )
 
 
 @json_api
@@ -77,7 +100,8 @@ async def create_centre(request: web.Request) -> web.StreamResponse:
 @json_api
 async def update_centre(request: web.Request) -> web.StreamResponse:
     """PATCH /api/admin/centres/{centre}: names, county, municipalities, audience,
-    state, the host sites that may embed its widget (national admins)."""
+    state, the host sites that may embed its widget, the overflow order (national
+    admins); the overflow threshold (national admins and the centre's own admins)."""
     staff = await request.app[K.GUARD].require_staff(request, write=True)
     data = await read_json(request, v.CENTRE_CHANGES)
     changes = CentreChanges(
@@ -89,6 +113,9 @@ async def update_centre(request: web.Request) -> web.StreamResponse:
         disabled=data.get("disabled"),
         origins=_origins(data.get("origins")),
         clear_origins="origins" in data and data["origins"] is None,
+        overflow=_overflow(data["overflow"]) if "overflow" in data else None,
+        overflow_wait_s=data.get("overflow_wait_s"),
+        clear_overflow_wait_s="overflow_wait_s" in data and data["overflow_wait_s"] is None,
     )
     centre = await request.app[K.SERVICES].centres.do_update_centre(staff, request.match_info["centre"], changes)
     return ok(centre=public_centre(centre, staff.locale))

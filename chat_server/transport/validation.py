@@ -282,6 +282,8 @@ CENTRE_CHANGES = {
     "audience": F("enum", choices=("all", "professional")),
     "disabled": F("bool"),
     "origins": F("any", nullable=True),  # null: not set (default: CHAT_ALLOWED_ORIGINS)
+    "overflow": F("any"),  # a list of centre ids, checked by services/centres.py
+    "overflow_wait_s": F("int", nullable=True),  # null: the default
 }
 MEMBERSHIP = {"role": F("enum", required=True, nullable=True, choices=ROLES)}
 NATIONAL_ADMIN = {"national_admin": F("bool", required=True)}

@@ -130,6 +130,20 @@ async def test_concurrent_centre_updates_both_apply(durable):
     assert record["county"] == "12" and record["municipalities"] == ["1280"]
 
 
+async def test_a_centre_keeps_its_overflow_order_and_an_unset_threshold(durable):
+    """The overflow settings (services/centres.py) are extra fields of the record: a list
+    whose order matters and a threshold that ``null`` unsets (a merge cannot delete)."""
+    await durable.create_centre(centre("skane", overflow=["nkt"], overflow_wait_s=900))
+    await asyncio.gather(
+        durable.update_centre("skane", {"overflow": ["kronoberg", "blekinge", "nkt"]}),
+        durable.update_centre("skane", {"names": {"sv": "RC Skåne"}}),
+    )
+    await durable.update_centre("skane", {"overflow_wait_s": None})
+    record = await durable.get_centre("skane")
+    assert record["overflow"] == ["kronoberg", "blekinge", "nkt"] and record["names"] == {"sv": "RC Skåne"}
+    assert "overflow_wait_s" in record and record["overflow_wait_s"] is None
+
+
 async def test_stats_are_kept_per_centre_and_summed_nationally(durable):
     await durable.add_stats("2026-11-20", {"conversations:total": 2, "audience:self": 2})
     await durable.add_stats("2026-11-20", {"conversations:total": 1, "audience:other": 1}, centre="skane")

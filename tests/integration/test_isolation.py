@@ -82,6 +82,14 @@ def _own_canned(world: World, role: str, ack: Any) -> None:
     assert ack["ok"] and ack["items"][0]["title"] == world.a_mark, ack
 
 
+def _own_threshold(world: World, role: str, answer: Any) -> None:
+    """A centre's own admins set its overflow threshold; nobody else there does."""
+    if role == "admin":
+        assert answer["ok"] and answer["centre"]["overflow_wait_s"] == 600, answer
+    else:
+        assert answer["error"]["code"] == "forbidden", answer
+
+
 HOURS = {"weekly": {"1": [["10:00", "12:00"]]}}
 LOCAL = {"type": "police", "name": "Polisen", "area": {"kind": "municipality", "name": "Ort"}}
 LOCAL = {**LOCAL, "channels": [{"kind": "phone", "value": "114 14"}]}
@@ -169,6 +177,12 @@ HTTP: dict[tuple[str, str], list[Call]] = {
     ("PATCH", "/api/admin/centres/{centre}"): [
         refused("/api/admin/centres/{b}", 403, body={"disabled": True}),
         refused("/api/admin/centres/{a}", 403, body={"municipalities": ["2080"]}),
+        # Overflow: the order is agreed between centres (national admins); the threshold
+        # is the centre's own admins', for their own centre only.
+        refused("/api/admin/centres/{b}", 403, body={"overflow_wait_s": 600}),
+        refused("/api/admin/centres/{b}", 403, body={"overflow": []}),
+        refused("/api/admin/centres/{a}", 403, body={"overflow": ["{b}"]}),
+        own("/api/admin/centres/{a}", body={"overflow_wait_s": 600}, check=_own_threshold),
     ],
     ("PUT", "/api/admin/centres/{centre}/staff/{staff_id}"): [
         refused("/api/admin/centres/{b}/staff/{a_staff}", 403, body={"role": "admin"}),

@@ -1,5 +1,5 @@
 // Administration: accounts, opening hours (admin_hours.js), canned responses, audit log,
-// of one resource centre: a person who administers several chooses it (issue 19).
+// overflow between centres (admin_centres.js), of one resource centre: a person who administers several chooses it (issue 19).
 import { clear, el, uniqueId } from "../../../frontend_lib/dom.js";
 import { _, current, fmt, languageLabel } from "../../../frontend_lib/i18n.js";
 import { field, modal } from "../lib/forms.js";
@@ -7,6 +7,7 @@ import { dateTimeOf } from "../lib/locale.js";
 import { errorText, roleLabel } from "../lib/labels.js";
 import { AUDIENCES, accountForm, accountPayload, accountProblems } from "../state/account_model.js";
 import { adminCentres, initialCentre, needsPicker, scopedPath } from "../state/centre_scope.js";
+import { overflowEditor } from "./admin_centres.js";
 import { hoursEditor } from "./admin_hours.js";
 import { confirmDialog } from "./dialogs.js";
 import { enrolmentPanel } from "./login.js";
@@ -35,6 +36,7 @@ export function adminView(main, outer) {
     ["hours", _("Opening hours"), hoursEditor],
     ["canned", _("Canned responses"), canned],
     ["audit", _("Audit log"), audit],
+    ["overflow", _("Overflow"), overflowEditor],
   ];
   const body = el("div", { class: "admin-body" });
   const nav = el("nav", { class: "subnav", "aria-label": _("Administration") });
@@ -54,7 +56,7 @@ export function adminView(main, outer) {
   main.append(el("div", { class: "page" }, el("h1", { text: _("Administration") }), picker, nav, body));
   function useCentre(centre) {
     chosenCentre = centre;
-    ctx = { ...outer, api: (method, path, data) => outer.api(method, scopedPath(path, centre), data) };
+    ctx = { ...outer, centre, api: (method, path, data) => outer.api(method, scopedPath(path, centre), data) };
     show();
   }
   outer.api("GET", "/api/centres").then(
