@@ -365,6 +365,8 @@ function actionLabel(a) {
     password_reset: _("Reset a password"), totp_reset: _("Reset an authenticator"), hours_update: _("Changed opening hours"),
     canned_update: _("Changed canned responses"), setup_admin: _("Created the first admin"),
     referral_directory_update: _("Changed the referral directory"), followup_create: _("Gave a follow-up code"),
+    triage: _("Triaged a chat"), triage_skip: _("Skipped the triage of a chat"), centre_create: _("Created a resource centre"),
+    centre_update: _("Changed a resource centre"), centre_membership: _("Changed an account's resource centres"),
   };
   return labels[a] || _("Other action");
 }
@@ -372,7 +374,13 @@ function actionLabel(a) {
 // The details of an audit entry in words (they name staff and settings, never a chat).
 function detailsText(e, names) {
   const d = e.details || {};
-  const fieldNames = { name: _("display name"), languages: _("languages"), locale: _("console language"), audiences: _("who they take chats from"), max_chats: _("chats at the same time") };
+  const fieldNames = {
+    name: _("display name"), languages: _("languages"), locale: _("console language"), audiences: _("who they take chats from"), max_chats: _("chats at the same time"),
+    // A resource centre's fields (centre_update).
+    names: _("names"), county: _("county"), municipalities: _("municipalities"), audience: _("who the centre is for"),
+    disabled: _("closed for new chats"), origins: _("websites that may embed the chat"), overflow: _("overflow order"),
+    overflow_wait_s: _("wait before overflow"),
+  };
   const parts = [];
   if (d.role) parts.push(fmt(_("Role: {role}"), { role: roleLabel(d.role) }));
   if (Array.isArray(d.fields)) parts.push(fmt(_("Changed: {fields}"), { fields: d.fields.map((f) => fieldNames[f] || f).join(", ") }));
