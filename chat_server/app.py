@@ -20,7 +20,7 @@ from . import i18n
 from .config import Settings
 from .logging_setup import install_privacy_filters
 from .memory_trim import fix_mmap_threshold, trimmer
-from .periodic import periodic
+from .periodic import guarded, periodic
 from .secret_key import StartupError, check_secret, resolve_secret
 from .security.crypto import KeyRing
 from .security.ratelimit import DailyKeyedHasher
@@ -220,15 +220,11 @@ async def _sweeper(app: web.Application) -> AsyncIterator[None]:
     services = app[K.SERVICES]
     interval = app[K.SETTINGS].sweep_interval_s
 
-    async def step() -> None:
-        try:
-            await services.sweeper.sweep()
-            await app[K.HASHER].sync(app[K.EPHEMERAL])
-        except StoreUnavailable:
-            # Expected while Redis restarts; the next round catches up.
-            log.warning("sweep skipped: the ephemeral store is unavailable")
-        except Exception:  # noqa: BLE001 - keep sweeping whatever happens
-            log.exception("sweep failed")
+    async def sweep() -> None:
+        await services.sweeper.sweep()
+        await app[K.HASHER].sync(app[K.EPHEMERAL])
+
+    step = guarded("sweep", sweep, "the ephemeral store")
 
     # Alive before the first visitor connects: another process must not judge this
     # one's sockets gone for want of a heartbeat.
@@ -247,15 +243,11 @@ async def _alerts(app: web.Application) -> AsyncIterator[None]:
     overflow = app[K.SERVICES].overflow  # offering another centre changes with time too
     interval = max(0.2, min(5.0, app[K.SETTINGS].sweep_interval_s))
 
-    async def step() -> None:
-        try:
-            await supervision.alert_sweep()
-            await overflow.sweep()
-        except StoreUnavailable:
-            # Expected while Redis restarts or fails over; the next round catches up.
-            log.warning("urgent alert sweep skipped: the ephemeral store is unavailable")
-        except Exception:  # noqa: BLE001 - keep watching whatever happens
-            log.exception("urgent alert sweep failed")
+    async def sweep() -> None:
+        await supervision.alert_sweep()
+        await overflow.sweep()
+
+    step = guarded("urgent alert sweep", sweep, "the ephemeral store")
 
     async with periodic("urgent-alerts", interval, step):
         yield
@@ -270,13 +262,7 @@ async def _console_watch(app: web.Application) -> AsyncIterator[None]:
     """Close the consoles of staff sessions that ended (transport/guard.py)."""
     operator = app[K.NAMESPACES].operator
 
-    async def step() -> None:
-        try:
-            await operator.close_ended_sessions()
-        except StoreUnavailable:
-            log.warning("console session check skipped: a store is unavailable")
-        except Exception:  # noqa: BLE001 - keep watching whatever happens
-            log.exception("console session check failed")
+    step = guarded("console session check", operator.close_ended_sessions)
 
     async with periodic("console-sessions", CONSOLE_WATCH_S, step):
         yield
@@ -286,13 +272,7 @@ async def _retention_sweeper(app: web.Application) -> AsyncIterator[None]:
     """Deletes audit entries and statistics past their retention, at start and hourly."""
     retention = app[K.SERVICES].retention
 
-    async def step() -> None:
-        try:
-            await retention.sweep()
-        except StoreUnavailable:
-            log.warning("retention sweep skipped: the durable store is unavailable")
-        except Exception:  # noqa: BLE001 - keep sweeping whatever happens
-            log.exception("retention sweep failed")
+    step = guarded("retention sweep", retention.sweep, "the durable store")
 
     await step()
     async with periodic("retention", SWEEP_INTERVAL_S, step):

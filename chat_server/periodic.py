@@ -13,7 +13,26 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from .storage.base import StoreUnavailable
+
 log = logging.getLogger(__name__)
+
+
+def guarded(what: str, step: Callable[[], Awaitable[object]], store: str = "a store") -> Callable[[], Awaitable[None]]:
+    """``step`` for a loop that must go on whatever happens: a store that does not
+    answer (Redis restarting or failing over) is one warning line, "``what`` skipped:
+    ``store`` is unavailable", as the next round catches up; any other fault is logged
+    with its traceback as "``what`` failed"."""
+
+    async def run() -> None:
+        try:
+            await step()
+        except StoreUnavailable:
+            log.warning("%s skipped: %s is unavailable", what, store)
+        except Exception:  # noqa: BLE001 - keep the loop going whatever happens
+            log.exception("%s failed", what)
+
+    return run
 
 
 @contextlib.asynccontextmanager
