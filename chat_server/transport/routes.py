@@ -4,6 +4,7 @@ handlers are in http.py, admin_http.py, referral_http.py and metrics_http.py."""
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from . import admin_http as admin
 from . import centres_http as centres
@@ -13,6 +14,26 @@ from . import referral_http as rc
 STAFF_ID = "{staff_id:[A-Za-z0-9_-]{1,64}}"
 RECEIVER_ID = "{id:[a-z0-9][a-z0-9-]{1,63}}"
 CENTRE = "{centre:[a-z][a-z0-9-]{1,39}}"
+
+#: (method, path after /api, handler) of every route that acts on one centre's data.
+CENTRE_ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/admin/staff", admin.list_staff),
+    ("POST", "/admin/staff", admin.create_staff),
+    ("PATCH", f"/admin/staff/{STAFF_ID}", admin.update_staff),
+    ("POST", f"/admin/staff/{STAFF_ID}/password", admin.reset_password),
+    ("POST", f"/admin/staff/{STAFF_ID}/totp", admin.reset_totp),
+    ("GET", "/hours", admin.get_hours),
+    ("PUT", "/admin/hours", admin.put_hours),
+    ("GET", "/canned", admin.get_canned),
+    ("PUT", "/admin/canned/{locale:[a-z]{2,3}}", admin.put_canned),
+    ("GET", "/admin/audit", admin.get_audit),
+    ("GET", "/referrals", rc.list_referrals),
+    ("PUT", f"/admin/referrals/{RECEIVER_ID}", rc.put_referral),
+    ("DELETE", f"/admin/referrals/{RECEIVER_ID}", rc.delete_referral),
+    ("GET", "/triage", rc.triage_schema),
+    ("GET", "/stats", rc.stats_json),
+    ("GET", "/stats.csv", rc.stats_csv),
+)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -37,29 +58,16 @@ def setup_routes(app: web.Application) -> None:
     r.add_patch("/api/me", admin.patch_me)
     r.add_post("/api/setup/begin", admin.setup_begin)
     r.add_post("/api/setup/complete", admin.setup_complete)
-    # Administration.
-    r.add_get("/api/admin/staff", admin.list_staff)
-    r.add_post("/api/admin/staff", admin.create_staff)
-    r.add_patch(f"/api/admin/staff/{STAFF_ID}", admin.update_staff)
-    r.add_post(f"/api/admin/staff/{STAFF_ID}/password", admin.reset_password)
-    r.add_post(f"/api/admin/staff/{STAFF_ID}/totp", admin.reset_totp)
-    r.add_get("/api/hours", admin.get_hours)
-    r.add_put("/api/admin/hours", admin.put_hours)
-    r.add_get("/api/canned", admin.get_canned)
-    r.add_put("/api/admin/canned/{locale:[a-z]{2,3}}", admin.put_canned)
-    r.add_get("/api/admin/audit", admin.get_audit)
-    # The same, for one named centre (issue 19); the paths above act on the person's own.
-    scoped = f"/api/centres/{CENTRE}"
-    r.add_get(f"{scoped}/admin/staff", admin.list_staff)
-    r.add_post(f"{scoped}/admin/staff", admin.create_staff)
-    r.add_patch(f"{scoped}/admin/staff/{STAFF_ID}", admin.update_staff)
-    r.add_post(f"{scoped}/admin/staff/{STAFF_ID}/password", admin.reset_password)
-    r.add_post(f"{scoped}/admin/staff/{STAFF_ID}/totp", admin.reset_totp)
-    r.add_get(f"{scoped}/hours", admin.get_hours)
-    r.add_put(f"{scoped}/admin/hours", admin.put_hours)
-    r.add_get(f"{scoped}/canned", admin.get_canned)
-    r.add_put(f"{scoped}/admin/canned/{{locale:[a-z]{{2,3}}}}", admin.put_canned)
-    r.add_get(f"{scoped}/admin/audit", admin.get_audit)
+    # Administration, the referral directory, the triage form and statistics: each path
+    # acts on the person's own centre under /api and on a named one under
+    # /api/centres/{centre} (issue 19), with the same handler.
+    for method, path, handler in CENTRE_ROUTES:
+        prefixes = ("/api",) if path == "/triage" else ("/api", f"/api/centres/{CENTRE}")  # one form for all
+        for prefix in prefixes:
+            if method == "GET":
+                r.add_get(prefix + path, handler)  # and HEAD, as add_get does
+            else:
+                r.add_route(method, prefix + path, handler)
     # Centres: the person's own (the console's picker) and the national admin's.
     r.add_get("/api/centres", centres.my_centres)
     r.add_get("/api/admin/centres", centres.list_centres)
@@ -67,16 +75,3 @@ def setup_routes(app: web.Application) -> None:
     r.add_patch(f"/api/admin/centres/{CENTRE}", centres.update_centre)
     r.add_put(f"/api/admin/centres/{CENTRE}/staff/{STAFF_ID}", centres.set_membership)
     r.add_put(f"/api/admin/staff/{STAFF_ID}/national-admin", centres.set_national_admin)
-    # RC features: referral directory, triage form, statistics.
-    r.add_get("/api/referrals", rc.list_referrals)
-    r.add_put(f"/api/admin/referrals/{RECEIVER_ID}", rc.put_referral)
-    r.add_delete(f"/api/admin/referrals/{RECEIVER_ID}", rc.delete_referral)
-    r.add_get("/api/triage", rc.triage_schema)
-    r.add_get("/api/stats", rc.stats_json)
-    r.add_get("/api/stats.csv", rc.stats_csv)
-    # The same, for one named centre.
-    r.add_get(f"{scoped}/referrals", rc.list_referrals)
-    r.add_put(f"{scoped}/admin/referrals/{RECEIVER_ID}", rc.put_referral)
-    r.add_delete(f"{scoped}/admin/referrals/{RECEIVER_ID}", rc.delete_referral)
-    r.add_get(f"{scoped}/stats", rc.stats_json)
-    r.add_get(f"{scoped}/stats.csv", rc.stats_csv)
