@@ -295,8 +295,9 @@ def check_end(rec: ConvRecord, who: Who) -> list[Fault]:
         return []
     out = []
     last = rec.conns[-1]
+    reasons = {rec.ended_by, rec.ended_by_also} - {None}
     # An abandoned visitor is gone: only the staff side hears of the end.
-    if rec.ended_by != "abandoned" and not any(reason == rec.ended_by for _t, reason in last.ended):
+    if rec.ended_by != "abandoned" and not any(reason in reasons for _t, reason in last.ended):
         out.append(
             Fault(
                 "end_not_delivered",
@@ -306,7 +307,7 @@ def check_end(rec: ConvRecord, who: Who) -> list[Fault]:
             )
         )
     for t in rec.tenures:
-        if t.t_end is None or t.end is None or (t.end.startswith("ended:") and t.end != "ended:" + rec.ended_by):
+        if t.t_end is None or t.end is None or (t.end.startswith("ended:") and t.end[len("ended:") :] not in reasons):
             if t.end is not None and t.end.startswith("released:"):
                 continue
             out.append(

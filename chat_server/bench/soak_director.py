@@ -179,7 +179,8 @@ class Director(Steps):
             away, drops = not holder.online.is_set(), holder.drops
             ack = await holder.call("end", {"conversation_id": rec.id, "triage": triage})
             if not ack.get("ok") and (away or holder.drops != drops):  # their drop: the visitor ends it
-                rec.ended_by = how = "visitor_ended"
+                rec.ended_by, rec.ended_by_also = "visitor_ended", "operator_ended"
+                how = "visitor_ended"
                 ack = await self.link.call("end", {})
         else:
             ack = await self.link.call("end" if how == "visitor_ended" else "exit", {})

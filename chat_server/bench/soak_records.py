@@ -171,6 +171,9 @@ class ConvRecord:
     referrals: list[Referral] = field(default_factory=list)
     followups: list[tuple[float, bool]] = field(default_factory=list)  # (t, during_drop) acked
     ended_by: str | None = None  # the end reason the soak caused
+    # An end whose ack was lost with its console's connection may have happened all the
+    # same: then the visitor's end that follows finds it ended, and either reason is right.
+    ended_by_also: str | None = None
     t_end: float | None = None
     # The conversation is not judged message by message: it was already found lost,
     # ended by someone else, or never accepted (a fault of its own).

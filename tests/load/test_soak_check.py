@@ -153,6 +153,18 @@ def test_an_end_nobody_heard_is_reported_for_each_side() -> None:
     assert kinds(rec) == ["end_not_delivered", "end_not_delivered"]
 
 
+def test_an_end_whose_ack_was_lost_may_have_happened_by_either_hand() -> None:
+    """The operator's ``end`` lost its ack with their console's connection, then the
+    visitor's ``end`` found the chat ended: ``operator_ended`` on both sides is right."""
+    rec = clean()
+    rec.ended_by, rec.ended_by_also = "visitor_ended", "operator_ended"
+    rec.conns[0].ended = [(5.0, "operator_ended")]
+    rec.tenures[0].end = "ended:operator_ended"
+    assert kinds(rec) == []
+    rec.ended_by_also = None
+    assert kinds(rec) == ["end_not_delivered", "end_not_delivered"]
+
+
 def test_typing_left_shown_after_a_drop() -> None:
     rec = clean()
     rec.drops.append(Drop(4.5, "abort", True, None, OP_A, t_resume=5.5))
