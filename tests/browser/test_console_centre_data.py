@@ -84,7 +84,7 @@ async def test_a_person_in_two_centres_reads_each_ones_directory_and_statistics(
     # The referral directory: Dalarna first (by name), then Skåne; national receivers
     # are shared and not this coordinator's to change.
     await c.page.get_by_role("button", name=t("Referral directory")).click()
-    picker = c.page.get_by_label(t("Resource centre"))
+    picker = c.page.get_by_label(t("Resource centre"), exact=True)
     await picker.wait_for()
     assert await picker.input_value() == "dalarna"
     table = c.page.locator(".directory-table")
@@ -107,7 +107,7 @@ async def test_a_person_in_two_centres_reads_each_ones_directory_and_statistics(
     # Statistics: each centre's own figures, feedback among the headline figures, and
     # the chats between centres.
     await c.page.get_by_role("button", name=t("Statistics")).click()
-    picker = c.page.get_by_label(t("Resource centre"))
+    picker = c.page.get_by_label(t("Resource centre"), exact=True)
     await picker.wait_for()
     headline = c.page.locator("section.headline")
     await headline.wait_for()
@@ -144,7 +144,7 @@ async def test_a_national_admin_reads_every_centre_and_changes_national_receiver
     t = c.t
     await c.login(creds)
     await c.page.get_by_role("button", name=t("Statistics")).click()
-    picker = c.page.get_by_label(t("Resource centre"))
+    picker = c.page.get_by_label(t("Resource centre"), exact=True)
     await picker.wait_for()
     await picker.select_option(label=t("Every resource centre (national)"))
     headline = c.page.locator("section.headline")

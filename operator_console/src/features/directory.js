@@ -56,12 +56,18 @@ function directoryView(api, root) {
   let nationalAdmin = false;
   const path = (p) => scopedPath(p, centre);
   let directory = null;
+  // Only the newest request draws (another centre may have been chosen meanwhile).
+  let asked = 0;
   const load = async () => {
+    const mine = ++asked;
     try {
-      directory = await api.api("GET", path("/api/referrals"));
+      const d = await api.api("GET", path("/api/referrals"));
+      if (mine !== asked) return;
+      directory = d;
+      status.textContent = "";
       renderTable(directory);
     } catch (e) {
-      status.textContent = _("The referral directory could not be loaded.");
+      if (mine === asked) status.textContent = _("The referral directory could not be loaded.");
     }
   };
 

@@ -120,16 +120,21 @@ function dashboard(api, root) {
   };
   const query = () => `from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}&group=${encodeURIComponent(group.value)}`;
 
+  // Only the newest request draws: a slower answer for the centre or period chosen
+  // before must not replace the one chosen now.
+  let asked = 0;
   const load = async () => {
+    const mine = ++asked;
     csv.setAttribute("href", scopedPath(`/api/stats.csv?${query()}`, centre));
     status.textContent = _("Loading…");
     let data;
     try {
       data = await api.api("GET", scopedPath(`/api/stats?${query()}`, centre));
     } catch (e) {
-      status.textContent = e.message || _("The statistics could not be loaded.");
+      if (mine === asked) status.textContent = e.message || _("The statistics could not be loaded.");
       return;
     }
+    if (mine !== asked) return;
     cleanup();
     report.replaceChildren();
     const when = fmt(_("{from} to {to}"), { from: f.day(data.from), to: f.day(data.to) });
