@@ -58,9 +58,13 @@ const chatKey = (conv) => (fromElsewhere(conv) ? `directory:chat:${conv.id}:${cu
 // chat's centre's (the national receivers at least).
 export function chatDirectory(conv, ask) {
   if (!fromElsewhere(conv)) return directory((conv && conv.centre) || null);
-  return cached(chatKey(conv), async () => {
+  const key = chatKey(conv);
+  return cached(key, async () => {
     const ack = await ask("directory", { conversation_id: conv.id });
     if (ack && ack.ok) return { receivers: ack.receivers, types: ack.types, texts: ack.texts, channels: ack.channels };
+    // The chat has ended (the event answers only while it lives): the home centre's
+    // directory that arrived before stays (the reminder during the triage).
+    if (values.has(key)) return values.get(key);
     try {
       return await directory(conv.home_centre);
     } catch (e) {
