@@ -71,6 +71,7 @@ DIMENSIONS = (
     "interpreter",
     "followup",
     "feedback",
+    "overflow",
 )
 
 
@@ -320,8 +321,10 @@ class Stats:
             days = [d for _, part in parts for d in part]
             total = sum(counts.get(d, {}).get("conversations:total", 0) for d in days)
             total_published = all(plans[m].total_published(part) for m, part in parts)
-            if total_published and total == 0:
-                continue  # no conversations
+            # No conversations (a centre whose every visitor went to another one by
+            # overflow still has its ``overflow:out`` to show).
+            if total_published and total == 0 and not _any(counts, days, "overflow:out"):
+                continue
             dims: dict[str, dict[str, int | None]] = {"conversations": {"total": total if total_published else None}}
             for spec in specs:
                 published = frozenset.intersection(*(plans[m].published_values(spec.key, part) for m, part in parts))
@@ -332,6 +335,10 @@ class Stats:
                     dims.setdefault(spec.dimension, {})[value] = n if value in published else None
             periods.append((_label(p_first, group), p_first, dims))
         return periods
+
+
+def _any(counts: Counts, days: list[date], key: str) -> bool:
+    return any(counts.get(d, {}).get(key, 0) for d in days)
 
 
 def _month_parts(first: date, last: date) -> list[tuple[date, frozenset[date]]]:

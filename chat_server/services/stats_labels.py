@@ -21,6 +21,7 @@ from .stats_protection import (
     DURATIONS,
     FEEDBACK_ANSWERS,
     OUTCOMES,
+    OVERFLOW,
     VISITOR_AGE_BANDS,
     VISITOR_AUDIENCES,
     VISITOR_TOPICS,
@@ -50,6 +51,7 @@ DIMENSION_TITLES: dict[str, str] = {
     "interpreter": N_("Interpreter"),
     "followup": N_("Follow-up codes"),
     "feedback": N_("Did the visitor get the help they needed? (their own answer)"),
+    "overflow": N_("Chats between resource centres (overflow)"),
 }
 
 _WORDS: dict[str, dict[str, str]] = {
@@ -103,6 +105,10 @@ _WORDS: dict[str, dict[str, str]] = {
     "interpreter": {"needed": N_("Interpreter needed")},
     "followup": {"issued": N_("Codes given"), "returned": N_("Visitors who came back with a code")},
     "feedback": {"yes": N_("Yes"), "partly": N_("Partly"), "no": N_("No")},
+    "overflow": {
+        "out": N_("Went to another centre"),
+        "in": N_("Came from another centre"),
+    },
 }
 
 
@@ -161,4 +167,5 @@ KNOWN_VALUES: dict[str, tuple[str, ...]] = {
     "wait": WAITS,
     "duration": DURATIONS,
     "feedback": FEEDBACK_ANSWERS,
+    "overflow": OVERFLOW,
 }

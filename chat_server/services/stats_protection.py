@@ -57,6 +57,7 @@ WAITS = ("0-1m", "1-5m", "5-15m", "15-30m", "30m+", "unanswered")
 DURATIONS = ("0-5m", "5-15m", "15-30m", "30-60m", "60m+")
 ANSWERED = frozenset(WAITS) - {"unanswered"}
 FEEDBACK_ANSWERS = ("yes", "partly", "no")
+OVERFLOW = ("out", "in")  # went to another centre, came from another centre
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class Table:
     ``values``: what is published; ``rest``: whether part of the population is in no
     value (the rest is then a column that is never published); ``parent`` and
     ``population``: the parent table and its columns this table divides (``None``:
-    all conversations)."""
+    all conversations); ``apart``: the table divides no population of this centre's
+    (chats counted elsewhere), so no row of it adds up to another cell."""
 
     key: str
     dimension: str
@@ -76,6 +78,7 @@ class Table:
     parent: str | None = None
     population: frozenset[str] = frozenset()
     binary: bool = False  # one value of a dimension a conversation may have several of
+    apart: bool = False  # counts chats that are not this centre's conversations
 
     def column_keys(self) -> dict[str, str]:
         """Column -> counter key (``"dimension:value"``)."""
@@ -104,6 +107,12 @@ def tables() -> list[Table]:
         # feedback.py), counted on the day they answered; most chats get no answer
         # (the unpublished rest).
         Table("feedback", "feedback", FEEDBACK_ANSWERS, True),
+        # Overflow (issue 19, services/overflow.py): a chat that came from another
+        # centre is one of this centre's conversations (the rest is the chats that did
+        # not); one that went to another centre is counted there, not here, so ``out``
+        # divides nothing of this centre's and stands alone (its own group when 1-4).
+        _binary("overflow", "in"),
+        Table("overflow:out", "overflow", ("out",), binary=True, apart=True),
         # Every answered chat gets its triage, at the end or afterwards (on the day it
         # ended, services/pending_triage.py); one not triaged is in the unpublished rest.
         Table("triage", "triage", ("recorded", "skipped", "missing"), True, "wait", ANSWERED),

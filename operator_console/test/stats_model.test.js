@@ -71,3 +71,16 @@ test("a hidden cell stays hidden, a left-out one is zero", () => {
   assert.equal(cellOf(p, "topic", "marriage"), 0);
   assert.equal(cellOf(p, "language", "sv"), 0);
 });
+
+test("feedback: the share of yes among the answers, a range where answers are hidden", async () => {
+  const { feedbackShare } = await import("../src/state/stats_model.js");
+  const p = (total, feedback) => ({ period: "2026-01", counts: { conversations: { total }, feedback } });
+  assert.equal(feedbackShare([p(40, {})]), null); // nobody answered
+  const exact = feedbackShare([p(40, { yes: 6, partly: 5 }), p(30, { yes: 9, no: 10 })]);
+  assert.deepEqual(exact, { low: 15 / 30, high: 15 / 30, exact: true, answers: { known: 30, hidden: 0 } });
+  // "partly" and "no" hidden in a period of 20 with 6 yes: up to 14 more answers, none yes.
+  const range = feedbackShare([p(20, { yes: 6, partly: null, no: null })]);
+  assert.deepEqual(range, { low: 6 / 20, high: 1, exact: false, answers: { known: 6, hidden: 1 } });
+  // A hidden answer in a period whose total is hidden: nothing can be said.
+  assert.equal(feedbackShare([p(null, { yes: null, no: null })]), null);
+});

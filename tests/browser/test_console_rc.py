@@ -123,7 +123,8 @@ async def test_statistics_dashboard_and_directory(server, console_factory) -> No
     text = await table.inner_text()
     assert "7" in text and t("hidden") in text  # 2 is never shown
     href = await boss.page.get_by_role("link", name=t("Download CSV")).get_attribute("href")
-    assert href.startswith("/api/stats.csv?from=")
+    # The person's centre's statistics (issue 19: /api/centres/{centre}/stats.csv).
+    assert href.startswith("/api/centres/default/stats.csv?from=")
     await boss.check("rc-04-statistics")
 
     await boss.page.get_by_role("button", name=t("Referral directory"), exact=True).click()

@@ -70,6 +70,8 @@ def conversation(rng: random.Random) -> dict[str, int]:
     }
     end = (conv["accepted_at"] or 0) + rng.choice([100_000, 700_000, 1_500_000, 3_000_000, 5_000_000])
     counters = conversation_counters(conv, outcome, end)
+    if rng.random() < 0.15:
+        counters["overflow:in"] = 1  # it came from another centre (services/overflow.py)
     if outcome == "operator_ended":
         form = None
         if rng.random() < 0.8:
@@ -114,6 +116,9 @@ async def publish(seed: int, volume: int) -> Published:
         low, high = {"quiet": (0, 3), "mixed": (0, 9), "busy": (volume // 2, volume)}[regime[week]]
         for _ in range(rng.randint(low, high)):
             await durable.add_stats(day.isoformat(), conversation(rng))
+        # Visitors who went to another centre: counted here, not among its conversations.
+        if rng.random() < 0.3:
+            await durable.add_stats(day.isoformat(), {"overflow:out": rng.randint(1, 3)})
     truth: dict[date, dict[str, int]] = defaultdict(dict)
     for (d, k), n in durable.rows.items():
         truth[date.fromisoformat(d)][k] = n
@@ -199,7 +204,7 @@ def derive_rows(pub: Published) -> Published:
         changed = False
         for days in periods:
             for spec in specs.values():
-                if spec.rest:
+                if spec.rest or spec.apart:
                     continue  # part of the population is in no value: rows do not add up
                 keys = [f"{spec.dimension}:{v}" for v in spec.values]
                 if spec.parent is None:
@@ -271,6 +276,8 @@ def check(pub: Published) -> None:
 def population_of(pub: Published, spec: Table, specs: dict[str, Table], days: frozenset[date]) -> int | None:
     """The table's population over ``days`` if the published cells give it exactly."""
     total = pub.cells.get(("conversations:total", days))
+    if spec.apart:
+        return None  # chats counted in another centre: no population here
     if spec.parent is None:
         return total
     parent = specs[spec.parent]

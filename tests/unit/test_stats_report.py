@@ -84,3 +84,34 @@ def test_conversation_counters_add_referral_types_only() -> None:
     assert counters["wait:1-5m"] == 1 and counters["duration:15-30m"] == 1
     assert counters["interpreter:needed"] == 1 and counters["followup:issued"] == 1
     assert all(v == 1 for v in counters.values())
+
+
+async def test_overflow_is_published_in_both_centres_with_suppression() -> None:
+    """Issue 19 pt 4: a chat that moved is counted at home (``overflow:out``) and where
+    it was answered (``overflow:in``); a count of 1 to 4 is hidden like every other."""
+    durable: Any = FakeDurable()
+    stats = Stats(durable, today=lambda: date(2027, 1, 15))
+    # November: 12 chats of which 6 came from elsewhere, 7 went elsewhere.
+    await durable.add_stats("2026-11-03", {"conversations:total": 12, "overflow:in": 6, "overflow:out": 7})
+    # December: 9 chats of which 2 came from elsewhere, 3 went elsewhere: both hidden.
+    await durable.add_stats("2026-12-03", {"conversations:total": 9, "overflow:in": 2, "overflow:out": 3})
+    report = await stats.report(date(2026, 11, 1), date(2026, 12, 31), "month")
+    nov, dec = (counts for _l, _f, counts in report.periods)
+    assert nov["overflow"] == {"in": 6, "out": 7}
+    assert dec["overflow"] == {"in": None, "out": None}
+    assert "overflow" in report.as_json()["dimensions"]
+    csv = report.as_csv().splitlines()
+    assert "2026-11,2026-11-01,overflow,out,7" in csv
+    assert "2026-12,2026-12-01,overflow,in,suppressed" in csv
+    # The rest of the chats (not from elsewhere) counting 1-4 hides "in" too: 7 - 5 = 2.
+    await durable.add_stats("2026-10-03", {"conversations:total": 7, "overflow:in": 5})
+    (oct_counts,) = (c for _l, _f, c in (await stats.report(date(2026, 10, 1), date(2026, 10, 31))).periods)
+    assert oct_counts["overflow"]["in"] is None
+
+
+async def test_a_centre_whose_every_visitor_went_elsewhere_shows_them() -> None:
+    durable: Any = FakeDurable()
+    stats = Stats(durable, today=lambda: date(2027, 1, 15))
+    await durable.add_stats("2026-11-03", {"overflow:out": 8})
+    ((_label, _first, counts),) = (await stats.report(date(2026, 11, 1), date(2026, 11, 30))).periods
+    assert counts["conversations"]["total"] == 0 and counts["overflow"] == {"out": 8}

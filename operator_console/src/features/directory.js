@@ -2,7 +2,9 @@
 // area (municipality code, county) and languages, editable without losing anything
 // (../state/receiver_model.js). Receivers marked "verify before use" are examples.
 import { AREA_KINDS, CHANNEL_KINDS, MAX_CHANNELS, emptyForm, formFromReceiver, receiverBody, receiverProblems } from "../state/receiver_model.js";
+import { pickCentre } from "../lib/centre_picker.js";
 import { errorText } from "../lib/labels.js";
+import { coordinatorCentres, mayEditReceiver, scopedPath } from "../state/centre_scope.js";
 import { confirmDialog } from "../views/dialogs.js";
 import { nextId } from "./rc_common.js";
 
@@ -40,18 +42,32 @@ function directoryView(api, root) {
   const status = el("p", { role: "status", class: "hint" });
   const table = el("div");
   const editor = el("div");
+  const centreBox = el("div");
   root.append(el("div", { class: "page" }, el("section", { class: "card" },
     el("h1", { text: _("Referral directory") }),
+    centreBox,
     el("p", { class: "hint", text: _("Receivers marked \"verify before use\" are examples. Check every number and address against the receiver's own website, then clear the mark.") }),
+    el("p", { class: "hint", text: _("Receivers for the whole country are shared by every resource centre; only a national administrator can change them.") }),
     status, table), editor));
 
+  // The centre whose directory is shown (null: the person's own), and whether the
+  // national receivers are theirs to change (services/referrals.py Referrals.do_put).
+  let centre = null;
+  let nationalAdmin = false;
+  const path = (p) => scopedPath(p, centre);
   let directory = null;
+  // Only the newest request draws (another centre may have been chosen meanwhile).
+  let asked = 0;
   const load = async () => {
+    const mine = ++asked;
     try {
-      directory = await api.api("GET", "/api/referrals");
+      const d = await api.api("GET", path("/api/referrals"));
+      if (mine !== asked) return;
+      directory = d;
+      status.textContent = "";
       renderTable(directory);
     } catch (e) {
-      status.textContent = _("The referral directory could not be loaded.");
+      if (mine === asked) status.textContent = _("The referral directory could not be loaded.");
     }
   };
 
@@ -63,8 +79,11 @@ function directoryView(api, root) {
     add.addEventListener("click", () => edit(d, null));
     const rows = d.receivers.map((r) => {
       const nameId = nextId("rcv");
-      const btn = el("button", { type: "button", class: "ghost small", text: _("Edit"), "aria-describedby": nameId });
-      btn.addEventListener("click", () => edit(d, r));
+      let btn = el("span", { class: "hint", text: _("Shared by every centre") });
+      if (mayEditReceiver(r, nationalAdmin)) {
+        btn = el("button", { type: "button", class: "ghost small", text: _("Edit"), "aria-describedby": nameId });
+        btn.addEventListener("click", () => edit(d, r));
+      }
       const type = d.types.find((t) => t.id === r.type);
       return el("tr", {},
         el("td", { id: nameId, dir: "auto", text: r.name }),
@@ -119,7 +138,9 @@ function directoryView(api, root) {
     const areaCode = input(_("Municipality code"), () => form.area.code, (v) => (form.area.code = v), { field: "area.code", extra: { dir: "ltr", inputmode: "numeric" } }, _("Four digits, e.g. 2062 for Mora."));
     const county = input(_("County"), () => form.area.county, (v) => (form.area.county = v), { field: "area.county" });
     const areaParts = el("div", { class: "inline-fields" }, areaName.node, areaCode.node, county.node);
-    const areaKind = select(_("Area"), AREA_KINDS.map((k) => [k, areaKindLabel(api, k)]), form.area.kind, (v) => {
+    // The whole country is the national admins' (a receiver shared by every centre).
+    const kinds = AREA_KINDS.filter((k) => k !== "national" || nationalAdmin);
+    const areaKind = select(_("Area"), kinds.map((k) => [k, areaKindLabel(api, k)]), form.area.kind, (v) => {
       form.area.kind = v;
       areaParts.hidden = v === "national";
     });
@@ -219,7 +240,7 @@ function directoryView(api, root) {
       }
       const body = receiverBody(form);
       try {
-        await api.api("PUT", `/api/admin/referrals/${encodeURIComponent(body.id)}`, body);
+        await api.api("PUT", path(`/api/admin/referrals/${encodeURIComponent(body.id)}`), body);
         api.notify(fmt(_("{name} was saved."), { name: body.name }));
         editor.replaceChildren();
         load();
@@ -232,7 +253,7 @@ function directoryView(api, root) {
         const yes = await confirmDialog(_("Delete the receiver"), fmt(_("Delete {name} from the directory?"), { name: r.name }), _("Delete"), true);
         if (!yes) return;
         try {
-          await api.api("DELETE", `/api/admin/referrals/${encodeURIComponent(r.id)}`);
+          await api.api("DELETE", path(`/api/admin/referrals/${encodeURIComponent(r.id)}`));
           editor.replaceChildren();
           load();
         } catch (err) {
@@ -244,7 +265,16 @@ function directoryView(api, root) {
     (isNew ? idField.control : name.control).focus();
   };
 
-  load();
+  pickCentre("referrals", coordinatorCentres, (id) => {
+    centre = id;
+    editor.replaceChildren();
+    load();
+  }).then((picked) => {
+    centre = picked.centre;
+    nationalAdmin = picked.nationalAdmin;
+    if (picked.node) centreBox.replaceChildren(picked.node);
+    load();
+  });
   return () => {};
 }
 

@@ -5,7 +5,7 @@
 // and what was sent shows in the chat's log (the record the server keeps: the same
 // cards, in the staff member's language). Receivers marked `verify` have not been
 // checked yet: "verify before use".
-import { directory } from "../lib/directory.js";
+import { chatDirectory } from "../lib/directory.js";
 import { groupReceivers, municipalities } from "../state/referrals.js";
 import { call, nextId } from "./rc_common.js";
 
@@ -113,14 +113,8 @@ export function install(api) {
         status,
       );
       // A visitor who came from another centre (overflow) is referred to services near
-      // them: the chat's own directory, their home centre's.
-      const fromElsewhere = conversation.home_centre && conversation.home_centre !== conversation.centre;
-      const load = fromElsewhere
-        ? call(api, "directory", { conversation_id: conversation.id }).then((ack) => {
-            if (!ack.ok) throw new Error(ack.error.code);
-            return ack;
-          })
-        : directory();
+      // them: the chat's own directory, their home centre's (lib/directory.js).
+      const load = chatDirectory(conversation, (event, payload) => call(api, event, payload));
       load
         .then((d) => {
           data = d;

@@ -4,12 +4,15 @@
 // Only ended months are published and a hidden cell (null) may hold any count
 // (services/stats_protection.py): figures that depend on hidden cells are shown as the
 // range they can be in, never as a guess (../state/stats_model.js).
+import { pickCentre } from "../lib/centre_picker.js";
 import { lineChart } from "../lib/chart.js";
+import { scopedPath, statsChoices } from "../state/centre_scope.js";
 import {
   UNDER_18,
   WAIT_BUCKETS,
   cellOf,
   conversations,
+  feedbackShare,
   lastTwelveMonths,
   minutesOf,
   parsePeriod,
@@ -30,6 +33,8 @@ const ORDER = {
   risk: ["low", "medium", "high", "acute"],
   urgent: ["yes", "no"],
   triage: ["recorded", "missing"],
+  feedback: ["yes", "partly", "no"],
+  overflow: ["in", "out"],
 };
 
 export function install(api) {
@@ -86,11 +91,15 @@ function dashboard(api, root) {
   print.addEventListener("click", () => window.print());
   const status = el("p", { role: "status", class: "hint" });
   const report = el("div", { class: "stats-report" });
+  // A person with several centres chooses one; a national admin also "every centre".
+  const centreBox = el("div", { class: "centre-box", hidden: true });
   const form = el("form", { class: "card stats-form no-print" },
-    el("div", { class: "inline-fields" }, field(_("From"), from), field(_("To"), to), field(_("Period"), group), show),
+    el("div", { class: "inline-fields" }, centreBox, field(_("From"), from), field(_("To"), to), field(_("Period"), group), show),
     el("div", { class: "actions" }, csv, print), status);
   const heading = el("h1", { text: _("Statistics") });
   const subtitle = el("p", { class: "report-period" });
+  let centre = null; // null: the person's own (the paths from before centres)
+  let centreName = "";
   root.append(el("div", { class: "page stats-page" },
     heading, subtitle,
     el("div", { class: "notice stats-notes" },
@@ -111,19 +120,26 @@ function dashboard(api, root) {
   };
   const query = () => `from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}&group=${encodeURIComponent(group.value)}`;
 
+  // Only the newest request draws: a slower answer for the centre or period chosen
+  // before must not replace the one chosen now.
+  let asked = 0;
   const load = async () => {
-    csv.setAttribute("href", `/api/stats.csv?${query()}`);
+    const mine = ++asked;
+    csv.setAttribute("href", scopedPath(`/api/stats.csv?${query()}`, centre));
     status.textContent = _("Loading…");
     let data;
     try {
-      data = await api.api("GET", `/api/stats?${query()}`);
+      data = await api.api("GET", scopedPath(`/api/stats?${query()}`, centre));
     } catch (e) {
-      status.textContent = e.message || _("The statistics could not be loaded.");
+      if (mine === asked) status.textContent = e.message || _("The statistics could not be loaded.");
       return;
     }
+    if (mine !== asked) return;
     cleanup();
     report.replaceChildren();
-    subtitle.replaceChildren(fmt(_("{from} to {to}"), { from: f.day(data.from), to: f.day(data.to) }));
+    const when = fmt(_("{from} to {to}"), { from: f.day(data.from), to: f.day(data.to) });
+    // The printed report names its centre.
+    subtitle.replaceChildren(centreName ? fmt(_("{centre}, {period}"), { centre: centreName, period: when }) : when);
     const until = data.published_until ? fmt(_("Published up to {date}."), { date: f.day(data.published_until) }) : "";
     if (!data.periods.length) {
       status.textContent = [_("No published conversations in this period."), until].filter(Boolean).join(" ");
@@ -136,7 +152,21 @@ function dashboard(api, root) {
     e.preventDefault();
     load();
   });
-  load();
+  let names = [];
+  const useCentre = (id) => {
+    centre = id;
+    const c = names.find((x) => x.id === id);
+    centreName = c ? c.name : "";
+    load();
+  };
+  pickCentre("stats", (listing) => statsChoices(listing, _("Every resource centre (national)")), useCentre).then((picked) => {
+    names = picked.names || [];
+    if (picked.node) {
+      centreBox.replaceChildren(picked.node);
+      centreBox.hidden = false;
+    }
+    useCentre(picked.centre);
+  });
   return () => {
     cleanup();
     window.removeEventListener("beforeprint", beforePrint);
@@ -163,6 +193,13 @@ function render(api, f, data, host, onUnmount) {
   const urgent = shareBounds(periods, "urgent", ["yes"]);
   const median = waitQuantile(periods, 0.5);
   const p90 = waitQuantile(periods, 0.9);
+  const feedback = feedbackShare(periods);
+  const feedbackNote = (s) => {
+    if (!s) return _("No visitor answered the question in this period.");
+    const answers = s.answers.hidden ? fmt(_("at least {n}"), { n: f.n(s.answers.known) }) : f.n(s.answers.known);
+    const note = fmt(_("Visitors who answered: {n}."), { n: answers });
+    return s.exact ? note : `${note} ${_("A range: some of the numbers are hidden.")}`;
+  };
   const waitText = (q) => (q ? f.minutes(q.first, q.last) : _("hidden"));
   const figures = el("dl", { class: "figures" },
     figure(_("Conversations"), f.n(total.known), total.hidden ? fmt(_("At least this many: {n} periods are hidden."), { n: total.hidden }) : null),
@@ -170,17 +207,23 @@ function render(api, f, data, host, onUnmount) {
     figure(_("Median wait (answered chats)"), waitText(median), median && !median.exact ? _("A range: some of the numbers are hidden.") : null),
     figure(_("9 in 10 answered within"), waitText(p90), p90 && !p90.exact ? _("A range: some of the numbers are hidden.") : null),
     figure(_("Said they were under 18"), shareText(under18), shareNote(under18)),
-    figure(_("Started as urgent"), shareText(urgent), shareNote(urgent)));
-  const referrals = valuesOf(periods, "referral").map((type) => {
-    const s = sumCells(periods, "referral", type);
-    const value = s.hidden && !s.known ? hidden() : el("bdi", { class: "figure-value small", text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) });
-    return el("li", {}, el("span", { text: word("referral", type) }), " ", value);
-  });
+    figure(_("Started as urgent"), shareText(urgent), shareNote(urgent)),
+    // The visitors' own answer (issue 18 pt 7): "yes" among those who answered.
+    figure(_("Said they got the help they needed"), shareText(feedback), feedbackNote(feedback)));
+  const counted = (dim, value) => {
+    const s = sumCells(periods, dim, value);
+    const shown = s.hidden && !s.known ? hidden() : el("bdi", { class: "figure-value small", text: s.hidden ? fmt(_("at least {n}"), { n: f.n(s.known) }) : f.n(s.known) });
+    return el("li", { "data-value": `${dim}:${value}` }, el("span", { text: word(dim, value) }), " ", shown);
+  };
+  const referrals = valuesOf(periods, "referral").map((type) => counted("referral", type));
+  // Chats between centres (issue 19 pt 4), counted in both: only where there were any.
+  const overflow = valuesOf(periods, "overflow", ORDER.overflow).map((value) => counted("overflow", value));
   host.append(el("section", { class: "card headline", "aria-labelledby": "stats-headline" },
     el("h2", { id: "stats-headline", text: _("The period at a glance") }),
     figures,
     el("h3", { text: title("referral") }),
-    referrals.length ? el("ul", { class: "referral-figures" }, referrals) : el("p", { class: "hint", text: _("No referrals in this period.") })));
+    referrals.length ? el("ul", { class: "referral-figures" }, referrals) : el("p", { class: "hint", text: _("No referrals in this period.") }),
+    overflow.length ? [el("h3", { text: title("overflow") }), el("ul", { class: "referral-figures overflow-figures" }, overflow)] : null));
 
   // --- trends ------------------------------------------------------------------------
   const periodLabels = periods.map((p) => f.period(p.period));

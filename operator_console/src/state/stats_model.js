@@ -194,3 +194,49 @@ export function lastTwelveMonths(today) {
   const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
   return { from: iso(new Date(today.getFullYear(), today.getMonth() - 12, 1)), to: iso(today) };
 }
+
+// The visitors' own answers to "Did you get the help you needed?" (dimension
+// `feedback`: yes, partly, no): the share answering `yes` among those who answered, as
+// {low, high, exact, answers: {known, hidden}}, or null when nobody answered (or a
+// hidden answer cell sits in a period whose total is hidden: then nothing can be
+// bounded). Most chats get no answer, so the hidden cells of a period hold at most
+// total − its published answers, which may also be chats that did not answer: the
+// lowest share puts that mass in the hidden "partly"/"no" cells, the highest in a hidden
+// "yes" (services/stats_protection.py, the feedback table's unpublished rest).
+export function feedbackShare(periods, yes = ["yes"], answers = ["yes", "partly", "no"]) {
+  let yesKnown = 0;
+  let known = 0;
+  let massIn = 0;
+  let massOut = 0;
+  let hiddenPeriods = 0;
+  for (const p of periods) {
+    const cells = cellsOf(p, "feedback");
+    let published = 0;
+    let hiddenIn = false;
+    let hiddenOut = false;
+    for (const v of answers) {
+      const n = v in cells ? cells[v] : 0;
+      if (n === null) {
+        if (yes.includes(v)) hiddenIn = true;
+        else hiddenOut = true;
+      } else {
+        published += n;
+        if (yes.includes(v)) yesKnown += n;
+      }
+    }
+    known += published;
+    if (!hiddenIn && !hiddenOut) continue;
+    const t = totalOf(p);
+    if (t === null) return null;
+    hiddenPeriods += 1;
+    const mass = Math.max(0, t - published);
+    if (hiddenIn) massIn += mass;
+    if (hiddenOut) massOut += mass;
+  }
+  if (!known && !massIn && !massOut) return null;
+  const lowDen = known + massOut;
+  const highDen = known + massIn;
+  const low = lowDen ? yesKnown / lowDen : 1;
+  const high = highDen ? (yesKnown + massIn) / highDen : 0;
+  return { low: Math.min(low, high), high: Math.max(low, high), exact: !hiddenPeriods, answers: { known, hidden: hiddenPeriods } };
+}

@@ -8,7 +8,7 @@ import { _, fmt } from "../../../../frontend_lib/i18n.js";
 import { peerTyping, typingSender } from "../../../../frontend_lib/typing.js";
 import { call as socketCall } from "../../connection.js";
 import * as desktop from "../../lib/desktop.js";
-import { directory, known, triageSchema } from "../../lib/directory.js";
+import { known, triageSchema } from "../../lib/directory.js";
 import { errorText } from "../../lib/labels.js";
 import { elapsed } from "../../lib/locale.js";
 import { beep, onAudioChange } from "../../lib/sound.js";
@@ -314,9 +314,9 @@ export function createWork(socket, app) {
     root = el("div", { class: "work" });
     main.append(root);
     render();
-    // What the reminder and the picker need, early (they draw without waiting).
+    // What the reminder needs, early (it draws without waiting). The directory is the
+    // chat's centre's, fetched when a chat needs it (lib/directory.js).
     triageSchema().then(() => W.active && renderChat(ctx), () => {});
-    directory().catch(() => {});
   }
 
   function render() {

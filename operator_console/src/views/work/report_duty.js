@@ -7,7 +7,7 @@
 import { clear, el, uniqueId } from "../../../../frontend_lib/dom.js";
 import { _ } from "../../../../frontend_lib/i18n.js";
 import { safeUrl, telUrl } from "../../../../frontend_lib/urls.js";
-import { directory, known, triageSchema } from "../../lib/directory.js";
+import { chatDirectory, known, triageSchema } from "../../lib/directory.js";
 import { municipalities, municipalityOf, socialServicesFor } from "../../state/referrals.js";
 import { reportDuty } from "../../state/triage.js";
 import { sentence } from "./bits.js";
@@ -71,8 +71,9 @@ export function renderDuty(ctx, chat, host) {
     clear(host);
     return;
   }
-  const dir = known.directory;
-  if (!dir) directory().then(() => host.isConnected && renderDuty(ctx, chat, host), () => {});
+  // The chat's directory: its visitor's home centre's (overflow), lib/directory.js.
+  const dir = known.chatDirectory(chat.conv);
+  if (!dir) chatDirectory(chat.conv, ctx.call).then(() => host.isConnected && renderDuty(ctx, chat, host), () => {});
   const by = chat.marks && chat.marks.acknowledged_by;
   const titleId = uniqueId("duty");
   const banner = el("section", { class: by ? "report-duty acknowledged" : "report-duty", "aria-labelledby": titleId });
