@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .services.origins import normalise_origin
 from .storage.redis_url import SENTINEL_SCHEMES, is_redis_url, parse_redis_url
 
 
@@ -235,6 +236,10 @@ def load_settings(
                 parse_redis_url(url)
             except ValueError as exc:
                 raise SettingsError(f"{name}: {exc}") from exc
+    for entry in settings.allowed_origins:
+        # Into the widget's Content-Security-Policy (frame-ancestors): only real origins.
+        if normalise_origin(entry) is None:
+            raise SettingsError(f"allowed_origins: {entry!r} is not an origin such as https://www.example.se")
     for entry in settings.metrics_allow:
         try:
             ipaddress.ip_network(entry, strict=False)

@@ -3,6 +3,8 @@ and the admin's validation. Pure."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from .errors import N_, ServiceError
@@ -11,6 +13,9 @@ from .errors import N_, ServiceError
 MAX_ORIGINS = 200
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 MSG_BAD_ORIGINS = N_("Give a list of website addresses.")
+#: A DNS host name in ASCII (an internationalised name in its IDNA form): labels of
+#: letters, digits and inner hyphens (RFC 1123 section 2.1).
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 MSG_BAD_ORIGIN = N_("Each website must be an address such as https://www.example.se, without a path.")
 
 
@@ -28,11 +33,28 @@ def normalise_origin(value: object) -> str | None:
         return None
     if parts.username is not None or parts.password is not None or "*" in value:
         return None
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
+    host = _host(parts.hostname)
+    if host is None:
+        return None
     default_port = 443 if parts.scheme == "https" else 80
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+
+
+def _host(raw: str) -> str | None:
+    """A host name or IP address as it may stand in an origin, lowercase, or None.
+    An origin ends up in the ``Content-Security-Policy`` header (``frame-ancestors``):
+    a space, quote or semicolon there would add sources or directives, so nothing but
+    a plain name or address passes."""
+    if ":" in raw:
+        try:
+            return f"[{ipaddress.IPv6Address(raw)}]"
+        except ValueError:
+            return None
+    try:
+        host = raw.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    return host if len(host) <= 253 and _HOSTNAME.fullmatch(host) else None
 
 
 def check_origins(values: object) -> tuple[str, ...]:

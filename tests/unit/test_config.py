@@ -52,6 +52,15 @@ def test_bad_values_are_named(tmp_path):
         load_settings(env={}, config_file=cfg)
     with pytest.raises(SettingsError, match="secret"):
         load_settings(env={"CHAT_SECRET_KEY_FILE": str(tmp_path / "missing")})
+    # CHAT_ALLOWED_ORIGINS goes into the Content-Security-Policy: a space or a
+    # semicolon would add a source or a directive there.
+    for bad in ("https://a.se b.se", "https://a.se;sandbox", "a.se"):
+        with pytest.raises(SettingsError, match="allowed_origins"):
+            load_settings(env={"CHAT_ALLOWED_ORIGINS": bad})
+    assert load_settings(env={"CHAT_ALLOWED_ORIGINS": "https://a.se, https://b.se/"}).allowed_origins == (
+        "https://a.se",
+        "https://b.se",
+    )
 
 
 def test_settings_are_frozen():

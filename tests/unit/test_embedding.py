@@ -98,6 +98,15 @@ def test_origins_are_validated_and_normalised() -> None:
         [42],
         "https://www.skane.se",  # not a list
         ["https://x.se"] * 201,
+        # The origin goes into the Content-Security-Policy header (frame-ancestors):
+        # nothing that would add a source or a directive there.
+        ["https://a;sandbox"],
+        ["https://a b.se"],
+        ["https://x.se'unsafe-inline'"],
+        ['https://x.se"'],
+        ["https://a..se"],
+        ["https://-a.se"],
+        ["https://[not-v6]"],
     ]
     for bad in bad_lists:
         with pytest.raises(ServiceError) as info:
@@ -105,3 +114,5 @@ def test_origins_are_validated_and_normalised() -> None:
         assert info.value.code == "invalid" and info.value.field == "origins", bad
     assert normalise_origin("https://a.se:8443") == "https://a.se:8443"
     assert normalise_origin("ftp://a.se") is None
+    # An internationalised name as browsers send it in Origin (IDNA).
+    assert normalise_origin("https://räksmörgås.se") == "https://xn--rksmrgs-5wao1o.se"
