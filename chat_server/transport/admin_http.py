@@ -14,6 +14,7 @@ services/admin.py.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from aiohttp import web
 from ..services.admin import KEEP, AccountChanges, NewAccount
 from ..services.centres import check_staff_in_centre, resolve_centre
 from ..services.domain import Staff
+from ..services.errors import MSG_INVALID, ServiceError
 from . import keys as K
 from . import validation as v
 from .api import json_api, ok, read_json
@@ -229,7 +231,9 @@ async def get_audit(request: web.Request) -> web.StreamResponse:
     admins); ``scope=all`` (national admins, old path only): of every centre."""
     admin = await request.app[K.GUARD].require_staff(request)
     before = request.query.get("before")
-    before_ts = int(before) if before and before.isdigit() else None
+    if before is not None and not re.fullmatch(r"[0-9]{1,15}", before):  # ms since the epoch
+        raise ServiceError("invalid", MSG_INVALID)
+    before_ts = int(before) if before else None
     everything = request.query.get("scope") == "all" and "centre" not in request.match_info
     centre = None if everything else _centre(request, admin)
     return ok(items=await request.app[K.SERVICES].admin.audit_log(admin, before_ts, centre))

@@ -72,7 +72,7 @@ def _range(request: web.Request) -> tuple[date, date, str]:
     try:
         last = date.fromisoformat(request.query.get("to") or today.isoformat())
         first = date.fromisoformat(request.query.get("from") or (last - timedelta(days=89)).isoformat())
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # not a date, or a range before year 1
         raise ServiceError("invalid", MSG_INVALID) from exc
     group = request.query.get("group", "month")
     if group not in GROUPS or last < first or (last - first).days > 3 * 366:

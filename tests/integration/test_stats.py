@@ -162,3 +162,24 @@ async def test_only_coordinators_read_statistics(server_factory, clients):
     ):
         status, _, _ = await get(live, sup.cookie, "/api/stats.csv" + query)
         assert status == 400, query
+
+
+async def test_odd_query_values_get_a_clear_refusal(server_factory, clients, caplog):
+    """Security review: a range reaching before year 1 and an audit cursor that is not
+    a plain number answered 500 with a traceback in the log; now 400 ``invalid``."""
+    live = await server_factory()
+    _, admin = await staff(live, clients, "admin")
+    import json
+
+    for path in (
+        "/api/stats?to=0001-01-01",
+        "/api/stats?from=x",
+        "/api/admin/audit?before=%C2%B2",
+        "/api/admin/audit?before=" + "9" * 30,
+        "/api/admin/audit?before=-1",
+    ):
+        status, _, text = await get(live, admin.cookie, path)
+        assert status == 400 and json.loads(text)["error"]["code"] == "invalid", path
+    status, _, _ = await get(live, admin.cookie, "/api/admin/audit?before=1700000000000")
+    assert status == 200
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
