@@ -318,6 +318,10 @@ class Admin:
         )
         if account_wide or changes.max_chats != KEEP:
             check_may_manage_account(admin, target)
+        elif changes.role is not None and target.get("national_admin") and not admin.national_admin:
+            # A role change ends every session of the person; a centre's admin must not
+            # be able to sign a national admin out of the whole installation.
+            raise ServiceError("forbidden", MSG_FORBIDDEN)
         ended: EndReason | None = None
         if changes.role is not None and changes.role != memberships(target)[centre]:
             await self._staff.set_role(target_id, changes.role, actor=admin.id, centre=centre)

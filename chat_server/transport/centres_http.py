@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..services.centre_domain import DEFAULT_OVERFLOW_WAIT_S, Centre, overflow_order, public_centre
 from ..services.centres import CentreChanges, NewCentre, check_national_admin
@@ -142,3 +143,17 @@ async def set_national_admin(request: web.Request) -> web.StreamResponse:
         staff, request.match_info["staff_id"], data["national_admin"]
     )
     return ok(staff=account)
+
+
+def for_named_centre(handler: Handler) -> Handler:
+    """``handler`` under ``/api/centres/{centre}/…``: ``not_found`` (404) when no such
+    centre exists, before anything else. Without it a national admin, for whom every
+    centre id passes the rights check, would write hours, accounts or a directory for a
+    centre that is not there (security review)."""
+
+    @json_api
+    async def run(request: web.Request) -> web.StreamResponse:
+        await request.app[K.SERVICES].centres.check_centre(request.match_info["centre"])
+        return await handler(request)
+
+    return run

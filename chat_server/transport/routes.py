@@ -64,10 +64,11 @@ def setup_routes(app: web.Application) -> None:
     for method, path, handler in CENTRE_ROUTES:
         prefixes = ("/api",) if path == "/triage" else ("/api", f"/api/centres/{CENTRE}")  # one form for all
         for prefix in prefixes:
+            checked = handler if prefix == "/api" else centres.for_named_centre(handler)
             if method == "GET":
-                r.add_get(prefix + path, handler)  # and HEAD, as add_get does
+                r.add_get(prefix + path, checked)  # and HEAD, as add_get does
             else:
-                r.add_route(method, prefix + path, handler)
+                r.add_route(method, prefix + path, checked)
     # Centres: the person's own (the console's picker) and the national admin's.
     r.add_get("/api/centres", centres.my_centres)
     r.add_get("/api/admin/centres", centres.list_centres)

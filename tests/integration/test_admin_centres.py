@@ -144,3 +144,42 @@ async def test_the_paths_from_before_centres_keep_working_for_the_default_centre
         op = Api(http, server.url, await login(server.url, operator_creds))
         status, body = await op("GET", "/api/admin/staff")
         assert status == 403
+
+
+async def test_a_centre_that_does_not_exist_is_not_found_on_every_centre_path(server) -> None:
+    """Security review: every centre id passes a national admin's rights check, so the
+    paths under /api/centres/{centre} wrote hours, directories or accounts for a centre
+    that is not there. Each now answers 404 ``not_found`` first, and writes nothing."""
+    from chat_server.transport.routes import CENTRE_ROUTES
+
+    national = await login(server.url, await server.create_staff("admin", national_admin=True))
+    async with aiohttp.ClientSession() as http:
+        nat = Api(http, server.url, national)
+        for method, path, _handler in CENTRE_ROUTES:
+            if path == "/triage":
+                continue  # one form for every centre, not under /api/centres
+            concrete = path.replace("{staff_id:[A-Za-z0-9_-]{1,64}}", "s123").replace(
+                "{id:[a-z0-9][a-z0-9-]{1,63}}", "bris"
+            )
+            concrete = concrete.replace("{locale:[a-z]{2,3}}", "sv")
+            status, body = await nat(method, "/api/centres/nowhere" + concrete, {} if method != "GET" else None)
+            assert status == 404 and body["error"]["code"] == "not_found", (method, concrete, body)
+        status, body = await nat("PUT", "/api/centres/default/admin/hours", HOURS)
+        assert status == 200, body  # an existing centre is unaffected
+    assert await server.durable.get_centre("nowhere") is None
+
+
+async def test_a_centre_admin_cannot_sign_a_national_admin_out_by_a_role_change(server) -> None:
+    """Security review: a role change ends every session of the person, so a centre's
+    admin changing a national admin's role in their centre signed them out of the
+    whole installation. Refused (403); a national admin may."""
+    national_creds = await server.create_staff("admin", national_admin=True, centres={"default": "admin"})
+    national = await login(server.url, national_creds)
+    other = await login(server.url, await server.create_staff("admin", centres={"default": "admin"}))
+    async with aiohttp.ClientSession() as http:
+        status, body = await Api(http, server.url, other)(
+            "PATCH", f"/api/admin/staff/{national_creds.id}", {"role": "operator"}
+        )
+        assert status == 403 and body["error"]["code"] == "forbidden", body
+        status, body = await Api(http, server.url, national)("GET", "/api/me")
+        assert status == 200, body  # still signed in
