@@ -41,7 +41,7 @@ from ..storage.base import DEFAULT_CENTRE, Ephemeral
 from . import triage
 from .audit import Audit
 from .domain import Conversation, EndReason, Millis, Staff, now_ms
-from .errors import MSG_FORBIDDEN, MSG_INVALID, MSG_NOT_FOUND, ServiceError
+from .errors import MSG_CONFLICT, MSG_FORBIDDEN, MSG_INVALID, MSG_NOT_FOUND, ServiceError
 from .messages import check_visible
 from .recipients import Notify
 from .repository import Repository
@@ -55,6 +55,8 @@ INDEX = "totriage:"  # + staff id
 #: the chat counts as not triaged. Statistics wait this long past a month's end before
 #: publishing it (services/stats.py SETTLE_DAYS).
 WINDOW_S = 24 * 3600
+#: Tries of a compare-and-set on an entry's marks before ``conflict`` (two tabs at once).
+MARK_ATTEMPTS = 8
 #: A municipality as the referral directory names it: its code ("2080"), or its name
 #: when a receiver has no code ("Malung-Sälen").
 MUNICIPALITY = re.compile(r"[\w\- ]{1,80}")
@@ -233,15 +235,31 @@ class PendingTriage:
                 await self._eph.update(MARKS, conversation_id, changes)
         return await self.marks(conversation_id)
 
+    async def _change_entry_marks(self, staff: Staff, triage_id: str, changes: dict[str, Any]) -> Entry:
+        """Merge ``changes`` into the marks of one of ``staff``'s entries, compare-and-set
+        on the marks as read: two tabs marking different fields at once keep both."""
+        for _ in range(MARK_ATTEMPTS):
+            entry, raw = await self._entry_and_record(staff, triage_id)
+            updated = replace(entry, marks=Marks.from_record({**entry.marks.out(), **changes}))
+            done = await self._eph.update(
+                ENTRY, entry.id, {"marks": updated.marks.out()}, expect={"marks": raw.get("marks")}
+            )
+            if done is not None:
+                return updated
+        raise ServiceError("conflict", MSG_CONFLICT)
+
     async def _entry_of(self, staff: Staff, triage_id: str) -> Entry:
+        return (await self._entry_and_record(staff, triage_id))[0]
+
+    async def _entry_and_record(self, staff: Staff, triage_id: str) -> tuple[Entry, dict[str, Any]]:
         raw = await self._eph.get(ENTRY, triage_id)
         entry = Entry.from_record(raw) if raw is not None else None
-        if entry is None or entry.staff_id != staff.id:
+        if raw is None or entry is None or entry.staff_id != staff.id:
             raise ServiceError("not_found", MSG_NOT_FOUND)
         if now_ms() - entry.ended_at >= WINDOW_S * 1000:
             await self._forget(entry)
             raise ServiceError("not_found", MSG_NOT_FOUND)
-        return entry
+        return entry, raw
 
     async def do_mark(self, staff: Staff, ref: Ref, changes: dict[str, Any]) -> tuple[MarksOut, bool]:
         """Change the marks (``changes`` from :func:`check_marks`) of a live chat
@@ -249,9 +267,7 @@ class PendingTriage:
         whether the duty to report applies now). ``not_found``, ``forbidden``. Every
         staff participant of a live chat gets ``triage_marks``."""
         if ref.triage_id:
-            entry = await self._entry_of(staff, ref.triage_id)
-            updated = replace(entry, marks=Marks.from_record({**entry.marks.out(), **changes}))
-            await self._eph.update(ENTRY, entry.id, {"marks": updated.marks.out()})
+            updated = await self._change_entry_marks(staff, ref.triage_id, changes)
             return updated.marks.out(), updated.report_duty()
         conv = await self._participant(staff, ref.conversation_id)
         if staff.id in conv.observer_ids:
@@ -266,11 +282,10 @@ class PendingTriage:
         log: with the hour of a chat it would tell that a child at risk wrote then.
         ``not_found``, ``forbidden``."""
         if ref.triage_id:
-            entry = await self._entry_of(staff, ref.triage_id)
-            marks = replace(entry.marks, acknowledged_by=staff.name)
-            await self._eph.update(ENTRY, entry.id, {"marks": marks.out()})
-            return marks.out()
+            return (await self._change_entry_marks(staff, ref.triage_id, {"acknowledged_by": staff.name})).marks.out()
         conv = await self._participant(staff, ref.conversation_id)
+        if staff.id in conv.observer_ids:
+            raise ServiceError("forbidden", MSG_FORBIDDEN)  # observers read silently
         marks = await self._set_marks(conv.id, {"acknowledged_by": staff.name})
         await self._tell(conv, marks)
         return marks.out()

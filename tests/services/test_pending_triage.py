@@ -181,6 +181,7 @@ async def test_marks_decide_the_duty_to_report_and_reach_every_participant(world
         with pytest.raises(ServiceError):
             check_ref(*ref)
     assert await code_of(pending.do_acknowledge(outsider, live)) == "forbidden"
+    assert await code_of(pending.do_acknowledge(boss, live)) == "forbidden"  # observers read silently
     assert (await pending.do_acknowledge(ali, live))["acknowledged_by"] == "Ali"
     assert set(await pending.marks_of_chats(sara)) == {cid}
     assert await pending.marks_of_chats(outsider) == {}
@@ -195,6 +196,16 @@ async def test_marks_decide_the_duty_to_report_and_reach_every_participant(world
     marks, duty = await pending.do_mark(sara, Ref(triage_id=item["id"]), check_marks(None, None, "2062"))
     assert marks["municipality"] == "2062" and duty is True
     assert (await pending.listing(sara))[0]["marks"]["municipality"] == "2062"
+    # Two tabs at once, each marking another field of the entry: both are kept.
+    entry = Ref(triage_id=item["id"])
+    await asyncio.gather(
+        pending.do_mark(sara, entry, check_marks(["honour_control"], None, None)),
+        pending.do_mark(sara, entry, check_marks(None, "13-15", None)),
+        pending.do_acknowledge(sara, entry),
+    )
+    kept = (await pending.listing(sara))[0]["marks"]
+    assert (kept["categories"], kept["age_band"], kept["municipality"]) == (["honour_control"], "13-15", "2062")
+    assert kept["acknowledged_by"] == sara.name
 
 
 async def test_the_visitors_topic_alone_says_harm_for_a_child(world: World) -> None:
