@@ -43,16 +43,20 @@ class CentreStaff:
         if role is not None and role not in ROLES:
             raise ServiceError("invalid", MSG_INVALID, field="role")
         account = await self._account(staff_id)
-        centres: dict[str, str] = dict(memberships(account))
-        if centres.get(centre_id) == role:
+        if memberships(account).get(centre_id) == role:
             return public_staff(account)
-        if role is None:
-            centres.pop(centre_id, None)
-        else:
-            centres[centre_id] = role
-        if not centres:
-            raise ServiceError("conflict", MSG_FORBIDDEN)
-        record = await self._staff.set_memberships(staff_id, centres, actor.id)
+
+        def changed(centres: dict[str, Role]) -> dict[str, Role]:
+            # Applied to the memberships as they are when written (compare-and-set).
+            if role is None:
+                centres.pop(centre_id, None)
+            else:
+                centres[centre_id] = role
+            if not centres:
+                raise ServiceError("conflict", MSG_FORBIDDEN)
+            return centres
+
+        record = await self._staff.change_memberships(staff_id, changed, actor.id)
         await announce_end(self._revocation.do_signed_out(staff_id, "role_changed"), "role_changed")
         return public_staff(record or account)
 

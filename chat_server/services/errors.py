@@ -54,6 +54,8 @@ MSG_NOT_FOUND = N_("That conversation does not exist or has ended.")
 MSG_FORBIDDEN = N_("You are not allowed to do that.")
 MSG_CONFLICT = N_("That is not possible in the conversation's current state.")
 MSG_NO_CONVERSATION = N_("Start a conversation first.")
+#: Someone else saved the same record while this change was being made (compare-and-set).
+MSG_CHANGED_MEANWHILE = N_("Someone else changed this at the same time. Please reload and try again.")
 MSG_UNAVAILABLE = N_("The service is temporarily unavailable. Please try again.")
 MSG_INTERNAL = N_("Something went wrong. Please try again.")
 MSG_UNAUTHORIZED = N_("Wrong username, password or code.")

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 from cryptography.exceptions import InvalidTag
 
@@ -25,10 +25,20 @@ from ..storage.base import Durable, Ephemeral
 from .audit import Audit
 from .centre_domain import DEFAULT_CENTRE, memberships, primary_centre
 from .domain import Role, Staff
-from .errors import MSG_KEY_MISMATCH, MSG_RATE_LIMITED, MSG_UNAUTHORIZED, ServiceError
+from .errors import (
+    MSG_CHANGED_MEANWHILE,
+    MSG_INVALID,
+    MSG_KEY_MISMATCH,
+    MSG_RATE_LIMITED,
+    MSG_UNAUTHORIZED,
+    ServiceError,
+)
 from .roles import ROLES
 
 log = logging.getLogger(__name__)
+
+#: Tries of a compare-and-set on an account's memberships before ``conflict``.
+MEMBERSHIP_ATTEMPTS = 8
 
 SESSION_NS = "staff_session"
 LOGIN_WINDOW_S = 15 * 60
@@ -208,14 +218,16 @@ class StaffService:
         (the new role applies from the next login). ValueError for a bad role."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        record = await self.durable.get_staff(staff_id)
-        if record is None:
-            return
-        centres: dict[str, str] = dict(memberships(record))
-        centre = centre or primary_centre(memberships(record))
-        centres[centre] = role
-        await self.set_memberships(staff_id, centres, actor, audit=False)
-        await self.audit.record(actor, "staff_update", staff_id, centres=[centre], role=role)
+        chosen: list[str] = []
+
+        def with_role(centres: dict[str, Role]) -> dict[str, Role]:
+            if centre is not None and centre not in centres:  # taken out of it meanwhile
+                raise ServiceError("not_found", MSG_INVALID)
+            chosen[:] = [centre or primary_centre(centres)]
+            return {**centres, chosen[0]: role}
+
+        if await self.change_memberships(staff_id, with_role, actor, audit=False) is not None:
+            await self.audit.record(actor, "staff_update", staff_id, centres=chosen, role=role)
 
     async def set_memberships(
         self, staff_id: str, centres: Mapping[str, str], actor: str | None = None, audit: bool = True
@@ -223,18 +235,44 @@ class StaffService:
         """Replace the account's ``{centre_id: role}`` (at least one centre, known
         roles: ValueError otherwise) and its mirrored ``role``; their sessions end.
         Returns the record, or None for an unknown id."""
-        if not centres or not all(r in ROLES for r in centres.values()):
-            raise ValueError("an account belongs to at least one centre, with a known role in each")
-        before = await self.durable.get_staff(staff_id)
-        record = await self.durable.update_staff(
-            staff_id,
-            {"centres": dict(centres), "role": centres[primary_centre(centres)]},  # type: ignore[arg-type]
+        return await self.change_memberships(
+            staff_id, lambda _current: cast(dict[str, Role], dict(centres)), actor, audit
         )
-        if record is None:
-            return None
+
+    async def change_memberships(
+        self,
+        staff_id: str,
+        change: Callable[[dict[str, Role]], dict[str, Role]],
+        actor: str | None = None,
+        audit: bool = True,
+    ) -> dict[str, Any] | None:
+        """The account's ``{centre_id: role}`` becomes ``change(its memberships now)``,
+        compare-and-set on what was read: two admins changing one account at once
+        (a national admin removing someone from a centre while that centre's admin
+        changes their role there) cannot undo each other, and a removal is never
+        written back. ``change`` may raise; it is called again after a lost race.
+        ValueError for no centre or an unknown role; ``conflict`` after
+        :data:`MEMBERSHIP_ATTEMPTS` lost races. Their sessions end. Returns the record,
+        or None for an unknown id."""
+        for _ in range(MEMBERSHIP_ATTEMPTS):
+            before = await self.durable.get_staff(staff_id)
+            if before is None:
+                return None
+            centres = change(dict(memberships(before)))
+            if not centres or not all(r in ROLES for r in centres.values()):
+                raise ValueError("an account belongs to at least one centre, with a known role in each")
+            record = await self.durable.update_staff(
+                staff_id,
+                {"centres": dict(centres), "role": centres[primary_centre(centres)]},
+                expect={"centres": before.get("centres"), "role": before.get("role")},
+            )
+            if record is not None:
+                break
+        else:
+            raise ServiceError("conflict", MSG_CHANGED_MEANWHILE)
         await self.end_sessions(staff_id)
         if audit:
-            touched = set(centres) | set(memberships(before or {}))
+            touched = set(centres) | set(memberships(before))
             await self.audit.record(actor, "centre_membership", staff_id, centres=sorted(touched))
         return record
 

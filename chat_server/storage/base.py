@@ -132,7 +132,11 @@ class Durable(Protocol):
 
     async def list_staff(self) -> list[JSON]: ...
 
-    async def update_staff(self, staff_id: str, changes: JSON) -> JSON | None: ...
+    async def update_staff(self, staff_id: str, changes: JSON, *, expect: JSON | None = None) -> JSON | None:
+        """Merge ``changes`` into an account, atomically. With ``expect``, only if
+        every field in it has that value now (compare-and-set). Returns the new record,
+        or None when the account is missing or the expectation failed. Raises
+        :class:`Conflict` when a changed username is taken."""
 
     async def count_staff(self, role: str | None = None) -> int: ...
 

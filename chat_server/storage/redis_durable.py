@@ -158,7 +158,7 @@ class RedisDurable:
         records = [await self.get_staff(i) for i in ids]
         return sorted((r for r in records if r), key=lambda r: r["username"].lower())
 
-    async def update_staff(self, staff_id: str, changes: JSON) -> JSON | None:
+    async def update_staff(self, staff_id: str, changes: JSON, *, expect: JSON | None = None) -> JSON | None:
         key = self._k("staff", staff_id)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -169,6 +169,8 @@ class RedisDurable:
                         if raw is None:
                             return None
                         data: JSON = json.loads(raw)
+                        if expect and any(data.get(k) != v for k, v in expect.items()):
+                            return None
                         old_name = data["username"].lower()
                         data.update(changes)
                         new_name = data["username"].lower()

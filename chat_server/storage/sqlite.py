@@ -197,7 +197,7 @@ class SqliteDurable:
         rows = await self._run(lambda c: c.execute("SELECT data FROM staff ORDER BY username").fetchall())
         return [json.loads(r[0]) for r in rows]
 
-    async def update_staff(self, staff_id: str, changes: JSON) -> JSON | None:
+    async def update_staff(self, staff_id: str, changes: JSON, *, expect: JSON | None = None) -> JSON | None:
         def _do(c: sqlite3.Connection) -> JSON | None:
             c.execute("BEGIN IMMEDIATE")
             try:
@@ -206,6 +206,9 @@ class SqliteDurable:
                     c.execute("ROLLBACK")
                     return None
                 data: JSON = json.loads(row[0])
+                if expect and any(data.get(k) != v for k, v in expect.items()):
+                    c.execute("ROLLBACK")
+                    return None
                 data.update(changes)
                 c.execute(
                     "UPDATE staff SET data = ?, username = ? WHERE id = ?",

@@ -27,6 +27,19 @@ async def test_staff_crud(durable):
     assert await durable.update_staff("nope", {"x": 1}) is None
 
 
+async def test_staff_update_with_an_expectation_is_a_compare_and_set(durable):
+    """Two admins changing one account's centres at once: the second write, made from
+    what it read before the first, is refused (None) and leaves the first in place."""
+    await durable.create_staff({**staff("s1", "sara"), "centres": {"a": "operator", "b": "admin"}})
+    read = (await durable.get_staff("s1"))["centres"]
+    assert (await durable.update_staff("s1", {"centres": {"a": "operator"}}, expect={"centres": read}))["centres"] == {
+        "a": "operator"
+    }
+    assert await durable.update_staff("s1", {"centres": {**read, "b": "supervisor"}}, expect={"centres": read}) is None
+    assert (await durable.get_staff("s1"))["centres"] == {"a": "operator"}
+    assert await durable.update_staff("nope", {"x": 1}, expect={"centres": None}) is None
+
+
 async def test_usernames_are_unique(durable):
     await durable.create_staff(staff("s1", "sara"))
     with pytest.raises(Conflict):

@@ -5,6 +5,7 @@ their centre, and the example data (issue 19)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -198,3 +199,33 @@ async def test_loading_the_example_twice_creates_each_centre_once(world: World) 
     assert created == [] and len(present) == 9
     dalarna = await world.services.centres.get("dalarna")
     assert dalarna is not None and dalarna.extra["verify"] is True and "2080" in dalarna.municipalities
+
+
+async def test_a_removal_from_a_centre_is_never_undone_by_a_role_change_at_the_same_time(world: World) -> None:
+    """Security review: a national admin takes someone out of Skåne while Skåne's admin
+    changes their role there. Both read the account first; the role change used to
+    write the membership back. Now the memberships change by compare-and-set: the role
+    change, applied to what is there when it writes, finds them gone (``not_found``)."""
+    await world.services.centres.do_create_centre(NAT, NewCentre("skane", {"sv": "RC Skåne"}))
+    op = await world.staff("operator")
+    await world.services.centre_staff.do_set_membership(NAT, "skane", op.id, "operator")
+    staff = world.services.staff
+    real_update = staff.durable.update_staff
+    removed = False
+
+    async def removal_first(*args: Any, **kwargs: Any) -> Any:
+        nonlocal removed
+        if not removed:  # the role change has read the account; the removal lands now
+            removed = True
+            await world.services.centre_staff.do_set_membership(NAT, "skane", op.id, None)
+        return await real_update(*args, **kwargs)
+
+    staff.durable.update_staff = removal_first  # type: ignore[method-assign]
+    try:
+        with pytest.raises(ServiceError) as err:
+            await staff.set_role(op.id, "supervisor", actor=NAT.id, centre="skane")
+    finally:
+        staff.durable.update_staff = real_update  # type: ignore[method-assign]
+    assert err.value.code == "not_found"
+    account = await staff.durable.get_staff(op.id)
+    assert account is not None and account["centres"] == {"default": "operator"}
