@@ -35,6 +35,10 @@ from .stats_protection import SMALL, Counts, MonthPlan, plan_month, tables
 
 log = logging.getLogger(__name__)
 
+#: One period of a report: (label, first day, {dimension: {value: count, or None when
+#: suppressed}}); a published zero is left out.
+Period = tuple[str, date, dict[str, dict[str, int | None]]]
+
 TZ = ZoneInfo("Europe/Stockholm")
 
 WAIT_BUCKETS = ((60, "0-1m"), (300, "1-5m"), (900, "5-15m"), (1800, "15-30m"))
@@ -269,8 +273,10 @@ class Stats:
         """The published counts per fixed period covering [first, last] (widened).
 
         Counters of ``centre``, or with None of every centre summed before suppression
-        (the national view). Periods in a month that has not ended, or is past the
-        retention period, are left out. Raises ValueError for a bad group or range (more than ``MAX_DAYS``)."""
+        (the national view), where a cell is published only if every centre publishes
+        its own part of it (:meth:`_as_centres_publish`). Periods in a month that has
+        not ended, or is past the retention period, are left out. Raises ValueError for
+        a bad group or range (more than ``MAX_DAYS``)."""
         if group not in GROUPS or last < first or (last - first).days > MAX_DAYS:
             raise ValueError("bad range or group")
         first, last = period_of(first, group)[0], period_of(last, group)[1]
@@ -278,7 +284,50 @@ class Stats:
         rows = await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat(), centre) if months else []
         # Planning three years day by day takes a while: off the event loop.
         periods = await asyncio.to_thread(self._periods, first, last, group, months, rows, centre)
+        if centre is None and periods:
+            periods = await self._as_centres_publish(first, last, group, months, periods)
         return Report(group, first, last, periods, until, horizon)
+
+    async def _as_centres_publish(
+        self, first: date, last: date, group: str, months: list[date], national: list[Period]
+    ) -> list[Period]:
+        """The national view, less the cells that would tell a centre's suppressed count.
+
+        Whoever reads the national view may read every centre's too (a national admin):
+        a national cell minus the other centres' published parts gives the sum of the
+        parts the centres suppress. A cell is kept only when no centre suppresses its
+        part, or at least two do and their parts count at least :data:`SMALL` together:
+        one suppressed part alone would be told exactly (a 1 to 4, or a complementary
+        cell that opens its group), and a sum of 1 to 4 (or 0, a group's deliberate zero)
+        would be a small count of its own (security review). Two centres with three
+        chats each still show six nationally."""
+        hidden: dict[tuple[str, str, str], tuple[int, int]] = {}  # (label, dim, value): (parts, sum)
+        ids = {str(c["id"]) for c in await self._durable.list_centres()} | {DEFAULT_CENTRE}
+        for centre_id in sorted(ids):
+            rows = await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat(), centre_id)
+            if not rows:
+                continue  # no counts: every cell a published 0
+            counts: Counts = {}
+            for day_text, key, count in rows:
+                counts.setdefault(date.fromisoformat(day_text), {})[key] = count
+            mine = await asyncio.to_thread(self._periods, first, last, group, months, rows, centre_id)
+            for label, start, dims in mine:
+                end = period_of(start, group)[1]
+                days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+                for dim, values in dims.items():
+                    for value, shown in values.items():
+                        if shown is None:
+                            raw = sum(counts.get(d, {}).get(f"{dim}:{value}", 0) for d in days)
+                            parts, total = hidden.get((label, dim, value), (0, 0))
+                            hidden[(label, dim, value)] = (parts + 1, total + raw)
+        out: list[Period] = []
+        for label, start, dims in national:
+            kept = {dim: dict(values) for dim, values in dims.items()}
+            for (at, dim, value), (parts, total) in hidden.items():
+                if at == label and (parts < 2 or total < SMALL):
+                    kept.setdefault(dim, {})[value] = None  # also over a (left out) national 0
+            out.append((label, start, kept))
+        return out
 
     def _plan(self, month: date, counts: Counts, centre: str | None) -> MonthPlan:
         # An ended month's counters no longer change, so its plan is kept per centre
@@ -304,7 +353,7 @@ class Stats:
         months: list[date],
         rows: list[tuple[str, str, int]],
         centre: str | None = DEFAULT_CENTRE,
-    ) -> list[tuple[str, date, dict[str, dict[str, int | None]]]]:
+    ) -> list[Period]:
         counts: Counts = {}
         for day_text, key, n in rows:
             counts.setdefault(date.fromisoformat(day_text), {})[key] = n

@@ -115,3 +115,49 @@ async def test_a_centre_whose_every_visitor_went_elsewhere_shows_them() -> None:
     await durable.add_stats("2026-11-03", {"overflow:out": 8})
     ((_label, _first, counts),) = (await stats.report(date(2026, 11, 1), date(2026, 11, 30))).periods
     assert counts["conversations"]["total"] == 0 and counts["overflow"] == {"out": 8}
+
+
+class CentresDurable:
+    """Statistics of several centres, and their list."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str], int] = {}
+
+    async def add_stats(self, day: str, counters: dict[str, int], centre: str = "default") -> None:
+        for k, n in counters.items():
+            self.rows[(centre, day, k)] = self.rows.get((centre, day, k), 0) + n
+
+    async def get_stats(self, first: str, last: str, centre: str | None = "default") -> list[tuple[str, str, int]]:
+        summed: dict[tuple[str, str], int] = {}
+        for (c, d, k), n in self.rows.items():
+            if first <= d <= last and centre in (None, c):
+                summed[(d, k)] = summed.get((d, k), 0) + n
+        return sorted((d, k, n) for (d, k), n in summed.items())
+
+    async def list_centres(self) -> list[dict[str, Any]]:
+        return [{"id": c} for c in sorted({c for c, _d, _k in self.rows})]
+
+
+async def test_the_national_view_cannot_be_differenced_against_the_centres() -> None:
+    """Security review: national minus the other centres' published cells gave a
+    centre's suppressed count. A national cell is now kept only where every centre
+    publishes its part; a national zero where a centre's group holds a zero is hidden
+    too. What every centre publishes is summed as before."""
+    durable: Any = CentresDurable()
+    stats = Stats(durable, today=lambda: date(2027, 1, 15))
+    await durable.add_stats("2026-11-03", {"conversations:total": 20, "language:sv": 10, "language:ti": 10}, "skane")
+    await durable.add_stats("2026-11-04", {"conversations:total": 12, "language:sv": 9, "language:ti": 3}, "dalarna")
+    national = await stats.report(date(2026, 11, 1), date(2026, 11, 30), "month", None)
+    ((_l, _f, counts),) = national.periods
+    assert counts["conversations"]["total"] == 32  # every centre publishes its total
+    dalarna = await stats.report(date(2026, 11, 1), date(2026, 11, 30), "month", "dalarna")
+    ((_l, _f, own),) = dalarna.periods
+    hidden = {v for v, n in own["language"].items() if n is None}
+    assert "ti" in hidden  # 3 in Dalarna
+    for value in hidden:  # 13 - 10 would have told Dalarna's 3
+        assert counts["language"][value] is None, value
+    skane = await stats.report(date(2026, 11, 1), date(2026, 11, 30), "month", "skane")
+    ((_l, _f, theirs),) = skane.periods
+    published = {v for v, n in counts["language"].items() if n is not None}
+    for value in published:
+        assert counts["language"][value] == (own["language"].get(value) or 0) + (theirs["language"].get(value) or 0)
