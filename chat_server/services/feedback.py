@@ -103,8 +103,9 @@ class Feedback:
 
         The claim is short (:data:`_CLAIM_TTL_S`) and the day is marked done only when
         every centre's tally is in: a store that fails half-way (Redis restarting, the
-        durable store unavailable) leaves the rest of the day for a later sweep, and
-        the tallies already counted were set back to zero, so nothing is counted twice.
+        durable store unavailable) leaves the rest of the day for a later sweep. A
+        centre's tally is taken out before it is added to the statistics (and given back
+        if that fails), so nothing is counted twice.
         Raises :class:`~chat_server.storage.base.StoreUnavailable` when a store does
         not answer."""
         last = (self.clock().astimezone(TZ) - FLUSH_AFTER).date() - timedelta(days=1)
@@ -135,8 +136,15 @@ class Feedback:
             counters = {k: n for k, n in counters.items() if n > 0}
             if not counters:
                 continue
-            await self._stats.record_day(date.fromisoformat(day), counters, centre)
-            # Counted: a retry of this day (another centre failed) must not add it again.
+            # Taken out of the tally first, so that nothing is ever counted twice (a retry
+            # of the day, or another process once the claim has expired); given back if
+            # the statistics do not take it.
             for a in ANSWERS:
                 await self._eph.incr(_tally(day, centre, a), _TALLY_TTL_S, -counters.get(f"feedback:{a}", 0))
+            try:
+                await self._stats.record_day(date.fromisoformat(day), counters, centre)
+            except BaseException:
+                for a in ANSWERS:
+                    await self._eph.incr(_tally(day, centre, a), _TALLY_TTL_S, counters.get(f"feedback:{a}", 0))
+                raise
         return centres
