@@ -252,6 +252,9 @@ class Admin:
                 item: Account = {**public_staff(r), "created_at": r.get("created_at")}
                 if centre is not None:
                     item["role"] = memberships(r)[centre]
+                    if not admin.national_admin:
+                        # Where else someone works is not this centre's business.
+                        item["centres"] = {centre: item["role"]}
                 items.append(item)
         items.sort(key=lambda i: i["username"])
         return items

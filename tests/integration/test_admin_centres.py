@@ -183,3 +183,18 @@ async def test_a_centre_admin_cannot_sign_a_national_admin_out_by_a_role_change(
         assert status == 403 and body["error"]["code"] == "forbidden", body
         status, body = await Api(http, server.url, national)("GET", "/api/me")
         assert status == 200, body  # still signed in
+
+
+async def test_a_centre_admin_sees_only_their_centre_in_the_account_list(server) -> None:
+    """Security review: the list showed each person's roles in every other centre."""
+    both = await server.create_staff("operator", centres={"default": "operator", "skane": "supervisor"})
+    admin = await login(server.url, await server.create_staff("admin", centres={"default": "admin"}))
+    national = await login(server.url, await server.create_staff("admin", national_admin=True))
+    async with aiohttp.ClientSession() as http:
+        status, body = await Api(http, server.url, admin)("GET", "/api/admin/staff")
+        assert status == 200, body
+        (item,) = [i for i in body["items"] if i["id"] == both.id]
+        assert item["centres"] == {"default": "operator"}
+        status, body = await Api(http, server.url, national)("GET", "/api/centres/default/admin/staff")
+        (item,) = [i for i in body["items"] if i["id"] == both.id]
+        assert item["centres"] == {"default": "operator", "skane": "supervisor"}
