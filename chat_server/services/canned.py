@@ -15,6 +15,7 @@ from typing import Any
 from ..i18n import SUPPORTED
 from ..storage.base import Durable
 from .centre_domain import DEFAULT_CENTRE, centre_namespace
+from .documents import Document, edit_document
 from .errors import MSG_INVALID, N_, ServiceError
 from .events import Translator
 
@@ -87,10 +88,16 @@ class Canned:
             if not (isinstance(text, str) and 0 < len(text.strip()) <= 2000):
                 raise ServiceError("invalid", MSG_INVALID)
             clean.append({"id": ident, "title": title.strip(), "text": text.strip()})
-        doc = await self._doc(centre)
-        if clean:
-            doc[locale] = clean
-        else:
-            doc.pop(locale, None)
-        await self.durable.put_kv(centre_namespace(centre), DOC, doc)
+
+        def with_locale(doc: Document | None) -> Document:
+            # This language's list only, on the document as it is when written: two
+            # admins saving two languages at once both keep theirs (services/documents.py).
+            doc = dict(doc or {})
+            if clean:
+                doc[locale] = clean
+            else:
+                doc.pop(locale, None)
+            return doc
+
+        await edit_document(self.durable, centre_namespace(centre), DOC, with_locale)
         return clean or self.defaults(locale)

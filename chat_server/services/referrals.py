@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypedDict
@@ -22,6 +23,7 @@ from ..storage.base import Durable
 from .audit import Audit
 from .centre_domain import DEFAULT_CENTRE, centre_namespace
 from .centres import check_national_admin, check_staff_in_centre, resolve_centre
+from .documents import Document, edit_document
 from .domain import Staff
 from .errors import MSG_INVALID, MSG_NOT_FOUND, N_, ServiceError
 from .events import Translator
@@ -154,22 +156,33 @@ class Directory:
         receivers = [validate_receiver(r, self._languages) for r in load_seed(self._seed)]
         return _in_order([r for r in receivers if (r["area"]["kind"] == "national") == national])
 
-    async def _national(self) -> list[Receiver]:
-        doc = await self._durable.get_kv("doc", DOC)
-        if doc is None:
-            doc = {"receivers": self._seeded(True), "national_only": True}
-            await self._durable.put_kv("doc", DOC, doc)
+    def _national_doc(self, doc: Document | None) -> Document:
         # A document of a release before centres not yet split (the migration runs at
         # start): only its national receivers are shared.
-        return [r for r in doc["receivers"] if r["area"]["kind"] == "national"]
+        if doc is None:
+            return {"receivers": self._seeded(True), "national_only": True}
+        national = [r for r in doc["receivers"] if r["area"]["kind"] == "national"]
+        return {**doc, "receivers": national, "national_only": True}
+
+    def _local_doc(self, centre: str, doc: Document | None) -> Document:
+        if doc is None:
+            return {"receivers": self._seeded(False) if centre == DEFAULT_CENTRE else []}
+        return {**doc, "receivers": [r for r in doc["receivers"] if r["area"]["kind"] != "national"]}
+
+    async def _national(self) -> list[Receiver]:
+        doc = await self._durable.get_kv("doc", DOC)
+        if doc is None:  # seeded on first use, once (a seed racing an edit loses)
+            doc = await edit_document(self._durable, "doc", DOC, lambda d: d or self._national_doc(None))
+        receivers: list[Receiver] = self._national_doc(doc)["receivers"]
+        return receivers
 
     async def _local(self, centre: str) -> list[Receiver]:
         ns = centre_namespace(centre)
         doc = await self._durable.get_kv(ns, DOC)
         if doc is None:
-            doc = {"receivers": self._seeded(False) if centre == DEFAULT_CENTRE else []}
-            await self._durable.put_kv(ns, DOC, doc)
-        return [r for r in doc["receivers"] if r["area"]["kind"] != "national"]
+            doc = await edit_document(self._durable, ns, DOC, lambda d: d or self._local_doc(centre, None))
+        receivers: list[Receiver] = self._local_doc(centre, doc)["receivers"]
+        return receivers
 
     async def all(self, centre: str = DEFAULT_CENTRE) -> list[Receiver]:
         """Every receiver a centre refers to: the national ones, then its own."""
@@ -181,41 +194,47 @@ class Directory:
 
     async def put(self, raw: Any, centre: str = DEFAULT_CENTRE) -> Receiver:
         """Create or replace one receiver (validated): a national one in the shared
-        document, any other in ``centre``'s. InvalidReceiver (``id``) when the id is
-        used by the other document (a national id in a centre, or another centre's
-        receiver made national is refused: delete it there first)."""
+        document, any other in ``centre``'s, by compare-and-set (services/documents.py:
+        two editors saving at once both keep their receiver). InvalidReceiver (``id``)
+        when the id is used by the other document (a national id in a centre, or another
+        centre's receiver made national is refused: delete it there first)."""
         receiver = validate_receiver(raw, self._languages)
         national = receiver["area"]["kind"] == "national"
-        shared, own = await self._national(), await self._local(centre)
-        if any(r["id"] == receiver["id"] for r in (own if national else shared)):
+        other = await self._local(centre) if national else await self._national()
+        if any(r["id"] == receiver["id"] for r in other):
             raise InvalidReceiver("id")
-        receivers = [r for r in (shared if national else own) if r["id"] != receiver["id"]]
-        if len(receivers) >= MAX_RECEIVERS:
-            raise InvalidReceiver("too many receivers")
-        receivers.append(receiver)
-        if national:
-            await self._durable.put_kv("doc", DOC, {"receivers": _in_order(receivers), "national_only": True})
-        else:
-            await self._durable.put_kv(centre_namespace(centre), DOC, {"receivers": _in_order(receivers)})
+
+        def with_receiver(doc: Document | None) -> Document:
+            fresh = self._national_doc(doc) if national else self._local_doc(centre, doc)
+            receivers = [r for r in fresh["receivers"] if r["id"] != receiver["id"]]
+            if len(receivers) >= MAX_RECEIVERS:
+                raise InvalidReceiver("too many receivers")
+            return {**fresh, "receivers": _in_order([*receivers, receiver])}
+
+        namespace = "doc" if national else centre_namespace(centre)
+        await edit_document(self._durable, namespace, DOC, with_receiver)
         return receiver
+
+    async def _remove(self, namespace: str, receiver_id: str, fresh: Callable[[Document | None], Document]) -> bool:
+        removed = False
+
+        def without(doc: Document | None) -> Document:
+            nonlocal removed
+            current = fresh(doc)
+            kept = [r for r in current["receivers"] if r["id"] != receiver_id]
+            removed = len(kept) != len(current["receivers"])
+            return {**current, "receivers": kept} if removed else (doc if doc is not None else current)
+
+        await edit_document(self._durable, namespace, DOC, without)
+        return removed
 
     async def delete_local(self, receiver_id: str, centre: str) -> bool:
         """Remove a receiver of ``centre``; False if its directory has none."""
-        own = await self._local(centre)
-        kept = [r for r in own if r["id"] != receiver_id]
-        if len(kept) == len(own):
-            return False
-        await self._durable.put_kv(centre_namespace(centre), DOC, {"receivers": kept})
-        return True
+        return await self._remove(centre_namespace(centre), receiver_id, lambda d: self._local_doc(centre, d))
 
     async def delete_national(self, receiver_id: str) -> bool:
         """Remove a national receiver; False if there is none."""
-        shared = await self._national()
-        kept = [r for r in shared if r["id"] != receiver_id]
-        if len(kept) == len(shared):
-            return False
-        await self._durable.put_kv("doc", DOC, {"receivers": kept, "national_only": True})
-        return True
+        return await self._remove("doc", receiver_id, self._national_doc)
 
     async def is_national(self, receiver_id: str) -> bool:
         """Whether ``receiver_id`` is one of the shared national receivers."""

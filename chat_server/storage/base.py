@@ -179,6 +179,11 @@ class Durable(Protocol):
 
     async def get_kv(self, namespace: str, key: str) -> JSON | None: ...
 
+    async def replace_kv(self, namespace: str, key: str, expected: JSON | None, value: JSON) -> bool:
+        """Write a document (no expiry) only if it is still ``expected`` (None: there
+        is none): compare-and-set, so two editors saving at once cannot drop each
+        other's change unseen. True if this call wrote it."""
+
     async def delete_kv(self, namespace: str, key: str) -> bool: ...
 
     async def list_kv(self, namespace: str) -> list[tuple[str, JSON]]: ...

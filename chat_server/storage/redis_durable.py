@@ -286,6 +286,24 @@ class RedisDurable:
             await self._call(self._redis.sadd(self._k("kvidx", namespace), key))
         return bool(created)
 
+    async def replace_kv(self, namespace: str, key: str, expected: JSON | None, value: JSON) -> bool:
+        name = self._k("kv", namespace, key)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(name)
+                raw = await pipe.get(name)
+                if (json.loads(raw) if raw else None) != expected:
+                    return False
+                pipe.multi()
+                pipe.set(name, json.dumps(value))
+                pipe.sadd(self._k("kvidx", namespace), key)
+                await pipe.execute()
+                return True
+        except WatchError:
+            return False  # changed between the read and the write
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc
+
     async def get_kv(self, namespace: str, key: str) -> JSON | None:
         raw = await self._call(self._redis.get(self._k("kv", namespace, key)))
         return json.loads(raw) if raw else None

@@ -328,6 +328,32 @@ class SqliteDurable:
 
         return await self._run(_do)
 
+    async def replace_kv(self, namespace: str, key: str, expected: JSON | None, value: JSON) -> bool:
+        now = time.time()
+
+        def _do(c: sqlite3.Connection) -> bool:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                row = c.execute(
+                    "SELECT value FROM kv WHERE namespace = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
+                    (namespace, key, now),
+                ).fetchone()
+                if (json.loads(row[0]) if row else None) != expected:
+                    c.execute("ROLLBACK")
+                    return False
+                c.execute(
+                    "INSERT OR REPLACE INTO kv (namespace, key, value, expires_at) VALUES (?,?,?,NULL)",
+                    (namespace, key, json.dumps(value)),
+                )
+                c.execute("COMMIT")
+                return True
+            except BaseException:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                raise
+
+        return await self._run(_do)
+
     async def get_kv(self, namespace: str, key: str) -> JSON | None:
         now = time.time()
 

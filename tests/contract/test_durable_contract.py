@@ -87,6 +87,17 @@ async def test_kv_with_expiry_and_take(durable):
     assert await durable.get_kv("doc", "hours") is None
 
 
+async def test_kv_replace_is_a_compare_and_set(durable):
+    """Two editors read a document, both save: the second is refused, not lost unseen."""
+    assert await durable.replace_kv("doc", "d", None, {"v": 1})
+    assert not await durable.replace_kv("doc", "d", None, {"v": 9})  # it exists now
+    read = await durable.get_kv("doc", "d")
+    assert await durable.replace_kv("doc", "d", read, {"v": 2, "by": "one"})
+    assert not await durable.replace_kv("doc", "d", read, {"v": 2, "by": "two"})
+    assert await durable.get_kv("doc", "d") == {"v": 2, "by": "one"}
+    assert ("d", {"v": 2, "by": "one"}) in await durable.list_kv("doc")
+
+
 async def test_kv_add_creates_once(durable):
     assert await durable.add_kv("pending", "k", {"v": 1}, expires_at=time.time() + 60) is True
     assert await durable.add_kv("pending", "k", {"v": 2}, expires_at=time.time() + 60) is False

@@ -3,8 +3,11 @@ the kinds are remembered; the directory's editing rules."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from chat_server.services.centre_domain import centre_namespace
 from chat_server.services.domain import Staff
 from chat_server.services.errors import ServiceError
 
@@ -153,3 +156,45 @@ async def test_a_card_prints_everything_the_directory_holds_for_the_visitor(worl
     assert "staff" not in str(sent) and "verify" not in sent
     (bris,) = await world.services.referrals.do_send(sara, cid, ["bris-116111"])
     assert bris["switchboard"] == "" and bris["how"][0]["note"] == ""
+
+
+RECEIVER = {
+    "type": "police",
+    "name": "Polisen",
+    "area": {"kind": "municipality", "name": "Falun"},
+    "channels": [{"kind": "phone", "value": "114 14"}],
+}
+
+
+async def test_two_editors_saving_at_once_both_keep_their_change(world: World) -> None:
+    """Editors that never lose data: one editor's save lands between another's read and
+    write (another process). The directory and the canned responses are changed by
+    compare-and-set, so the second save is applied to the document with the first in
+    it: both receivers, both languages are kept."""
+    directory, canned = world.services.directory, world.services.canned
+    durable = directory._durable  # noqa: SLF001 - the store under both
+    real_get = durable.get_kv
+    cut_in: list[Any] = []  # (namespace, the other save)
+
+    async def another_save_after_the_read(namespace: str, key: str) -> Any:
+        value = await real_get(namespace, key)
+        if cut_in and cut_in[0][0] == namespace:
+            await cut_in.pop()[1]()  # lands after this read, before this save's write
+        return value
+
+    durable.get_kv = another_save_after_the_read
+    try:
+        await directory.all("default")  # seeded
+        ns = centre_namespace("default")
+        first = {**RECEIVER, "id": "polisen-falun"}
+        second = {**RECEIVER, "id": "polisen-borlange"}
+        cut_in.append((ns, lambda: directory.put(first, "default")))
+        await directory.put(second, "default")
+        ids = {r["id"] for r in await directory.all("default")}
+        assert {"polisen-falun", "polisen-borlange"} <= ids
+        cut_in.append((ns, lambda: canned.set_locale("sv", [{"id": "a", "title": "Hej", "text": "Hej!"}], "default")))
+        await canned.set_locale("ar", [{"id": "b", "title": "مرحبا", "text": "مرحبا!"}], "default")
+        everything = await canned.all("default")
+        assert everything["sv"]["custom"] and everything["ar"]["custom"]
+    finally:
+        durable.get_kv = real_get
