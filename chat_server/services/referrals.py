@@ -196,11 +196,15 @@ class Directory:
         """Create or replace one receiver (validated): a national one in the shared
         document, any other in ``centre``'s, by compare-and-set (services/documents.py:
         two editors saving at once both keep their receiver). InvalidReceiver (``id``)
-        when the id is used by the other document (a national id in a centre, or another
-        centre's receiver made national is refused: delete it there first)."""
+        when the id is used by the other kind (a national id in a centre, or a national
+        receiver with the id of any centre's own: it would hide that one there)."""
         receiver = validate_receiver(raw, self._languages)
         national = receiver["area"]["kind"] == "national"
-        other = await self._local(centre) if national else await self._national()
+        if national:  # shared by every centre: its id must be free in each of them
+            centres = {str(c["id"]) for c in await self._durable.list_centres()} | {centre, DEFAULT_CENTRE}
+            other = [r for c in sorted(centres) for r in await self._local(c)]
+        else:
+            other = await self._national()
         if any(r["id"] == receiver["id"] for r in other):
             raise InvalidReceiver("id")
 

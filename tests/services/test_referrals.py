@@ -198,3 +198,20 @@ async def test_two_editors_saving_at_once_both_keep_their_change(world: World) -
         assert everything["sv"]["custom"] and everything["ar"]["custom"]
     finally:
         durable.get_kv = real_get
+
+
+async def test_a_national_receiver_cannot_take_the_id_of_any_centres_own(world: World) -> None:
+    """Security review: the clash was checked only in the named centre, so a national
+    receiver could share an id with another centre's own and hide it there."""
+    from chat_server.services.centres import NewCentre
+    from chat_server.services.referrals import InvalidReceiver
+
+    directory = world.services.directory
+    await world.services.centres.do_create_centre(None, NewCentre("skane", {"sv": "RC Skåne"}))
+    await directory.put({**RECEIVER, "id": "socialtjansten-malmo"}, "skane")
+    national = {**RECEIVER, "id": "socialtjansten-malmo", "area": {"kind": "national"}}
+    with pytest.raises(InvalidReceiver):
+        await directory.put(national, "default")
+    assert [r["id"] for r in await directory.all("skane") if r["id"] == "socialtjansten-malmo"] == [
+        "socialtjansten-malmo"
+    ]
