@@ -25,9 +25,18 @@ run: install frontend locales
 
 ## make test: install what the tests need, then the gates (lint, format, types), the
 ## JavaScript unit tests and the whole pytest suite; any finding fails the build.
+## The suite runs as two pytest processes side by side, one per core: the browser tests
+## (much of their work is Chromium's) and everything else. The browser half's report is
+## printed when both are done; either half failing fails the build. One half alone:
+## `.venv/bin/python -m pytest tests/browser` or `… tests --ignore=tests/browser`.
 test: system-deps install-test frontend conformance-deps locales lint js-test
 	$(BIN)/rc-chat locales check
-	$(BIN)/python -m pytest -p no:cacheprovider tests
+	@report=$$(mktemp); \
+	  $(BIN)/python -m pytest -p no:cacheprovider tests/browser > $$report 2>&1 & browsers=$$!; \
+	  $(BIN)/python -m pytest -p no:cacheprovider tests --ignore=tests/browser; rest=$$?; \
+	  wait $$browsers; browser=$$?; \
+	  echo; echo "=== the browser tests (run beside the others) ==="; cat $$report; rm -f $$report; \
+	  exit $$(( rest != 0 || browser != 0 ))
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)

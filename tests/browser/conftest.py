@@ -27,6 +27,11 @@ from chat_server.transport import keys as K
 from ..conftest import LiveServer, free_port
 from ..helpers import Recorder, StaffLogin, login, new_client_id
 
+#: How long a Playwright wait may take before the test fails (ms). Generous: the browser
+#: tests run beside the rest of the suite on two cores (Makefile); a passing wait
+#: returns as soon as its condition holds.
+BROWSER_TIMEOUT_MS = 20_000
+
 try:
     from playwright.async_api import (
         Browser,
@@ -356,7 +361,7 @@ def visitor_factory(browser: Browser, host_site: HostSite, chat: LiveServer) -> 
             has_touch=touch,
             is_mobile=touch,
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
         contexts.append(context)
         if init_script:
             await context.add_init_script(init_script)
@@ -485,7 +490,7 @@ def console_factory(console_browser: Any, server: LiveServer) -> Callable[..., A
 
     async def factory(name: str, locale: str = "sv") -> Any:
         context = await console_browser.new_context(viewport=DESKTOP, locale="sv-SE", timezone_id="Europe/Stockholm")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
         page = await context.new_page()
         console = Console(page, server, name, await catalog(server.url, locale))
         watch_errors(console)
