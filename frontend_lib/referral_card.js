@@ -3,10 +3,28 @@
 // Every number, address and link is printed in full, in its own left-to-right island
 // (<bdi dir="ltr">) so that "020-50 50 50" stays whole inside Arabic, Persian or Sorani
 // text, with a copy button (copy.js) and, for phones and links, the link itself.
-// Strings are passed in by the app (`text`), so every msgid stays in the app's sources.
+// Its words are cardWords() below, in the language the app shows (both apps read the
+// one catalog; locales/babel.cfg extracts this folder too).
 import { el, uniqueId } from "./dom.js";
 import { copyText } from "./copy.js";
+import { _ } from "./i18n.js";
 import { safeUrl, telUrl } from "./urls.js";
+
+// The words of a card (the `text` argument of referralCard), in the current language.
+export function cardWords() {
+  return {
+    openingHours: _("Opening hours:"),
+    whatToSay: _("What you can say:"),
+    rights: _("Your rights:"),
+    languages: _("Languages:"),
+    copy: _("Copy"),
+    copied: _("Copied"),
+    selected: _("Selected. Copy it with your device's copy command."),
+    call: _("Call"),
+    write: _("Write an e-mail"),
+    opensNewTab: _("(opens in a new tab)"),
+  };
+}
 
 const str = (v) => (typeof v === "string" ? v : "");
 const CONFIRM_MS = 4000;

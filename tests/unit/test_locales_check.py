@@ -319,14 +319,20 @@ def test_no_js_call_translates_a_non_literal() -> None:
     assert not found, found
 
 
-def test_shared_front_end_library_has_no_msgids() -> None:
-    """frontend_lib is not in babel.cfg: visible text belongs to the apps, which pass it
-    in (e.g. ackCall's noAnswer). A `_("…")` there would never be translated."""
-    call = re.compile(r"""(?<![\w.$])_\(\s*["']""")
+def test_the_shared_front_end_library_is_extracted_too() -> None:
+    """frontend_lib holds the words both front ends share (the referral card's): it is
+    in babel.cfg, so every `_("…")` there reaches messages.pot and each catalog. (It was
+    once kept free of msgids instead, and the two apps repeated the card's words.)"""
+    assert "[javascript: frontend_lib/*.js]" in (REPO / "locales" / "babel.cfg").read_text(encoding="utf-8")
+    call = re.compile(r"""(?<![\w.$])_\(\s*"([^"\\]+)"\s*\)""")
+    pot = (REPO / "locales" / "messages.pot").read_text(encoding="utf-8")
     found = [
-        f"{path.relative_to(REPO)}:{number}"
+        m.group(1)
         for path in sorted((REPO / "frontend_lib").glob("*.js"))
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if call.search(line) and not line.lstrip().startswith("//")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("//")
+        for m in call.finditer(line)
     ]
-    assert not found, found
+    assert "Opening hours:" in found
+    missing = [msgid for msgid in found if f'msgid "{msgid}"' not in pot]
+    assert not missing, missing

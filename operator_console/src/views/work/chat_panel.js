@@ -6,7 +6,7 @@
 // with a way back). An ended chat shows ended.js instead of the conversation.
 import { append, clear, el } from "../../../../frontend_lib/dom.js";
 import { _, fmt, languageLabel } from "../../../../frontend_lib/i18n.js";
-import { referralCard } from "../../../../frontend_lib/referral_card.js";
+import { cardWords, referralCard } from "../../../../frontend_lib/referral_card.js";
 import { timeOf } from "../../lib/locale.js";
 import { activeChat } from "../../state/chats.js";
 import { sentence } from "./bits.js";
@@ -96,22 +96,9 @@ function staffName(ctx, chat, id) {
 
 // The referral cards sent in this chat, as the visitor got them but in this staff
 // member's language (the server renders them per reader).
-const CARD_WORDS = () => ({
-  openingHours: _("Opening hours:"),
-  whatToSay: _("What you can say:"),
-  rights: _("Your rights:"),
-  languages: _("Languages:"),
-  copy: _("Copy"),
-  copied: _("Copied"),
-  selected: _("Selected. Copy it with your device's copy command."),
-  call: _("Call"),
-  write: _("Write an e-mail"),
-  opensNewTab: _("(opens in a new tab)"),
-});
-
 function messageEl(ctx, chat, m) {
   if (m.from === "system" && m.code === "referral" && Array.isArray(m.cards) && m.cards.length) {
-    const text = CARD_WORDS();
+    const text = cardWords();
     return el(
       "div",
       { class: "msg system referral-msg" },

@@ -1,27 +1,12 @@
 // Referral cards in the widget: in the chat as a card message (the moment the
 // counsellor sends them, and again from the history after a resume) and on the ended
-// view. The card itself is frontend_lib/referral_card.js; the words are here.
+// view. The card and its words are frontend_lib/referral_card.js.
 import { el, uniqueId } from "../../../../frontend_lib/dom.js";
 import { _, languageName } from "../../../../frontend_lib/i18n.js";
-import { referralCard } from "../../../../frontend_lib/referral_card.js";
-
-function words() {
-  return {
-    openingHours: _("Opening hours:"),
-    whatToSay: _("What you can say:"),
-    rights: _("Your rights:"),
-    languages: _("Languages:"),
-    copy: _("Copy"),
-    copied: _("Copied"),
-    selected: _("Selected. Copy it with your device's copy command."),
-    call: _("Call"),
-    write: _("Write an e-mail"),
-    opensNewTab: _("(opens in a new tab)"),
-  };
-}
+import { cardWords, referralCard } from "../../../../frontend_lib/referral_card.js";
 
 export function cardList(cards, level) {
-  const text = words();
+  const text = cardWords();
   return el("ul", { class: "cards" }, cards.map((c) => referralCard(c, text, { level, languageLabel: languageName })));
 }
 
