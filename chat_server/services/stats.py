@@ -291,41 +291,33 @@ class Stats:
     async def _as_centres_publish(
         self, first: date, last: date, group: str, months: list[date], national: list[Period]
     ) -> list[Period]:
-        """The national view, less the cells that would tell a centre's suppressed count.
+        """The national view, less every cell some centre suppresses in the same period.
 
         Whoever reads the national view may read every centre's too (a national admin):
-        a national cell minus the other centres' published parts gives the sum of the
-        parts the centres suppress. A cell is kept only when no centre suppresses its
-        part, or at least two do and their parts count at least :data:`SMALL` together:
-        one suppressed part alone would be told exactly (a 1 to 4, or a complementary
-        cell that opens its group), and a sum of 1 to 4 (or 0, a group's deliberate zero)
-        would be a small count of its own (security review). Two centres with three
-        chats each still show six nationally."""
-        hidden: dict[tuple[str, str, str], tuple[int, int]] = {}  # (label, dim, value): (parts, sum)
+        a national cell minus the other centres' published parts would give the parts
+        the centres suppress, a centre's hidden count exactly when it is the only one
+        (security review); and cells hidden here after the national plan would leave
+        small complements of their own. Kept, a national cell is the sum of the centres'
+        published cells, so the whole national view follows from the centres' views and
+        any combination of published numbers still counts a union of their atoms
+        (services/stats_protection.py): 0 or at least :data:`SMALL`. The price: a month
+        in which one centre had 1 to 4 chats publishes no national total."""
+        hidden: dict[str, set[tuple[str, str]]] = {}
         ids = {str(c["id"]) for c in await self._durable.list_centres()} | {DEFAULT_CENTRE}
         for centre_id in sorted(ids):
             rows = await self.totals(months[0].isoformat(), month_last(months[-1]).isoformat(), centre_id)
             if not rows:
                 continue  # no counts: every cell a published 0
-            counts: Counts = {}
-            for day_text, key, count in rows:
-                counts.setdefault(date.fromisoformat(day_text), {})[key] = count
             mine = await asyncio.to_thread(self._periods, first, last, group, months, rows, centre_id)
-            for label, start, dims in mine:
-                end = period_of(start, group)[1]
-                days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-                for dim, values in dims.items():
-                    for value, shown in values.items():
-                        if shown is None:
-                            raw = sum(counts.get(d, {}).get(f"{dim}:{value}", 0) for d in days)
-                            parts, total = hidden.get((label, dim, value), (0, 0))
-                            hidden[(label, dim, value)] = (parts + 1, total + raw)
+            for label, _start, dims in mine:
+                cells = hidden.setdefault(label, set())
+                cells.update((dim, value) for dim, values in dims.items() for value, n in values.items() if n is None)
         out: list[Period] = []
         for label, start, dims in national:
             kept = {dim: dict(values) for dim, values in dims.items()}
-            for (at, dim, value), (parts, total) in hidden.items():
-                if at == label and (parts < 2 or total < SMALL):
-                    kept.setdefault(dim, {})[value] = None  # also over a (left out) national 0
+            # Also over a national zero (left out): a centre's group may hold a zero.
+            for dim, value in hidden.get(label, ()):
+                kept.setdefault(dim, {})[value] = None
             out.append((label, start, kept))
         return out
 

@@ -1,6 +1,7 @@
 """Statistics per centre over HTTP (issue 19 point 5): each centre's own counts with
-small cells suppressed, and a national view summed over every centre *before*
-suppression, so two centres with 3 chats each publish 6 nationally and "<5" each."""
+small cells suppressed, and a national view summed over every centre before
+suppression, without any cell a centre suppresses (docs/privacy.md §7): two centres
+with 3 chats each publish nothing nationally either, with 7 and 5 they publish 12."""
 
 from __future__ import annotations
 
@@ -47,8 +48,9 @@ async def test_national_view_sums_before_suppression_and_each_centre_sees_its_ow
     status, body = await get(server, nat, "/api/stats" + query + "&scope=all")
     assert status == 200 and body["centre"] is None, body
     (period,) = body["periods"]
-    assert period["counts"]["conversations"]["total"] == 6
-    assert period["counts"]["topic"]["control"] == 6  # a cell, summed before suppression
+    # 6 nationally, but each centre's 3 is suppressed: 6 minus one centre's would tell.
+    assert period["counts"]["conversations"]["total"] is None
+    assert period["counts"]["topic"]["control"] is None
 
     for creds, centre in ((skane, "skane"), (dalarna, "dalarna")):
         cookie = (await login(server.url, creds)).cookie
@@ -70,3 +72,10 @@ async def test_national_view_sums_before_suppression_and_each_centre_sees_its_ow
     cookie = (await login(server.url, dalarna_op)).cookie
     status, _ = await get(server, cookie, "/api/centres/dalarna/stats" + query)
     assert status == 403
+    # With 7 and 5, every centre publishes its part and the national view is their sum.
+    await record_chats(server, "skane", 4)
+    await record_chats(server, "dalarna", 2)
+    status, body = await get(server, nat, "/api/stats" + query + "&scope=all")
+    (period,) = body["periods"]
+    assert period["counts"]["conversations"]["total"] == 12
+    assert period["counts"]["topic"]["control"] == 12
