@@ -333,17 +333,21 @@ class Bench:
 
     # phases ---------------------------------------------------------------------------
     def idle(self) -> None:
+        """Idle visitors held: by one process in embedded mode, or with
+        ``--idle-processes N`` by N processes over Redis (a process's descriptor limit
+        caps what one can hold: docs/performance.md "Idle scale"), each generator
+        connecting to one of them in turn. RSS is summed over the servers."""
         a = self.args
-        dep = self.deploy("embedded")
+        dep = self.deploy("embedded") if a.idle_processes <= 1 else self.deploy("redis", a.idle_processes)
         try:
-            pid = dep.procs[0].pid
+            pids = [p.pid for p in dep.procs]
             per = a.idle // a.gen_procs
             tasks = [
                 {
-                    "url": dep.urls[0],
+                    "url": dep.urls[i % len(dep.urls)],
                     "count": per + (1 if i < a.idle % a.gen_procs else 0),
                     "concurrency": a.connect_concurrency,
-                    "warmup": 50 if i == 0 else 0,
+                    "warmup": 50 if i < len(dep.urls) else 0,
                 }
                 for i in range(a.gen_procs)
             ]
@@ -355,7 +359,7 @@ class Bench:
                 p.start()
             barrier.wait(timeout=120)  # warm-up connections made and closed
             time.sleep(1.0)
-            before = rss_kib(pid)
+            before = sum(rss_kib(pid) for pid in pids)
             spies = self.profile("idle", dep)
             barrier.wait(timeout=120)  # go
             barrier.wait(timeout=900)  # everyone connected (or failed)
@@ -363,7 +367,7 @@ class Bench:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
             time.sleep(2.0)  # let the server settle (buffers, the last session records)
-            after = rss_kib(pid)
+            after = sum(rss_kib(pid) for pid in pids)
             barrier.wait(timeout=60)  # release: close the connections
             results = self._collect(procs, queue, len(tasks))
         finally:
@@ -372,6 +376,7 @@ class Bench:
         failed = sum(r["failed"] for r in results)
         span = max(r["t_end"] for r in results) - min(r["t_start"] for r in results)
         self.results["idle"] = {
+            "processes": len(pids),
             "visitors_requested": a.idle,
             "visitors_held": held,
             "failed": failed,
@@ -548,7 +553,8 @@ class Bench:
         if "idle" in r:
             i = r["idle"]
             lines.append(
-                f"idle visitors, 1 process: {i['visitors_held']} held ({i['failed']} failed), "
+                f"idle visitors, {i.get('processes', 1)} process(es): "
+                f"{i['visitors_held']} held ({i['failed']} failed), "
                 f"{i['rss_per_connection_kib']} KiB RSS each "
                 f"({i['rss_before_kib']} -> {i['rss_after_kib']} KiB), "
                 f"{i['connections_per_s']} connections/s"
@@ -637,6 +643,8 @@ class Bench:
 
 
 PHASES = ("idle", "embedded", "baseline", "redis1", "redis2")
+#: The phases that need the benchmark's redis-server.
+REDIS_PHASES = frozenset({"redis1", "redis2", "redis1_wait", "redis2_wait", "redis2_centres", "queue_centres", "soak"})
 # Not run by default: the baseline with the chat server's emit path
 # (chat_server/transport/direct_emit.py), to see the product's own cost per message;
 # the WAIT phases: the Redis phases with a replica and CHAT_REDIS_WAIT_REPLICAS=1; the
@@ -659,6 +667,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated subset of {','.join(PHASES + EXTRA_PHASES)}",
     )
     p.add_argument("--idle", type=int, default=10_000, help="idle visitors to hold in one process")
+    p.add_argument(
+        "--idle-processes",
+        type=int,
+        default=1,
+        help="servers holding the idle visitors (more than 1: over Redis, the generators spread over them)",
+    )
     p.add_argument(
         "--connect-concurrency",
         type=int,
@@ -758,7 +772,8 @@ def main(argv: list[str] | None = None) -> int:
     raise_nofile()
     bench = Bench(args)
     try:
-        if {"redis1", "redis2", "redis1_wait", "redis2_wait", "redis2_centres", "queue_centres", "soak"} & set(phases):
+        idle_on_redis = "idle" in phases and args.idle_processes > 1
+        if idle_on_redis or REDIS_PHASES & set(phases):
             bench.start_redis(replica=bool({"redis1_wait", "redis2_wait"} & set(phases)))
         many = args.many_centres
         relays: dict[str, list[tuple[str, str, int, int | None, int | None]]] = {
