@@ -230,6 +230,12 @@ class OperatorActor:
             return
         if event == "session":
             self.duty_on = bool((data.get("duty") or {}).get("on"))
+            # As the console does after a reconnect: "… is writing" shown before is
+            # stale (the visitor's "stopped" may have come while it was away).
+            for live in self._mine():
+                shown = live.rec.typing.get(self.staff_id)
+                if shown and shown[-1][1]:
+                    shown.append((t, False))
             self._reconcile(data.get("chats") or [], "holder", t)
         elif event == "offer":
             self._offer(data, t)
@@ -341,7 +347,12 @@ class OperatorActor:
 
         def apply(live: Live) -> None:
             tenure = live.rec.open_tenure(self.staff_id)
-            if tenure is not None:
+            if tenure is not None and seen.id and any(m.id == seen.id for m in tenure.history or ()):
+                # Written while the chat changed hands: the new participant's history
+                # has it and it comes live too (services/messages.py _as_now). The
+                # console keeps a message once by its id (addMessage in chats.js).
+                self.world.counts["messages both in a new participant's history and live (shown once)"] += 1
+            elif tenure is not None:
                 tenure.live.append(seen)
             else:
                 # Stray unless its `assigned`/`invited` follows within EARLY_S: the

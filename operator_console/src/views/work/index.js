@@ -287,6 +287,9 @@ export function createWork(socket, app) {
   // server no longer knows are shown as ended instead of waiting for messages forever.
   async function onSession(data) {
     const { reconnect, dutyLost, before } = chats.applySession(W, data);
+    // "… is writing" shown before a reconnect is stale: the visitor's "stopped" (or
+    // their connection's end) may have come while this console was away.
+    if (reconnect) for (const peer of peers.values()) peer.clear();
     const live = new Set();
     for (const c of data.chats || []) {
       live.add(c.conversation.id);
