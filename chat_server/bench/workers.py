@@ -175,6 +175,8 @@ async def _relay(task: dict[str, Any], barrier: Any) -> dict[str, Any]:
             # The widget names its centre at connect (services/embedding.py).
             await v.connect({"centre": centre} if centre else None)
             ack = await v.call("start", {"audience": "self", **({"centre": centre} if centre else {})})
+            if not ack.get("ok"):
+                raise RuntimeError(f"start refused: {ack}")
             conv_id = ack["conversation"]["id"]
             accepted = await op.call("accept", {"conversation_id": conv_id})
             if not accepted.get("ok"):
